@@ -1,0 +1,241 @@
+# warden - top-level build.
+#
+#   make            guest binaries (static musl) and their pinned libraries
+#   make image      build/image/initramfs.cpio.gz and its manifest
+#   make test       unit tests (musl and glibc+ASan/UBSan), PID 1 tests, microVM tests
+#   make demo       boot the image in a microVM and shut it down
+#   make bench      benchmarks (figures printed, never asserted)
+#   make lint       cppcheck, clang-tidy, shellcheck, clang-format check
+#   make fmt        clang-format in place
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make clean      build outputs (keeps downloads and third-party builds)
+#   make distclean  everything under build/
+#
+# Every target first runs scripts/bootstrap.sh, which installs the Debian
+# packages that are missing (and says so); nothing else is needed.
+
+BUILD      ?= build
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+V          ?= 0
+Q          := $(if $(filter 1,$(V)),,@)
+
+ABS_BUILD  := $(abspath $(BUILD))
+BIN        := $(BUILD)/bin
+MUSL_OBJ   := $(BUILD)/musl
+ASAN_OBJ   := $(BUILD)/asan
+MUSL_INC   := $(BUILD)/musl-include
+SPECS      := $(BUILD)/musl-static-pie.specs
+DEPS_MUSL  := $(BUILD)/deps/musl
+DEPS_STAMP := $(DEPS_MUSL)/.built
+KERNEL_DIR := $(BUILD)/kernel
+IMAGE_DIR  := $(BUILD)/image
+IMAGE      := $(IMAGE_DIR)/initramfs.cpio.gz
+
+# ---- flags ---------------------------------------------------------------
+
+WARN := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow -Wstrict-prototypes \
+        -Wmissing-prototypes -Wvla -Wpointer-arith -Wcast-qual -Wwrite-strings \
+        -Wundef -Wno-unused-parameter -Wimplicit-fallthrough
+STD  := -std=c11 -D_GNU_SOURCE
+HARDEN := -fstack-protector-strong -fstack-clash-protection -fcf-protection -fPIE
+# musl has no _FORTIFY_SOURCE support (there is no fortify-headers in Debian);
+# the glibc flavour below builds with it.
+
+MUSL_CC      := gcc -specs $(SPECS)
+MUSL_CFLAGS  := $(STD) $(WARN) -Os $(HARDEN) -ffunction-sections -fdata-sections \
+                -idirafter $(MUSL_INC) -I$(DEPS_MUSL)/include
+MUSL_LDFLAGS := -static-pie -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--gc-sections \
+                -L$(DEPS_MUSL)/lib
+
+ASAN_CC      := gcc
+ASAN_CFLAGS  := $(STD) $(WARN) -O1 -g -fno-omit-frame-pointer -D_FORTIFY_SOURCE=2 \
+                -fsanitize=address,undefined -fno-sanitize-recover=all
+ASAN_LDFLAGS := -fsanitize=address,undefined
+
+# ---- sources -------------------------------------------------------------
+
+COMMON_SRCS := common/err.c common/log.c common/parse.c common/fileio.c common/boottimes.c
+INIT_SRCS   := init/main.c init/config.c init/console.c init/mounts.c init/modules.c \
+               init/sysctl.c init/system.c init/supervise.c
+SUP_SRCS    := supervisor/main.c vsock/transport.c
+
+GUEST_BINS  := $(BIN)/warden-init $(BIN)/warden-supervisor
+
+# Unit tests: tests/unit/test_<name>.c, each with the module sources it tests.
+UNIT_TESTS  := config parse modules boottimes transport
+unit_srcs_config    := init/config.c
+unit_srcs_parse     :=
+unit_srcs_modules   := init/modules.c
+unit_srcs_boottimes :=
+unit_srcs_transport := vsock/transport.c
+
+# Test programs that run inside the guest or as PID 1's children (static musl).
+TEST_GUEST_PROGS := tests/init/probe tests/vm/vmcheck
+
+.PHONY: all bootstrap deps image kernel test test-unit test-unit-musl test-unit-asan \
+        test-init test-vm test-repro demo bench lint fmt install clean distclean
+
+all: $(GUEST_BINS)
+
+bootstrap:
+	$(Q)scripts/bootstrap.sh
+
+# ---- toolchain glue ------------------------------------------------------
+
+# musl-gcc's own specs ignore -static-pie; this copy makes it link rcrt1.o
+# without a dynamic linker.
+$(SPECS): | bootstrap
+	$(Q)mkdir -p $(@D)
+	$(Q)sed -e 's#%{!shared: /usr/lib/x86_64-linux-musl/Scrt1.o}#%{static-pie: /usr/lib/x86_64-linux-musl/rcrt1.o; !shared: /usr/lib/x86_64-linux-musl/Scrt1.o}#' \
+	       -e 's#^-dynamic-linker /lib/ld-musl-x86_64.so.1 -nostdlib#%{!static-pie:-dynamic-linker /lib/ld-musl-x86_64.so.1} -nostdlib %{static-pie:-static -pie --no-dynamic-linker -z text}#' \
+	       /usr/lib/x86_64-linux-musl/musl-gcc.specs > $@.tmp
+	$(Q)grep -q rcrt1.o $@.tmp || { echo "make: cannot derive a static-pie specs file from musl-gcc.specs" >&2; exit 1; }
+	$(Q)mv $@.tmp $@
+
+# musl-gcc does not see the kernel's UAPI headers; these links let it.
+$(MUSL_INC)/.stamp: | bootstrap
+	$(Q)mkdir -p $(MUSL_INC)
+	$(Q)ln -sfn /usr/include/linux $(MUSL_INC)/linux
+	$(Q)ln -sfn /usr/include/asm-generic $(MUSL_INC)/asm-generic
+	$(Q)ln -sfn /usr/include/x86_64-linux-gnu/asm $(MUSL_INC)/asm
+	$(Q)touch $@
+
+TOOLCHAIN := $(SPECS) $(MUSL_INC)/.stamp
+
+deps: $(DEPS_STAMP)
+
+$(DEPS_STAMP): deps/sources.lock deps/fetch.sh deps/build.sh | bootstrap
+	@echo "  DEPS    libseccomp libcap bearssl cjson cmocka (musl, pinned sources)"
+	$(Q)deps/fetch.sh
+	$(Q)deps/build.sh musl $(DEPS_MUSL)
+	$(Q)touch $@
+
+# ---- guest binaries (static musl) ------------------------------------------
+
+$(MUSL_OBJ)/%.o: %.c $(TOOLCHAIN)
+	@echo "  CC      $<"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(MUSL_CC) $(MUSL_CFLAGS) -MMD -MP -c $< -o $@
+
+musl_objs = $(patsubst %.c,$(MUSL_OBJ)/%.o,$(1))
+
+$(BIN)/warden-init: $(call musl_objs,$(INIT_SRCS) $(COMMON_SRCS))
+	@echo "  LD      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@.debug $^
+	$(Q)strip --strip-all -o $@ $@.debug
+
+$(BIN)/warden-supervisor: $(call musl_objs,$(SUP_SRCS) $(COMMON_SRCS)) $(DEPS_STAMP)
+	@echo "  LD      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@.debug $(filter %.o,$^)
+	$(Q)strip --strip-all -o $@ $@.debug
+
+$(BIN)/tests/%: $(MUSL_OBJ)/tests/%.o $(call musl_objs,$(COMMON_SRCS))
+	@echo "  LD      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $^
+
+TEST_GUEST_BINS := $(patsubst tests/%,$(BIN)/tests/%,$(TEST_GUEST_PROGS))
+
+# ---- unit tests: musl + cmocka, and glibc + ASan/UBSan -------------------
+
+$(ASAN_OBJ)/%.o: %.c | bootstrap
+	@echo "  CC asan $<"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(ASAN_CC) $(ASAN_CFLAGS) -MMD -MP -c $< -o $@
+
+asan_objs = $(patsubst %.c,$(ASAN_OBJ)/%.o,$(1))
+
+define unit_rules
+$(BIN)/unit-musl/test_$(1): $(call musl_objs,tests/unit/test_$(1).c $(unit_srcs_$(1)) $(COMMON_SRCS)) $(DEPS_STAMP)
+	@echo "  LD      $$@"
+	$(Q)mkdir -p $$(@D)
+	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $$@ $$(filter %.o,$$^) -lcmocka
+$(BIN)/unit-asan/test_$(1): $(call asan_objs,tests/unit/test_$(1).c $(unit_srcs_$(1)) $(COMMON_SRCS))
+	@echo "  LD asan $$@"
+	$(Q)mkdir -p $$(@D)
+	$(Q)$(ASAN_CC) $(ASAN_LDFLAGS) -o $$@ $$^ -lcmocka
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rules,$(t))))
+
+UNIT_MUSL := $(foreach t,$(UNIT_TESTS),$(BIN)/unit-musl/test_$(t))
+UNIT_ASAN := $(foreach t,$(UNIT_TESTS),$(BIN)/unit-asan/test_$(t))
+
+test-unit-musl: $(UNIT_MUSL)
+	$(Q)tests/run-unit.sh musl $(UNIT_MUSL)
+
+test-unit-asan: $(UNIT_ASAN)
+	$(Q)tests/run-unit.sh asan $(UNIT_ASAN)
+
+test-unit: test-unit-musl test-unit-asan
+
+# ---- image -----------------------------------------------------------------
+
+kernel: $(KERNEL_DIR)/vmlinuz
+
+$(KERNEL_DIR)/vmlinuz: image/fetch-kernel.sh deps/sources.lock | bootstrap
+	$(Q)image/fetch-kernel.sh $(KERNEL_DIR)
+
+image: $(IMAGE)
+
+$(IMAGE): $(GUEST_BINS) $(KERNEL_DIR)/vmlinuz image/mkinitramfs.sh image/modules.list \
+          image/resolve-modules.sh
+	$(Q)image/mkinitramfs.sh --init $(BIN)/warden-init --supervisor $(BIN)/warden-supervisor \
+	    --kernel-dir $(KERNEL_DIR) --output $@
+
+# ---- tests -----------------------------------------------------------------
+
+test-init: $(GUEST_BINS) $(TEST_GUEST_BINS)
+	$(Q)tests/init/run.sh $(BIN)
+
+test-vm: $(IMAGE) $(TEST_GUEST_BINS)
+	$(Q)tests/vm/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
+
+test-repro: $(GUEST_BINS) $(KERNEL_DIR)/vmlinuz
+	$(Q)tests/image/repro.sh $(BIN) $(KERNEL_DIR)
+
+test: bootstrap
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/run-all.sh "$(MAKE) --no-print-directory" test-unit test-init test-vm test-repro
+
+demo: $(IMAGE)
+	$(Q)scripts/demo.sh $(KERNEL_DIR)/vmlinuz $(IMAGE)
+
+bench: $(GUEST_BINS) $(TEST_GUEST_BINS) $(IMAGE)
+	$(Q)bench/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
+
+# ---- code hygiene ----------------------------------------------------------
+
+C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+SH_SOURCES = $(shell git ls-files '*.sh' .ci/run 2>/dev/null)
+
+lint: $(TOOLCHAIN)
+	@echo "  CPPCHECK"
+	$(Q)cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
+	    --inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE $(C_SOURCES)
+	@echo "  TIDY"
+	$(Q)clang-tidy --quiet $(filter %.c,$(C_SOURCES)) -- $(STD) -I$(DEPS_MUSL)/include 2>/dev/null
+	@echo "  SHELLCHECK"
+	$(Q)shellcheck $(SH_SOURCES)
+	@echo "  FORMAT"
+	$(Q)clang-format --dry-run -Werror $(C_SOURCES)
+
+fmt:
+	$(Q)clang-format -i $(C_SOURCES)
+
+# ---- install and clean -----------------------------------------------------
+
+install: $(GUEST_BINS) $(IMAGE)
+	install -d $(DESTDIR)$(PREFIX)/lib/warden $(DESTDIR)$(PREFIX)/share/warden
+	install -m 0755 $(GUEST_BINS) $(DESTDIR)$(PREFIX)/lib/warden/
+	install -m 0644 $(IMAGE) $(IMAGE_DIR)/manifest $(DESTDIR)$(PREFIX)/share/warden/
+
+clean:
+	rm -rf $(BIN) $(MUSL_OBJ) $(ASAN_OBJ) $(IMAGE_DIR) $(BUILD)/tmp
+
+distclean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/musl $(BUILD)/asan -name '*.d' 2>/dev/null)

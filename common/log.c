@@ -1,0 +1,74 @@
+/* common/log.c - see log.h. */
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *log_program = "warden";
+static enum wd_log_level log_level = WD_LOG_INFO;
+
+static const char *const level_names[] = {
+	[WD_LOG_ERROR] = "error",
+	[WD_LOG_WARN] = "warn",
+	[WD_LOG_INFO] = "info",
+	[WD_LOG_DEBUG] = "debug",
+};
+
+void wd_log_init(const char *program, enum wd_log_level level)
+{
+	log_program = program;
+	log_level = level;
+}
+
+void wd_log_set_level(enum wd_log_level level)
+{
+	log_level = level;
+}
+
+int wd_log_level_parse(const char *s, enum wd_log_level *out)
+{
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+		if (strcmp(s, level_names[i]) == 0) {
+			*out = (enum wd_log_level)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *wd_log_level_name(enum wd_log_level level)
+{
+	if ((unsigned)level >= sizeof(level_names) / sizeof(level_names[0]))
+		return "?";
+	return level_names[level];
+}
+
+void wd_log(enum wd_log_level level, const char *fmt, ...)
+{
+	char line[WD_LOG_LINE_BYTES];
+	int saved_errno = errno;
+	va_list ap;
+	size_t len;
+	int n;
+
+	if (level > log_level)
+		return;
+	n = snprintf(line, sizeof(line), "%s: %s: ", log_program, wd_log_level_name(level));
+	if (n < 0)
+		return;
+	len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+	va_start(ap, fmt);
+	n = vsnprintf(line + len, sizeof(line) - len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		len += (size_t)n < sizeof(line) - len ? (size_t)n : sizeof(line) - len - 1;
+	if (len >= sizeof(line) - 1)
+		len = sizeof(line) - 2;
+	line[len++] = '\n';
+	/* One write per line; a console that is gone is not worth dying for. */
+	(void)!write(STDERR_FILENO, line, len);
+	errno = saved_errno;
+}
