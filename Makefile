@@ -139,6 +139,23 @@ $(BIN)/tests/%: $(MUSL_OBJ)/tests/%.o $(call musl_objs,$(COMMON_SRCS))
 
 TEST_GUEST_BINS := $(patsubst tests/%,$(BIN)/tests/%,$(TEST_GUEST_PROGS))
 
+# vmcheck compares the kernel's view with init's sysctl table.
+$(BIN)/tests/vm/vmcheck: $(MUSL_OBJ)/tests/vm/vmcheck.o $(MUSL_OBJ)/init/sysctl.o \
+                         $(call musl_objs,$(COMMON_SRCS))
+	@echo "  LD      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $^
+
+# Host-side test tools (glibc).
+HOST_CC     := gcc
+HOST_CFLAGS := $(STD) $(WARN) -O2 $(HARDEN) -D_FORTIFY_SOURCE=2
+HOST_TEST_BINS := $(BIN)/host-tests/chanctl
+
+$(BIN)/host-tests/chanctl: tests/vm/chanctl.c common/clock.h | bootstrap
+	@echo "  CC host $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -pie -o $@ $<
+
 # ---- unit tests: musl + cmocka, and glibc + ASan/UBSan -------------------
 
 $(ASAN_OBJ)/%.o: %.c | bootstrap
@@ -190,7 +207,7 @@ $(IMAGE): $(GUEST_BINS) $(KERNEL_DIR)/vmlinuz image/mkinitramfs.sh image/modules
 test-init: $(GUEST_BINS) $(TEST_GUEST_BINS)
 	$(Q)tests/init/run.sh $(BIN)
 
-test-vm: $(IMAGE) $(TEST_GUEST_BINS)
+test-vm: $(IMAGE) $(TEST_GUEST_BINS) $(HOST_TEST_BINS)
 	$(Q)tests/vm/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
 
 test-repro: $(GUEST_BINS) $(KERNEL_DIR)/vmlinuz
@@ -200,8 +217,8 @@ test: bootstrap
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/run-all.sh "$(MAKE) --no-print-directory" test-unit test-init test-vm test-repro
 
-demo: $(IMAGE)
-	$(Q)scripts/demo.sh $(KERNEL_DIR)/vmlinuz $(IMAGE)
+demo: $(IMAGE) $(HOST_TEST_BINS)
+	$(Q)scripts/demo.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
 
 bench: $(GUEST_BINS) $(TEST_GUEST_BINS) $(IMAGE)
 	$(Q)bench/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)

@@ -46,17 +46,29 @@ int init_mounts_early(const struct init_config *cfg, struct wd_err *err);
 void init_mounts_shutdown(void);
 
 /* modules.c */
+typedef int (*init_kver_fn)(const char *kver, void *ctx, struct wd_err *err);
 typedef int (*init_module_fn)(const char *kver, const char *relpath, void *ctx,
 			      struct wd_err *err);
 /*
  * Parse the image's module list (format in docs/image.md): a "kver VERSION"
  * line, then one path per line relative to /lib/modules/VERSION, '#'
- * comments and blank lines allowed. Calls `fn` per module, in order.
- * Rejects absolute paths, "..", over-long lines, more than INIT_MODULES_MAX.
+ * comments and blank lines allowed. Calls `kver_fn` (may be NULL) once with
+ * the version, then `fn` per module, in order; a callback's error stops the
+ * walk. Rejects absolute paths, "..", over-long lines, more than
+ * INIT_MODULES_MAX.
  */
-int init_modules_parse(const char *text, size_t len, init_module_fn fn, void *ctx,
+int init_modules_parse(const char *text, size_t len, init_kver_fn kver_fn, init_module_fn fn,
+		       void *ctx, struct wd_err *err);
+
+/*
+ * The "NAME.key=value" tokens of a kernel command line, for module NAME
+ * ('-' and '_' alike), as "key=value key2=value2" in `out`. Stops at "--".
+ */
+int init_module_params(const char *cmdline, const char *name, char *out, size_t size,
 		       struct wd_err *err);
-int init_modules_load(struct wd_err *err);
+
+/* Load every module of INIT_MODULES_FILE, then set kernel.modules_disabled=1. */
+int init_modules_load(const char *cmdline, struct wd_err *err);
 
 /* sysctl.c */
 struct init_sysctl {
@@ -72,6 +84,12 @@ int init_lockdown_apply(enum init_lockdown mode, struct wd_err *err);
 
 /* system.c */
 int init_system_setup(const struct init_config *cfg, struct wd_err *err);
+
+/*
+ * supervise.c: every signal's disposition back to SIG_DFL, SIG_IGN included
+ * (which execve() keeps), also the signals libc reserves for itself.
+ */
+void init_signals_default(void);
 
 /* supervise.c: never returns in a VM; returns the exit status in namespace mode. */
 struct init_run {

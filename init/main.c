@@ -77,12 +77,11 @@ static void __attribute__((noreturn)) fail(const struct init_config *cfg, bool n
 	init_final(cfg, ns_mode, status);
 }
 
-static int read_cmdline(struct init_config *cfg, struct wd_err *err)
+static int read_cmdline(struct init_config *cfg, char *text, size_t size, struct wd_err *err)
 {
-	char text[INIT_CMDLINE_MAX_BYTES + 1];
 	size_t len;
 
-	if (wd_read_file("/proc/cmdline", text, sizeof(text), &len, err) < 0)
+	if (wd_read_file("/proc/cmdline", text, size, &len, err) < 0)
 		return -err->code;
 	return init_config_parse_cmdline(cfg, text, len, report_unknown, NULL, err);
 }
@@ -118,6 +117,7 @@ static void report_times(const struct wd_boot_times *t)
 
 static void __attribute__((noreturn)) boot_vm(struct init_config *cfg, struct init_run *run)
 {
+	static char cmdline[INIT_CMDLINE_MAX_BYTES + 1];
 	char *sup_argv[2] = {cfg->supervisor, NULL};
 	uint64_t mark = run->times.t0_ns;
 	struct wd_err err;
@@ -135,7 +135,7 @@ static void __attribute__((noreturn)) boot_vm(struct init_config *cfg, struct in
 		wd_error("%s", err.msg);
 		_exit(INIT_EXIT_USAGE);
 	}
-	if (read_cmdline(cfg, &err) < 0) {
+	if (read_cmdline(cfg, cmdline, sizeof(cmdline), &err) < 0) {
 		wd_err_wrap(&err, "kernel command line");
 		fail(cfg, false, INIT_EXIT_CONFIG, &err);
 	}
@@ -145,7 +145,7 @@ static void __attribute__((noreturn)) boot_vm(struct init_config *cfg, struct in
 	if (init_mounts_early(cfg, &err) < 0)
 		fail(cfg, false, INIT_EXIT_FAILED, &err);
 	run->times.mounts_ns = phase_end(&mark);
-	if (init_modules_load(&err) < 0)
+	if (init_modules_load(cmdline, &err) < 0)
 		fail(cfg, false, INIT_EXIT_FAILED, &err);
 	run->times.modules_ns = phase_end(&mark);
 	if (init_sysctls_apply(&err) < 0 || init_lockdown_apply(cfg->lockdown, &err) < 0)
@@ -219,8 +219,7 @@ int main(int argc, char **argv)
 	run.cfg = &cfg;
 
 	/* Signals are read from a signalfd; inherited dispositions do not count. */
-	for (int sig = 1; sig < NSIG; sig++)
-		(void)signal(sig, SIG_DFL);
+	init_signals_default();
 	(void)sigfillset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, NULL);
 	umask(022);

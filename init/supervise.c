@@ -29,6 +29,7 @@
 #include "init.h"
 
 #define ENV_MAX 8
+#define KERNEL_SIGSET_BYTES 8 /* the kernel's sigset_t: 64 signals */
 
 enum phase {
 	PHASE_RUNNING,     /* the supervisor runs */
@@ -78,6 +79,25 @@ static void describe_status(int wstatus, char *buf, size_t size)
 		(void)snprintf(buf, size, "exited with status %d", WEXITSTATUS(wstatus));
 }
 
+/*
+ * The raw system call, for all 64 signals: musl's sigaction() refuses the
+ * signals it reserves (32-34), and a launcher may have left them ignored
+ * (GNU make's recipes start with 32 and 33 ignored), which init would then
+ * pass on to the supervisor. An all-zero kernel sigaction is SIG_DFL with
+ * no flags and an empty mask, whatever the architecture's field order.
+ */
+void init_signals_default(void)
+{
+	unsigned long dfl[8];
+
+	memset(dfl, 0, sizeof(dfl));
+	for (int sig = 1; sig <= 64; sig++) {
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)syscall(SYS_rt_sigaction, sig, dfl, NULL,
+				      (size_t)KERNEL_SIGSET_BYTES);
+	}
+}
+
 /* In the child, between fork and exec: leave nothing of PID 1 behind. */
 static void __attribute__((noreturn)) child_exec(struct init_run *run, char *const envp[])
 {
@@ -85,9 +105,8 @@ static void __attribute__((noreturn)) child_exec(struct init_run *run, char *con
 	int e;
 
 	(void)sigemptyset(&empty);
+	init_signals_default();
 	(void)sigprocmask(SIG_SETMASK, &empty, NULL);
-	for (int sig = 1; sig < NSIG; sig++)
-		(void)signal(sig, SIG_DFL);
 	(void)setsid();
 	if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0) {
 		for (int fd = 3; fd < 65536; fd++)
@@ -338,6 +357,8 @@ int init_supervise(struct init_run *run)
 			break;
 	}
 	(void)close(s.sfd);
-	wd_info("all processes gone");
+	/* After "survive SIGKILL" the loop ends with processes left: say only what is true. */
+	if (!s.children_left)
+		wd_info("all processes gone");
 	return s.status;
 }

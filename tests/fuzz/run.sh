@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# tests/fuzz/run.sh - build the parser fuzz targets and run each for a while.
+#
+# Usage: tests/fuzz/run.sh SECONDS
+#
+# Builds build/fuzz/fuzz_{cmdline,modules,boottimes} with
+# `clang -fsanitize=fuzzer,address,undefined` and the tree's warning flags,
+# then runs each for SECONDS over its committed seeds in
+# tests/fuzz/corpus/TARGET (only read; what libFuzzer finds goes to
+# build/fuzz/corpus/TARGET). Any crash, sanitizer report, leak, per-input
+# timeout or memory blow-up fails the run; the input that did it is kept in
+# build/fuzz/artifacts/TARGET/ and can be replayed with
+# `build/fuzz/TARGET build/fuzz/artifacts/TARGET/crash-...`.
+#
+# Needs clang and libFuzzer: on Debian 12 the packages clang and
+# libclang-rt-14-dev (libFuzzer's runtime, only a Recommends of clang-14,
+# so absent after an install with --no-install-recommends).
+set -euo pipefail
+
+ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
+OUT=$ROOT/build/fuzz
+readonly PER_INPUT_TIMEOUT_S=10
+readonly RSS_LIMIT_MB=2048
+
+die() {
+	echo "fuzz: $*" >&2
+	exit 2
+}
+
+[[ $# -eq 1 && $1 =~ ^[1-9][0-9]*$ ]] || die "usage: tests/fuzz/run.sh SECONDS"
+seconds=$1
+
+command -v clang >/dev/null 2>&1 || die "clang not found (Debian package clang)"
+
+# The Makefile is the one place that lists warning flags and common sources.
+make_var() {
+	make -s --no-print-directory -C "$ROOT" -f Makefile -f - print-var VAR="$1" <<'EOF'
+print-var:
+	@echo $($(VAR))
+EOF
+}
+read -r -a warn <<<"$(make_var WARN)"
+read -r -a std <<<"$(make_var STD)"
+read -r -a common <<<"$(make_var COMMON_SRCS)"
+[[ ${#warn[@]} -gt 0 && ${#common[@]} -gt 0 ]] ||
+	die "cannot read WARN and COMMON_SRCS from the Makefile"
+
+cflags=("${std[@]}" "${warn[@]}" -g -O1 -fno-omit-frame-pointer
+	"-fsanitize=fuzzer,address,undefined" -fno-sanitize-recover=all)
+
+mkdir -p -- "$OUT"
+probe_src=$OUT/.libfuzzer-check.c
+printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
+	'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);' \
+	'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }' \
+	>"$probe_src"
+if ! clang -fsanitize=fuzzer "$probe_src" -o "$OUT/.libfuzzer-check" \
+	2>"$OUT/.libfuzzer-check.log"; then
+	cat -- "$OUT/.libfuzzer-check.log" >&2
+	die "clang cannot link libFuzzer (Debian package libclang-rt-14-dev)"
+fi
+
+# target: its module sources, the longest input worth trying, extra flags.
+# Each max_len is past the parser's own bound, so the bound itself is fuzzed
+# (the module list's 64 KiB file bound excepted: inputs that large slow
+# libFuzzer down for nothing; tests/unit/test_modules.c covers it).
+targets=(fuzz_cmdline fuzz_modules fuzz_boottimes)
+declare -A sources=(
+	[fuzz_cmdline]="init/config.c init/modules.c"
+	[fuzz_modules]=init/modules.c
+	[fuzz_boottimes]=""
+)
+declare -A max_len=([fuzz_cmdline]=4200 [fuzz_modules]=8192 [fuzz_boottimes]=512)
+declare -A extra=(
+	[fuzz_cmdline]="-dict=$ROOT/tests/fuzz/cmdline.dict"
+	[fuzz_modules]=""
+	[fuzz_boottimes]=""
+)
+
+for t in "${targets[@]}"; do
+	echo "  CLANG   build/fuzz/$t"
+	read -r -a srcs <<<"${sources[$t]}"
+	(cd -- "$ROOT" &&
+		clang "${cflags[@]}" -o "$OUT/$t" "tests/fuzz/$t.c" "${srcs[@]}" "${common[@]}")
+done
+
+failed=0
+for t in "${targets[@]}"; do
+	mkdir -p -- "$OUT/corpus/$t" "$OUT/artifacts/$t"
+	args=(-max_total_time="$seconds" -max_len="${max_len[$t]}" -timeout="$PER_INPUT_TIMEOUT_S"
+		-rss_limit_mb="$RSS_LIMIT_MB" -print_final_stats=1
+		-artifact_prefix="$OUT/artifacts/$t/")
+	[[ -n ${extra[$t]} ]] && args+=("${extra[$t]}")
+	start=$SECONDS
+	rc=0
+	"$OUT/$t" "${args[@]}" "$OUT/corpus/$t" "$ROOT/tests/fuzz/corpus/$t" >"$OUT/$t.log" 2>&1 ||
+		rc=$?
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$OUT/$t.log")
+	if [[ $rc -ne 0 ]]; then
+		echo "FAIL $t: exit status $rc after $((SECONDS - start)) s; log: build/fuzz/$t.log"
+		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|artifact_prefix|Test unit written)' \
+			"$OUT/$t.log" | head -n 20 || true
+		failed=$((failed + 1))
+	else
+		files=$(find "$OUT/corpus/$t" -type f | wc -l)
+		echo "ok $t: ${runs:-?} inputs in $((SECONDS - start)) s, corpus $files files"
+	fi
+done
+
+echo "$((${#targets[@]} - failed)) passed, $failed failed"
+[[ $failed -eq 0 ]]
