@@ -2,7 +2,8 @@
 #
 #   make            guest binaries (static musl) and their pinned libraries
 #   make image      build/image/initramfs.cpio.gz and its manifest
-#   make test       unit tests (musl and glibc+ASan/UBSan), PID 1 tests, microVM tests
+#   make test       unit tests (musl and glibc+ASan/UBSan), PID 1 tests, image
+#                   reproducibility, microVM tests, a short fuzz run
 #   make demo       boot the image in a microVM and shut it down
 #   make bench      benchmarks (figures printed, never asserted)
 #   make lint       cppcheck, clang-tidy, shellcheck, clang-format check
@@ -74,7 +75,7 @@ unit_srcs_transport := vsock/transport.c
 TEST_GUEST_PROGS := tests/init/probe tests/vm/vmcheck
 
 .PHONY: all bootstrap deps image kernel test test-unit test-unit-musl test-unit-asan \
-        test-init test-vm test-repro demo bench lint fmt install clean distclean
+        test-init test-vm test-repro test-fuzz demo bench lint fmt install clean distclean
 
 all: $(GUEST_BINS)
 
@@ -105,7 +106,7 @@ TOOLCHAIN := $(SPECS) $(MUSL_INC)/.stamp
 
 deps: $(DEPS_STAMP)
 
-$(DEPS_STAMP): deps/sources.lock deps/fetch.sh deps/build.sh | bootstrap
+$(DEPS_STAMP): deps/sources.lock deps/lock.sh deps/fetch.sh deps/build.sh | bootstrap
 	@echo "  DEPS    libseccomp libcap bearssl cjson cmocka (musl, pinned sources)"
 	$(Q)deps/fetch.sh
 	$(Q)deps/build.sh musl $(DEPS_MUSL)
@@ -190,14 +191,17 @@ test-unit: test-unit-musl test-unit-asan
 
 # ---- image -----------------------------------------------------------------
 
-kernel: $(KERNEL_DIR)/vmlinuz
+KERNEL_STAMP := $(KERNEL_DIR)/.fetched
 
-$(KERNEL_DIR)/vmlinuz: image/fetch-kernel.sh deps/sources.lock | bootstrap
+kernel: $(KERNEL_STAMP)
+
+$(KERNEL_STAMP): image/fetch-kernel.sh deps/sources.lock deps/lock.sh | bootstrap
 	$(Q)image/fetch-kernel.sh $(KERNEL_DIR)
+	$(Q)touch $@
 
 image: $(IMAGE)
 
-$(IMAGE): $(GUEST_BINS) $(KERNEL_DIR)/vmlinuz image/mkinitramfs.sh image/modules.list \
+$(IMAGE): $(GUEST_BINS) $(KERNEL_STAMP) image/mkinitramfs.sh image/modules.list \
           image/resolve-modules.sh
 	$(Q)image/mkinitramfs.sh --init $(BIN)/warden-init --supervisor $(BIN)/warden-supervisor \
 	    --kernel-dir $(KERNEL_DIR) --output $@
@@ -210,12 +214,18 @@ test-init: $(GUEST_BINS) $(TEST_GUEST_BINS)
 test-vm: $(IMAGE) $(TEST_GUEST_BINS) $(HOST_TEST_BINS)
 	$(Q)tests/vm/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
 
-test-repro: $(GUEST_BINS) $(KERNEL_DIR)/vmlinuz
+test-repro: $(GUEST_BINS) $(KERNEL_STAMP)
 	$(Q)tests/image/repro.sh $(BIN) $(KERNEL_DIR)
+
+FUZZ_SECONDS ?= 10
+
+test-fuzz: | bootstrap
+	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 test: bootstrap
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)tests/run-all.sh "$(MAKE) --no-print-directory" test-unit test-init test-vm test-repro
+	$(Q)tests/run-all.sh "$(MAKE) --no-print-directory" test-unit-musl test-unit-asan test-init \
+	    test-repro test-vm test-fuzz
 
 demo: $(IMAGE) $(HOST_TEST_BINS)
 	$(Q)scripts/demo.sh $(BIN) $(KERNEL_DIR) $(IMAGE)

@@ -13,7 +13,7 @@ static const char *const field_names[] = {"t0", "mounts", "modules", "sysctls", 
 
 static uint64_t *field_ptr(struct wd_boot_times *t, size_t i)
 {
-	uint64_t *fields[FIELD_COUNT] = {&t->t0_ns,	 &t->mounts_ns, &t->modules_ns,
+	uint64_t *fields[FIELD_COUNT] = {&t->t0_ns,      &t->mounts_ns, &t->modules_ns,
 					 &t->sysctls_ns, &t->system_ns, &t->spawn_ns};
 
 	return fields[i];
@@ -44,8 +44,8 @@ int wd_boot_times_parse(const char *s, struct wd_boot_times *t, struct wd_err *e
 		size_t name_len;
 
 		if (i >= FIELD_COUNT)
-			return wd_err_set(err, EINVAL, "%s: unexpected field '%s'", WD_BOOT_TIMES_ENV,
-					  item);
+			return wd_err_set(err, EINVAL, "%s: unexpected field '%s'",
+					  WD_BOOT_TIMES_ENV, item);
 		name_len = strlen(field_names[i]);
 		if (strncmp(item, field_names[i], name_len) != 0 || item[name_len] != '=')
 			return wd_err_set(err, EINVAL, "%s: expected field '%s'", WD_BOOT_TIMES_ENV,

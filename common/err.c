@@ -24,8 +24,8 @@ static void append_suffix(char *msg, size_t size, const char *text)
 	msg[used] = '\0';
 }
 
-static int err_vset(struct wd_err *err, int code, const char *suffix, const char *fmt,
-		    va_list ap) WD_PRINTF(4, 0);
+static int err_vset(struct wd_err *err, int code, const char *suffix, const char *fmt, va_list ap)
+	WD_PRINTF(4, 0);
 
 static int err_vset(struct wd_err *err, int code, const char *suffix, const char *fmt, va_list ap)
 {

@@ -58,8 +58,8 @@ struct unit {
 static int parse_scaled(const char *s, const struct unit *units, uint64_t min, uint64_t max,
 			const char *unit_name, uint64_t *out, struct wd_err *err)
 {
-	const char *end;
-	uint64_t v;
+	const char *end = s;
+	uint64_t v = 0;
 	int rc;
 
 	rc = parse_digits(s, &end, &v, err);
@@ -93,8 +93,14 @@ int wd_parse_duration_ms(const char *s, uint64_t min_ms, uint64_t max_ms, uint64
 int wd_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out, struct wd_err *err)
 {
 	static const struct unit units[] = {
-		{"", 1},	   {"K", 1ULL << 10},	{"KiB", 1ULL << 10}, {"M", 1ULL << 20},
-		{"MiB", 1ULL << 20}, {"G", 1ULL << 30}, {"GiB", 1ULL << 30}, {NULL, 0},
+		{"", 1},
+		{"K", 1ULL << 10},
+		{"KiB", 1ULL << 10},
+		{"M", 1ULL << 20},
+		{"MiB", 1ULL << 20},
+		{"G", 1ULL << 30},
+		{"GiB", 1ULL << 30},
+		{NULL, 0},
 	};
 
 	return parse_scaled(s, units, min, max, " bytes", out, err);
@@ -155,7 +161,8 @@ int wd_parse_hostname(const char *s, struct wd_err *err)
 
 		if (c == '.' || c == '\0') {
 			if (label == 0 || s[i - 1] == '-')
-				return wd_err_set(err, EINVAL, "'%s' has an empty label or one ending in '-'",
+				return wd_err_set(err, EINVAL,
+						  "'%s' has an empty label or one ending in '-'",
 						  s);
 			label = 0;
 			continue;

@@ -64,7 +64,8 @@ static int key_port(struct init_config *cfg, const char *v, struct wd_err *err)
 	size_t n = strlen(v);
 
 	if (n == 0 || n >= sizeof(cfg->port))
-		return wd_err_set(err, EINVAL, "must be 1 to %zu characters", sizeof(cfg->port) - 1);
+		return wd_err_set(err, EINVAL, "must be 1 to %zu characters",
+				  sizeof(cfg->port) - 1);
 	memcpy(cfg->port, v, n + 1);
 	cfg->port_set = true;
 	return 0;
@@ -184,7 +185,8 @@ int init_config_apply(struct init_config *cfg, const char *token, init_unknown_k
 	if (unknown != NULL) {
 		char name[INIT_TOKEN_MAX_BYTES];
 
-		(void)snprintf(name, sizeof(name), "%.*s", (int)(strlen(KEY_PREFIX) + key_len), token);
+		(void)snprintf(name, sizeof(name), "%.*s", (int)(strlen(KEY_PREFIX) + key_len),
+			       token);
 		unknown(name, ctx);
 	}
 	return 0;
@@ -202,7 +204,8 @@ static int next_token(const char *s, size_t len, size_t *pos, char *tok, size_t 
 
 	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\0'))
 		i++;
-	while (i < len && s[i] != '\0' && (quoted || (s[i] != ' ' && s[i] != '\t' && s[i] != '\n'))) {
+	while (i < len && s[i] != '\0' &&
+	       (quoted || (s[i] != ' ' && s[i] != '\t' && s[i] != '\n'))) {
 		if (s[i] == '"') {
 			quoted = !quoted;
 			i++;
@@ -251,13 +254,15 @@ static int check_port(const struct init_config *cfg, struct wd_err *err)
 
 			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-				return wd_err_set(err, EINVAL,
-						  "warden.port: '%s' is not a virtio-serial port name "
-						  "([A-Za-z0-9._-])",
-						  cfg->port);
+				return wd_err_set(
+					err, EINVAL,
+					"warden.port: '%s' is not a virtio-serial port name "
+					"([A-Za-z0-9._-])",
+					cfg->port);
 		}
 		return len <= 64 ? 0
-				 : wd_err_set(err, EINVAL, "warden.port: port name over 64 characters");
+				 : wd_err_set(err, EINVAL,
+					      "warden.port: port name over 64 characters");
 	case INIT_CHANNEL_VSOCK:
 		/* 0xffffffff is VMADDR_PORT_ANY, not a port. */
 		if (wd_parse_u64(cfg->port, 1, 0xfffffffeULL, &n, err) < 0)

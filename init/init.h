@@ -24,9 +24,9 @@
 #include "config.h"
 
 #define INIT_MODULES_FILE "/etc/warden/modules"
-#define INIT_MODULES_FILE_MAX_BYTES (64 * 1024)
-#define INIT_MODULES_MAX 256           /* modules listed in one image */
-#define INIT_KILL_WAIT_MS 2000         /* after SIGKILL, how long to wait for stragglers */
+#define INIT_MODULES_FILE_MAX_BYTES (64UL * 1024UL)
+#define INIT_MODULES_MAX 256   /* modules listed in one image */
+#define INIT_KILL_WAIT_MS 2000 /* after SIGKILL, how long to wait for stragglers */
 #define INIT_RESTART_BACKOFF_MAX_MS 60000
 
 /* Exit statuses of init itself in namespace mode (a VM powers off instead). */
@@ -47,8 +47,7 @@ void init_mounts_shutdown(void);
 
 /* modules.c */
 typedef int (*init_kver_fn)(const char *kver, void *ctx, struct wd_err *err);
-typedef int (*init_module_fn)(const char *kver, const char *relpath, void *ctx,
-			      struct wd_err *err);
+typedef int (*init_module_fn)(const char *kver, const char *relpath, void *ctx, struct wd_err *err);
 /*
  * Parse the image's module list (format in docs/image.md): a "kver VERSION"
  * line, then one path per line relative to /lib/modules/VERSION, '#'
@@ -95,7 +94,7 @@ void init_signals_default(void);
 struct init_run {
 	const struct init_config *cfg;
 	bool ns_mode;
-	char *const *argv;   /* supervisor command */
+	char *const *argv; /* supervisor command */
 	struct wd_boot_times times;
 };
 int init_supervise(struct init_run *run);

@@ -44,7 +44,9 @@ static void report_unknown(const char *key, void *ctx)
 
 static const char *shutdown_verb(enum init_shutdown how)
 {
-	return how == INIT_SHUTDOWN_REBOOT ? "reset" : how == INIT_SHUTDOWN_HALT ? "halt" : "power off";
+	return how == INIT_SHUTDOWN_REBOOT ? "reset"
+	       : how == INIT_SHUTDOWN_HALT ? "halt"
+					   : "power off";
 }
 
 void init_final(const struct init_config *cfg, bool ns_mode, int status)
@@ -70,8 +72,8 @@ void init_final(const struct init_config *cfg, bool ns_mode, int status)
 }
 
 /* A VM-mode failure: one line, then the configured end of the VM. */
-static void __attribute__((noreturn)) fail(const struct init_config *cfg, bool ns_mode, int status,
-					   const struct wd_err *err)
+static void __attribute__((noreturn))
+fail(const struct init_config *cfg, bool ns_mode, int status, const struct wd_err *err)
 {
 	wd_error("%s", err->msg);
 	init_final(cfg, ns_mode, status);
@@ -162,15 +164,16 @@ static void __attribute__((noreturn)) boot_vm(struct init_config *cfg, struct in
 static void usage(void)
 {
 	static const char text[] =
-		"usage: " PROGRAM "                   (as PID 1 of a microVM; keys from the kernel command line)\n"
+		"usage: " PROGRAM
+		"                   (as PID 1 of a microVM; keys from the kernel command line)\n"
 		"       " PROGRAM " --ns [warden.KEY=VALUE]... [-- PROGRAM [ARG]...]\n"
 		"see docs/init.md for every key\n";
 
 	(void)wd_write_all(STDERR_FILENO, text, sizeof(text) - 1);
 }
 
-static void __attribute__((noreturn)) boot_ns(struct init_config *cfg, struct init_run *run,
-					      int argc, char **argv)
+static void __attribute__((noreturn))
+boot_ns(struct init_config *cfg, struct init_run *run, int argc, char **argv)
 {
 	char *sup_argv[2] = {cfg->supervisor, NULL};
 	struct wd_err err;
@@ -179,7 +182,8 @@ static void __attribute__((noreturn)) boot_ns(struct init_config *cfg, struct in
 	wd_err_clear(&err);
 	if (check_initial_pidns(&err) == 0) {
 		/* --ns would skip every hardening step of a real guest. */
-		wd_error("--ns in the initial PID namespace: refusing (run in a new PID namespace)");
+		wd_error(
+			"--ns in the initial PID namespace: refusing (run in a new PID namespace)");
 		_exit(INIT_EXIT_USAGE);
 	} else if (err.code != EPERM) {
 		wd_error("--ns needs /proc of its PID namespace: %s", err.msg);

@@ -62,7 +62,7 @@ int init_modules_parse(const char *text, size_t len, init_kver_fn kver_fn, init_
 	size_t pos = 0;
 
 	if (len > INIT_MODULES_FILE_MAX_BYTES)
-		return wd_err_set(err, E2BIG, "module list over %d bytes",
+		return wd_err_set(err, E2BIG, "module list over %lu bytes",
 				  INIT_MODULES_FILE_MAX_BYTES);
 	while (pos < len) {
 		size_t n = 0, start, end;
@@ -88,8 +88,10 @@ int init_modules_parse(const char *text, size_t len, init_kver_fn kver_fn, init_
 		if (line[start] == '\0' || line[start] == '#')
 			continue;
 		if (kver[0] == '\0') {
-			if (strncmp(line + start, "kver ", 5) != 0 || !relpath_ok(line + start + 5) ||
-			    strchr(line + start + 5, '/') != NULL || end - start - 5 >= sizeof(kver))
+			if (strncmp(line + start, "kver ", 5) != 0 ||
+			    !relpath_ok(line + start + 5) ||
+			    strchr(line + start + 5, '/') != NULL ||
+			    end - start - 5 >= sizeof(kver))
 				return wd_err_set(err, EINVAL,
 						  "line %u: expected 'kver VERSION' first", lineno);
 			memcpy(kver, line + start + 5, end - start - 5 + 1);
@@ -98,8 +100,9 @@ int init_modules_parse(const char *text, size_t len, init_kver_fn kver_fn, init_
 			continue;
 		}
 		if (!relpath_ok(line + start))
-			return wd_err_set(err, EINVAL, "line %u: '%s' is not a relative module path",
-					  lineno, line + start);
+			return wd_err_set(err, EINVAL,
+					  "line %u: '%s' is not a relative module path", lineno,
+					  line + start);
 		if (++count > INIT_MODULES_MAX)
 			return wd_err_set(err, E2BIG, "more than %d modules", INIT_MODULES_MAX);
 		if (fn(kver, line + start, ctx, err) < 0)

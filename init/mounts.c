@@ -25,10 +25,10 @@
 struct mount_row {
 	const char *source, *target, *fstype;
 	unsigned long flags;
-	const char *data;   /* "%llu" is replaced by the row's size cap */
-	int size_key;       /* 0: none, 1: warden.tmp_size, 2: warden.run_size, 3: SHM_BYTES */
-	bool optional;      /* a kernel may lack it */
-	bool unmount;       /* unmounted at shutdown (others are kernel views) */
+	const char *data; /* "%llu" is replaced by the row's size cap */
+	int size_key;     /* 0: none, 1: warden.tmp_size, 2: warden.run_size, 3: SHM_BYTES */
+	bool optional;    /* a kernel may lack it */
+	bool unmount;     /* unmounted at shutdown (others are kernel views) */
 };
 
 /* clang-format off */

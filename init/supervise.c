@@ -74,7 +74,8 @@ static void describe_status(int wstatus, char *buf, size_t size)
 {
 	if (WIFSIGNALED(wstatus))
 		(void)snprintf(buf, size, "killed by signal %d (%s)%s", WTERMSIG(wstatus),
-			       strsignal(WTERMSIG(wstatus)), WCOREDUMP(wstatus) ? ", core dumped" : "");
+			       strsignal(WTERMSIG(wstatus)),
+			       WCOREDUMP(wstatus) ? ", core dumped" : "");
 	else
 		(void)snprintf(buf, size, "exited with status %d", WEXITSTATUS(wstatus));
 }

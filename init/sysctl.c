@@ -80,8 +80,8 @@ static int apply_one(const struct init_sysctl *s, struct wd_err *err)
 	while (len > 0 && (got[len - 1] == '\n' || got[len - 1] == ' '))
 		got[--len] = '\0';
 	if (strcmp(got, s->value) != 0)
-		return wd_err_set(err, EIO, "sysctl %s: wrote %s, reads back %s", s->path,
-				  s->value, got);
+		return wd_err_set(err, EIO, "sysctl %s: wrote %s, reads back %s", s->path, s->value,
+				  got);
 	wd_info("sysctl %s=%s: set", s->path, s->value);
 	return 0;
 }

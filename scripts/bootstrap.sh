@@ -17,6 +17,7 @@ packages=(
 	util-linux                    # unshare(1) for the PID 1 tests
 	tini catatonit                # size and boot comparisons in make bench
 	cppcheck clang-tidy clang-format shellcheck   # make lint
+	clang libclang-rt-14-dev      # libFuzzer targets
 )
 
 missing=()

@@ -35,8 +35,8 @@
 
 #define PROGRAM "warden-supervisor"
 #define HELLO_INTERVAL_MS 250
-#define HELLO_TIMEOUT_MS 120000   /* the host connects at once; TCG boots are slow */
-#define CHANNEL_RETRY_MS 100      /* the port may appear after us */
+#define HELLO_TIMEOUT_MS 120000 /* the host connects at once; TCG boots are slow */
+#define CHANNEL_RETRY_MS 100    /* the port may appear after us */
 #define CHANNEL_WAIT_MS 10000
 #define LINE_MAX_BYTES 256
 #define EXIT_CHANNEL 3  /* no channel, or the host went away */
@@ -149,7 +149,8 @@ int main(void)
 		rc = read_line(fd, line, sizeof(line), &used, greeted ? -1 : HELLO_INTERVAL_MS);
 		if (rc == 0 && !greeted) {
 			if (wd_mono_ns() - start > (uint64_t)HELLO_TIMEOUT_MS * WD_NS_PER_MS) {
-				wd_error("channel: no answer from the host in %d ms", HELLO_TIMEOUT_MS);
+				wd_error("channel: no answer from the host in %d ms",
+					 HELLO_TIMEOUT_MS);
 				return EXIT_CHANNEL;
 			}
 			sleep_ms(HELLO_INTERVAL_MS / 5);

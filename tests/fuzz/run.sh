@@ -107,5 +107,5 @@ for t in "${targets[@]}"; do
 	fi
 done
 
-echo "$((${#targets[@]} - failed)) passed, $failed failed"
+echo "fuzz: $((${#targets[@]} - failed)) passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -61,16 +61,16 @@
 #define PROGRAM "probe"
 #define PROBE_FAILED 99
 #define ORPHANS_MAX 4096
-#define SETTLE_MS 20000 /* how long to wait for PID 1 to reap, or for run.sh */
+#define SETTLE_MS 20000        /* how long to wait for PID 1 to reap, or for run.sh */
 #define RESTART_SETTLE_MS 5000 /* per run: three of them fit run.sh's 30 s bound */
 #define POLL_MS 10
 #define PATH_BYTES 512
 #define STAT_BYTES 1024
 
-#define FAIL(...)                                                                                 \
-	do {                                                                                      \
-		wd_error(__VA_ARGS__);                                                            \
-		_exit(PROBE_FAILED);                                                              \
+#define FAIL(...)                                                                                  \
+	do {                                                                                       \
+		wd_error(__VA_ARGS__);                                                             \
+		_exit(PROBE_FAILED);                                                               \
 	} while (0)
 
 static volatile sig_atomic_t got_term;
@@ -328,8 +328,8 @@ static int mode_orphans(unsigned count)
 		if (left == 0 && zombies == 0)
 			break;
 		if (wd_mono_ns() > deadline)
-			FAIL("after %d ms: %u orphans not reaped, %u zombies (e.g. pid %d)", SETTLE_MS,
-			     left, zombies, (int)example);
+			FAIL("after %d ms: %u orphans not reaped, %u zombies (e.g. pid %d)",
+			     SETTLE_MS, left, zombies, (int)example);
 		sleep_ms(POLL_MS);
 	}
 	wd_info("all %u orphans reaped, no zombie left", count);

@@ -12,7 +12,7 @@
 # init's exit status, its stderr and what the probe left in the test's own
 # temporary directory. One function per behaviour, named for what it proves;
 # each prints "ok NAME" or "FAIL NAME: reason" (followed by init's stderr),
-# and the last line is "N passed, M failed". Exits 1 if anything failed.
+# and the last line is "init: N passed, M failed". Exits 1 if anything failed.
 #
 # Needs root (unshare). Every run is bounded by RUN_TIMEOUT_S, so a hung
 # init is a failure, never a stuck job. The only timing assertion is the
@@ -37,7 +37,7 @@ PROBE=$BIN/tests/init/probe
 for f in "$INIT" "$PROBE"; do
 	if [[ ! -x $f ]]; then
 		echo "tests/init: $f is missing (make $f)" >&2
-		echo "0 passed, 1 failed"
+		echo "init: 0 passed, 1 failed"
 		exit 1
 	fi
 done
@@ -49,7 +49,7 @@ if [[ $(id -u) -ne 0 ]] ||
 	echo "SKIP: tests/init: cannot create a PID namespace here" \
 		"(uid $(id -u)): ${why_not:-not root}" >&2
 	echo "SKIP: tests/init: the PID 1 tests did NOT run"
-	echo "0 passed, 0 failed"
+	echo "init: 0 passed, 0 failed, 1 skipped"
 	exit 0
 fi
 
@@ -513,5 +513,5 @@ for t in "${tests[@]}"; do
 	run_test "$t"
 done
 
-echo "$passed passed, $failed failed"
+echo "init: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

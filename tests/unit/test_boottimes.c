@@ -48,7 +48,8 @@ static void test_format_then_parse_round_trips(void **state)
 
 	(void)state;
 	assert_int_equal(wd_boot_times_format(&in, buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "t0=123456789,mounts=0,modules=42,sysctls=1000000,system=7,spawn=99");
+	assert_string_equal(buf,
+			    "t0=123456789,mounts=0,modules=42,sysctls=1000000,system=7,spawn=99");
 	memset(&out, 0xff, sizeof(out));
 	assert_int_equal(parse(buf, &out, &err), 0);
 	assert_memory_equal(&in, &out, sizeof(in));

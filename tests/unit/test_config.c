@@ -446,9 +446,14 @@ static void test_token_without_value_is_rejected(void **state)
 
 static void test_kernel_tokens_are_ignored(void **state)
 {
-	static const char *const kernel[] = {"console=ttyS0", "quiet", "panic=-1",
-					     "wardenx.grace=1", "Warden.grace=banana", "warden",
-					     "init=/sbin/warden-init", "rdinit=/init"};
+	static const char *const kernel[] = {"console=ttyS0",
+					     "quiet",
+					     "panic=-1",
+					     "wardenx.grace=1",
+					     "Warden.grace=banana",
+					     "warden",
+					     "init=/sbin/warden-init",
+					     "rdinit=/init"};
 	struct init_config cfg, before;
 	struct wd_err err;
 
@@ -471,11 +476,12 @@ static void test_unknown_key_is_reported_and_not_fatal(void **state)
 	init_config_defaults(&cfg);
 	memcpy(&before, &cfg, sizeof(before));
 	wd_err_clear(&err);
-	assert_int_equal(init_config_apply(&cfg, "warden.nonsense=1", collect_unknown, &u, &err), 0);
+	assert_int_equal(init_config_apply(&cfg, "warden.nonsense=1", collect_unknown, &u, &err),
+			 0);
 	assert_int_equal(u.count, 1);
 	assert_string_equal(u.names[0], "warden.nonsense");
-	assert_int_equal(init_config_apply(&cfg, "warden.grace_x=banana", collect_unknown, &u, &err),
-			 0);
+	assert_int_equal(
+		init_config_apply(&cfg, "warden.grace_x=banana", collect_unknown, &u, &err), 0);
 	assert_string_equal(u.names[1], "warden.grace_x");
 	assert_memory_equal(&cfg, &before, sizeof(cfg));
 	/* Without a callback the key is still ignored. */
@@ -492,9 +498,8 @@ static void test_unknown_keys_in_the_cmdline_reach_the_callback(void **state)
 	(void)state;
 	memset(&u, 0, sizeof(u));
 	init_config_defaults(&cfg);
-	assert_int_equal(init_config_parse_cmdline(&cfg, line, strlen(line), collect_unknown, &u,
-						   &err),
-			 0);
+	assert_int_equal(
+		init_config_parse_cmdline(&cfg, line, strlen(line), collect_unknown, &u, &err), 0);
 	assert_int_equal(u.count, 2);
 	assert_string_equal(u.names[0], "warden.future");
 	assert_string_equal(u.names[1], "warden.x");
@@ -535,8 +540,9 @@ static void test_cmdline_quotes_group_blanks_and_are_dropped(void **state)
 	struct wd_err err;
 
 	(void)state;
-	assert_int_equal(parse(&cfg, "warden.hostname=\"box\" warden.channel=unix "
-				     "warden.port=\"/run/a b.sock\"",
+	assert_int_equal(parse(&cfg,
+			       "warden.hostname=\"box\" warden.channel=unix "
+			       "warden.port=\"/run/a b.sock\"",
 			       &err),
 			 0);
 	assert_string_equal(cfg.hostname, "box");
@@ -555,9 +561,8 @@ static void test_cmdline_tabs_and_newlines_separate_tokens(void **state)
 	struct wd_err err;
 
 	(void)state;
-	assert_int_equal(parse(&cfg, "\twarden.grace=1s\twarden.restarts=3\nwarden.log=debug\n\n",
-			       &err),
-			 0);
+	assert_int_equal(
+		parse(&cfg, "\twarden.grace=1s\twarden.restarts=3\nwarden.log=debug\n\n", &err), 0);
 	assert_int_equal(cfg.grace_ms, 1000);
 	assert_int_equal(cfg.restarts, 3);
 	assert_int_equal(cfg.log_level, WD_LOG_DEBUG);
@@ -583,9 +588,8 @@ static void test_cmdline_stops_at_double_dash(void **state)
 	struct wd_err err;
 
 	(void)state;
-	assert_int_equal(parse(&cfg, "warden.grace=1s -- warden.grace=banana warden.grace=9s",
-			       &err),
-			 0);
+	assert_int_equal(
+		parse(&cfg, "warden.grace=1s -- warden.grace=banana warden.grace=9s", &err), 0);
 	assert_int_equal(cfg.grace_ms, 1000);
 	/* "--x" is not the separator. */
 	assert_int_equal(parse(&cfg, "--x warden.grace=banana", &err), -EINVAL);
@@ -599,9 +603,9 @@ static void test_cmdline_reads_only_len_bytes(void **state)
 
 	(void)state;
 	init_config_defaults(&cfg);
-	assert_int_equal(init_config_parse_cmdline(&cfg, line, strlen("warden.grace=1s"), NULL, NULL,
-						   &err),
-			 0);
+	assert_int_equal(
+		init_config_parse_cmdline(&cfg, line, strlen("warden.grace=1s"), NULL, NULL, &err),
+		0);
 	assert_int_equal(cfg.grace_ms, 1000);
 }
 

@@ -108,7 +108,8 @@ static void test_modules_are_listed_in_file_order(void **state)
 	assert_string_equal(s->kver, "6.1.0-warden");
 	assert_string_equal(s->paths[0], "kernel/drivers/char/virtio_console.ko");
 	assert_string_equal(s->paths[1], "kernel/net/vmw_vsock/vsock.ko.xz");
-	assert_string_equal(s->paths[2], "kernel/net/vmw_vsock/vmw_vsock_virtio_transport_common.ko");
+	assert_string_equal(s->paths[2],
+			    "kernel/net/vmw_vsock/vmw_vsock_virtio_transport_common.ko");
 	free(s);
 }
 
@@ -265,8 +266,8 @@ static void test_absolute_paths_are_rejected(void **state)
 
 static void test_dotdot_components_are_rejected(void **state)
 {
-	static const char *const bad[] = {"..", "../a.ko", "a/../b.ko", "a/..", "a/b/../../../c.ko",
-					  "./../a.ko"};
+	static const char *const bad[] = {"..",   "../a.ko",           "a/../b.ko",
+					  "a/..", "a/b/../../../c.ko", "./../a.ko"};
 	struct seen *s = seen_new();
 	struct wd_err err;
 	char text[128];
@@ -283,8 +284,8 @@ static void test_dotdot_components_are_rejected(void **state)
 
 static void test_names_containing_dotdot_are_accepted(void **state)
 {
-	static const char *const ok[] = {"a..b.ko", "..a/b.ko", "a/b..", "a/...", "x/..y/z.ko",
-					 ".../a.ko"};
+	static const char *const ok[] = {"a..b.ko", "..a/b.ko",   "a/b..",
+					 "a/...",   "x/..y/z.ko", ".../a.ko"};
 	struct seen *s = seen_new();
 	struct wd_err err;
 	char text[128];
@@ -302,8 +303,8 @@ static void test_names_containing_dotdot_are_accepted(void **state)
 
 static void test_blanks_and_control_bytes_in_a_path_are_rejected(void **state)
 {
-	static const char *const bad[] = {"a b.ko", "a\tb.ko", "a\rb.ko", "a\x7f.ko", "a\xc3\xa9.ko",
-					  "a.ko # loaded first"};
+	static const char *const bad[] = {"a b.ko",   "a\tb.ko",      "a\rb.ko",
+					  "a\x7f.ko", "a\xc3\xa9.ko", "a.ko # loaded first"};
 	struct seen *s = seen_new();
 	struct wd_err err;
 	char text[128];
@@ -442,8 +443,7 @@ static void test_callback_failure_stops_the_walk(void **state)
 
 /* ---- init_module_params ---------------------------------------------------- */
 
-static int params(const char *cmdline, const char *name, char *out, size_t size,
-		  struct wd_err *err)
+static int params(const char *cmdline, const char *name, char *out, size_t size, struct wd_err *err)
 {
 	size_t len = strlen(cmdline);
 	char *copy = malloc(len + 1);

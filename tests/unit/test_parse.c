@@ -104,8 +104,8 @@ static void test_u64_rejects_empty_input(void **state)
 
 static void test_u64_rejects_leading_and_trailing_junk(void **state)
 {
-	static const char *const bad[] = {" 1", "1 ", "\t1", "1\n", "1x", "x1", "0x10",
-					  "1.0", "1e3", "1,000", "1_000", "one"};
+	static const char *const bad[] = {" 1",   "1 ",  "\t1", "1\n",   "1x",    "x1",
+					  "0x10", "1.0", "1e3", "1,000", "1_000", "one"};
 	struct wd_err err;
 	uint64_t v;
 
@@ -170,8 +170,8 @@ static void test_duration_bare_number_means_seconds(void **state)
 
 static void test_duration_rejects_unknown_units(void **state)
 {
-	static const char *const bad[] = {"1h", "1d", "1us", "1S", "1MS", "1sec", "1 s", "5ms ",
-					  "1s1", "1.5s"};
+	static const char *const bad[] = {"1h",   "1d",  "1us",  "1S",  "1MS",
+					  "1sec", "1 s", "5ms ", "1s1", "1.5s"};
 	struct wd_err err;
 	uint64_t v;
 
@@ -241,9 +241,8 @@ static void test_size_accepts_each_suffix(void **state)
 		const char *text;
 		uint64_t bytes;
 	} ok[] = {
-		{"4096", 4096},		{"4K", 4096},		  {"4KiB", 4096},
-		{"2M", 2ULL << 20},	{"2MiB", 2ULL << 20}, {"3G", 3ULL << 30},
-		{"3GiB", 3ULL << 30}, {"0", 0},
+		{"4096", 4096},       {"4K", 4096},       {"4KiB", 4096},       {"2M", 2ULL << 20},
+		{"2MiB", 2ULL << 20}, {"3G", 3ULL << 30}, {"3GiB", 3ULL << 30}, {"0", 0},
 	};
 	struct wd_err err;
 	uint64_t v;
@@ -257,8 +256,8 @@ static void test_size_accepts_each_suffix(void **state)
 
 static void test_size_rejects_other_suffixes(void **state)
 {
-	static const char *const bad[] = {"1k", "1m", "1g", "1T", "1KB", "1MB", "1B", "1 K",
-					  "K", "", "1Ki", "-1K"};
+	static const char *const bad[] = {"1k", "1m",  "1g", "1T", "1KB", "1MB",
+					  "1B", "1 K", "K",  "",   "1Ki", "-1K"};
 	struct wd_err err;
 	uint64_t v;
 
@@ -393,8 +392,8 @@ static void test_hostname_accepts_rfc1123_names(void **state)
 
 static void test_hostname_rejects_bad_labels(void **state)
 {
-	static const char *const bad[] = {"",     "-a",  "a-",	 "a..b", ".a", "a.",  "a.-b",
-					  "a_b",  "a b", "a/b", "\xc3\xa9", "a\n", "*.a", "a-.b"};
+	static const char *const bad[] = {"",    "-a",  "a-",  "a..b",     ".a",  "a.",  "a.-b",
+					  "a_b", "a b", "a/b", "\xc3\xa9", "a\n", "*.a", "a-.b"};
 	struct wd_err err;
 
 	(void)state;

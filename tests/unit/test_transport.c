@@ -196,9 +196,9 @@ static void test_missing_ports_directory_is_reported(void **state)
 
 	(void)state;
 	wd_err_clear(&err);
-	assert_int_equal(wd_virtio_port_find("/nonexistent/virtio-ports", "warden", dev, sizeof(dev),
-					     &err),
-			 -ENOENT);
+	assert_int_equal(
+		wd_virtio_port_find("/nonexistent/virtio-ports", "warden", dev, sizeof(dev), &err),
+		-ENOENT);
 	assert_non_null(strstr(err.msg, "virtio-serial: open /nonexistent/virtio-ports"));
 }
 
@@ -339,7 +339,8 @@ static void test_unix_connects_to_a_listening_socket(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_port_is_found_by_name, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_port_is_found_by_name, tree_setup,
+						tree_teardown),
 		cmocka_unit_test_setup_teardown(test_name_file_without_newline_matches, tree_setup,
 						tree_teardown),
 		cmocka_unit_test_setup_teardown(test_trailing_newline_is_not_part_of_the_name,

@@ -121,7 +121,8 @@ static void check_mounts(void)
 		int found = 0, ok = 0;
 
 		while (line != NULL && *line != '\0') {
-			if (sscanf(line, "%*s %127s %31s %255s", line_target, line_type, line_opts) == 3 &&
+			if (sscanf(line, "%*s %127s %31s %255s", line_target, line_type,
+				   line_opts) == 3 &&
 			    strcmp(line_target, want[i].target) == 0) {
 				found = 1;
 				ok = strcmp(line_type, want[i].fstype) == 0;
