@@ -75,7 +75,7 @@ unit_srcs_transport := vsock/transport.c
 TEST_GUEST_PROGS := tests/init/probe tests/vm/vmcheck
 
 .PHONY: all bootstrap deps image kernel test test-unit test-unit-musl test-unit-asan \
-        test-init test-vm test-repro test-fuzz demo bench lint fmt install clean distclean
+        test-init test-vm test-repro test-fuzz test-deps demo bench lint fmt install clean distclean
 
 all: $(GUEST_BINS)
 
@@ -222,10 +222,13 @@ FUZZ_SECONDS ?= 10
 test-fuzz: | bootstrap
 	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS)
 
+test-deps: $(DEPS_STAMP)
+	$(Q)tests/deps/pins.sh
+
 test: bootstrap
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/run-all.sh "$(MAKE) --no-print-directory" test-unit-musl test-unit-asan test-init \
-	    test-repro test-vm test-fuzz
+	    test-deps test-repro test-vm test-fuzz
 
 demo: $(IMAGE) $(HOST_TEST_BINS)
 	$(Q)scripts/demo.sh $(BIN) $(KERNEL_DIR) $(IMAGE)

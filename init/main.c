@@ -12,7 +12,7 @@
  * reboot(2) call. Every step is reported on the console; a failed step
  * powers the VM off (fail closed).
  *
- * In namespace mode (tests, `warden run --vmm local`) the configuration is
+ * In namespace mode (tests, and running without a VM) the configuration is
  * argv, the global steps are skipped (they belong to the host kernel), the
  * supervisor may be replaced by PROGRAM, and init exits with the
  * supervisor's status (0-255, or 128+N for signal N), which ends the

@@ -47,6 +47,7 @@ struct supervise {
 	unsigned restarts_used;
 	int status; /* what the supervisor's end maps to: 0-255, 128+N */
 	bool children_left;
+	bool restart_waited; /* the backoff was extended once for stragglers */
 };
 
 /* The signals PID 1 acts on; every other one keeps its default, which the
@@ -300,8 +301,18 @@ static bool advance(struct supervise *s)
 	case PHASE_RESTARTING:
 		if (!expired)
 			return false;
-		if (s->children_left)
-			wd_warn("supervisor restart: processes still exiting");
+		if (s->children_left && !s->restart_waited) {
+			/* Only on an empty machine: give stragglers the KILL wait once. */
+			s->restart_waited = true;
+			s->deadline_ns = wd_mono_ns() + INIT_KILL_WAIT_MS * WD_NS_PER_MS;
+			return false;
+		}
+		if (s->children_left) {
+			begin_shutdown(s, false,
+				       "processes survive SIGKILL; no supervisor restart");
+			return false;
+		}
+		s->restart_waited = false;
 		if (spawn_supervisor(s) < 0)
 			begin_shutdown(s, false, "supervisor could not be restarted");
 		return false;

@@ -43,7 +43,7 @@ const struct init_sysctl init_sysctls[] = {
 	{ "fs/protected_regular",              "2",     false },
 	/* No core dumps of privileged processes (the supervisor holds keys). */
 	{ "fs/suid_dumpable",                  "0",     false },
-	/* The sandbox uses no user namespace (docs/sandbox.md): nobody may make one. */
+	/* The sandbox uses no user namespace (docs/init.md): nobody may make one. */
 	{ "user/max_user_namespaces",          "0",     false },
 	{ "kernel/unprivileged_userns_clone",  "0",     true  },
 	/* Userfaultfd and line-discipline autoloading widen kernel exploits. */
@@ -125,9 +125,13 @@ int init_lockdown_apply(enum init_lockdown mode, struct wd_err *err)
 	char current[32];
 
 	if (access(LOCKDOWN_FILE, F_OK) != 0) {
+		/* No silent weakening: booting without it must be asked for. */
 		if (mode != INIT_LOCKDOWN_NONE)
-			wd_warn("lockdown: not offered by this kernel (%s absent); asked for %s",
-				LOCKDOWN_FILE, init_lockdown_names[mode]);
+			return wd_err_set(err, ENOSYS,
+					  "lockdown: not offered by this kernel (%s absent); "
+					  "warden.lockdown=none boots without it",
+					  LOCKDOWN_FILE);
+		wd_warn("lockdown: none (warden.lockdown=none)");
 		return 0;
 	}
 	if (mode != INIT_LOCKDOWN_NONE &&

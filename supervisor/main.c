@@ -3,7 +3,7 @@
  *
  * This first part opens the channel to the host named by WARDEN_CHANNEL,
  * announces that the guest is ready (with init's boot timings), and serves
- * the boot handshake described in docs/protocol.md ("boot handshake"):
+ * the boot handshake described in docs/init.md ("Boot handshake"):
  *
  *   guest -> host   "WARDEN-READY 0 <timings>\n", repeated every
  *                   HELLO_INTERVAL_MS until the host says anything, since

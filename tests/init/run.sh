@@ -471,6 +471,20 @@ test_ns_is_refused_in_the_initial_pid_namespace() {
 
 # ---- driver ---------------------------------------------------------------------
 
+# Without --ns, init believes it is a VM's PID 1 and would mount, load
+# modules and write sysctls: in a PID namespace that would be the host's.
+test_vm_mode_is_refused_in_a_pid_namespace() {
+	status=0
+	timeout -k 5 "$RUN_TIMEOUT_S" unshare --pid --fork --mount --propagation private --kill-child \
+		"$INIT" 2>"$dir/stderr" || status=$?
+	hung=no
+	expect_status "$USAGE_EXIT" || return 0
+	expect_stderr "not PID 1 of a VM (a PID namespace): run with --ns instead" || return 0
+	if grep -q 'module\|sysctl\|mount /dev' "$dir/stderr"; then
+		why="it went on to touch the system"
+	fi
+}
+
 run_test() {
 	local name=$1
 	dir=$WORK/$name
@@ -508,6 +522,7 @@ tests=(
 	test_clean_supervisor_exit_still_kills_everything
 	test_ns_is_refused_when_not_pid_1
 	test_ns_is_refused_in_the_initial_pid_namespace
+	test_vm_mode_is_refused_in_a_pid_namespace
 )
 for t in "${tests[@]}"; do
 	run_test "$t"
