@@ -193,7 +193,9 @@ static void begin_shutdown(struct supervise *s, bool graceful, const char *why)
 		s->phase = PHASE_TERMINATING;
 		s->deadline_ns = now + s->run->cfg->grace_ms * WD_NS_PER_MS;
 	} else {
-		wd_error("shutdown: %s; KILL to all", why);
+		/* A supervisor that finished with 0 ended the VM on purpose. */
+		wd_log(s->sup_pid == 0 && s->status == 0 ? WD_LOG_INFO : WD_LOG_ERROR,
+		       "shutdown: %s; KILL to all", why);
 		signal_all(SIGKILL);
 		s->phase = PHASE_KILLING;
 		s->deadline_ns = now + INIT_KILL_WAIT_MS * WD_NS_PER_MS;
