@@ -248,7 +248,7 @@ lint: $(TOOLCHAIN)
 	@echo "  TIDY"
 	$(Q)clang-tidy --quiet $(filter %.c,$(C_SOURCES)) -- $(STD) -I$(DEPS_MUSL)/include 2>/dev/null
 	@echo "  SHELLCHECK"
-	$(Q)shellcheck $(SH_SOURCES)
+	$(Q)shellcheck -x $(SH_SOURCES)
 	@echo "  FORMAT"
 	$(Q)clang-format --dry-run -Werror $(C_SOURCES)
 

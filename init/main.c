@@ -55,12 +55,15 @@ void init_final(const struct init_config *cfg, bool ns_mode, int status)
 		  : cfg->shutdown == INIT_SHUTDOWN_HALT ? RB_HALT_SYSTEM
 							: RB_POWER_OFF;
 
-	sync();
 	if (ns_mode) {
-		/* Exiting ends the namespace; the kernel kills what is left. */
+		/*
+		 * Exiting ends the namespace; the kernel kills what is left. No
+		 * sync(2): it would flush every file system of the host.
+		 */
 		wd_info("exit %d", status);
 		_exit(status);
 	}
+	sync();
 	init_mounts_shutdown();
 	sync();
 	wd_info("%s", shutdown_verb(cfg->shutdown));

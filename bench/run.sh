@@ -1,0 +1,485 @@
+#!/usr/bin/env bash
+# bench/run.sh BINDIR KERNEL_DIR IMAGE - warden's figures, printed, never asserted.
+#
+#   1. namespace mode: init's own boot work (first instruction -> supervisor
+#      ready on its channel), N runs, and the wall time of whole
+#      init + /bin/true commands for warden-init, tini-static and catatonit
+#   2. microVM: K boots of the image, the kernel's time and init's phases as
+#      the supervisor reports them in its hello
+#   3. sizes of the static binaries, beside tini-static and catatonit
+#
+# Targets are printed next to the figures as ratios; nothing fails because a
+# figure misses its target. The exit status is 1 only when a figure could
+# not be measured at all (no PID namespace, no QEMU, no baseline binary...),
+# which is also said loudly. docs/bench.md explains every figure.
+#
+# Environment:
+#   BENCH_NS_RUNS    runs per namespace-mode figure (default 50, at least 30)
+#   BENCH_VM_BOOTS   microVM boots (default 3 under TCG, 10 under KVM)
+set -euo pipefail
+export LC_ALL=C # EPOCHREALTIME's decimal point, sort order
+
+if [[ $# -ne 3 ]]; then
+	echo "usage: bench/run.sh BINDIR KERNEL_DIR IMAGE" >&2
+	exit 2
+fi
+for dir in "$1" "$2" "$(dirname -- "$3")"; do
+	if [[ ! -d $dir ]]; then
+		echo "bench: $dir: no such directory (build first: make bench)" >&2
+		exit 1
+	fi
+done
+BIN=$(cd -- "$1" && pwd)
+KERNEL_DIR=$(cd -- "$2" && pwd)
+IMAGE=$(cd -- "$(dirname -- "$3")" && pwd)/$(basename -- "$3")
+HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd -- "$HERE/.." && pwd)
+KERNEL=$KERNEL_DIR/vmlinuz
+TOOLS_DIR=$(dirname -- "$BIN")/bench # build/bench beside build/bin
+
+readonly TARGET_READY_MS=5
+readonly TARGET_INIT_KIB=100
+readonly MIN_NS_RUNS=30
+readonly NS_TIMEOUT_S=30  # one namespace run; only so that nothing hangs
+readonly VM_BOOT_LIMIT=180 # seconds for one boot to say ready (TCG is slow)
+readonly TINI=/usr/bin/tini-static
+readonly CATATONIT=/usr/bin/catatonit
+# The Makefile's HOST_CC flags, for the two host-side tools.
+readonly HOST_CFLAGS=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wformat=2 -Wformat-security
+	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wpointer-arith -Wcast-qual
+	-Wwrite-strings -Wundef -Wno-unused-parameter -Wimplicit-fallthrough -O2
+	-fstack-protector-strong -fstack-clash-protection -fcf-protection -fPIE
+	-D_FORTIFY_SOURCE=2 -pie)
+
+N=${BENCH_NS_RUNS:-50}
+if ! [[ $N =~ ^[0-9]+$ ]] || ((N < MIN_NS_RUNS)); then
+	echo "bench: BENCH_NS_RUNS='$N' is not a number >= $MIN_NS_RUNS; using $MIN_NS_RUNS" >&2
+	N=$MIN_NS_RUNS
+fi
+
+# shellcheck source=tests/lib/qemu.sh
+. "$ROOT/tests/lib/qemu.sh"
+
+# Scratch space on tmpfs when there is one: warden-init --ns calls sync(2) as
+# it exits, and its log file must not be dirty data on a disk it then flushes.
+WORK=$(mktemp -d /dev/shm/warden-bench.XXXXXX 2>/dev/null) || WORK=$(mktemp -d /tmp/warden-bench.XXXXXX)
+LISTEN_PID=""
+cleanup() {
+	if [[ -n $LISTEN_PID ]]; then kill "$LISTEN_PID" 2>/dev/null || true; fi
+	qemu_cleanup
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+UNMEASURED=()
+unmeasured() {
+	UNMEASURED+=("$1")
+	echo "  !!! NOT MEASURED: $1"
+}
+
+# Microseconds since the epoch, from bash itself (no fork).
+now_us() {
+	local t=$EPOCHREALTIME
+	echo "${t/./}"
+}
+
+# Values on stdin, one a line -> "count median p90 min max" (p90: nearest rank).
+stats() {
+	sort -g | awk '{ v[NR] = $1 }
+	END {
+		n = NR
+		if (n == 0) { print "0 0 0 0 0"; exit }
+		med = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+		k = int(0.9 * n); if (k < 0.9 * n) k++
+		printf "%d %.6f %.6f %.6f %.6f\n", n, med, v[k], v[1], v[n]
+	}'
+}
+
+# Scale a number: fmt VALUE DIVISOR DECIMALS
+fmt() { awk -v v="$1" -v d="$2" -v p="$3" 'BEGIN { printf "%.*f", p, v / d }'; }
+
+# A host tool from SOURCE into build/bench/NAME, with the Makefile's host flags.
+build_tool() {
+	local name=$1 src=$2 out=$TOOLS_DIR/$1
+	if [[ ! -x $out || $src -nt $out ]]; then
+		mkdir -p "$TOOLS_DIR"
+		gcc "${HOST_CFLAGS[@]}" -o "$out" "$src" 2>"$WORK/$name.cc.err" || {
+			sed 's/^/    gcc| /' "$WORK/$name.cc.err" >&2
+			return 1
+		}
+	fi
+	echo "$out"
+}
+
+accel_name() {
+	case "$1" in *kvm*) echo KVM ;; *) echo TCG ;; esac
+}
+
+# ---- header -------------------------------------------------------------------
+
+cpu=$(awk -F': ' '$1 ~ /^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null) ]]; then
+	rev="$rev (uncommitted changes)"
+fi
+echo "warden bench: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $rev"
+echo "host: Linux $(uname -r), ${cpu:-unknown CPU}, $(nproc) CPUs"
+echo "figures are printed, never asserted; targets appear only as ratios"
+echo "load average at start: $(cut -d ' ' -f 1-3 /proc/loadavg)"
+
+# Said under a section's tables when other work shared the CPUs meanwhile.
+load_note() {
+	local load
+	load=$(cut -d ' ' -f 1 /proc/loadavg)
+	if awk -v l="$load" 'BEGIN { exit !(l >= 0.5) }'; then
+		echo "  note: the host was not idle (1-min load average $load on $(nproc) CPUs): scheduling"
+		echo "  delays go into the medians and p90s; min is the closest to the program's own cost"
+	fi
+}
+
+# ---- 1. namespace mode -------------------------------------------------------
+
+# One namespace run: ns_run guarded|bare ERRFILE COMMAND... ; prints its wall
+# time in us and returns the command's status. The warm-up run of each
+# command is guarded by timeout(1) so that a hang cannot stall the bench;
+# the measured runs are the bare command, as timeout's own process would
+# add its start-up to every figure.
+ns_run() {
+	local guard=$1 err=$2 start end rc=0
+	shift 2
+	start=$(now_us)
+	if [[ $guard == guarded ]]; then
+		timeout -s KILL "$NS_TIMEOUT_S" unshare --pid --fork --mount-proc "$@" >/dev/null 2>"$err" || rc=$?
+	else
+		unshare --pid --fork --mount-proc "$@" >/dev/null 2>"$err" || rc=$?
+	fi
+	end=$(now_us)
+	echo $((end - start))
+	return "$rc"
+}
+
+# The handshake: a listener per run, then init + supervisor in a fresh PID
+# namespace. Appends ready (ns) to $WORK/ready.ns and the wall time (us) to
+# $WORK/wall.handshake; returns non-zero if anything in the exchange failed.
+handshake_run() {
+	local listen=$1 keep=$2 guard=bare sock=$WORK/ns.sock wall rc=0 lrc=0 waited=0 line ready
+	[[ $keep == keep ]] || guard=guarded # the warm-up
+	"$listen" "$sock" 1 "$NS_TIMEOUT_S" >"$WORK/listen.out" 2>"$WORK/listen.err" &
+	LISTEN_PID=$!
+	while [[ ! -S $sock ]] && kill -0 "$LISTEN_PID" 2>/dev/null && ((waited < 500)); do
+		sleep 0.01
+		waited=$((waited + 1))
+	done
+	wall=$(ns_run "$guard" "$WORK/ns.err" "$BIN/warden-init" --ns warden.channel=unix "warden.port=$sock" \
+		-- "$BIN/warden-supervisor") || rc=$?
+	# init exits with the supervisor's status: 143 (TERM, sent by init's shutdown) or 0.
+	# Anything else: the exchange did not happen, do not wait out the listener's timeout.
+	[[ $rc -eq 0 || $rc -eq 143 ]] || kill "$LISTEN_PID" 2>/dev/null || true
+	wait "$LISTEN_PID" || lrc=$?
+	LISTEN_PID=""
+	line=$(head -n 1 "$WORK/listen.out")
+	ready=$(sed -n 's/^WARDEN-READY 0 ready=\([0-9][0-9]*\),.*/\1/p' <<<"$line")
+	if [[ $lrc -ne 0 || -z $ready ]] || ! [[ $rc -eq 0 || $rc -eq 143 ]]; then
+		{
+			echo "    handshake run failed: namespace status $rc, listener status $lrc"
+			sed 's/^/    listener| /' "$WORK/listen.err"
+			sed 's/^/    init| /' "$WORK/ns.err" | tail -20
+		} >&2
+		return 1
+	fi
+	if [[ $keep == keep ]]; then
+		echo "$ready" >>"$WORK/ready.ns"
+		echo "$wall" >>"$WORK/wall.handshake"
+	fi
+}
+
+bench_namespace() {
+	local listen why i name failed_hs=0 wall rc guard
+	local -A cmd_of failed
+	local names=(floor tini catatonit warden)
+	echo
+	echo "== 1. namespace mode: $N runs per figure (after one warm-up) =="
+
+	if [[ $(id -u) -ne 0 ]] || ! why=$(unshare --pid --fork --mount-proc /bin/true 2>&1); then
+		unmeasured "namespace mode: cannot create a PID namespace here (uid $(id -u)): ${why:-not root}"
+		return
+	fi
+
+	# 1a. init's own boot work, as the supervisor reports it.
+	: >"$WORK/ready.ns"
+	: >"$WORK/wall.handshake"
+	if ! listen=$(build_tool ready-listen "$HERE/ready-listen.c"); then
+		unmeasured "init -> supervisor ready: could not build the listener bench/ready-listen.c"
+	else
+		if handshake_run "$listen" discard; then
+			for ((i = 0; i < N; i++)); do
+				handshake_run "$listen" keep || failed_hs=$((failed_hs + 1))
+			done
+		else
+			echo "    the warm-up handshake failed: no further handshake runs" >&2
+		fi
+	fi
+	echo
+	echo "init's own boot work: first instruction -> supervisor ready (connected to the host socket)"
+	if [[ ! -s $WORK/ready.ns ]]; then
+		[[ -z ${listen:-} ]] || unmeasured "init -> supervisor ready: no run completed the handshake"
+	else
+		read -r n med p90 min max < <(stats <"$WORK/ready.ns")
+		printf '  %-26s %9s %9s %9s %9s  %s\n' "" "median" "p90" "min" "max" "runs"
+		printf '  %-26s %9s %9s %9s %9s  %s\n' "ready [ms]" "$(fmt "$med" 1e6 3)" \
+			"$(fmt "$p90" 1e6 3)" "$(fmt "$min" 1e6 3)" "$(fmt "$max" 1e6 3)" "$n"
+		printf '  %-26s %9s %9s %9s %9s\n' "ratio to the ${TARGET_READY_MS} ms target" \
+			"$(fmt "$med" "${TARGET_READY_MS}e6" 3)" "$(fmt "$p90" "${TARGET_READY_MS}e6" 3)" \
+			"$(fmt "$min" "${TARGET_READY_MS}e6" 3)" "$(fmt "$max" "${TARGET_READY_MS}e6" 3)"
+		((failed_hs == 0)) || echo "  WARNING: $failed_hs handshake run(s) failed and are not counted"
+	fi
+
+	# 1b. Whole commands, wall clock, round robin so that drift hits all alike.
+	cmd_of[floor]="/bin/true"
+	cmd_of[tini]="$TINI -s -- /bin/true"
+	cmd_of[catatonit]="$CATATONIT -- /bin/true"
+	cmd_of[warden]="$BIN/warden-init --ns -- /bin/true"
+	for name in "${names[@]}"; do
+		: >"$WORK/wall.$name"
+		failed[$name]=0
+	done
+	for ((i = -1; i < N; i++)); do
+		for name in "${names[@]}"; do
+			[[ $name != tini || -x $TINI ]] || continue
+			[[ $name != catatonit || -x $CATATONIT ]] || continue
+			rc=0
+			guard=bare
+			((i >= 0)) || guard=guarded # the warm-up
+			# shellcheck disable=SC2086 # the command is several words on purpose
+			wall=$(ns_run "$guard" "$WORK/$name.err" ${cmd_of[$name]}) || rc=$?
+			if ((rc != 0)); then
+				failed[$name]=$((failed[$name] + 1))
+				if ((failed[$name] == 1)); then
+					echo "    $name run failed with status $rc:" >&2
+					sed 's/^/    | /' "$WORK/$name.err" | tail -10 >&2
+				fi
+			elif ((i >= 0)); then
+				echo "$wall" >>"$WORK/wall.$name"
+			fi
+		done
+	done
+
+	echo
+	echo "whole command, wall clock from the shell (fork of unshare to its exit), same job: /bin/true"
+	printf '  %-62s %8s %8s %8s %10s  %s\n' "command [ms]" "median" "p90" "min" "-floor" "runs"
+	local floor_med=""
+	if [[ -s $WORK/wall.floor ]]; then
+		read -r _ floor_med _ < <(stats <"$WORK/wall.floor")
+	fi
+	local -A label=(
+		[floor]="floor, no init: unshare --pid --fork --mount-proc /bin/true"
+		[tini]="tini-static: unshare ... tini-static -s -- /bin/true"
+		[catatonit]="catatonit: unshare ... catatonit -- /bin/true"
+		[warden]="warden: unshare ... warden-init --ns -- /bin/true"
+		[handshake]="warden: unshare ... warden-init --ns + supervisor, handshake"
+	)
+	for name in "${names[@]}" handshake; do
+		if [[ ! -s $WORK/wall.$name ]]; then
+			case "$name" in
+			tini) unmeasured "tini-static wall time: $([[ -x $TINI ]] && echo "no run succeeded" ||
+				echo "$TINI is missing (Debian package tini)")" ;;
+			catatonit) unmeasured "catatonit wall time: $([[ -x $CATATONIT ]] && echo "no run succeeded" ||
+				echo "$CATATONIT is missing (Debian package catatonit)")" ;;
+			handshake) ;; # said above
+			*) unmeasured "$name wall time: no run succeeded" ;;
+			esac
+			continue
+		fi
+		read -r n med p90 min _ < <(stats <"$WORK/wall.$name")
+		local over="-"
+		if [[ -n $floor_med && $name != floor ]]; then
+			over=$(awk -v a="$med" -v b="$floor_med" 'BEGIN { printf "%+.3f", (a - b) / 1e3 }')
+		fi
+		printf '  %-62s %8s %8s %8s %10s  %s\n' "${label[$name]}" "$(fmt "$med" 1e3 3)" \
+			"$(fmt "$p90" 1e3 3)" "$(fmt "$min" 1e3 3)" "$over" "$n"
+		if [[ $name != handshake ]] && ((failed[$name] > 0)); then
+			echo "    WARNING: ${failed[$name]} $name run(s) failed and are not counted"
+		fi
+	done
+	echo "  (-floor: median minus the floor's median, i.e. what the init adds to a bare namespace;"
+	echo "   the handshake row adds the host listener's answer and init's orderly shutdown)"
+	load_note
+}
+
+# ---- 2. microVM --------------------------------------------------------------
+
+# ready line fields, in the order reported
+readonly VM_FIELDS=(t0 mounts modules sysctls system spawn ready)
+
+bench_vm() {
+	local chanctl accel mode k boots name start rc qrc line ts fields f v
+	echo
+	echo "== 2. microVM boots (QEMU microvm, the image as built) =="
+	for f in "$KERNEL" "$IMAGE"; do
+		if [[ ! -r $f ]]; then
+			unmeasured "microVM boot: $f is missing (make image)"
+			return
+		fi
+	done
+	if ! command -v qemu-system-x86_64 >/dev/null; then
+		unmeasured "microVM boot: qemu-system-x86_64 is not installed"
+		return
+	fi
+	chanctl=$BIN/host-tests/chanctl
+	if [[ ! -x $chanctl ]] && ! chanctl=$(build_tool chanctl "$ROOT/tests/vm/chanctl.c"); then
+		unmeasured "microVM boot: no host end for the channel (chanctl)"
+		return
+	fi
+	QEMU_ACCEL=$(qemu_accel "$KERNEL")
+	accel=$(accel_name "$QEMU_ACCEL")
+	if [[ $accel == KVM ]]; then boots=${BENCH_VM_BOOTS:-10}; else boots=${BENCH_VM_BOOTS:-3}; fi
+	if ! [[ $boots =~ ^[0-9]+$ ]] || ((boots < 1)); then
+		echo "bench: BENCH_VM_BOOTS='$boots' is not a positive number; using 3" >&2
+		boots=3
+	fi
+	mode="$accel ($QEMU_ACCEL)"
+	echo "accelerator: $mode, $boots boot(s), kernel $(awk '$1=="name"{n=$2} $1=="version"{v=$2} END{print n, v}' "$KERNEL_DIR/kernel.lock" 2>/dev/null)"
+	if [[ $accel == TCG ]]; then
+		echo "  note: TCG emulates the guest CPU, so every guest figure below is inflated against KVM"
+	fi
+	for f in "${VM_FIELDS[@]}" host; do : >"$WORK/vm.$f"; done
+
+	for ((k = 1; k <= boots; k++)); do
+		name=boot$k
+		rc=0
+		qrc=0
+		start=$(now_us)
+		qemu_boot "$name" "$KERNEL" "$IMAGE" ""
+		# Time-stamp every line chanctl prints as it arrives.
+		"$chanctl" "$WORK/$name.sock" "$VM_BOOT_LIMIT" 2>"$WORK/$name.chanerr" |
+			while IFS= read -r line; do
+				printf '%s %s\n' "${EPOCHREALTIME/./}" "$line"
+			done >"$WORK/$name.chan" || rc=$?
+		if ((rc == 0)); then qemu_wait "$name" 60 || qrc=$?; else qemu_wait "$name" 1 || qrc=$?; fi
+		line=$(grep -m 1 '^[0-9]* guest> WARDEN-READY 0 ' "$WORK/$name.chan" || true)
+		if [[ -z $line ]]; then
+			echo "    boot $k: no ready line (chanctl status $rc, QEMU status $qrc)" >&2
+			sed 's/^/    chanctl| /' "$WORK/$name.chanerr" >&2
+			sed 's/^/    console| /' "$WORK/$name.log" | tail -20 >&2
+			continue
+		fi
+		((rc == 0 && qrc == 0)) ||
+			echo "    WARNING: boot $k: chanctl status $rc, QEMU status $qrc (figures kept)"
+		ts=${line%% *}
+		echo "$((ts - start))" >>"$WORK/vm.host"
+		fields=$(awk '{ print $4 }' <<<"${line#* }")
+		for f in "${VM_FIELDS[@]}"; do
+			v=$(tr ',' '\n' <<<"$fields" | sed -n "s/^$f=\([0-9][0-9]*\)\$/\1/p")
+			[[ -z $v ]] || echo "$v" >>"$WORK/vm.$f"
+		done
+	done
+
+	if [[ ! -s $WORK/vm.ready ]]; then
+		unmeasured "microVM boot: no boot reached the supervisor's ready line"
+		return
+	fi
+	# Derived per boot: what follows the spawn (exec, supervisor start, channel
+	# open) and the guest's whole time to ready.
+	paste -d ' ' "$WORK/vm.ready" "$WORK/vm.mounts" "$WORK/vm.modules" "$WORK/vm.sysctls" \
+		"$WORK/vm.system" "$WORK/vm.spawn" |
+		awk '{ print $1 - $2 - $3 - $4 - $5 - $6 }' >"$WORK/vm.rest"
+	paste -d ' ' "$WORK/vm.t0" "$WORK/vm.ready" | awk '{ print $1 + $2 }' >"$WORK/vm.total"
+
+	local -a rows=(
+		"t0|kernel: start of timekeeping -> init's first instruction|1e6"
+		"mounts|init: console, /proc, command line, early mounts|1e6"
+		"modules|init: kernel modules loaded and locked|1e6"
+		"sysctls|init: hardening sysctls and lockdown|1e6"
+		"system|init: loopback, host name, CRNG check|1e6"
+		"spawn|init: fork -> supervisor's exec|1e6"
+		"rest|supervisor: exec, start, channel open|1e6"
+		"ready|init -> ready (sum of the six above)|1e6"
+		"total|kernel + init -> ready (t0 + ready)|1e6"
+		"host|host: QEMU launched -> ready line received|1e3"
+	)
+	local row key text div
+	echo
+	printf '  %-56s %9s %9s %9s  %s\n' "phase [ms]" "median" "min" "max" "boots"
+	for row in "${rows[@]}"; do
+		IFS='|' read -r key text div <<<"$row"
+		read -r n med _ min max < <(stats <"$WORK/vm.$key")
+		printf '  %-56s %9s %9s %9s  %s\n' "$text" "$(fmt "$med" "$div" 2)" "$(fmt "$min" "$div" 2)" \
+			"$(fmt "$max" "$div" 2)" "$n"
+	done
+	echo "  ($accel; the guest figures are its CLOCK_MONOTONIC as init and the supervisor read it)"
+	load_note
+}
+
+# ---- 3. sizes ------------------------------------------------------------------
+
+bench_sizes() {
+	local name path stripped bytes installed linkage text data bss tini_bytes="" init_bytes=""
+	local -a names=(warden-init warden-supervisor tini-static catatonit)
+	local -A path_of=(
+		[warden-init]=$BIN/warden-init
+		[warden-supervisor]=$BIN/warden-supervisor
+		[tini-static]=$TINI
+		[catatonit]=$CATATONIT
+	)
+	local have_size=no
+	command -v size >/dev/null && have_size=yes
+	echo
+	echo "== 3. binary sizes (each stripped here with strip --strip-all; installed size beside) =="
+	for name in "${names[@]}"; do
+		path=${path_of[$name]}
+		[[ -r $path ]] || continue
+		stripped=$WORK/size.$name
+		strip --strip-all -o "$stripped" "$path" 2>/dev/null || cp "$path" "$stripped"
+		bytes=$(stat -c %s "$stripped")
+		[[ $name != tini-static ]] || tini_bytes=$bytes
+		[[ $name != warden-init ]] || init_bytes=$bytes
+	done
+	printf '  %-18s %9s %8s %10s %8s %8s %8s  %-18s %s\n' "binary" "bytes" "KiB" "installed" \
+		"text" "data" "bss" "linkage" "vs tini-static"
+	for name in "${names[@]}"; do
+		path=${path_of[$name]}
+		if [[ ! -r $path ]]; then
+			unmeasured "size of $name: $path is missing"
+			continue
+		fi
+		stripped=$WORK/size.$name
+		bytes=$(stat -c %s "$stripped")
+		installed=$(stat -c %s "$path")
+		text=-
+		data=-
+		bss=-
+		if [[ $have_size == yes ]]; then
+			read -r text data bss _ < <(size "$stripped" | tail -n 1)
+		fi
+		if readelf -lW "$stripped" 2>/dev/null | grep -q 'INTERP'; then
+			linkage=dynamic
+		elif readelf -hW "$stripped" 2>/dev/null | grep -q 'DYN'; then
+			linkage=static-pie
+		else
+			linkage=static
+		fi
+		printf '  %-18s %9s %8s %10s %8s %8s %8s  %-18s %s\n' "$name" "$bytes" \
+			"$(fmt "$bytes" 1024 1)" "$installed" "$text" "$data" "$bss" "$linkage" \
+			"$([[ -n $tini_bytes ]] && fmt "$bytes" "$tini_bytes" 3 || echo -)"
+	done
+	[[ $have_size == yes ]] || echo "  (size(1) is not installed: no text/data/bss)"
+	if [[ -n $init_bytes ]]; then
+		echo "  warden-init: $(fmt "$init_bytes" 1024 1) KiB = $(fmt "$init_bytes" "$((TARGET_INIT_KIB * 1024))" 3) x the ${TARGET_INIT_KIB} KiB target$(
+			[[ -n $tini_bytes ]] && echo ", $(fmt "$init_bytes" "$tini_bytes" 3) x tini-static"
+		)"
+	fi
+}
+
+bench_namespace
+bench_vm
+bench_sizes
+
+echo
+if ((${#UNMEASURED[@]} > 0)); then
+	{
+		echo "!!! bench: ${#UNMEASURED[@]} figure(s) could NOT be measured:"
+		printf '!!!   %s\n' "${UNMEASURED[@]}"
+	} | tee /dev/stderr
+	exit 1
+fi
+echo "bench: every figure measured"
