@@ -8,10 +8,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 WORK=$(mktemp -d /tmp/warden-pins.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-passed=0
-failed=0
-ok() { echo "ok $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+# shellcheck source=tests/lib/report.sh
+. "$ROOT/tests/lib/report.sh"
 
 test_tampered_tarball_stops_the_build_unpacked_nothing() {
 	local t=${FUNCNAME[0]} rc=0 out lines
@@ -31,5 +29,4 @@ test_tampered_tarball_stops_the_build_unpacked_nothing() {
 }
 
 test_tampered_tarball_stops_the_build_unpacked_nothing
-echo "deps: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+report_end deps

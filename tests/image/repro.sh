@@ -13,10 +13,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 WORK=$(mktemp -d /tmp/warden-repro.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
-passed=0
-failed=0
-ok() { echo "ok $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+# shellcheck source=tests/lib/report.sh
+. "$ROOT/tests/lib/report.sh"
 
 build() {
 	local out=$1 mask=$2
@@ -63,5 +61,4 @@ test_manifest_matches_the_archive() {
 
 test_image_built_twice_is_bit_identical
 test_manifest_matches_the_archive
-echo "image: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+report_end image

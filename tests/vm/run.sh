@@ -23,13 +23,32 @@ BOOT_LIMIT=180 # seconds; a TCG boot takes a few
 WORK=$(mktemp -d /tmp/warden-vm.XXXXXX)
 trap 'qemu_cleanup; rm -rf "$WORK"' EXIT
 
-passed=0
-failed=0
-ok() { echo "ok $1"; passed=$((passed + 1)); }
-fail() {
-	echo "FAIL $1: $2"
-	failed=$((failed + 1))
+# shellcheck source=tests/lib/report.sh
+. "$ROOT/tests/lib/report.sh"
+report_detail() {
 	if [ -f "$WORK/$1.log" ]; then sed 's/^/    console| /' "$WORK/$1.log" | tail -40; fi
+}
+
+# Boot, play the host's side of the handshake (ready, ping, shutdown), and
+# wait for QEMU to end. On failure sets `why`.
+vm_session() {
+	local t=$1 initrd=$2 append=$3 flavour=${4:-acpi} rc=0
+	qemu_boot "$t" "$KERNEL" "$initrd" "$append" "$flavour"
+	if ! "$BIN/host-tests/chanctl" "$WORK/$t.sock" "$BOOT_LIMIT" >"$WORK/$t.chan" 2>&1; then
+		qemu_wait "$t" 1 || true
+		why="handshake over virtio-serial: $(tail -1 "$WORK/$t.chan")"
+		return 1
+	fi
+	qemu_wait "$t" 60 || rc=$?
+	[ "$rc" -eq 0 ] || { why="QEMU exited $rc, not 0 (a clean end)"; return 1; }
+}
+
+# Boot a VM that ends by itself; on failure sets `why`.
+vm_run_to_end() {
+	local t=$1 initrd=$2 append=$3 flavour=${4:-acpi} rc=0
+	qemu_boot "$t" "$KERNEL" "$initrd" "$append" "$flavour"
+	qemu_wait "$t" "$BOOT_LIMIT" || rc=$?
+	[ "$rc" -eq 0 ] || { why="QEMU exited $rc, not 0 (a clean end)"; return 1; }
 }
 
 # An extra archive appended to the image: the kernel unpacks both, so the
@@ -45,17 +64,10 @@ overlay() {
 no_panic() { ! grep -q "Kernel panic" "$WORK/$1.log"; }
 
 test_vm_boots_hardened_and_powers_off() {
-	local t=${FUNCNAME[0]} rc=0
+	local t=${FUNCNAME[0]} why=''
 	overlay "$WORK/check.img"
-	qemu_boot "$t" "$KERNEL" "$WORK/check.img" "warden.supervisor=/test/vmcheck"
-	if ! "$BIN/host-tests/chanctl" "$WORK/$t.sock" "$BOOT_LIMIT" >"$WORK/$t.chan" 2>&1; then
-		qemu_wait "$t" 1 || true
-		fail "$t" "handshake over virtio-serial: $(tail -1 "$WORK/$t.chan")"
-		return
-	fi
-	qemu_wait "$t" 60 || rc=$?
+	vm_session "$t" "$WORK/check.img" "warden.supervisor=/test/vmcheck" || { fail "$t" "$why"; return; }
 	grep '^vmcheck: ' "$WORK/$t.log" | sed 's/^/    /'
-	if [ "$rc" -ne 0 ]; then fail "$t" "QEMU exited $rc, not 0 (clean power-off)"; return; fi
 	if ! grep -Eq '^vmcheck: [1-9][0-9]* passed, 0 failed' "$WORK/$t.log"; then
 		fail "$t" "checks inside the VM failed"
 		return
@@ -67,11 +79,9 @@ test_vm_boots_hardened_and_powers_off() {
 }
 
 test_vm_bad_value_gives_one_line_and_powers_off() {
-	local t=${FUNCNAME[0]} rc=0 errors
-	qemu_boot "$t" "$KERNEL" "$IMAGE" "warden.grace=banana"
-	qemu_wait "$t" "$BOOT_LIMIT" || rc=$?
+	local t=${FUNCNAME[0]} why='' errors
+	vm_run_to_end "$t" "$IMAGE" "warden.grace=banana" || { fail "$t" "$why"; return; }
 	errors=$(grep -c 'warden-init: error:' "$WORK/$t.log" || true)
-	if [ "$rc" -ne 0 ]; then fail "$t" "QEMU exited $rc, not 0"; return; fi
 	if [ "$errors" -ne 1 ]; then fail "$t" "$errors error lines, want exactly 1"; return; fi
 	grep -q "warden-init: error: kernel command line: warden.grace: 'banana' is not a number" \
 		"$WORK/$t.log" || { fail "$t" "the error line does not name the key"; return; }
@@ -86,7 +96,7 @@ test_vm_bad_value_gives_one_line_and_powers_off() {
 # open an initial console"), so init starts with no fd 0, 1 or 2 and must
 # find the console itself.
 test_vm_boots_without_console_node() {
-	local t=${FUNCNAME[0]} rc=0 dir=$WORK/noconsole-overlay
+	local t=${FUNCNAME[0]} why='' dir=$WORK/noconsole-overlay
 	"$ROOT/image/mkinitramfs.sh" --init "$BIN/warden-init" --supervisor "$BIN/warden-supervisor" \
 		--kernel-dir "$KERNEL_DIR" --console-node no --output "$WORK/noconsole.cpio.gz" 2>"$WORK/mk.err" ||
 		{ fail "$t" "mkinitramfs: $(tail -1 "$WORK/mk.err")"; return; }
@@ -96,14 +106,7 @@ test_vm_boots_without_console_node() {
 	fi
 	mkdir -p "$dir/dev/console"
 	(cd "$dir" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -n >>"$WORK/noconsole.cpio.gz"
-	qemu_boot "$t" "$KERNEL" "$WORK/noconsole.cpio.gz" ""
-	if ! "$BIN/host-tests/chanctl" "$WORK/$t.sock" "$BOOT_LIMIT" >"$WORK/$t.chan" 2>&1; then
-		qemu_wait "$t" 1 || true
-		fail "$t" "handshake: $(tail -1 "$WORK/$t.chan")"
-		return
-	fi
-	qemu_wait "$t" 60 || rc=$?
-	if [ "$rc" -ne 0 ]; then fail "$t" "QEMU exited $rc"; return; fi
+	vm_session "$t" "$WORK/noconsole.cpio.gz" "" || { fail "$t" "$why"; return; }
 	grep -q 'unable to open an initial console' "$WORK/$t.log" ||
 		{ fail "$t" "the kernel did open a console: this test proves nothing"; return; }
 	grep -q 'warden-init: info: mount /tmp' "$WORK/$t.log" || { fail "$t" "init's lines did not reach the console"; return; }
@@ -112,10 +115,8 @@ test_vm_boots_without_console_node() {
 }
 
 test_vm_supervisor_failure_powers_off() {
-	local t=${FUNCNAME[0]} rc=0
-	qemu_boot "$t" "$KERNEL" "$IMAGE" "warden.supervisor=/bin/false"
-	qemu_wait "$t" "$BOOT_LIMIT" || rc=$?
-	if [ "$rc" -ne 0 ]; then fail "$t" "QEMU exited $rc"; return; fi
+	local t=${FUNCNAME[0]} why=''
+	vm_run_to_end "$t" "$IMAGE" "warden.supervisor=/bin/false" || { fail "$t" "$why"; return; }
 	grep -q 'shutdown: supervisor exited with status 1; KILL to all' "$WORK/$t.log" ||
 		{ fail "$t" "the reason was not reported"; return; }
 	grep -q 'warden-init: info: power off' "$WORK/$t.log" || { fail "$t" "no power-off report"; return; }
@@ -130,10 +131,8 @@ test_vm_supervisor_failure_powers_off() {
 # interrupt without ACPI, so the channel itself is not checked here; the
 # supervisor's failure ends the VM, which is the fail-closed path.)
 test_vm_without_acpi_gets_module_params_and_resets() {
-	local t=${FUNCNAME[0]} rc=0
-	qemu_boot "$t" "$KERNEL" "$IMAGE" "warden.supervisor=/bin/true" noacpi
-	qemu_wait "$t" "$BOOT_LIMIT" || rc=$?
-	if [ "$rc" -ne 0 ]; then fail "$t" "QEMU exited $rc"; return; fi
+	local t=${FUNCNAME[0]} why=''
+	vm_run_to_end "$t" "$IMAGE" "warden.supervisor=/bin/true" noacpi || { fail "$t" "$why"; return; }
 	grep -Eq 'warden-init: info: module virtio_mmio: loaded with device=[0-9]+@0x[0-9a-f]+:[0-9]+' "$WORK/$t.log" ||
 		{ fail "$t" "virtio_mmio got no device parameters"; return; }
 	grep -q 'warden-init: info: reset' "$WORK/$t.log" || { fail "$t" "no reset report"; return; }
@@ -148,5 +147,4 @@ test_vm_bad_value_gives_one_line_and_powers_off
 test_vm_boots_without_console_node
 test_vm_supervisor_failure_powers_off
 test_vm_without_acpi_gets_module_params_and_resets
-echo "vm: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+report_end vm
