@@ -16,14 +16,14 @@ trap 'qemu_cleanup; rm -rf "$WORK"' EXIT
 QEMU_ACCEL=$(qemu_accel "$KERNEL_DIR/vmlinuz")
 echo "demo: booting $IMAGE in a QEMU microVM ($QEMU_ACCEL)"
 qemu_boot demo "$KERNEL_DIR/vmlinuz" "$IMAGE" ""
-tail -n +1 -F "$WORK/demo.log" 2>/dev/null | grep --line-buffered -E '^(warden-|\[ *[0-9.]+\] reboot)' &
-tailer=$!
 echo "demo: host side: waiting for the supervisor's hello, then asking for shutdown"
 rc=0
-"$BIN/host-tests/chanctl" "$WORK/demo.sock" 180 | sed 's/^/demo: channel: /' || rc=$?
+"$BIN/host-tests/chanctl" "$WORK/demo.sock" 180 >"$WORK/channel" 2>&1 || rc=$?
 qemu_wait demo 60 || rc=$?
-sleep 0.5
-kill "$tailer" 2>/dev/null || true
+echo "demo: the guest's console (warden-init and warden-supervisor):"
+grep -E '^(warden-|\[ *[0-9.]+\] (reboot|Kernel panic))' "$WORK/demo.log" | sed 's/^/  | /' || true
+echo "demo: the channel, as the host saw it:"
+sed 's/^/  | /' "$WORK/channel"
 if [ "$rc" -ne 0 ]; then
 	echo "demo: FAILED (status $rc)"
 	exit 1
