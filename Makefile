@@ -29,6 +29,8 @@ MUSL_INC   := $(BUILD)/musl-include
 SPECS      := $(BUILD)/musl-static-pie.specs
 DEPS_MUSL  := $(BUILD)/deps/musl
 DEPS_STAMP := $(DEPS_MUSL)/.built
+DEPS_GLIBC := $(BUILD)/deps/glibc
+DEPS_GLIBC_STAMP := $(DEPS_GLIBC)/.built
 KERNEL_DIR := $(BUILD)/kernel
 IMAGE_DIR  := $(BUILD)/image
 IMAGE      := $(IMAGE_DIR)/initramfs.cpio.gz
@@ -45,31 +47,33 @@ HARDEN := -fstack-protector-strong -fstack-clash-protection -fcf-protection -fPI
 
 MUSL_CC      := gcc -specs $(SPECS)
 MUSL_CFLAGS  := $(STD) $(WARN) -Os $(HARDEN) -ffunction-sections -fdata-sections \
-                -idirafter $(MUSL_INC) -I$(DEPS_MUSL)/include
+                -idirafter $(MUSL_INC) -isystem $(DEPS_MUSL)/include
 MUSL_LDFLAGS := -static-pie -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--gc-sections \
                 -L$(DEPS_MUSL)/lib
 
 ASAN_CC      := gcc
 ASAN_CFLAGS  := $(STD) $(WARN) -O1 -g -fno-omit-frame-pointer -D_FORTIFY_SOURCE=2 \
-                -fsanitize=address,undefined -fno-sanitize-recover=all
-ASAN_LDFLAGS := -fsanitize=address,undefined
+                -fsanitize=address,undefined -fno-sanitize-recover=all -isystem $(DEPS_GLIBC)/include
+ASAN_LDFLAGS := -fsanitize=address,undefined -L$(DEPS_GLIBC)/lib
 
 # ---- sources -------------------------------------------------------------
+#
+# Each folder is one archive; a program is its folder's main.c plus the
+# archives it may use. New files are picked up without editing this file.
 
-COMMON_SRCS := common/err.c common/log.c common/parse.c common/fileio.c common/boottimes.c
-INIT_SRCS   := init/main.c init/config.c init/console.c init/mounts.c init/modules.c \
-               init/sysctl.c init/system.c init/supervise.c
-SUP_SRCS    := supervisor/main.c vsock/transport.c
+COMMON_SRCS := $(sort $(wildcard common/*.c))
+VSOCK_SRCS  := $(sort $(wildcard vsock/*.c))
+INIT_LIB    := $(filter-out init/main.c,$(sort $(wildcard init/*.c)))
+SUP_LIB     := $(filter-out supervisor/main.c,$(sort $(wildcard supervisor/*.c)))
+HOST_LIB    := $(filter-out host/main.c,$(sort $(wildcard host/*.c)))
+LIBS        := -lbearssl -lcjson
 
 GUEST_BINS  := $(BIN)/warden-init $(BIN)/warden-supervisor
+HOST_BINS   := $(if $(wildcard host/main.c),$(BIN)/warden)
 
-# Unit tests: tests/unit/test_<name>.c, each with the module sources it tests.
-UNIT_TESTS  := config parse modules boottimes transport
-unit_srcs_config    := init/config.c
-unit_srcs_parse     :=
-unit_srcs_modules   := init/modules.c
-unit_srcs_boottimes :=
-unit_srcs_transport := vsock/transport.c
+# Unit tests: tests/unit/test_<name>.c, linked with every archive (the
+# linker takes only what a test uses).
+UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(sort $(wildcard tests/unit/test_*.c)))
 
 # Test programs that run inside the guest or as PID 1's children (static musl).
 TEST_GUEST_PROGS := tests/init/probe tests/vm/vmcheck
@@ -77,7 +81,7 @@ TEST_GUEST_PROGS := tests/init/probe tests/vm/vmcheck
 .PHONY: all bootstrap deps image kernel test test-unit test-unit-musl test-unit-asan \
         test-init test-vm test-repro test-fuzz test-deps demo bench lint fmt install clean distclean
 
-all: $(GUEST_BINS)
+all: $(GUEST_BINS) $(HOST_BINS)
 
 bootstrap:
 	$(Q)scripts/bootstrap.sh
@@ -112,28 +116,69 @@ $(DEPS_STAMP): deps/sources.lock deps/lock.sh deps/fetch.sh deps/build.sh | boot
 	$(Q)deps/build.sh musl $(DEPS_MUSL)
 	$(Q)touch $@
 
+$(DEPS_GLIBC_STAMP): $(DEPS_STAMP)
+	@echo "  DEPS    libseccomp libcap bearssl cjson (glibc, ASan/UBSan)"
+	$(Q)deps/build.sh glibc $(DEPS_GLIBC)
+	$(Q)touch $@
+
 # ---- guest binaries (static musl) ------------------------------------------
 
-$(MUSL_OBJ)/%.o: %.c $(TOOLCHAIN)
+$(MUSL_OBJ)/%.o: %.c $(TOOLCHAIN) | $(DEPS_STAMP)
 	@echo "  CC      $<"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(MUSL_CC) $(MUSL_CFLAGS) -MMD -MP -c $< -o $@
 
 musl_objs = $(patsubst %.c,$(MUSL_OBJ)/%.o,$(1))
+asan_objs = $(patsubst %.c,$(ASAN_OBJ)/%.o,$(1))
 
-$(BIN)/warden-init: $(call musl_objs,$(INIT_SRCS) $(COMMON_SRCS))
+# One archive per folder and flavour.
+$(MUSL_OBJ)/lib%.a:
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(ASAN_OBJ)/lib%.a:
+	@echo "  AR asan $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(MUSL_OBJ)/libcommon.a: $(call musl_objs,$(COMMON_SRCS))
+$(MUSL_OBJ)/libvsock.a: $(call musl_objs,$(VSOCK_SRCS))
+$(MUSL_OBJ)/libinit.a: $(call musl_objs,$(INIT_LIB))
+$(MUSL_OBJ)/libsupervisor.a: $(call musl_objs,$(SUP_LIB))
+$(MUSL_OBJ)/libhost.a: $(call musl_objs,$(HOST_LIB))
+$(ASAN_OBJ)/libcommon.a: $(call asan_objs,$(COMMON_SRCS))
+$(ASAN_OBJ)/libvsock.a: $(call asan_objs,$(VSOCK_SRCS))
+$(ASAN_OBJ)/libinit.a: $(call asan_objs,$(INIT_LIB))
+$(ASAN_OBJ)/libsupervisor.a: $(call asan_objs,$(SUP_LIB))
+$(ASAN_OBJ)/libhost.a: $(call asan_objs,$(HOST_LIB))
+
+# Link order: the folder's own code first, shared code last.
+MUSL_ALL_LIBS := $(MUSL_OBJ)/libsupervisor.a $(MUSL_OBJ)/libhost.a $(MUSL_OBJ)/libinit.a \
+                 $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a
+ASAN_ALL_LIBS := $(ASAN_OBJ)/libsupervisor.a $(ASAN_OBJ)/libhost.a $(ASAN_OBJ)/libinit.a \
+                 $(ASAN_OBJ)/libvsock.a $(ASAN_OBJ)/libcommon.a
+
+# warden-init links no third-party library: PID 1 stays small.
+$(BIN)/warden-init: $(MUSL_OBJ)/init/main.o $(MUSL_OBJ)/libinit.a $(MUSL_OBJ)/libcommon.a
 	@echo "  LD      $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@.debug $^
 	$(Q)strip --strip-all -o $@ $@.debug
 
-$(BIN)/warden-supervisor: $(call musl_objs,$(SUP_SRCS) $(COMMON_SRCS)) $(DEPS_STAMP)
+$(BIN)/warden-supervisor: $(MUSL_OBJ)/supervisor/main.o $(MUSL_OBJ)/libsupervisor.a \
+                          $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
 	@echo "  LD      $@"
 	$(Q)mkdir -p $(@D)
-	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@.debug $(filter %.o,$^)
+	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@.debug $(filter %.o %.a,$^) $(LIBS)
 	$(Q)strip --strip-all -o $@ $@.debug
 
-$(BIN)/tests/%: $(MUSL_OBJ)/tests/%.o $(call musl_objs,$(COMMON_SRCS))
+# The host command is static musl too: one file that runs on any x86-64 Linux.
+$(BIN)/warden: $(MUSL_OBJ)/host/main.o $(MUSL_OBJ)/libhost.a $(MUSL_OBJ)/libvsock.a \
+               $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
+	@echo "  LD      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@.debug $(filter %.o %.a,$^) $(LIBS)
+	$(Q)strip --strip-all -o $@ $@.debug
+
+$(BIN)/tests/%: $(MUSL_OBJ)/tests/%.o $(MUSL_OBJ)/libcommon.a
 	@echo "  LD      $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $^
@@ -141,8 +186,8 @@ $(BIN)/tests/%: $(MUSL_OBJ)/tests/%.o $(call musl_objs,$(COMMON_SRCS))
 TEST_GUEST_BINS := $(patsubst tests/%,$(BIN)/tests/%,$(TEST_GUEST_PROGS))
 
 # vmcheck compares the kernel's view with init's sysctl table.
-$(BIN)/tests/vm/vmcheck: $(MUSL_OBJ)/tests/vm/vmcheck.o $(MUSL_OBJ)/init/sysctl.o \
-                         $(call musl_objs,$(COMMON_SRCS))
+$(BIN)/tests/vm/vmcheck: $(MUSL_OBJ)/tests/vm/vmcheck.o $(MUSL_OBJ)/libinit.a \
+                         $(MUSL_OBJ)/libcommon.a
 	@echo "  LD      $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $^
@@ -159,22 +204,21 @@ $(BIN)/host-tests/chanctl: tests/vm/chanctl.c common/clock.h | bootstrap
 
 # ---- unit tests: musl + cmocka, and glibc + ASan/UBSan -------------------
 
-$(ASAN_OBJ)/%.o: %.c | bootstrap
+$(ASAN_OBJ)/%.o: %.c | bootstrap $(DEPS_GLIBC_STAMP)
 	@echo "  CC asan $<"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(ASAN_CC) $(ASAN_CFLAGS) -MMD -MP -c $< -o $@
 
-asan_objs = $(patsubst %.c,$(ASAN_OBJ)/%.o,$(1))
 
 define unit_rules
-$(BIN)/unit-musl/test_$(1): $(call musl_objs,tests/unit/test_$(1).c $(unit_srcs_$(1)) $(COMMON_SRCS)) $(DEPS_STAMP)
+$(BIN)/unit-musl/test_$(1): $(MUSL_OBJ)/tests/unit/test_$(1).o $(MUSL_ALL_LIBS) $(DEPS_STAMP)
 	@echo "  LD      $$@"
 	$(Q)mkdir -p $$(@D)
-	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $$@ $$(filter %.o,$$^) -lcmocka
-$(BIN)/unit-asan/test_$(1): $(call asan_objs,tests/unit/test_$(1).c $(unit_srcs_$(1)) $(COMMON_SRCS))
+	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) -lcmocka $(LIBS)
+$(BIN)/unit-asan/test_$(1): $(ASAN_OBJ)/tests/unit/test_$(1).o $(ASAN_ALL_LIBS) $(DEPS_GLIBC_STAMP)
 	@echo "  LD asan $$@"
 	$(Q)mkdir -p $$(@D)
-	$(Q)$(ASAN_CC) $(ASAN_LDFLAGS) -o $$@ $$^ -lcmocka
+	$(Q)$(ASAN_CC) $(ASAN_LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) -lcmocka $(LIBS)
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rules,$(t))))
 
@@ -257,9 +301,10 @@ fmt:
 
 # ---- install and clean -----------------------------------------------------
 
-install: $(GUEST_BINS) $(IMAGE)
+install: $(GUEST_BINS) $(HOST_BINS) $(IMAGE)
 	install -d $(DESTDIR)$(PREFIX)/lib/warden $(DESTDIR)$(PREFIX)/share/warden
 	install -m 0755 $(GUEST_BINS) $(DESTDIR)$(PREFIX)/lib/warden/
+	$(if $(HOST_BINS),install -d $(DESTDIR)$(PREFIX)/bin && install -m 0755 $(HOST_BINS) $(DESTDIR)$(PREFIX)/bin/)
 	install -m 0644 $(IMAGE) $(IMAGE_DIR)/manifest $(DESTDIR)$(PREFIX)/share/warden/
 
 clean:

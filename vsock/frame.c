@@ -1,0 +1,311 @@
+/* vsock/frame.c - see frame.h and docs/protocol.md. */
+#include "frame.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <bearssl_hmac.h>
+
+static const char *const type_names[] = {
+	[0] = "?",
+	[WD_MSG_READY] = "READY",
+	[WD_MSG_KEY] = "KEY",
+	[WD_MSG_HELLO] = "HELLO",
+	[WD_MSG_JOB] = "JOB",
+	[WD_MSG_DATA] = "DATA",
+	[WD_MSG_WINSIZE] = "WINSIZE",
+	[WD_MSG_SIGNAL] = "SIGNAL",
+	[WD_MSG_STARTED] = "STARTED",
+	[WD_MSG_EXIT] = "EXIT",
+	[WD_MSG_APPROVAL_REQ] = "APPROVAL_REQ",
+	[WD_MSG_APPROVAL_ANS] = "APPROVAL_ANS",
+	[WD_MSG_AUDIT] = "AUDIT",
+	[WD_MSG_AUDIT_ACK] = "AUDIT_ACK",
+	[WD_MSG_SHUTDOWN] = "SHUTDOWN",
+	[WD_MSG_ERROR] = "ERROR",
+};
+
+/* Who sends what: bit 0 host may send, bit 1 guest may send. */
+#define FROM_HOST 1U
+#define FROM_GUEST 2U
+static const unsigned char senders[] = {
+	[WD_MSG_READY] = FROM_GUEST,
+	[WD_MSG_KEY] = FROM_HOST,
+	[WD_MSG_HELLO] = FROM_GUEST,
+	[WD_MSG_JOB] = FROM_HOST,
+	[WD_MSG_DATA] = FROM_HOST | FROM_GUEST,
+	[WD_MSG_WINSIZE] = FROM_HOST,
+	[WD_MSG_SIGNAL] = FROM_HOST,
+	[WD_MSG_STARTED] = FROM_GUEST,
+	[WD_MSG_EXIT] = FROM_GUEST,
+	[WD_MSG_APPROVAL_REQ] = FROM_GUEST,
+	[WD_MSG_APPROVAL_ANS] = FROM_HOST,
+	[WD_MSG_AUDIT] = FROM_GUEST,
+	[WD_MSG_AUDIT_ACK] = FROM_HOST,
+	[WD_MSG_SHUTDOWN] = FROM_HOST,
+	[WD_MSG_ERROR] = FROM_HOST | FROM_GUEST,
+};
+
+const char *wd_msg_type_name(unsigned type)
+{
+	return type <= WD_MSG_TYPE_MAX ? type_names[type] : "?";
+}
+
+static bool may_send(enum wd_side sender, unsigned type)
+{
+	if (type == 0 || type > WD_MSG_TYPE_MAX)
+		return false;
+	return (senders[type] & (sender == WD_SIDE_HOST ? FROM_HOST : FROM_GUEST)) != 0;
+}
+
+bool wd_msg_type_valid_for(enum wd_side receiver, unsigned type)
+{
+	return may_send(receiver == WD_SIDE_HOST ? WD_SIDE_GUEST : WD_SIDE_HOST, type);
+}
+
+static bool unkeyed_type(unsigned type)
+{
+	return type == WD_MSG_READY || type == WD_MSG_KEY;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	put_be32(p, (uint32_t)(v >> 32));
+	put_be32(p + 4, (uint32_t)v);
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+}
+
+static void hmac(const uint8_t key[32], const char *label, const uint8_t *data, size_t len,
+		 uint8_t out[32])
+{
+	br_hmac_key_context kc;
+	br_hmac_context hc;
+
+	br_hmac_key_init(&kc, &br_sha256_vtable, key, 32);
+	br_hmac_init(&hc, &kc, 0);
+	if (label != NULL)
+		br_hmac_update(&hc, label, strlen(label));
+	if (data != NULL)
+		br_hmac_update(&hc, data, len);
+	(void)br_hmac_out(&hc, out);
+	explicit_bzero(&kc, sizeof(kc));
+	explicit_bzero(&hc, sizeof(hc));
+}
+
+void wd_chan_init(struct wd_chan *ch, enum wd_side side)
+{
+	memset(ch, 0, sizeof(*ch));
+	ch->side = side;
+}
+
+void wd_chan_set_key(struct wd_chan *ch, const uint8_t key[WD_KEY_BYTES])
+{
+	uint8_t h2g[32], g2h[32];
+
+	hmac(key, "warden v1 host->guest", NULL, 0, h2g);
+	hmac(key, "warden v1 guest->host", NULL, 0, g2h);
+	memcpy(ch->send_key, ch->side == WD_SIDE_HOST ? h2g : g2h, 32);
+	memcpy(ch->recv_key, ch->side == WD_SIDE_HOST ? g2h : h2g, 32);
+	explicit_bzero(h2g, sizeof(h2g));
+	explicit_bzero(g2h, sizeof(g2h));
+	ch->keyed = true;
+	ch->send_seq = 0;
+	ch->recv_seq = 0;
+}
+
+void wd_chan_wipe(struct wd_chan *ch)
+{
+	explicit_bzero(ch->send_key, sizeof(ch->send_key));
+	explicit_bzero(ch->recv_key, sizeof(ch->recv_key));
+	ch->keyed = false;
+}
+
+int wd_frame_encode(struct wd_chan *ch, unsigned type, uint32_t stream, const void *payload,
+		    size_t len, uint8_t *out, size_t out_size, struct wd_err *err)
+{
+	bool mac = !unkeyed_type(type);
+	size_t total = WD_FRAME_HEADER_BYTES + len + (mac ? WD_FRAME_MAC_BYTES : 0);
+
+	if (!may_send(ch->side, type))
+		return wd_err_set(err, EPROTO, "frame %s: not sent by this side",
+				  wd_msg_type_name(type));
+	if (len > WD_FRAME_MAX_PAYLOAD)
+		return wd_err_set(err, E2BIG, "frame %s: payload of %zu bytes over %u",
+				  wd_msg_type_name(type), len, WD_FRAME_MAX_PAYLOAD);
+	if (mac != ch->keyed)
+		return wd_err_set(err, EPROTO, "frame %s: %s", wd_msg_type_name(type),
+				  mac ? "no key yet" : "the channel is already keyed");
+	if (out_size < total)
+		return wd_err_set(err, ENOSPC, "frame %s: output buffer too small",
+				  wd_msg_type_name(type));
+	out[0] = 'W';
+	out[1] = 'D';
+	out[2] = WD_PROTO_VERSION;
+	out[3] = (uint8_t)type;
+	out[4] = mac ? WD_FLAG_MAC : 0;
+	out[5] = out[6] = out[7] = 0;
+	put_be32(out + 8, stream);
+	put_be64(out + 12, mac ? ++ch->send_seq : 0);
+	put_be32(out + 20, (uint32_t)len);
+	if (len > 0)
+		memmove(out + WD_FRAME_HEADER_BYTES, payload, len);
+	if (mac)
+		hmac(ch->send_key, NULL, out, WD_FRAME_HEADER_BYTES + len,
+		     out + WD_FRAME_HEADER_BYTES + len);
+	return (int)total;
+}
+
+void wd_decoder_init(struct wd_decoder *d, uint8_t *buf, size_t size)
+{
+	d->buf = buf;
+	d->size = size;
+	d->used = 0;
+	d->consumed = 0;
+	d->failed = false;
+}
+
+static void drop_consumed(struct wd_decoder *d)
+{
+	if (d->consumed == 0)
+		return;
+	memmove(d->buf, d->buf + d->consumed, d->used - d->consumed);
+	d->used -= d->consumed;
+	d->consumed = 0;
+}
+
+size_t wd_decoder_space(struct wd_decoder *d, uint8_t **where)
+{
+	drop_consumed(d);
+	*where = d->buf + d->used;
+	return d->size - d->used;
+}
+
+void wd_decoder_fill(struct wd_decoder *d, size_t n)
+{
+	d->used += n;
+}
+
+/* Constant time: a MAC mismatch must not say where it differs. */
+static bool mac_equal(const uint8_t *a, const uint8_t *b)
+{
+	unsigned diff = 0;
+
+	for (size_t i = 0; i < WD_FRAME_MAC_BYTES; i++)
+		diff |= (unsigned)(a[i] ^ b[i]);
+	return diff == 0;
+}
+
+static int fail(struct wd_decoder *d, struct wd_err *err, int code, const char *what,
+		unsigned type, uint64_t seq)
+{
+	d->failed = true;
+	return wd_err_set(err, code, "frame %s (seq %llu): %s", wd_msg_type_name(type),
+			  (unsigned long long)seq, what);
+}
+
+static int check_header(struct wd_decoder *d, const struct wd_chan *ch, const uint8_t *h,
+			struct wd_err *err)
+{
+	unsigned type = h[3];
+	uint64_t seq = get_be64(h + 12);
+
+	if (h[0] != 'W' || h[1] != 'D')
+		return fail(d, err, EPROTO, "bad magic", 0, seq);
+	if (h[2] != WD_PROTO_VERSION)
+		return fail(d, err, EPROTO, "unsupported protocol version", type, seq);
+	if ((h[4] & ~WD_FLAG_MAC) != 0 || h[5] != 0 || h[6] != 0 || h[7] != 0)
+		return fail(d, err, EPROTO, "reserved bits set", type, seq);
+	if (!wd_msg_type_valid_for(ch->side, type))
+		return fail(d, err, EPROTO, "unknown type, or not one this side receives", type,
+			    seq);
+	if (get_be32(h + 20) > WD_FRAME_MAX_PAYLOAD)
+		return fail(d, err, EMSGSIZE, "length over the bound", type, seq);
+	return 0;
+}
+
+/* Unkeyed frames: READY to the host until the first authenticated frame,
+ * KEY to a guest that has no key yet; always with sequence 0. */
+static int check_unkeyed(struct wd_decoder *d, const struct wd_chan *ch, unsigned type,
+			 uint64_t seq, struct wd_err *err)
+{
+	if (!unkeyed_type(type))
+		return fail(d, err, EACCES, "no MAC", type, seq);
+	if (seq != 0)
+		return fail(d, err, EPROTO, "unauthenticated frame with a sequence number", type,
+			    seq);
+	if (ch->recv_authed || (type == WD_MSG_KEY && ch->keyed))
+		return fail(d, err, EACCES, "unauthenticated frame after the key", type, seq);
+	return 0;
+}
+
+int wd_decoder_next(struct wd_decoder *d, struct wd_chan *ch, struct wd_frame *f,
+		    struct wd_err *err)
+{
+	const uint8_t *h;
+	uint8_t mac[WD_FRAME_MAC_BYTES];
+	size_t need;
+	unsigned type;
+	uint64_t seq;
+	uint32_t len;
+	bool has_mac;
+
+	if (d->failed)
+		return wd_err_set(err, EPROTO, "channel already failed");
+	drop_consumed(d);
+	if (d->used < WD_FRAME_HEADER_BYTES)
+		return 0;
+	h = d->buf;
+	if (check_header(d, ch, h, err) < 0)
+		return -err->code;
+	type = h[3];
+	has_mac = (h[4] & WD_FLAG_MAC) != 0;
+	seq = get_be64(h + 12);
+	len = get_be32(h + 20);
+	need = WD_FRAME_HEADER_BYTES + len + (has_mac ? WD_FRAME_MAC_BYTES : 0);
+	if (need > d->size)
+		return fail(d, err, EMSGSIZE, "frame larger than the receive buffer", type, seq);
+	if (d->used < need)
+		return 0;
+	if (!has_mac) {
+		if (check_unkeyed(d, ch, type, seq, err) < 0)
+			return -err->code;
+	} else {
+		if (!ch->keyed)
+			return fail(d, err, EACCES, "MAC before any key", type, seq);
+		hmac(ch->recv_key, NULL, h, WD_FRAME_HEADER_BYTES + len, mac);
+		if (!mac_equal(mac, h + WD_FRAME_HEADER_BYTES + len))
+			return fail(d, err, EBADMSG, "MAC mismatch", type, seq);
+		if (seq != ch->recv_seq + 1)
+			return fail(d, err, EPROTO,
+				    seq <= ch->recv_seq ? "replayed or reordered sequence number"
+							: "sequence number skips frames",
+				    type, seq);
+		ch->recv_seq = seq;
+		ch->recv_authed = true;
+	}
+	f->type = (uint8_t)type;
+	f->flags = h[4];
+	f->stream = get_be32(h + 8);
+	f->seq = seq;
+	f->len = len;
+	f->payload = h + WD_FRAME_HEADER_BYTES;
+	d->consumed = need;
+	return 1;
+}
