@@ -30,6 +30,7 @@ void init_config_defaults(struct init_config *cfg)
 	(void)snprintf(cfg->supervisor, sizeof(cfg->supervisor), "/sbin/warden-supervisor");
 	cfg->tmp_bytes = 64ULL << 20;
 	cfg->run_bytes = 16ULL << 20;
+	(void)snprintf(cfg->workdir, sizeof(cfg->workdir), "/work");
 }
 
 typedef int (*key_fn)(struct init_config *cfg, const char *value, struct wd_err *err);
@@ -120,17 +121,27 @@ static int key_hostname(struct init_config *cfg, const char *v, struct wd_err *e
 	return rc;
 }
 
-static int key_supervisor(struct init_config *cfg, const char *v, struct wd_err *err)
+
+static int key_absolute_path(const char *v, char *out, size_t size, struct wd_err *err)
 {
 	size_t n = strlen(v);
 
 	if (v[0] != '/')
 		return wd_err_set(err, EINVAL, "'%s' is not an absolute path", v);
-	if (n >= sizeof(cfg->supervisor))
-		return wd_err_set(err, EINVAL, "path longer than %zu characters",
-				  sizeof(cfg->supervisor) - 1);
-	memcpy(cfg->supervisor, v, n + 1);
+	if (n >= size)
+		return wd_err_set(err, EINVAL, "path longer than %zu characters", size - 1);
+	memcpy(out, v, n + 1);
 	return 0;
+}
+
+static int key_supervisor(struct init_config *cfg, const char *v, struct wd_err *err)
+{
+	return key_absolute_path(v, cfg->supervisor, sizeof(cfg->supervisor), err);
+}
+
+static int key_workdir(struct init_config *cfg, const char *v, struct wd_err *err)
+{
+	return key_absolute_path(v, cfg->workdir, sizeof(cfg->workdir), err);
 }
 
 static int key_tmp_size(struct init_config *cfg, const char *v, struct wd_err *err)
@@ -160,6 +171,7 @@ static const struct {
 	{"supervisor", key_supervisor},
 	{"tmp_size", key_tmp_size},
 	{"run_size", key_run_size},
+	{"workdir", key_workdir},
 };
 
 int init_config_apply(struct init_config *cfg, const char *token, init_unknown_key_fn unknown,

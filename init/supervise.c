@@ -137,6 +137,7 @@ static int build_env(struct init_run *run, char store[ENV_MAX][INIT_PATH_MAX_BYT
 	(void)snprintf(store[n++], sizeof(store[0]), "WARDEN_LOG=%s",
 		       wd_log_level_name(run->cfg->log_level));
 	(void)snprintf(store[n++], sizeof(store[0]), "%s=%s", WD_BOOT_TIMES_ENV, times);
+	(void)snprintf(store[n++], sizeof(store[0]), "WARDEN_WORKDIR=%s", run->cfg->workdir);
 	for (size_t i = 0; i < n; i++)
 		envp[i] = store[i];
 	envp[n] = NULL;
