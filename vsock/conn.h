@@ -5,7 +5,9 @@
  * non-blocking; wd_conn_send() encodes a frame into the output queue;
  * wd_conn_flush() writes as much of the queue as the peer takes (POLLOUT
  * when wd_conn_queued() > 0); wd_conn_read() takes whatever arrived
- * (POLLIN) and wd_conn_next() hands out complete, verified frames.
+ * (POLLIN) and wd_conn_next() hands out complete, verified frames. Take
+ * frames with wd_conn_next() until it returns 0 before reading again: the
+ * receive buffer holds at most one frame beyond the one being read.
  *
  * Backpressure: the queue is bounded (WD_CONN_QUEUE_BYTES). A producer (the
  * agent's stdout, say) checks wd_conn_queued() against
