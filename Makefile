@@ -170,6 +170,13 @@ $(BIN)/warden-supervisor: $(MUSL_OBJ)/supervisor/main.o $(MUSL_OBJ)/libsuperviso
 	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@.debug $(filter %.o %.a,$^) $(LIBS)
 	$(Q)strip --strip-all -o $@ $@.debug
 
+# Benchmark tools: static musl, both sides of the channel.
+BENCH_BINS := $(BIN)/bench/chanbench
+$(BIN)/bench/%: $(MUSL_OBJ)/bench/%.o $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
+	@echo "  LD      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS)
+
 # The host command is static musl too: one file that runs on any x86-64 Linux.
 $(BIN)/warden: $(MUSL_OBJ)/host/main.o $(MUSL_OBJ)/libhost.a $(MUSL_OBJ)/libvsock.a \
                $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
@@ -277,7 +284,7 @@ test: bootstrap
 demo: $(IMAGE) $(HOST_TEST_BINS)
 	$(Q)scripts/demo.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
 
-bench: $(GUEST_BINS) $(TEST_GUEST_BINS) $(IMAGE)
+bench: $(GUEST_BINS) $(TEST_GUEST_BINS) $(BENCH_BINS) $(IMAGE)
 	$(Q)bench/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
 
 # ---- code hygiene ----------------------------------------------------------

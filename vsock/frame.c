@@ -176,6 +176,7 @@ void wd_decoder_init(struct wd_decoder *d, uint8_t *buf, size_t size)
 {
 	d->buf = buf;
 	d->size = size;
+	d->start = 0;
 	d->used = 0;
 	d->consumed = 0;
 	d->failed = false;
@@ -183,16 +184,24 @@ void wd_decoder_init(struct wd_decoder *d, uint8_t *buf, size_t size)
 
 static void drop_consumed(struct wd_decoder *d)
 {
-	if (d->consumed == 0)
-		return;
-	memmove(d->buf, d->buf + d->consumed, d->used - d->consumed);
-	d->used -= d->consumed;
+	d->start += d->consumed;
 	d->consumed = 0;
+	if (d->start == d->used)
+		d->start = d->used = 0;
 }
 
 size_t wd_decoder_space(struct wd_decoder *d, uint8_t **where)
 {
 	drop_consumed(d);
+	/*
+	 * Move the unread bytes to the front only when the room behind them
+	 * runs short, so a stream of frames is not copied once per frame.
+	 */
+	if (d->start > 0 && d->size - d->used < d->size / 2) {
+		memmove(d->buf, d->buf + d->start, d->used - d->start);
+		d->used -= d->start;
+		d->start = 0;
+	}
 	*where = d->buf + d->used;
 	return d->size - d->used;
 }
@@ -269,9 +278,9 @@ int wd_decoder_next(struct wd_decoder *d, struct wd_chan *ch, struct wd_frame *f
 	if (d->failed)
 		return wd_err_set(err, EPROTO, "channel already failed");
 	drop_consumed(d);
-	if (d->used < WD_FRAME_HEADER_BYTES)
+	if (d->used - d->start < WD_FRAME_HEADER_BYTES)
 		return 0;
-	h = d->buf;
+	h = d->buf + d->start;
 	if (check_header(d, ch, h, err) < 0)
 		return -err->code;
 	type = h[3];
@@ -281,8 +290,15 @@ int wd_decoder_next(struct wd_decoder *d, struct wd_chan *ch, struct wd_frame *f
 	need = WD_FRAME_HEADER_BYTES + len + (has_mac ? WD_FRAME_MAC_BYTES : 0);
 	if (need > d->size)
 		return fail(d, err, EMSGSIZE, "frame larger than the receive buffer", type, seq);
-	if (d->used < need)
+	if (d->used - d->start < need) {
+		/* The rest must fit behind the start: make room now if it cannot. */
+		if (d->start + need > d->size) {
+			memmove(d->buf, d->buf + d->start, d->used - d->start);
+			d->used -= d->start;
+			d->start = 0;
+		}
 		return 0;
+	}
 	if (!has_mac) {
 		if (check_unkeyed(d, ch, type, seq, err) < 0)
 			return -err->code;

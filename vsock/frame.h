@@ -140,7 +140,8 @@ int wd_frame_encode(struct wd_chan *ch, unsigned type, uint32_t stream, const vo
 struct wd_decoder {
 	uint8_t *buf; /* caller's buffer of at least WD_FRAME_MAX_BYTES */
 	size_t size;
-	size_t used;
+	size_t start;    /* first byte not yet handed out */
+	size_t used;     /* end of the bytes received */
 	size_t consumed; /* bytes of the frame returned last, dropped on the next call */
 	bool failed;
 };
