@@ -29,9 +29,9 @@
 #include "../common/err.h"
 #include "frame.h"
 
-#define WD_CONN_QUEUE_BYTES (4U * 1024U * 1024U) /* output queue */
-#define WD_CONN_HIGH_WATER (256U * 1024U)        /* producers pause above this */
-#define WD_CONN_DATA_CHUNK (64U * 1024U)         /* stdio is sent in chunks of this */
+#define WD_CONN_QUEUE_BYTES (4UL * 1024UL * 1024UL) /* output queue */
+#define WD_CONN_HIGH_WATER (256UL * 1024UL)         /* producers pause above this */
+#define WD_CONN_DATA_CHUNK (64UL * 1024UL)          /* stdio is sent in chunks of this */
 
 struct wd_conn {
 	int fd;
@@ -55,8 +55,8 @@ void wd_conn_close(struct wd_conn *c);
  * first), or the encoder's error. Payloads over WD_FRAME_MAX_PAYLOAD are
  * the caller's to split.
  */
-int wd_conn_send(struct wd_conn *c, unsigned type, uint32_t stream, const void *payload,
-		 size_t len, struct wd_err *err);
+int wd_conn_send(struct wd_conn *c, unsigned type, uint32_t stream, const void *payload, size_t len,
+		 struct wd_err *err);
 
 /* Bytes waiting to be written. */
 size_t wd_conn_queued(const struct wd_conn *c);

@@ -147,7 +147,7 @@ int wd_frame_encode(struct wd_chan *ch, unsigned type, uint32_t stream, const vo
 		return wd_err_set(err, EPROTO, "frame %s: not sent by this side",
 				  wd_msg_type_name(type));
 	if (len > WD_FRAME_MAX_PAYLOAD)
-		return wd_err_set(err, E2BIG, "frame %s: payload of %zu bytes over %u",
+		return wd_err_set(err, E2BIG, "frame %s: payload of %zu bytes over %lu",
 				  wd_msg_type_name(type), len, WD_FRAME_MAX_PAYLOAD);
 	if (mac != ch->keyed)
 		return wd_err_set(err, EPROTO, "frame %s: %s", wd_msg_type_name(type),

@@ -46,7 +46,7 @@
 #define WD_PROTO_VERSION 1
 #define WD_FRAME_HEADER_BYTES 24
 #define WD_FRAME_MAC_BYTES 32
-#define WD_FRAME_MAX_PAYLOAD (1024U * 1024U) /* 1 MiB: a job, a chunk of a file */
+#define WD_FRAME_MAX_PAYLOAD (1024UL * 1024UL) /* 1 MiB: a job, a chunk of a file */
 #define WD_FRAME_MAX_BYTES (WD_FRAME_HEADER_BYTES + WD_FRAME_MAX_PAYLOAD + WD_FRAME_MAC_BYTES)
 #define WD_KEY_BYTES 32
 #define WD_FLAG_MAC 0x01U
@@ -59,22 +59,22 @@
 #define WD_STREAM_FILE_BASE 16U /* file N of the job travels on stream 16+N */
 
 enum wd_msg_type {
-	WD_MSG_READY = 0x01,     /* g->h, unauthenticated, seq 0, repeated until KEY */
-	WD_MSG_KEY = 0x02,       /* h->g, unauthenticated, seq 0: the job key */
-	WD_MSG_HELLO = 0x03,     /* g->h: version, boot timings, measurements (JSON) */
-	WD_MSG_JOB = 0x04,       /* h->g: argv, env, cwd, limits, files... (JSON) */
-	WD_MSG_DATA = 0x05,      /* stdin, stdout, stderr or a file, by stream id;
+	WD_MSG_READY = 0x01,        /* g->h, unauthenticated, seq 0, repeated until KEY */
+	WD_MSG_KEY = 0x02,          /* h->g, unauthenticated, seq 0: the job key */
+	WD_MSG_HELLO = 0x03,        /* g->h: version, boot timings, measurements (JSON) */
+	WD_MSG_JOB = 0x04,          /* h->g: argv, env, cwd, limits, files... (JSON) */
+	WD_MSG_DATA = 0x05,         /* stdin, stdout, stderr or a file, by stream id;
 				    an empty payload is the stream's EOF */
-	WD_MSG_WINSIZE = 0x06,   /* h->g: rows u16, cols u16 (a PTY job) */
-	WD_MSG_SIGNAL = 0x07,    /* h->g: signal number u32, for the agent */
-	WD_MSG_STARTED = 0x08,   /* g->h: the agent runs (JSON: pid) */
-	WD_MSG_EXIT = 0x09,      /* g->h: status, signal, OOM, timeout, usage (JSON) */
+	WD_MSG_WINSIZE = 0x06,      /* h->g: rows u16, cols u16 (a PTY job) */
+	WD_MSG_SIGNAL = 0x07,       /* h->g: signal number u32, for the agent */
+	WD_MSG_STARTED = 0x08,      /* g->h: the agent runs (JSON: pid) */
+	WD_MSG_EXIT = 0x09,         /* g->h: status, signal, OOM, timeout, usage (JSON) */
 	WD_MSG_APPROVAL_REQ = 0x0a, /* g->h: a tool call waits for a human (JSON) */
 	WD_MSG_APPROVAL_ANS = 0x0b, /* h->g: the answer (JSON) */
-	WD_MSG_AUDIT = 0x0c,     /* g->h: audit records (JSONL) */
-	WD_MSG_AUDIT_ACK = 0x0d, /* h->g: highest audit sequence stored, u64 */
-	WD_MSG_SHUTDOWN = 0x0e,  /* h->g: end the VM */
-	WD_MSG_ERROR = 0x0f,     /* either way: a fatal error (JSON: code, message) */
+	WD_MSG_AUDIT = 0x0c,        /* g->h: audit records (JSONL) */
+	WD_MSG_AUDIT_ACK = 0x0d,    /* h->g: highest audit sequence stored, u64 */
+	WD_MSG_SHUTDOWN = 0x0e,     /* h->g: end the VM */
+	WD_MSG_ERROR = 0x0f,        /* either way: a fatal error (JSON: code, message) */
 };
 #define WD_MSG_TYPE_MAX WD_MSG_ERROR
 
