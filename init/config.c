@@ -121,7 +121,6 @@ static int key_hostname(struct init_config *cfg, const char *v, struct wd_err *e
 	return rc;
 }
 
-
 static int key_absolute_path(const char *v, char *out, size_t size, struct wd_err *err)
 {
 	size_t n = strlen(v);

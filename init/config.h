@@ -61,7 +61,7 @@ struct init_config {
 	uint64_t tmp_bytes;
 	uint64_t run_bytes;
 	char workdir[INIT_PATH_MAX_BYTES]; /* where the supervisor mounts the agent's tmpfs */
-	bool port_set; /* warden.port given: otherwise the channel's default */
+	bool port_set;                     /* warden.port given: otherwise the channel's default */
 };
 
 extern const char *const init_shutdown_names[];

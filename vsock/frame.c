@@ -221,8 +221,8 @@ static bool mac_equal(const uint8_t *a, const uint8_t *b)
 	return diff == 0;
 }
 
-static int fail(struct wd_decoder *d, struct wd_err *err, int code, const char *what,
-		unsigned type, uint64_t seq)
+static int fail(struct wd_decoder *d, struct wd_err *err, int code, const char *what, unsigned type,
+		uint64_t seq)
 {
 	d->failed = true;
 	return wd_err_set(err, code, "frame %s (seq %llu): %s", wd_msg_type_name(type),

@@ -6,7 +6,19 @@
  * every field's type and bound is checked, unknown fields are an error (a
  * newer peer bumps WD_PROTO_VERSION instead), and every string is UTF-8
  * without NUL. Decoders copy what they keep into caller-owned storage and
- * fill `err` with the field at fault.
+ * fill `err` with the field at fault; they return 0 or a negative errno
+ * (EBADMSG not JSON, EINVAL a field's type or value, unknown or missing
+ * field, ERANGE a number over its bound, E2BIG a string or list over its
+ * bound, ENOSPC the job arena exhausted). On failure the JSON decoders
+ * leave their struct zeroed; STARTED's and the binary decoders' outputs
+ * are left untouched.
+ *
+ * JSON encoders write compact JSON and a NUL into `out` and return the
+ * length (NUL not counted), or -ENOSPC when `size` is short (leave a few
+ * bytes over the text's length: cJSON's estimate is not exact). They check
+ * the same rules as the decoders, so nothing leaves that the peer refuses.
+ * Integers are JSON numbers up to 2^53; the wall-clock-sized values
+ * (job clock_realtime_ns, hello boot.t0_ns) are decimal strings.
  *
  * Shared by the supervisor (which decodes JOB, WINSIZE, SIGNAL, KEY,
  * SHUTDOWN) and the host (which decodes READY, HELLO, STARTED, EXIT); both
@@ -23,19 +35,21 @@
 #include "../common/err.h"
 #include "frame.h"
 
-#define WD_JOB_MAX_ARGS 1024       /* argv entries */
-#define WD_JOB_MAX_ENV 1024        /* env entries, "KEY=VALUE" */
-#define WD_JOB_MAX_STRING 32768    /* one argv or env entry, bytes */
-#define WD_JOB_MAX_FILES 64        /* files uploaded with the job */
+#define WD_JOB_MAX_ARGS 1024               /* argv entries */
+#define WD_JOB_MAX_ENV 1024                /* env entries, "KEY=VALUE" */
+#define WD_JOB_MAX_STRING 32768            /* one argv or env entry, bytes */
+#define WD_JOB_MAX_FILES 64                /* files uploaded with the job */
 #define WD_JOB_MAX_FILE_BYTES (1ULL << 30) /* one file: 1 GiB */
-#define WD_JOB_MAX_NAME 255        /* a file name: one path component */
+#define WD_JOB_MAX_NAME 255                /* a file name: one path component */
 #define WD_JOB_MAX_CWD 1024
 #define WD_JOB_MAX_TIMEOUT_MS (7ULL * 24 * 3600 * 1000) /* a week */
-#define WD_JOB_MAX_POLICY 65536    /* the policy bundle, JSON text, bytes */
-#define WD_JOB_ARENA_BYTES (2 * WD_FRAME_MAX_PAYLOAD) /* storage for one decoded job */
-#define WD_SHA256_HEX 65           /* 64 hex digits and a NUL */
+#define WD_JOB_MAX_POLICY 65536                         /* the policy bundle, JSON text, bytes */
+#define WD_JOB_MAX_MEM_MIB (1024ULL * 1024)             /* memory limit: 1 TiB */
+#define WD_JOB_ARENA_BYTES (2 * WD_FRAME_MAX_PAYLOAD)   /* storage for one decoded job */
+#define WD_SHA256_HEX 65                                /* 64 hex digits and a NUL */
 
-/* READY: guest -> host, 4 bytes: protocol version u8, 3 reserved bytes (0). */
+/* READY: guest -> host, 4 bytes: protocol version u8, 3 reserved bytes (0).
+ * The encoder returns WD_READY_BYTES. */
 #define WD_READY_BYTES 4
 int wd_ready_encode(uint8_t out[WD_READY_BYTES]);
 int wd_ready_decode(const uint8_t *p, size_t len, struct wd_err *err);
@@ -57,14 +71,14 @@ int wd_signal_decode(const uint8_t *p, size_t len, int *signo, struct wd_err *er
 
 /* HELLO: guest -> host. */
 struct wd_hello {
-	unsigned version;             /* WD_PROTO_VERSION */
-	char mode[8];                 /* "vm" or "ns" */
-	struct wd_boot_times boot;    /* init's phases */
-	uint64_t ready_ns;            /* init's first instruction to supervisor ready */
+	unsigned version;                      /* WD_PROTO_VERSION */
+	char mode[8];                          /* "vm" or "ns" */
+	struct wd_boot_times boot;             /* init's phases */
+	uint64_t ready_ns;                     /* init's first instruction to supervisor ready */
 	char init_sha256[WD_SHA256_HEX];       /* of /init (or the running warden-init) */
 	char supervisor_sha256[WD_SHA256_HEX]; /* of the running supervisor */
 	char manifest_sha256[WD_SHA256_HEX];   /* of /etc/warden/manifest, "" if none */
-	char audit_pubkey[256];       /* room for the audit key (PEM-less base64), "" for now */
+	char audit_pubkey[256]; /* room for the audit key (PEM-less base64), "" for now */
 };
 int wd_hello_encode(const struct wd_hello *h, char *out, size_t size, struct wd_err *err);
 int wd_hello_decode(const uint8_t *p, size_t len, struct wd_hello *h, struct wd_err *err);
@@ -81,15 +95,15 @@ struct wd_job {
 	size_t argc;
 	const char **env; /* envc entries "KEY=VALUE", then NULL */
 	size_t envc;
-	const char *cwd;      /* relative to the working directory; "" = the directory itself */
-	uint64_t timeout_ms;  /* 0: none */
-	bool tty;             /* run on a PTY */
-	uint16_t rows, cols;  /* initial window size when tty */
+	const char *cwd;     /* relative to the working directory; "" = the directory itself */
+	uint64_t timeout_ms; /* 0: none */
+	bool tty;            /* run on a PTY */
+	uint16_t rows, cols; /* initial window size when tty */
 	uint64_t clock_realtime_ns; /* the host's wall clock when it sent the job */
 	struct wd_job_file files[WD_JOB_MAX_FILES];
 	size_t nfiles;
-	const char *policy;   /* the policy bundle as JSON text, "" if none */
-	uint64_t mem_mib;     /* memory limit asked for, 0 = default */
+	const char *policy; /* the policy bundle as JSON text, "" if none */
+	uint64_t mem_mib;   /* memory limit asked for, 0 = default */
 };
 
 /* Encode into `out` (JSON text, no NUL counted). Returns the length or -errno. */
@@ -100,8 +114,8 @@ int wd_job_encode(const struct wd_job *job, char *out, size_t size, struct wd_er
  * string and pointer array of the result; nothing else is allocated that
  * outlives the call.
  */
-int wd_job_decode(const uint8_t *p, size_t len, struct wd_job *job, void *arena,
-		  size_t arena_size, struct wd_err *err);
+int wd_job_decode(const uint8_t *p, size_t len, struct wd_job *job, void *arena, size_t arena_size,
+		  struct wd_err *err);
 
 /* STARTED: guest -> host. */
 int wd_started_encode(int pid, char *out, size_t size, struct wd_err *err);
@@ -109,21 +123,25 @@ int wd_started_decode(const uint8_t *p, size_t len, int *pid, struct wd_err *err
 
 /* EXIT: guest -> host. */
 struct wd_exit {
-	int status;       /* what a shell would report: 0-255, 128+N for signal N */
-	int signal;       /* the terminating signal, 0 if it exited */
+	int status; /* what a shell would report: 0-255, 128+N for signal N */
+	int signal; /* the terminating signal, 0 if it exited */
 	bool core_dumped;
 	bool oom_killed;
-	bool timed_out;   /* killed at the job's deadline */
+	bool timed_out;              /* killed at the job's deadline */
 	uint64_t utime_us, stime_us; /* CPU time of the agent and its reaped descendants */
 	uint64_t maxrss_kib;
 };
 int wd_exit_encode(const struct wd_exit *e, char *out, size_t size, struct wd_err *err);
 int wd_exit_decode(const uint8_t *p, size_t len, struct wd_exit *e, struct wd_err *err);
 
-/* ERROR: either way, then the sender closes the channel. */
+/* ERROR: either way, then the sender closes the channel. The encoder
+ * rejects a bad code (EINVAL) but never a message: invalid UTF-8 and
+ * control characters become '?' and it is cut to fit; the decoder rejects
+ * control characters (the message is printed on the other side). */
 #define WD_ERROR_MAX_MESSAGE 512
+#define WD_ERROR_MAX_CODE 31 /* bytes of [a-z0-9_] */
 struct wd_error_msg {
-	char code[32];   /* "protocol", "job", "internal", "timeout", ... */
+	char code[WD_ERROR_MAX_CODE + 1]; /* "protocol", "job", "internal", "timeout", ... */
 	char message[WD_ERROR_MAX_MESSAGE];
 };
 int wd_error_encode(const char *code, const char *message, char *out, size_t size,

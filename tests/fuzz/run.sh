@@ -2,15 +2,21 @@
 # tests/fuzz/run.sh - build the parser fuzz targets and run each for a while.
 #
 # Usage: tests/fuzz/run.sh SECONDS
+#        tests/fuzz/run.sh --seeds
 #
-# Builds build/fuzz/fuzz_{cmdline,modules,boottimes} with
-# `clang -fsanitize=fuzzer,address,undefined` and the tree's warning flags,
-# then runs each for SECONDS over its committed seeds in
+# Builds build/fuzz/fuzz_{cmdline,modules,boottimes,frame,job,hello,exit}
+# with `clang -fsanitize=fuzzer,address,undefined` and the tree's warning
+# flags, then runs each for SECONDS over its committed seeds in
 # tests/fuzz/corpus/TARGET (only read; what libFuzzer finds goes to
 # build/fuzz/corpus/TARGET). Any crash, sanitizer report, leak, per-input
 # timeout or memory blow-up fails the run; the input that did it is kept in
 # build/fuzz/artifacts/TARGET/ and can be replayed with
 # `build/fuzz/TARGET build/fuzz/artifacts/TARGET/crash-...`.
+#
+# The vsock targets link cJSON and BearSSL's HMAC-SHA256, compiled here
+# with the same instrumentation from the pinned sources that deps/fetch.sh
+# unpacked (`make deps` does that). --seeds rebuilds the vsock targets'
+# committed seeds with tests/fuzz/mkseeds.c, which uses the real encoders.
 #
 # Needs clang and libFuzzer: on Debian 12 the packages clang and
 # libclang-rt-14-dev (libFuzzer's runtime, only a Recommends of clang-14,
@@ -27,7 +33,8 @@ die() {
 	exit 2
 }
 
-[[ $# -eq 1 && $1 =~ ^[1-9][0-9]*$ ]] || die "usage: tests/fuzz/run.sh SECONDS"
+[[ $# -eq 1 && ($1 =~ ^[1-9][0-9]*$ || $1 == --seeds) ]] ||
+	die "usage: tests/fuzz/run.sh SECONDS | --seeds"
 seconds=$1
 
 command -v clang >/dev/null 2>&1 || die "clang not found (Debian package clang)"
@@ -48,6 +55,39 @@ read -r -a common <<<"$(make_var COMMON_SRCS)"
 cflags=("${std[@]}" "${warn[@]}" -g -O1 -fno-omit-frame-pointer
 	"-fsanitize=fuzzer,address,undefined" -fno-sanitize-recover=all)
 
+# pinned_src NAME: the verified source tree of NAME from deps/sources.lock.
+pinned_src() {
+	(
+		# shellcheck source=deps/lock.sh
+		source "$ROOT/deps/lock.sh"
+		lock_read "$1"
+		dir=$(lock_srcdir)
+		[[ -f $dir/$SRC_STAMP ]] || exit 1
+		printf '%s\n' "$dir"
+	) || die "no verified $1 source tree: run 'make deps' first"
+}
+
+# Third-party code the vsock targets link, instrumented like the targets
+# but compiled without the tree's warning flags (it is not ours to fix).
+# cjson: the parser and printer; bearssl: HMAC-SHA256 and what it needs.
+build_third_party() {
+	local cjson bearssl
+	cjson=$(pinned_src cjson)
+	bearssl=$(pinned_src bearssl)
+	mkdir -p -- "$OUT/include/cjson" "$OUT/third"
+	cp -- "$cjson/cJSON.h" "$OUT/include/cjson/cJSON.h"
+	third_cflags=("${std[@]}" -w -g -O1 -fno-omit-frame-pointer
+		"-fsanitize=fuzzer-no-link,address,undefined" -fno-sanitize-recover=all)
+	echo "  CLANG   build/fuzz/third (pinned cJSON, BearSSL HMAC-SHA256)"
+	clang "${third_cflags[@]}" -c "$cjson/cJSON.c" -o "$OUT/third/cJSON.o"
+	local f
+	for f in mac/hmac hash/sha2small codec/dec32be codec/enc32be; do
+		clang "${third_cflags[@]}" -I"$bearssl/inc" -I"$bearssl/src" -c "$bearssl/src/$f.c" \
+			-o "$OUT/third/${f##*/}.o"
+	done
+	third_inc=(-isystem "$OUT/include" -isystem "$bearssl/inc")
+}
+
 mkdir -p -- "$OUT"
 probe_src=$OUT/.libfuzzer-check.c
 printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
@@ -64,24 +104,57 @@ fi
 # Each max_len is past the parser's own bound, so the bound itself is fuzzed
 # (the module list's 64 KiB file bound excepted: inputs that large slow
 # libFuzzer down for nothing; tests/unit/test_modules.c covers it).
-targets=(fuzz_cmdline fuzz_modules fuzz_boottimes)
+# The JSON payloads' own bound is the frame's (1 MiB); as for the module
+# list, inputs that large would only slow libFuzzer down, and
+# tests/unit/test_msg.c covers that bound.
+targets=(fuzz_cmdline fuzz_modules fuzz_boottimes fuzz_frame fuzz_job fuzz_hello fuzz_exit)
 declare -A sources=(
 	[fuzz_cmdline]="init/config.c init/modules.c"
 	[fuzz_modules]=init/modules.c
 	[fuzz_boottimes]=""
+	[fuzz_frame]=vsock/frame.c
+	[fuzz_job]=vsock/msg.c
+	[fuzz_hello]=vsock/msg.c
+	[fuzz_exit]=vsock/msg.c
 )
-declare -A max_len=([fuzz_cmdline]=4200 [fuzz_modules]=8192 [fuzz_boottimes]=512)
+declare -A max_len=([fuzz_cmdline]=4200 [fuzz_modules]=8192 [fuzz_boottimes]=512
+	[fuzz_frame]=4096 [fuzz_job]=16384 [fuzz_hello]=4096 [fuzz_exit]=2048)
 declare -A extra=(
 	[fuzz_cmdline]="-dict=$ROOT/tests/fuzz/cmdline.dict"
 	[fuzz_modules]=""
 	[fuzz_boottimes]=""
+	[fuzz_frame]=""
+	[fuzz_job]="-dict=$ROOT/tests/fuzz/msg.dict"
+	[fuzz_hello]="-dict=$ROOT/tests/fuzz/msg.dict"
+	[fuzz_exit]="-dict=$ROOT/tests/fuzz/msg.dict"
 )
+third_objs=("$OUT"/third/{cJSON,hmac,sha2small,dec32be,enc32be}.o)
+
+build_third_party
+
+if [[ $seconds == --seeds ]]; then
+	echo "  CLANG   build/fuzz/mkseeds"
+	(cd -- "$ROOT" &&
+		clang "${std[@]}" "${warn[@]}" -g -O1 -fsanitize=address,undefined "${third_inc[@]}" \
+			-o "$OUT/mkseeds" tests/fuzz/mkseeds.c vsock/frame.c vsock/msg.c "${common[@]}" \
+			"${third_objs[@]}")
+	for t in fuzz_frame fuzz_job fuzz_hello fuzz_exit; do
+		mkdir -p -- "$ROOT/tests/fuzz/corpus/$t"
+	done
+	"$OUT/mkseeds" "$ROOT/tests/fuzz/corpus"
+	echo "fuzz: seeds written under tests/fuzz/corpus"
+	exit 0
+fi
 
 for t in "${targets[@]}"; do
 	echo "  CLANG   build/fuzz/$t"
 	read -r -a srcs <<<"${sources[$t]}"
+	libs=()
+	[[ $t == fuzz_frame || $t == fuzz_job || $t == fuzz_hello || $t == fuzz_exit ]] &&
+		libs=("${third_inc[@]}" "${third_objs[@]}")
 	(cd -- "$ROOT" &&
-		clang "${cflags[@]}" -o "$OUT/$t" "tests/fuzz/$t.c" "${srcs[@]}" "${common[@]}")
+		clang "${cflags[@]}" -o "$OUT/$t" "tests/fuzz/$t.c" "${srcs[@]}" "${common[@]}" \
+			"${libs[@]}")
 done
 
 failed=0

@@ -1,0 +1,1260 @@
+/*
+ * vsock/msg.c - see msg.h; the JSON field names are in docs/protocol.md.
+ *
+ * Decoding a JSON payload goes in three steps, each rejecting what the next
+ * would accept too loosely:
+ *
+ *   1. a scan of the raw bytes: UTF-8 only inside strings, no control
+ *      character or escaped NUL in a string (cJSON would cut the string
+ *      there without saying so), numbers in RFC 8259 grammar (cJSON takes
+ *      "+1" and "01");
+ *   2. cJSON parses, and the whole payload must be one object;
+ *   3. each object's members are checked against its field list (unknown,
+ *      duplicate and missing fields are errors), then each value's type and
+ *      bound, then the message's own rules (job_check() and friends, which
+ *      the encoders run too, so nothing is sent that the peer would refuse).
+ *
+ * cJSON allocates with malloc; every path frees its tree before returning.
+ * Integers travel as JSON numbers, read through cJSON's double, so they
+ * are bounded by 2^53 (exact in a double); the two wall-clock-sized values
+ * (clock_realtime_ns, boot.t0_ns) travel as decimal strings instead.
+ */
+#include "msg.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "../common/parse.h"
+
+#define JSON_MAX_INT (1ULL << 53) /* largest integer a double holds exactly */
+#define WD_PID_MAX 4194304U       /* the kernel's PID_MAX_LIMIT on 64-bit */
+#define WD_SIGNAL_MAX 64U         /* _NSIG - 1 on Linux */
+#define FIELD_NAME_SHOWN 32       /* bytes of an unknown field's name in a message */
+
+/* ---- bytes ---------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at p (not NUL, not a surrogate, not
+ * overlong, at most U+10FFFF), or 0. */
+static size_t utf8_seq(const uint8_t *p, size_t n)
+{
+	uint32_t cp;
+	size_t len;
+
+	if (p[0] < 0x80)
+		return p[0] != 0 ? 1 : 0;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		cp = p[0] & 0x1fU;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		cp = p[0] & 0x0fU;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		cp = p[0] & 0x07U;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3fU);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+static bool utf8_valid(const char *s, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)s;
+
+	for (size_t i = 0, n; i < len; i += n) {
+		n = utf8_seq(p + i, len - i);
+		if (n == 0)
+			return false;
+	}
+	return true;
+}
+
+/* A name from the wire, made safe for a log line: printable ASCII, cut short. */
+static const char *shown(const char *s, char buf[FIELD_NAME_SHOWN + 4])
+{
+	size_t i;
+
+	for (i = 0; i < FIELD_NAME_SHOWN && s[i] != '\0'; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	if (s[i] != '\0') {
+		memcpy(buf + i, "...", 3);
+		i += 3;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+static bool is_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static size_t digits(const uint8_t *p, size_t n, size_t i)
+{
+	while (i < n && is_digit(p[i]))
+		i++;
+	return i;
+}
+
+/* Length of the RFC 8259 number at p, or 0 if it is malformed. */
+static size_t number_len(const uint8_t *p, size_t n)
+{
+	size_t i = 0, start;
+
+	if (p[i] == '-')
+		i++;
+	if (i >= n || !is_digit(p[i]))
+		return 0;
+	i = p[i] == '0' ? i + 1 : digits(p, n, i);
+	if (i < n && p[i] == '.') {
+		start = ++i;
+		i = digits(p, n, i);
+		if (i == start)
+			return 0;
+	}
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		i++;
+		if (i < n && (p[i] == '+' || p[i] == '-'))
+			i++;
+		start = i;
+		i = digits(p, n, i);
+		if (i == start)
+			return 0;
+	}
+	if (i < n && (is_digit(p[i]) || strchr("+-.eE", p[i]) != NULL))
+		return 0; /* "01", "1.2.3": cJSON would read on */
+	return i;
+}
+
+/* Step 1 of decoding (see the top of this file). */
+static int json_prescan(const uint8_t *p, size_t len, const char *what, struct wd_err *err)
+{
+	bool in_string = false;
+	size_t i = 0, n;
+
+	while (i < len) {
+		uint8_t c = p[i];
+
+		if (in_string) {
+			if (c == '"') {
+				in_string = false;
+				n = 1;
+			} else if (c == '\\') {
+				if (len - i >= 6 && memcmp(p + i + 1, "u0000", 5) == 0)
+					return wd_err_set(err, EINVAL,
+							  "%s: NUL in a string (byte %zu)", what,
+							  i);
+				n = 2; /* cJSON checks the escape itself */
+			} else if (c < 0x20) {
+				return wd_err_set(err, EINVAL,
+						  "%s: control character in a string (byte %zu)",
+						  what, i);
+			} else {
+				n = utf8_seq(p + i, len - i);
+				if (n == 0)
+					return wd_err_set(
+						err, EINVAL,
+						"%s: invalid UTF-8 in a string (byte %zu)", what,
+						i);
+			}
+		} else if (c == '"') {
+			in_string = true;
+			n = 1;
+		} else if (c == '-' || is_digit(c)) {
+			n = number_len(p + i, len - i);
+			if (n == 0)
+				return wd_err_set(err, EBADMSG, "%s: malformed number (byte %zu)",
+						  what, i);
+		} else if (c >= 0x7f || (c < 0x20 && c != '\t' && c != '\n' && c != '\r')) {
+			return wd_err_set(err, EBADMSG, "%s: unexpected byte 0x%02x (byte %zu)",
+					  what, c, i);
+		} else {
+			n = 1;
+		}
+		i += n;
+	}
+	return 0;
+}
+
+static bool json_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Steps 1 and 2: the payload as one JSON object, or NULL with `err` set. */
+static cJSON *parse_object(const uint8_t *p, size_t len, const char *what, struct wd_err *err)
+{
+	const char *text = (const char *)p, *end = NULL;
+	cJSON *root;
+
+	if (len == 0) {
+		(void)wd_err_set(err, EBADMSG, "%s: empty payload", what);
+		return NULL;
+	}
+	if (len > WD_FRAME_MAX_PAYLOAD) {
+		(void)wd_err_set(err, E2BIG, "%s: %zu bytes, over %zu", what, len,
+				 (size_t)WD_FRAME_MAX_PAYLOAD);
+		return NULL;
+	}
+	if (json_prescan(p, len, what, err) < 0)
+		return NULL;
+	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (root == NULL) {
+		const char *at = cJSON_GetErrorPtr();
+		size_t off = at != NULL && at >= text && at <= text + len ? (size_t)(at - text) : 0;
+
+		(void)wd_err_set(err, EBADMSG, "%s: not valid JSON (near byte %zu)", what, off);
+		return NULL;
+	}
+	while (end != NULL && end < text + len && json_space(*end))
+		end++;
+	if (end != text + len) {
+		cJSON_Delete(root);
+		(void)wd_err_set(err, EBADMSG, "%s: bytes after the JSON value", what);
+		return NULL;
+	}
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		(void)wd_err_set(err, EINVAL, "%s: not a JSON object", what);
+		return NULL;
+	}
+	return root;
+}
+
+/* ---- reading fields ------------------------------------------------------- */
+
+/* The members an object may have, ending with a NULL name. At most 32. */
+struct field {
+	const char *name;
+	bool required;
+};
+
+static int check_fields(const cJSON *obj, const struct field *fields, const char *what,
+			struct wd_err *err)
+{
+	char buf[FIELD_NAME_SHOWN + 4];
+	uint32_t seen = 0;
+	const cJSON *it;
+	size_t i;
+
+	if (!cJSON_IsObject(obj))
+		return wd_err_set(err, EINVAL, "%s: expected an object", what);
+	cJSON_ArrayForEach(it, obj)
+	{
+		for (i = 0; fields[i].name != NULL; i++)
+			if (strcmp(it->string, fields[i].name) == 0)
+				break;
+		if (fields[i].name == NULL)
+			return wd_err_set(err, EINVAL, "%s: unknown field '%s'", what,
+					  shown(it->string, buf));
+		if ((seen & (1U << i)) != 0)
+			return wd_err_set(err, EINVAL, "%s: field '%s' given twice", what,
+					  fields[i].name);
+		seen |= 1U << i;
+	}
+	for (i = 0; fields[i].name != NULL; i++)
+		if (fields[i].required && (seen & (1U << i)) == 0)
+			return wd_err_set(err, EINVAL, "%s: missing field '%s'", what,
+					  fields[i].name);
+	return 0;
+}
+
+/* Each getter leaves *out alone when the (optional) field is absent. */
+
+static int get_uint(const cJSON *obj, const char *name, uint64_t max, uint64_t *out,
+		    const char *what, struct wd_err *err)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+	double v;
+
+	if (it == NULL)
+		return 0;
+	if (!cJSON_IsNumber(it))
+		return wd_err_set(err, EINVAL, "%s.%s: expected an integer", what, name);
+	if (max > JSON_MAX_INT)
+		max = JSON_MAX_INT;
+	v = it->valuedouble;
+	if (!(v >= 0.0))
+		return wd_err_set(err, ERANGE, "%s.%s: negative", what, name);
+	if (v > (double)max)
+		return wd_err_set(err, ERANGE, "%s.%s: over the bound %llu", what, name,
+				  (unsigned long long)max);
+	if ((double)(uint64_t)v != v)
+		return wd_err_set(err, EINVAL, "%s.%s: not an integer", what, name);
+	*out = (uint64_t)v;
+	return 0;
+}
+
+/* A 64-bit value carried as a decimal string (JSON numbers stop at 2^53). */
+static int get_u64_text(const cJSON *obj, const char *name, uint64_t *out, const char *what,
+			struct wd_err *err)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+	struct wd_err why;
+
+	if (it == NULL)
+		return 0;
+	if (!cJSON_IsString(it))
+		return wd_err_set(err, EINVAL, "%s.%s: expected a decimal string", what, name);
+	if (strlen(it->valuestring) > 20 ||
+	    wd_parse_u64(it->valuestring, 0, UINT64_MAX, out, &why) < 0)
+		return wd_err_set(err, EINVAL, "%s.%s: not a decimal integer below 2^64", what,
+				  name);
+	return 0;
+}
+
+static int get_bool(const cJSON *obj, const char *name, bool *out, const char *what,
+		    struct wd_err *err)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	if (it == NULL)
+		return 0;
+	if (!cJSON_IsBool(it))
+		return wd_err_set(err, EINVAL, "%s.%s: expected true or false", what, name);
+	*out = cJSON_IsTrue(it);
+	return 0;
+}
+
+/* A string of at most `max` bytes, UTF-8; *out points into the tree. */
+static int get_string(const cJSON *obj, const char *name, size_t max, const char **out, size_t *len,
+		      const char *what, struct wd_err *err)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+	size_t n;
+
+	if (it == NULL)
+		return 0;
+	if (!cJSON_IsString(it))
+		return wd_err_set(err, EINVAL, "%s.%s: expected a string", what, name);
+	n = strlen(it->valuestring);
+	if (n > max)
+		return wd_err_set(err, E2BIG, "%s.%s: %zu bytes, over %zu", what, name, n, max);
+	if (!utf8_valid(it->valuestring, n))
+		return wd_err_set(err, EINVAL, "%s.%s: not UTF-8", what, name);
+	*out = it->valuestring;
+	*len = n;
+	return 0;
+}
+
+/* Copy a string field into a fixed buffer of `size` bytes (NUL included). */
+static int get_string_into(const cJSON *obj, const char *name, char *buf, size_t size,
+			   const char *what, struct wd_err *err)
+{
+	const char *s = NULL;
+	size_t n = 0;
+
+	if (get_string(obj, name, size - 1, &s, &n, what, err) < 0)
+		return -err->code;
+	if (s != NULL)
+		memcpy(buf, s, n + 1);
+	return 0;
+}
+
+/* ---- checks shared by encoders and decoders ------------------------------- */
+
+static bool is_sha256_hex(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++)
+		if (!is_digit((uint8_t)s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
+			return false;
+	return s[i] == '\0';
+}
+
+static bool is_base64(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!(*s >= 'A' && *s <= 'Z') && !(*s >= 'a' && *s <= 'z') &&
+		    !is_digit((uint8_t)*s) && *s != '+' && *s != '/' && *s != '=')
+			return false;
+	return true;
+}
+
+static int check_text(const char *s, size_t max, const char *what, struct wd_err *err)
+{
+	size_t n;
+
+	if (s == NULL)
+		return wd_err_set(err, EINVAL, "%s: missing", what);
+	n = strnlen(s, max + 1);
+	if (n > max)
+		return wd_err_set(err, E2BIG, "%s: over %zu bytes", what, max);
+	if (!utf8_valid(s, n))
+		return wd_err_set(err, EINVAL, "%s: not UTF-8", what);
+	return 0;
+}
+
+/* One path component: created in the agent's directory under this name. */
+static int check_file_name(const char *name, const char *what, struct wd_err *err)
+{
+	if (check_text(name, WD_JOB_MAX_NAME, what, err) < 0)
+		return -err->code;
+	if (name[0] == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+	    strchr(name, '/') != NULL)
+		return wd_err_set(err, EINVAL, "%s: not one path component", what);
+	return 0;
+}
+
+/* Relative, and never climbing out of the working directory. */
+static int check_cwd(const char *cwd, struct wd_err *err)
+{
+	if (check_text(cwd, WD_JOB_MAX_CWD, "job.cwd", err) < 0)
+		return -err->code;
+	if (cwd[0] == '/')
+		return wd_err_set(err, EINVAL, "job.cwd: absolute");
+	for (const char *c = cwd; *c != '\0';) {
+		size_t n = strcspn(c, "/");
+
+		if (n == 2 && c[0] == '.' && c[1] == '.')
+			return wd_err_set(err, EINVAL, "job.cwd: a '..' component");
+		c += n;
+		if (*c == '/')
+			c++;
+	}
+	return 0;
+}
+
+static int check_env(const char *e, size_t i, struct wd_err *err)
+{
+	char what[32];
+
+	(void)snprintf(what, sizeof(what), "job.env[%zu]", i);
+	if (check_text(e, WD_JOB_MAX_STRING, what, err) < 0)
+		return -err->code;
+	if (e[0] == '=' || strchr(e, '=') == NULL)
+		return wd_err_set(err, EINVAL, "%s: not KEY=VALUE with a non-empty KEY", what);
+	return 0;
+}
+
+static int check_file(const struct wd_job_file *f, size_t i, struct wd_err *err)
+{
+	char what[40];
+
+	(void)snprintf(what, sizeof(what), "job.files[%zu].name", i);
+	if (check_file_name(f->name, what, err) < 0)
+		return -err->code;
+	if (f->mode > 0777)
+		return wd_err_set(err, ERANGE, "job.files[%zu].mode: %#o, over 0777", i, f->mode);
+	if (f->size > WD_JOB_MAX_FILE_BYTES)
+		return wd_err_set(err, ERANGE, "job.files[%zu].size: over %llu bytes", i,
+				  (unsigned long long)WD_JOB_MAX_FILE_BYTES);
+	if (!is_sha256_hex(f->sha256))
+		return wd_err_set(err, EINVAL, "job.files[%zu].sha256: not 64 lowercase hex digits",
+				  i);
+	return 0;
+}
+
+/* Everything a job must satisfy, whether it is about to be sent or arrived. */
+static int job_check(const struct wd_job *job, struct wd_err *err)
+{
+	char what[32];
+
+	if (job->argc == 0 || job->argv == NULL)
+		return wd_err_set(err, EINVAL, "job.argv: empty");
+	if (job->argc > WD_JOB_MAX_ARGS)
+		return wd_err_set(err, E2BIG, "job.argv: over %d entries", WD_JOB_MAX_ARGS);
+	for (size_t i = 0; i < job->argc; i++) {
+		(void)snprintf(what, sizeof(what), "job.argv[%zu]", i);
+		if (check_text(job->argv[i], WD_JOB_MAX_STRING, what, err) < 0)
+			return -err->code;
+	}
+	if (job->argv[0][0] == '\0')
+		return wd_err_set(err, EINVAL, "job.argv[0]: empty");
+	if (job->envc > WD_JOB_MAX_ENV)
+		return wd_err_set(err, E2BIG, "job.env: over %d entries", WD_JOB_MAX_ENV);
+	if (job->envc > 0 && job->env == NULL)
+		return wd_err_set(err, EINVAL, "job.env: missing");
+	for (size_t i = 0; i < job->envc; i++)
+		if (check_env(job->env[i], i, err) < 0)
+			return -err->code;
+	if (job->cwd != NULL && check_cwd(job->cwd, err) < 0)
+		return -err->code;
+	if (job->timeout_ms > WD_JOB_MAX_TIMEOUT_MS)
+		return wd_err_set(err, ERANGE, "job.timeout_ms: over %llu",
+				  (unsigned long long)WD_JOB_MAX_TIMEOUT_MS);
+	if (job->mem_mib > WD_JOB_MAX_MEM_MIB)
+		return wd_err_set(err, ERANGE, "job.mem_mib: over %llu",
+				  (unsigned long long)WD_JOB_MAX_MEM_MIB);
+	if (job->nfiles > WD_JOB_MAX_FILES)
+		return wd_err_set(err, E2BIG, "job.files: over %d entries", WD_JOB_MAX_FILES);
+	for (size_t i = 0; i < job->nfiles; i++) {
+		if (check_file(&job->files[i], i, err) < 0)
+			return -err->code;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(job->files[i].name, job->files[j].name) == 0)
+				return wd_err_set(err, EINVAL,
+						  "job.files[%zu].name: the same as files[%zu]'s",
+						  i, j);
+	}
+	if (job->policy != NULL &&
+	    check_text(job->policy, WD_JOB_MAX_POLICY, "job.policy", err) < 0)
+		return -err->code;
+	return 0;
+}
+
+static int hello_check(const struct wd_hello *h, struct wd_err *err)
+{
+	if (h->version != WD_PROTO_VERSION)
+		return wd_err_set(err, EPROTO, "hello.version: %u, this side speaks %d", h->version,
+				  WD_PROTO_VERSION);
+	if (strcmp(h->mode, "vm") != 0 && strcmp(h->mode, "ns") != 0)
+		return wd_err_set(err, EINVAL, "hello.mode: neither \"vm\" nor \"ns\"");
+	if (!is_sha256_hex(h->init_sha256))
+		return wd_err_set(err, EINVAL, "hello.measurements.init: not a SHA-256 in hex");
+	if (!is_sha256_hex(h->supervisor_sha256))
+		return wd_err_set(err, EINVAL,
+				  "hello.measurements.supervisor: not a SHA-256 in hex");
+	if (h->manifest_sha256[0] != '\0' && !is_sha256_hex(h->manifest_sha256))
+		return wd_err_set(err, EINVAL,
+				  "hello.measurements.manifest: not a SHA-256 in hex nor \"\"");
+	if (strnlen(h->audit_pubkey, sizeof(h->audit_pubkey)) == sizeof(h->audit_pubkey) ||
+	    !is_base64(h->audit_pubkey))
+		return wd_err_set(err, EINVAL, "hello.audit_pubkey: not base64 under %zu bytes",
+				  sizeof(h->audit_pubkey));
+	return 0;
+}
+
+static int exit_check(const struct wd_exit *e, struct wd_err *err)
+{
+	if (e->status < 0 || e->status > 255)
+		return wd_err_set(err, ERANGE, "exit.status: %d, not 0..255", e->status);
+	if (e->signal < 0 || e->signal > (int)WD_SIGNAL_MAX)
+		return wd_err_set(err, ERANGE, "exit.signal: %d, not 0..%u", e->signal,
+				  WD_SIGNAL_MAX);
+	return 0;
+}
+
+static bool error_code_valid(const char *code)
+{
+	size_t n = strnlen(code, WD_ERROR_MAX_CODE + 1);
+
+	if (n == 0 || n > WD_ERROR_MAX_CODE)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(code[i] >= 'a' && code[i] <= 'z') && !is_digit((uint8_t)code[i]) &&
+		    code[i] != '_')
+			return false;
+	return true;
+}
+
+/* ---- writing -------------------------------------------------------------- */
+
+/* Collects what went wrong while a tree is built, checked once at the end. */
+struct build {
+	bool oom;
+	const char *too_big; /* first integer field over 2^53 */
+};
+
+static cJSON *add_object(struct build *b, cJSON *obj, const char *name)
+{
+	cJSON *it = cJSON_AddObjectToObject(obj, name);
+
+	b->oom |= it == NULL;
+	return it;
+}
+
+static void add_uint(struct build *b, cJSON *obj, const char *name, uint64_t v)
+{
+	char text[24];
+
+	if (obj == NULL)
+		return;
+	if (v > JSON_MAX_INT && b->too_big == NULL)
+		b->too_big = name;
+	/* Raw: cJSON would print a large double as "1e+15". */
+	(void)snprintf(text, sizeof(text), "%llu", (unsigned long long)v);
+	b->oom |= cJSON_AddRawToObject(obj, name, text) == NULL;
+}
+
+static void add_u64_text(struct build *b, cJSON *obj, const char *name, uint64_t v)
+{
+	char text[24];
+
+	if (obj == NULL)
+		return;
+	(void)snprintf(text, sizeof(text), "%llu", (unsigned long long)v);
+	b->oom |= cJSON_AddStringToObject(obj, name, text) == NULL;
+}
+
+static void add_string(struct build *b, cJSON *obj, const char *name, const char *s)
+{
+	if (obj != NULL)
+		b->oom |= cJSON_AddStringToObject(obj, name, s) == NULL;
+}
+
+static void add_bool(struct build *b, cJSON *obj, const char *name, bool v)
+{
+	if (obj != NULL)
+		b->oom |= cJSON_AddBoolToObject(obj, name, v) == NULL;
+}
+
+static void add_string_array(struct build *b, cJSON *obj, const char *name,
+			     const char *const *items, size_t n)
+{
+	cJSON *arr = cJSON_AddArrayToObject(obj, name);
+
+	if (arr == NULL) {
+		b->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cJSON *s = cJSON_CreateString(items[i]);
+
+		if (s == NULL || !cJSON_AddItemToArray(arr, s)) {
+			cJSON_Delete(s);
+			b->oom = true;
+			return;
+		}
+	}
+}
+
+/* Print `root` compactly into `out` and free it. Returns the length. */
+static int finish(cJSON *root, struct build *b, char *out, size_t size, const char *what,
+		  struct wd_err *err)
+{
+	size_t len;
+	int rc;
+
+	if (root == NULL || b->oom)
+		rc = wd_err_set(err, ENOMEM, "%s: building the JSON", what);
+	else if (b->too_big != NULL)
+		rc = wd_err_set(err, ERANGE, "%s.%s: over 2^53", what, b->too_big);
+	else if (size == 0 ||
+		 !cJSON_PrintPreallocated(root, out, size > INT_MAX ? INT_MAX : (int)size, 0))
+		rc = wd_err_set(err, ENOSPC, "%s: does not fit in %zu bytes", what, size);
+	else if ((len = strlen(out)) > WD_FRAME_MAX_PAYLOAD)
+		rc = wd_err_set(err, E2BIG, "%s: %zu bytes of JSON, over %zu", what, len,
+				(size_t)WD_FRAME_MAX_PAYLOAD);
+	else
+		rc = (int)len;
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* ---- binary payloads ------------------------------------------------------ */
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+int wd_ready_encode(uint8_t out[WD_READY_BYTES])
+{
+	out[0] = WD_PROTO_VERSION;
+	out[1] = out[2] = out[3] = 0;
+	return WD_READY_BYTES;
+}
+
+int wd_ready_decode(const uint8_t *p, size_t len, struct wd_err *err)
+{
+	if (len != WD_READY_BYTES)
+		return wd_err_set(err, EBADMSG, "ready: %zu bytes, expected %d", len,
+				  WD_READY_BYTES);
+	if (p[0] != WD_PROTO_VERSION)
+		return wd_err_set(err, EPROTO, "ready: protocol version %u, this side speaks %d",
+				  p[0], WD_PROTO_VERSION);
+	if (p[1] != 0 || p[2] != 0 || p[3] != 0)
+		return wd_err_set(err, EBADMSG, "ready: reserved bytes set");
+	return 0;
+}
+
+int wd_key_decode(const uint8_t *p, size_t len, uint8_t key[WD_KEY_BYTES], struct wd_err *err)
+{
+	if (len != WD_KEY_BYTES)
+		return wd_err_set(err, EBADMSG, "key: %zu bytes, expected %d", len, WD_KEY_BYTES);
+	memcpy(key, p, WD_KEY_BYTES);
+	return 0;
+}
+
+void wd_winsize_encode(uint16_t rows, uint16_t cols, uint8_t out[WD_WINSIZE_BYTES])
+{
+	put_be32(out, (uint32_t)rows << 16 | cols);
+}
+
+int wd_winsize_decode(const uint8_t *p, size_t len, uint16_t *rows, uint16_t *cols,
+		      struct wd_err *err)
+{
+	uint32_t v;
+
+	if (len != WD_WINSIZE_BYTES)
+		return wd_err_set(err, EBADMSG, "winsize: %zu bytes, expected %d", len,
+				  WD_WINSIZE_BYTES);
+	v = get_be32(p);
+	if ((v >> 16) == 0 || (v & 0xffffU) == 0)
+		return wd_err_set(err, ERANGE, "winsize: %ux%u, rows and columns start at 1",
+				  v >> 16, v & 0xffffU);
+	*rows = (uint16_t)(v >> 16);
+	*cols = (uint16_t)v;
+	return 0;
+}
+
+void wd_signal_encode(uint32_t signo, uint8_t out[WD_SIGNAL_BYTES])
+{
+	put_be32(out, signo);
+}
+
+int wd_signal_decode(const uint8_t *p, size_t len, int *signo, struct wd_err *err)
+{
+	uint32_t v;
+
+	if (len != WD_SIGNAL_BYTES)
+		return wd_err_set(err, EBADMSG, "signal: %zu bytes, expected %d", len,
+				  WD_SIGNAL_BYTES);
+	v = get_be32(p);
+	if (v == 0 || v > WD_SIGNAL_MAX)
+		return wd_err_set(err, ERANGE, "signal: %u, not 1..%u", v, WD_SIGNAL_MAX);
+	*signo = (int)v;
+	return 0;
+}
+
+/* ---- HELLO ---------------------------------------------------------------- */
+
+static const struct field hello_fields[] = {
+	{"version", true},      {"mode", true},         {"boot", true}, {"ready_ns", true},
+	{"measurements", true}, {"audit_pubkey", true}, {NULL, false},
+};
+static const struct field boot_fields[] = {
+	{"t0_ns", true},     {"mounts_ns", true}, {"modules_ns", true}, {"sysctls_ns", true},
+	{"system_ns", true}, {"spawn_ns", true},  {NULL, false},
+};
+static const struct field measurement_fields[] = {
+	{"init", true},
+	{"supervisor", true},
+	{"manifest", true},
+	{NULL, false},
+};
+
+int wd_hello_encode(const struct wd_hello *h, char *out, size_t size, struct wd_err *err)
+{
+	struct build b = {0};
+	cJSON *root, *boot, *m;
+
+	if (hello_check(h, err) < 0)
+		return -err->code;
+	root = cJSON_CreateObject();
+	if (root == NULL)
+		return wd_err_set(err, ENOMEM, "hello: building the JSON");
+	add_uint(&b, root, "version", h->version);
+	add_string(&b, root, "mode", h->mode);
+	boot = add_object(&b, root, "boot");
+	add_u64_text(&b, boot, "t0_ns", h->boot.t0_ns);
+	add_uint(&b, boot, "mounts_ns", h->boot.mounts_ns);
+	add_uint(&b, boot, "modules_ns", h->boot.modules_ns);
+	add_uint(&b, boot, "sysctls_ns", h->boot.sysctls_ns);
+	add_uint(&b, boot, "system_ns", h->boot.system_ns);
+	add_uint(&b, boot, "spawn_ns", h->boot.spawn_ns);
+	add_uint(&b, root, "ready_ns", h->ready_ns);
+	m = add_object(&b, root, "measurements");
+	add_string(&b, m, "init", h->init_sha256);
+	add_string(&b, m, "supervisor", h->supervisor_sha256);
+	add_string(&b, m, "manifest", h->manifest_sha256);
+	add_string(&b, root, "audit_pubkey", h->audit_pubkey);
+	return finish(root, &b, out, size, "hello", err);
+}
+
+static int hello_from_json(const cJSON *root, struct wd_hello *h, struct wd_err *err)
+{
+	const cJSON *boot = cJSON_GetObjectItemCaseSensitive(root, "boot");
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "measurements");
+	uint64_t version = 0;
+
+	if (check_fields(root, hello_fields, "hello", err) < 0 ||
+	    check_fields(boot, boot_fields, "hello.boot", err) < 0 ||
+	    check_fields(m, measurement_fields, "hello.measurements", err) < 0 ||
+	    get_uint(root, "version", 255, &version, "hello", err) < 0 ||
+	    get_string_into(root, "mode", h->mode, sizeof(h->mode), "hello", err) < 0 ||
+	    get_u64_text(boot, "t0_ns", &h->boot.t0_ns, "hello.boot", err) < 0 ||
+	    get_uint(boot, "mounts_ns", JSON_MAX_INT, &h->boot.mounts_ns, "hello.boot", err) < 0 ||
+	    get_uint(boot, "modules_ns", JSON_MAX_INT, &h->boot.modules_ns, "hello.boot", err) <
+		    0 ||
+	    get_uint(boot, "sysctls_ns", JSON_MAX_INT, &h->boot.sysctls_ns, "hello.boot", err) <
+		    0 ||
+	    get_uint(boot, "system_ns", JSON_MAX_INT, &h->boot.system_ns, "hello.boot", err) < 0 ||
+	    get_uint(boot, "spawn_ns", JSON_MAX_INT, &h->boot.spawn_ns, "hello.boot", err) < 0 ||
+	    get_uint(root, "ready_ns", JSON_MAX_INT, &h->ready_ns, "hello", err) < 0 ||
+	    get_string_into(m, "init", h->init_sha256, sizeof(h->init_sha256), "hello.measurements",
+			    err) < 0 ||
+	    get_string_into(m, "supervisor", h->supervisor_sha256, sizeof(h->supervisor_sha256),
+			    "hello.measurements", err) < 0 ||
+	    get_string_into(m, "manifest", h->manifest_sha256, sizeof(h->manifest_sha256),
+			    "hello.measurements", err) < 0 ||
+	    get_string_into(root, "audit_pubkey", h->audit_pubkey, sizeof(h->audit_pubkey), "hello",
+			    err) < 0)
+		return -err->code;
+	h->version = (unsigned)version;
+	return hello_check(h, err);
+}
+
+int wd_hello_decode(const uint8_t *p, size_t len, struct wd_hello *h, struct wd_err *err)
+{
+	cJSON *root = parse_object(p, len, "hello", err);
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	if (root == NULL)
+		return -err->code;
+	rc = hello_from_json(root, h, err);
+	cJSON_Delete(root);
+	if (rc < 0)
+		memset(h, 0, sizeof(*h));
+	return rc;
+}
+
+/* ---- JOB ------------------------------------------------------------------ */
+
+static const struct field job_fields[] = {
+	{"argv", true},   {"env", false},    {"cwd", false},     {"timeout_ms", false},
+	{"tty", false},   {"rows", false},   {"cols", false},    {"clock_realtime_ns", false},
+	{"files", false}, {"policy", false}, {"mem_mib", false}, {NULL, false},
+};
+static const struct field file_fields[] = {
+	{"name", true}, {"mode", true}, {"size", true}, {"sha256", true}, {NULL, false},
+};
+
+int wd_job_encode(const struct wd_job *job, char *out, size_t size, struct wd_err *err)
+{
+	struct build b = {0};
+	cJSON *root, *files;
+
+	if (job_check(job, err) < 0)
+		return -err->code;
+	root = cJSON_CreateObject();
+	if (root == NULL)
+		return wd_err_set(err, ENOMEM, "job: building the JSON");
+	add_string_array(&b, root, "argv", job->argv, job->argc);
+	add_string_array(&b, root, "env", job->env, job->envc);
+	add_string(&b, root, "cwd", job->cwd != NULL ? job->cwd : "");
+	add_uint(&b, root, "timeout_ms", job->timeout_ms);
+	add_bool(&b, root, "tty", job->tty);
+	add_uint(&b, root, "rows", job->rows);
+	add_uint(&b, root, "cols", job->cols);
+	add_u64_text(&b, root, "clock_realtime_ns", job->clock_realtime_ns);
+	files = cJSON_AddArrayToObject(root, "files");
+	b.oom |= files == NULL;
+	for (size_t i = 0; files != NULL && i < job->nfiles; i++) {
+		const struct wd_job_file *f = &job->files[i];
+		cJSON *o = cJSON_CreateObject();
+
+		if (o == NULL || !cJSON_AddItemToArray(files, o)) {
+			cJSON_Delete(o);
+			b.oom = true;
+			break;
+		}
+		add_string(&b, o, "name", f->name);
+		add_uint(&b, o, "mode", f->mode);
+		add_uint(&b, o, "size", f->size);
+		add_string(&b, o, "sha256", f->sha256);
+	}
+	if (job->policy != NULL && job->policy[0] != '\0') {
+		size_t n = strlen(job->policy);
+		cJSON *policy = parse_object((const uint8_t *)job->policy, n, "job.policy", err);
+
+		if (policy == NULL) {
+			cJSON_Delete(root);
+			return -err->code;
+		}
+		if (!cJSON_AddItemToObject(root, "policy", policy)) {
+			cJSON_Delete(policy);
+			b.oom = true;
+		}
+	}
+	add_uint(&b, root, "mem_mib", job->mem_mib);
+	return finish(root, &b, out, size, "job", err);
+}
+
+/* A bump allocator over the caller's arena. */
+struct arena {
+	uint8_t *base;
+	size_t size;
+	size_t used;
+};
+
+static void *arena_alloc(struct arena *a, size_t n, size_t align, struct wd_err *err)
+{
+	uintptr_t at = (uintptr_t)(a->base + a->used);
+	size_t pad = (size_t)(-at & (align - 1));
+
+	if (pad > a->size - a->used || n > a->size - a->used - pad) {
+		(void)wd_err_set(err, ENOSPC, "job: decoding arena of %zu bytes exhausted",
+				 a->size);
+		return NULL;
+	}
+	a->used += pad + n;
+	return a->base + a->used - n;
+}
+
+static const char *arena_strdup(struct arena *a, const char *s, size_t n, struct wd_err *err)
+{
+	char *d = arena_alloc(a, n + 1, 1, err);
+
+	if (d != NULL)
+		memcpy(d, s, n + 1);
+	return d;
+}
+
+/* An array of strings into a NULL-terminated pointer array in the arena. */
+static int get_string_array(const cJSON *root, const char *name, size_t max_items,
+			    const char ***out, size_t *count, struct arena *a, struct wd_err *err)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, name);
+	const cJSON *it;
+	const char **v;
+	size_t n, i = 0;
+
+	if (arr == NULL)
+		n = 0;
+	else if (!cJSON_IsArray(arr))
+		return wd_err_set(err, EINVAL, "job.%s: expected an array of strings", name);
+	else if ((n = (size_t)cJSON_GetArraySize(arr)) > max_items)
+		return wd_err_set(err, E2BIG, "job.%s: over %zu entries", name, max_items);
+	v = arena_alloc(a, (n + 1) * sizeof(*v), _Alignof(const char *), err);
+	if (v == NULL)
+		return -err->code;
+	cJSON_ArrayForEach(it, arr)
+	{
+		size_t len;
+
+		if (!cJSON_IsString(it))
+			return wd_err_set(err, EINVAL, "job.%s[%zu]: expected a string", name, i);
+		len = strlen(it->valuestring);
+		if (len > WD_JOB_MAX_STRING)
+			return wd_err_set(err, E2BIG, "job.%s[%zu]: %zu bytes, over %d", name, i,
+					  len, WD_JOB_MAX_STRING);
+		v[i] = arena_strdup(a, it->valuestring, len, err);
+		if (v[i] == NULL)
+			return -err->code;
+		i++;
+	}
+	v[n] = NULL;
+	*out = v;
+	*count = n;
+	return 0;
+}
+
+static int file_from_json(const cJSON *o, struct wd_job_file *f, size_t i, struct arena *a,
+			  struct wd_err *err)
+{
+	char what[32];
+	const char *name = ""; /* required: check_fields() saw it */
+	size_t len = 0;
+	uint64_t mode = 0;
+
+	(void)snprintf(what, sizeof(what), "job.files[%zu]", i);
+	if (check_fields(o, file_fields, what, err) < 0 ||
+	    get_string(o, "name", WD_JOB_MAX_NAME, &name, &len, what, err) < 0 ||
+	    get_uint(o, "mode", 0777, &mode, what, err) < 0 ||
+	    get_uint(o, "size", WD_JOB_MAX_FILE_BYTES, &f->size, what, err) < 0 ||
+	    get_string_into(o, "sha256", f->sha256, sizeof(f->sha256), what, err) < 0)
+		return -err->code;
+	f->mode = (uint32_t)mode;
+	f->name = arena_strdup(a, name, len, err);
+	return f->name != NULL ? 0 : -err->code;
+}
+
+static int files_from_json(const cJSON *root, struct wd_job *job, struct arena *a,
+			   struct wd_err *err)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "files");
+	const cJSON *it;
+
+	if (arr == NULL)
+		return 0;
+	if (!cJSON_IsArray(arr))
+		return wd_err_set(err, EINVAL, "job.files: expected an array");
+	if (cJSON_GetArraySize(arr) > WD_JOB_MAX_FILES)
+		return wd_err_set(err, E2BIG, "job.files: over %d entries", WD_JOB_MAX_FILES);
+	cJSON_ArrayForEach(it, arr)
+	{
+		if (file_from_json(it, &job->files[job->nfiles], job->nfiles, a, err) < 0)
+			return -err->code;
+		job->nfiles++;
+	}
+	return 0;
+}
+
+/* The policy object, kept as compact JSON text. */
+static int policy_from_json(const cJSON *root, struct wd_job *job, struct arena *a,
+			    struct wd_err *err)
+{
+	const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, "policy");
+	char *text;
+	size_t n;
+
+	if (obj == NULL) {
+		job->policy = arena_strdup(a, "", 0, err);
+		return job->policy != NULL ? 0 : -err->code;
+	}
+	if (!cJSON_IsObject(obj))
+		return wd_err_set(err, EINVAL, "job.policy: expected an object");
+	text = cJSON_PrintUnformatted(obj);
+	if (text == NULL)
+		return wd_err_set(err, ENOMEM, "job.policy: printing");
+	n = strlen(text);
+	if (n > WD_JOB_MAX_POLICY)
+		(void)wd_err_set(err, E2BIG, "job.policy: %zu bytes, over %d", n,
+				 WD_JOB_MAX_POLICY);
+	else
+		job->policy = arena_strdup(a, text, n, err);
+	cJSON_free(text);
+	return job->policy != NULL ? 0 : -err->code;
+}
+
+static int job_from_json(const cJSON *root, struct wd_job *job, struct arena *a, struct wd_err *err)
+{
+	const char *cwd = "";
+	size_t cwd_len = 0;
+	uint64_t rows = 0, cols = 0;
+
+	if (check_fields(root, job_fields, "job", err) < 0 ||
+	    get_string_array(root, "argv", WD_JOB_MAX_ARGS, &job->argv, &job->argc, a, err) < 0 ||
+	    get_string_array(root, "env", WD_JOB_MAX_ENV, &job->env, &job->envc, a, err) < 0 ||
+	    get_string(root, "cwd", WD_JOB_MAX_CWD, &cwd, &cwd_len, "job", err) < 0 ||
+	    get_uint(root, "timeout_ms", WD_JOB_MAX_TIMEOUT_MS, &job->timeout_ms, "job", err) < 0 ||
+	    get_bool(root, "tty", &job->tty, "job", err) < 0 ||
+	    get_uint(root, "rows", UINT16_MAX, &rows, "job", err) < 0 ||
+	    get_uint(root, "cols", UINT16_MAX, &cols, "job", err) < 0 ||
+	    get_u64_text(root, "clock_realtime_ns", &job->clock_realtime_ns, "job", err) < 0 ||
+	    get_uint(root, "mem_mib", WD_JOB_MAX_MEM_MIB, &job->mem_mib, "job", err) < 0 ||
+	    files_from_json(root, job, a, err) < 0 || policy_from_json(root, job, a, err) < 0)
+		return -err->code;
+	job->rows = (uint16_t)rows;
+	job->cols = (uint16_t)cols;
+	job->cwd = arena_strdup(a, cwd, cwd_len, err);
+	if (job->cwd == NULL)
+		return -err->code;
+	return job_check(job, err);
+}
+
+int wd_job_decode(const uint8_t *p, size_t len, struct wd_job *job, void *arena, size_t arena_size,
+		  struct wd_err *err)
+{
+	struct arena a = {arena, arena_size, 0};
+	cJSON *root;
+	int rc;
+
+	memset(job, 0, sizeof(*job));
+	root = parse_object(p, len, "job", err);
+	if (root == NULL)
+		return -err->code;
+	rc = job_from_json(root, job, &a, err);
+	cJSON_Delete(root);
+	if (rc < 0)
+		memset(job, 0, sizeof(*job));
+	return rc;
+}
+
+/* ---- STARTED, EXIT, ERROR ------------------------------------------------- */
+
+static const struct field started_fields[] = {{"pid", true}, {NULL, false}};
+
+int wd_started_encode(int pid, char *out, size_t size, struct wd_err *err)
+{
+	struct build b = {0};
+	cJSON *root;
+
+	if (pid < 1 || (unsigned)pid > WD_PID_MAX)
+		return wd_err_set(err, ERANGE, "started.pid: %d, not 1..%u", pid, WD_PID_MAX);
+	root = cJSON_CreateObject();
+	add_uint(&b, root, "pid", (uint64_t)pid);
+	return finish(root, &b, out, size, "started", err);
+}
+
+int wd_started_decode(const uint8_t *p, size_t len, int *pid, struct wd_err *err)
+{
+	cJSON *root = parse_object(p, len, "started", err);
+	uint64_t v = 0;
+	int rc;
+
+	if (root == NULL)
+		return -err->code;
+	rc = check_fields(root, started_fields, "started", err);
+	if (rc == 0)
+		rc = get_uint(root, "pid", WD_PID_MAX, &v, "started", err);
+	if (rc == 0 && v == 0)
+		rc = wd_err_set(err, ERANGE, "started.pid: 0");
+	cJSON_Delete(root);
+	if (rc == 0)
+		*pid = (int)v;
+	return rc;
+}
+
+static const struct field exit_fields[] = {
+	{"status", true},    {"signal", true}, {"core_dumped", true}, {"oom_killed", true},
+	{"timed_out", true}, {"usage", true},  {NULL, false},
+};
+static const struct field usage_fields[] = {
+	{"utime_us", true},
+	{"stime_us", true},
+	{"maxrss_kib", true},
+	{NULL, false},
+};
+
+int wd_exit_encode(const struct wd_exit *e, char *out, size_t size, struct wd_err *err)
+{
+	struct build b = {0};
+	cJSON *root, *usage;
+
+	if (exit_check(e, err) < 0)
+		return -err->code;
+	root = cJSON_CreateObject();
+	add_uint(&b, root, "status", (uint64_t)e->status);
+	add_uint(&b, root, "signal", (uint64_t)e->signal);
+	add_bool(&b, root, "core_dumped", e->core_dumped);
+	add_bool(&b, root, "oom_killed", e->oom_killed);
+	add_bool(&b, root, "timed_out", e->timed_out);
+	usage = root != NULL ? add_object(&b, root, "usage") : NULL;
+	add_uint(&b, usage, "utime_us", e->utime_us);
+	add_uint(&b, usage, "stime_us", e->stime_us);
+	add_uint(&b, usage, "maxrss_kib", e->maxrss_kib);
+	return finish(root, &b, out, size, "exit", err);
+}
+
+static int exit_from_json(const cJSON *root, struct wd_exit *e, struct wd_err *err)
+{
+	const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+	uint64_t status = 0, sig = 0;
+
+	if (check_fields(root, exit_fields, "exit", err) < 0 ||
+	    check_fields(usage, usage_fields, "exit.usage", err) < 0 ||
+	    get_uint(root, "status", 255, &status, "exit", err) < 0 ||
+	    get_uint(root, "signal", WD_SIGNAL_MAX, &sig, "exit", err) < 0 ||
+	    get_bool(root, "core_dumped", &e->core_dumped, "exit", err) < 0 ||
+	    get_bool(root, "oom_killed", &e->oom_killed, "exit", err) < 0 ||
+	    get_bool(root, "timed_out", &e->timed_out, "exit", err) < 0 ||
+	    get_uint(usage, "utime_us", JSON_MAX_INT, &e->utime_us, "exit.usage", err) < 0 ||
+	    get_uint(usage, "stime_us", JSON_MAX_INT, &e->stime_us, "exit.usage", err) < 0 ||
+	    get_uint(usage, "maxrss_kib", JSON_MAX_INT, &e->maxrss_kib, "exit.usage", err) < 0)
+		return -err->code;
+	e->status = (int)status;
+	e->signal = (int)sig;
+	return 0;
+}
+
+int wd_exit_decode(const uint8_t *p, size_t len, struct wd_exit *e, struct wd_err *err)
+{
+	cJSON *root = parse_object(p, len, "exit", err);
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	if (root == NULL)
+		return -err->code;
+	rc = exit_from_json(root, e, err);
+	cJSON_Delete(root);
+	if (rc < 0)
+		memset(e, 0, sizeof(*e));
+	return rc;
+}
+
+static const struct field error_fields[] = {{"code", true}, {"message", true}, {NULL, false}};
+
+/* Length of the character at p if it is a C0 or C1 control character or
+ * DEL (what a terminal could act on), else 0. */
+static size_t control_len(const uint8_t *p)
+{
+	if (p[0] < 0x20 || p[0] == 0x7f)
+		return 1;
+	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 2;
+	return 0;
+}
+
+/* An error message is printed on the other side: UTF-8 without controls. */
+static bool message_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	for (size_t i = 0; i < len; i++)
+		if (control_len((const uint8_t *)s + i) != 0)
+			return false;
+	return utf8_valid(s, len);
+}
+
+/* The message as the peer will accept it: each invalid byte and control
+ * character becomes '?', and it is cut at a character boundary to fit. */
+static void error_message_clean(const char *in, char out[WD_ERROR_MAX_MESSAGE])
+{
+	const uint8_t *p = (const uint8_t *)in;
+	size_t o = 0, n, len = strlen(in);
+
+	for (size_t i = 0; i < len; i += n) {
+		size_t bad = control_len(p + i);
+
+		n = bad != 0 ? bad : utf8_seq(p + i, len - i);
+		if (o + (bad != 0 || n == 0 ? 1 : n) >= WD_ERROR_MAX_MESSAGE)
+			break;
+		if (bad != 0 || n == 0) {
+			out[o++] = '?';
+			n = n == 0 ? 1 : n;
+		} else {
+			memcpy(out + o, in + i, n);
+			o += n;
+		}
+	}
+	out[o] = '\0';
+}
+
+int wd_error_encode(const char *code, const char *message, char *out, size_t size,
+		    struct wd_err *err)
+{
+	char clean[WD_ERROR_MAX_MESSAGE];
+	struct build b = {0};
+	cJSON *root;
+
+	if (!error_code_valid(code))
+		return wd_err_set(err, EINVAL, "error.code: not 1..%d of [a-z0-9_]",
+				  WD_ERROR_MAX_CODE);
+	error_message_clean(message, clean);
+	root = cJSON_CreateObject();
+	add_string(&b, root, "code", code);
+	add_string(&b, root, "message", clean);
+	return finish(root, &b, out, size, "error", err);
+}
+
+int wd_error_decode(const uint8_t *p, size_t len, struct wd_error_msg *e, struct wd_err *err)
+{
+	cJSON *root = parse_object(p, len, "error", err);
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	if (root == NULL)
+		return -err->code;
+	if (check_fields(root, error_fields, "error", err) < 0 ||
+	    get_string_into(root, "code", e->code, sizeof(e->code), "error", err) < 0 ||
+	    get_string_into(root, "message", e->message, sizeof(e->message), "error", err) < 0)
+		rc = -err->code;
+	else if (!error_code_valid(e->code))
+		rc = wd_err_set(err, EINVAL, "error.code: not 1..%d of [a-z0-9_]",
+				WD_ERROR_MAX_CODE);
+	else if (!message_valid(e->message))
+		rc = wd_err_set(err, EINVAL, "error.message: a control character");
+	else
+		rc = 0;
+	cJSON_Delete(root);
+	if (rc < 0)
+		memset(e, 0, sizeof(*e));
+	return rc;
+}
