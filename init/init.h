@@ -84,12 +84,6 @@ int init_lockdown_apply(enum init_lockdown mode, struct wd_err *err);
 /* system.c */
 int init_system_setup(const struct init_config *cfg, struct wd_err *err);
 
-/*
- * supervise.c: every signal's disposition back to SIG_DFL, SIG_IGN included
- * (which execve() keeps), also the signals libc reserves for itself.
- */
-void init_signals_default(void);
-
 /* supervise.c: never returns in a VM; returns the exit status in namespace mode. */
 struct init_run {
 	const struct init_config *cfg;

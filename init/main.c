@@ -31,6 +31,7 @@
 #include "../common/clock.h"
 #include "../common/fileio.h"
 #include "../common/log.h"
+#include "../common/signals.h"
 #include "init.h"
 
 #define PROGRAM "warden-init"
@@ -226,7 +227,7 @@ int main(int argc, char **argv)
 	run.cfg = &cfg;
 
 	/* Signals are read from a signalfd; inherited dispositions do not count. */
-	init_signals_default();
+	wd_signals_default();
 	(void)sigfillset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, NULL);
 	umask(022);

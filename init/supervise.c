@@ -26,10 +26,10 @@
 
 #include "../common/clock.h"
 #include "../common/log.h"
+#include "../common/signals.h"
 #include "init.h"
 
 #define ENV_MAX 8
-#define KERNEL_SIGSET_BYTES 8 /* the kernel's sigset_t: 64 signals */
 
 enum phase {
 	PHASE_RUNNING,     /* the supervisor runs */
@@ -81,25 +81,6 @@ static void describe_status(int wstatus, char *buf, size_t size)
 		(void)snprintf(buf, size, "exited with status %d", WEXITSTATUS(wstatus));
 }
 
-/*
- * The raw system call, for all 64 signals: musl's sigaction() refuses the
- * signals it reserves (32-34), and a launcher may have left them ignored
- * (GNU make's recipes start with 32 and 33 ignored), which init would then
- * pass on to the supervisor. An all-zero kernel sigaction is SIG_DFL with
- * no flags and an empty mask, whatever the architecture's field order.
- */
-void init_signals_default(void)
-{
-	unsigned long dfl[8];
-
-	memset(dfl, 0, sizeof(dfl));
-	for (int sig = 1; sig <= 64; sig++) {
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)syscall(SYS_rt_sigaction, sig, dfl, NULL,
-				      (size_t)KERNEL_SIGSET_BYTES);
-	}
-}
-
 /* In the child, between fork and exec: leave nothing of PID 1 behind. */
 static void __attribute__((noreturn)) child_exec(struct init_run *run, char *const envp[])
 {
@@ -107,7 +88,7 @@ static void __attribute__((noreturn)) child_exec(struct init_run *run, char *con
 	int e;
 
 	(void)sigemptyset(&empty);
-	init_signals_default();
+	wd_signals_default();
 	(void)sigprocmask(SIG_SETMASK, &empty, NULL);
 	(void)setsid();
 	if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0) {

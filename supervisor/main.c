@@ -1,178 +1,347 @@
 /*
- * supervisor/main.c - warden-supervisor, started by warden-init.
+ * supervisor/main.c - warden-supervisor, started by warden-init: one job,
+ * from the handshake to the shutdown.
  *
- * This first part opens the channel to the host named by WARDEN_CHANNEL,
- * announces that the guest is ready (with init's boot timings), and serves
- * the boot handshake described in docs/init.md ("Boot handshake"):
+ *   1. channel   open WARDEN_CHANNEL; READY until KEY; HELLO with the boot
+ *                timings and the SHA-256 of PID 1's program, this program
+ *                and the image manifest (channel.c, measure.c)
+ *   2. job       JOB; the wall clock set from the host's (wallclock.c); a
+ *                fresh tmpfs on WARDEN_WORKDIR; the job's files, verified
+ *                (job.c, workdir.c, upload.c)
+ *   3. agent     spawned unprivileged (spawn.c); STARTED; streams, stdin,
+ *                signals, timeout, reaping (agent.c); EXIT
+ *   4. the end   wait for SHUTDOWN, ask PID 1 for the orderly shutdown
+ *                (SIGUSR2), exit 0 when its SIGTERM comes; or exit 0 when
+ *                the host closes the channel after EXIT
  *
- *   guest -> host   "WARDEN-READY 0 <timings>\n", repeated every
- *                   HELLO_INTERVAL_MS until the host says anything, since
- *                   bytes written before the host side is connected may be
- *                   lost on virtio-serial
- *   host -> guest   "ping\n"      answered "pong\n"
- *                   "shutdown\n"  answered "bye\n"; PID 1 is asked to end
- *                                 the VM (SIGUSR2)
- *
- * The supervisor runs as root in the guest, beyond the agent's reach. If
- * the host goes away, or says something it does not understand, it exits
- * non-zero and PID 1 ends the VM: nothing runs unwatched.
+ * Fail closed: any failure is logged in one line, told to the host in an
+ * ERROR frame when the channel still works, and ends the supervisor with a
+ * non-zero status (fail.h); PID 1 then kills every process and ends the VM.
+ * The supervisor runs as root, not dumpable, beyond the agent's reach; it
+ * is single-threaded and every wait is in poll(2).
  */
 #include <errno.h>
-#include <inttypes.h>
-#include <poll.h>
+#include <fcntl.h>
 #include <signal.h>
-#include <stdbool.h>
+#include <stdalign.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../common/boottimes.h"
 #include "../common/clock.h"
-#include "../common/fileio.h"
 #include "../common/log.h"
-#include "../vsock/transport.h"
+#include "agent.h"
+#include "channel.h"
+#include "fail.h"
+#include "job.h"
+#include "measure.h"
+#include "spawn.h"
+#include "wallclock.h"
+#include "workdir.h"
 
 #define PROGRAM "warden-supervisor"
-#define HELLO_INTERVAL_MS 250
-#define HELLO_TIMEOUT_MS 120000 /* the host connects at once; TCG boots are slow */
-#define CHANNEL_RETRY_MS 100    /* the port may appear after us */
-#define CHANNEL_WAIT_MS 10000
-#define LINE_MAX_BYTES 256
-#define EXIT_CHANNEL 3  /* no channel, or the host went away */
-#define EXIT_PROTOCOL 4 /* the host said something not understood */
+#define INIT_EXE "/proc/1/exe"
+#define SELF_EXE "/proc/self/exe"
+#define MANIFEST "/etc/warden/manifest"
+#define TERM_WAIT_MS 60000            /* PID 1 sends TERM at once when asked to shut down */
+#define PROC_PID_INIT_INO 0xEFFFFFFCU /* inode of the initial PID namespace */
 
-static void sleep_ms(unsigned ms)
+struct settings {
+	const char *channel; /* WARDEN_CHANNEL */
+	const char *workdir; /* WARDEN_WORKDIR */
+	bool vm;             /* WARDEN_MODE: "vm", or "ns" */
+	struct wd_boot_times times;
+};
+
+struct supervisor {
+	struct settings set;
+	struct sup_channel ch;
+	int sigfd;
+	bool agent_started;
+};
+
+/* Every string of the job points in here. */
+static alignas(max_align_t) unsigned char job_arena[WD_JOB_ARENA_BYTES];
+
+static int read_settings(struct settings *s)
 {
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static int open_channel(const char *spec)
-{
-	uint64_t start = wd_mono_ns();
+	const char *level = getenv("WARDEN_LOG"), *mode = getenv("WARDEN_MODE");
+	const char *times = getenv(WD_BOOT_TIMES_ENV);
+	enum wd_log_level lvl;
 	struct wd_err err;
 
-	for (;;) {
-		int fd = wd_channel_open(spec, &err);
-
-		if (fd >= 0)
-			return fd;
-		if (err.code != ENOENT ||
-		    wd_mono_ns() - start > (uint64_t)CHANNEL_WAIT_MS * WD_NS_PER_MS) {
-			wd_error("channel %s: %s", spec, err.msg);
-			return -1;
-		}
-		sleep_ms(CHANNEL_RETRY_MS);
+	if (level != NULL && wd_log_level_parse(level, &lvl) == 0)
+		wd_log_set_level(lvl);
+	memset(s, 0, sizeof(*s));
+	s->channel = getenv("WARDEN_CHANNEL");
+	s->workdir = getenv("WARDEN_WORKDIR");
+	if (s->channel == NULL || s->workdir == NULL || mode == NULL) {
+		wd_error("WARDEN_CHANNEL, WARDEN_MODE and WARDEN_WORKDIR must be set "
+			 "(warden-supervisor is started by warden-init)");
+		return -EINVAL;
 	}
+	if (strcmp(mode, "vm") != 0 && strcmp(mode, "ns") != 0) {
+		wd_error("WARDEN_MODE: '%.16s', neither vm nor ns", mode);
+		return -EINVAL;
+	}
+	s->vm = strcmp(mode, "vm") == 0;
+	if (s->workdir[0] != '/') {
+		wd_error("WARDEN_WORKDIR: '%.64s' is not an absolute path", s->workdir);
+		return -EINVAL;
+	}
+	if (times == NULL)
+		wd_warn("%s is not set: boot timings reported as 0", WD_BOOT_TIMES_ENV);
+	else if (wd_boot_times_parse(times, &s->times, &err) < 0)
+		wd_warn("%s: %s; reported as 0", WD_BOOT_TIMES_ENV, err.msg);
+	return 0;
 }
 
-/* Read one line (without '\n') with a timeout; 1 = line, 0 = timeout, -1 = gone. */
-static int read_line(int fd, char *line, size_t size, size_t *used, int timeout_ms)
+/*
+ * kill(-1) ends the job: it must only ever reach the guest's processes.
+ * The supervisor is PID 1's child, and in namespace mode never in the
+ * initial PID namespace (where it would reach the host's processes).
+ */
+static int check_place(const struct settings *s)
 {
-	struct pollfd pfd = {.fd = fd, .events = POLLIN, .revents = 0};
-	char *nl;
-	ssize_t n;
+	struct stat st;
 
+	if (getppid() != 1) {
+		wd_error("must be started by warden-init, as a child of PID 1");
+		return -EPERM;
+	}
+	if (!s->vm && (stat("/proc/self/ns/pid", &st) < 0 || st.st_ino == PROC_PID_INIT_INO)) {
+		wd_error("namespace mode outside a PID namespace of its own: refusing");
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* fds 0-2 always open, so that no pipe or channel can land on them. */
+static void stdio_open(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			wd_warn("fd %d: cannot open /dev/null", fd);
+}
+
+static int process_setup(int *sigfd)
+{
+	sigset_t chld;
+
+	umask(022);
+	/* A vanished host or agent shows up as EPIPE, not as death. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -errno;
+	(void)sigemptyset(&chld);
+	(void)sigaddset(&chld, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &chld, NULL) < 0)
+		return -errno;
+	*sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (*sigfd < 0)
+		return -errno;
+	/* Orphans of the agent become ours to reap and to count. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1UL, 0UL, 0UL, 0UL) < 0)
+		return -errno;
+	/* The job key lives here: no core dump, no ptrace by anyone but root. */
+	if (prctl(PR_SET_DUMPABLE, 0UL, 0UL, 0UL, 0UL) < 0)
+		return -errno;
+	return 0;
+}
+
+static int measure(const struct settings *s, struct wd_hello *h, struct sup_fail *f)
+{
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	h->version = WD_PROTO_VERSION;
+	(void)snprintf(h->mode, sizeof(h->mode), "%s", s->vm ? "vm" : "ns");
+	h->boot = s->times;
+	if (sup_sha256_file(INIT_EXE, h->init_sha256, &f->err) < 0 ||
+	    sup_sha256_file(SELF_EXE, h->supervisor_sha256, &f->err) < 0)
+		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "hello");
+	rc = sup_sha256_file(MANIFEST, h->manifest_sha256, &f->err);
+	if (rc == -ENOENT)
+		h->manifest_sha256[0] = '\0';
+	else if (rc < 0)
+		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "hello");
+	wd_debug("measured: init %s, supervisor %s, manifest %s", h->init_sha256,
+		 h->supervisor_sha256, h->manifest_sha256[0] != '\0' ? h->manifest_sha256 : "none");
+	return 0;
+}
+
+static int handshake(struct supervisor *sv, struct sup_fail *f)
+{
+	struct wd_hello hello;
+	uint64_t t0 = sv->set.times.t0_ns;
+
+	if (measure(&sv->set, &hello, f) < 0 || sup_channel_open(&sv->ch, sv->set.channel, f) < 0)
+		return -f->err.code;
+	hello.ready_ns = t0 != 0 ? wd_mono_ns() - t0 : 0;
+	wd_info("ready on %s, %.2f ms after init started", sv->set.channel,
+		(double)hello.ready_ns / 1e6);
+	if (sup_channel_handshake(&sv->ch, &hello, f) < 0)
+		return -f->err.code;
+	wd_info("handshake done: the channel is authenticated");
+	return 0;
+}
+
+/* Clock, working directory, files, cwd, then the agent and STARTED. */
+static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup_agent *a,
+		     struct sup_fail *f)
+{
+	uint64_t size_mib = job->mem_mib != 0 ? job->mem_mib : SUP_WORKDIR_DEFAULT_MIB;
+	struct sup_spawn sp;
+	char started[64];
+	int dirfd = -1, cwdfd = -1, rc, n;
+
+	if (sup_clock_sync(job->clock_realtime_ns, sv->set.vm, &f->err) < 0)
+		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "job");
+	if (sup_workdir_mount(sv->set.workdir, size_mib, SUP_AGENT_UID, SUP_AGENT_GID, &dirfd,
+			      &f->err) < 0)
+		return sup_fail_wrap(f, SUP_FAIL_JOB, "working directory");
+	rc = sup_job_files(&sv->ch, job, dirfd, SUP_AGENT_UID, SUP_AGENT_GID, f);
+	if (rc == 0 &&
+	    sup_workdir_open_dir(dirfd, job->cwd != NULL ? job->cwd : "", &cwdfd, &f->err) < 0)
+		rc = sup_fail_wrap(f, SUP_FAIL_JOB, "working directory");
+	(void)close(dirfd);
+	if (rc < 0)
+		return rc;
+	sp.job = job;
+	sp.cwd_fd = cwdfd;
+	sp.uid = SUP_AGENT_UID;
+	sp.gid = SUP_AGENT_GID;
+	sp.secrets = &sv->ch.conn.chan;
+	rc = sup_spawn(&sp, a, &f->err);
+	(void)close(cwdfd);
+	if (rc < 0)
+		return sup_fail_wrap(f, SUP_FAIL_JOB, "agent");
+	sv->agent_started = true;
+	wd_info("agent: started, pid %d, uid %d%s", (int)a->pid, SUP_AGENT_UID,
+		a->tty ? ", on a terminal" : "");
+	n = wd_started_encode((int)a->pid, started, sizeof(started), &f->err);
+	if (n < 0)
+		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "STARTED");
+	return sup_channel_send(&sv->ch, WD_MSG_STARTED, WD_STREAM_CONTROL, started, (size_t)n, f);
+}
+
+static int send_exit(struct supervisor *sv, const struct wd_exit *e, struct sup_fail *f)
+{
+	char json[256];
+	int n = wd_exit_encode(e, json, sizeof(json), &f->err);
+
+	if (n < 0)
+		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "EXIT");
+	if (e->signal != 0)
+		wd_info("agent: killed by signal %d%s%s, status %d", e->signal,
+			e->core_dumped ? ", core dumped" : "", e->timed_out ? ", timed out" : "",
+			e->status);
+	else
+		wd_info("agent: exited with status %d%s", e->status,
+			e->timed_out ? ", timed out" : "");
+	return sup_channel_send(&sv->ch, WD_MSG_EXIT, WD_STREAM_CONTROL, json, (size_t)n, f);
+}
+
+/* After EXIT: SHUTDOWN (a "failure" of kind SUP_FAIL_SHUTDOWN), or the
+ * host closing the channel (0). */
+static int await_shutdown(struct supervisor *sv, struct sup_fail *f)
+{
 	for (;;) {
-		nl = memchr(line, '\n', *used);
-		if (nl != NULL) {
-			*nl = '\0';
-			return 1;
+		struct wd_frame fr;
+
+		if (sup_channel_recv(&sv->ch, &fr, SUP_HOST_WAIT_MS, f) < 0) {
+			if (f->kind == SUP_FAIL_CHANNEL && f->err.code == EPIPE) {
+				wd_info("the host closed the channel");
+				return 0;
+			}
+			return -f->err.code;
 		}
-		if (*used + 1 >= size)
-			return -2;
-		if (poll(&pfd, 1, timeout_ms) <= 0)
-			return 0;
-		if ((pfd.revents & POLLIN) == 0)
-			return pfd.revents & POLLHUP ? 0 : -1; /* no host connected yet */
-		n = read(fd, line + *used, size - *used - 1);
-		if (n < 0 && errno == EINTR)
+		/* Sent before the host saw EXIT: nobody to give them to. */
+		if ((fr.type == WD_MSG_DATA && fr.stream == WD_STREAM_STDIN) ||
+		    fr.type == WD_MSG_SIGNAL || fr.type == WD_MSG_WINSIZE)
 			continue;
-		if (n <= 0)
-			return n == 0 ? 0 : -1;
-		*used += (size_t)n;
+		return sup_channel_unexpected(&fr, "the wait for SHUTDOWN", f);
 	}
 }
 
-static void consume_line(char *line, size_t *used)
+static int serve(struct supervisor *sv, struct sup_fail *f)
 {
-	size_t len = strlen(line) + 1;
+	struct sup_agent agent;
+	struct wd_exit result;
+	struct wd_job job;
 
-	memmove(line, line + len, *used - len);
-	*used -= len;
+	int rc;
+
+	if (handshake(sv, f) < 0 ||
+	    sup_job_receive(&sv->ch, &job, job_arena, sizeof(job_arena), f) < 0 ||
+	    start_job(sv, &job, &agent, f) < 0)
+		return -f->err.code;
+	rc = sup_agent_run(&sv->ch, &job, &agent, sv->sigfd, &result, f);
+	sv->agent_started = false; /* whatever the outcome, the run killed and reaped it all */
+	if (rc < 0 || send_exit(sv, &result, f) < 0)
+		return -f->err.code;
+	return await_shutdown(sv, f);
 }
 
-static int send_text(int fd, const char *text)
+/* SHUTDOWN from the host: PID 1 runs the orderly sequence and sends TERM. */
+static int shut_down(struct supervisor *sv)
 {
-	return wd_write_all(fd, text, strlen(text));
+	struct timespec wait = {.tv_sec = TERM_WAIT_MS / 1000, .tv_nsec = 0};
+	struct wd_err err;
+	sigset_t term;
+
+	(void)wd_conn_flush_wait(&sv->ch.conn, SUP_ERROR_FLUSH_MS, &err);
+	sup_channel_close(&sv->ch);
+	(void)sigemptyset(&term);
+	(void)sigaddset(&term, SIGTERM);
+	(void)sigprocmask(SIG_BLOCK, &term, NULL);
+	wd_info("shutdown: asking PID 1 to end the %s", sv->set.vm ? "VM" : "namespace");
+	if (kill(1, SIGUSR2) < 0) {
+		wd_error("shutdown: kill(1, SIGUSR2): %s", strerror(errno));
+		return SUP_EXIT_INTERNAL;
+	}
+	while (sigtimedwait(&term, NULL, &wait) < 0) {
+		if (errno != EINTR) {
+			wd_warn("shutdown: no TERM from PID 1 in %d ms", TERM_WAIT_MS);
+			break;
+		}
+	}
+	return SUP_EXIT_OK;
 }
 
 int main(void)
 {
-	char hello[WD_BOOT_TIMES_BYTES + 64], line[LINE_MAX_BYTES];
-	const char *spec = getenv("WARDEN_CHANNEL"), *level = getenv("WARDEN_LOG");
-	const char *times_text = getenv(WD_BOOT_TIMES_ENV);
-	struct wd_boot_times times;
-	enum wd_log_level lvl = WD_LOG_INFO;
-	uint64_t ready_ns, start;
-	struct wd_err err;
-	size_t used = 0;
-	int fd, rc;
-	bool greeted = false;
+	struct supervisor sv;
+	struct sup_fail f;
+	int rc;
 
-	if (level != NULL && wd_log_level_parse(level, &lvl) < 0)
-		lvl = WD_LOG_INFO;
-	wd_log_init(PROGRAM, lvl);
-	memset(&times, 0, sizeof(times));
-	if (times_text != NULL && wd_boot_times_parse(times_text, &times, &err) < 0)
-		wd_warn("%s", err.msg);
-	if (spec == NULL) {
-		wd_error("WARDEN_CHANNEL is not set (warden-supervisor is started by warden-init)");
-		return EXIT_CHANNEL;
+	wd_log_init(PROGRAM, WD_LOG_INFO);
+	memset(&sv, 0, sizeof(sv));
+	sv.ch.conn.fd = -1;
+	sup_fail_clear(&f);
+	stdio_open();
+	if (read_settings(&sv.set) < 0 || check_place(&sv.set) < 0)
+		return SUP_EXIT_ENV;
+	rc = process_setup(&sv.sigfd);
+	if (rc < 0) {
+		wd_error("process setup: %s", strerror(-rc));
+		return SUP_EXIT_INTERNAL;
 	}
-	fd = open_channel(spec);
-	if (fd < 0)
-		return EXIT_CHANNEL;
-	ready_ns = wd_mono_ns() - times.t0_ns;
-	wd_info("ready on %s, %.2f ms after init started", spec, (double)ready_ns / 1e6);
-	(void)snprintf(hello, sizeof(hello), "WARDEN-READY 0 ready=%" PRIu64 ",%s\n", ready_ns,
-		       times_text != NULL ? times_text : "");
-
-	start = wd_mono_ns();
-	for (;;) {
-		/* Until the host answers, a failed write only means nobody listens yet. */
-		if (!greeted)
-			(void)send_text(fd, hello);
-		rc = read_line(fd, line, sizeof(line), &used, greeted ? -1 : HELLO_INTERVAL_MS);
-		if (rc == 0 && !greeted) {
-			if (wd_mono_ns() - start > (uint64_t)HELLO_TIMEOUT_MS * WD_NS_PER_MS) {
-				wd_error("channel: no answer from the host in %d ms",
-					 HELLO_TIMEOUT_MS);
-				return EXIT_CHANNEL;
-			}
-			sleep_ms(HELLO_INTERVAL_MS / 5);
-			continue;
-		}
-		if (rc <= 0) {
-			wd_error("channel: %s", rc == -2 ? "line too long" : "the host went away");
-			return rc == -2 ? EXIT_PROTOCOL : EXIT_CHANNEL;
-		}
-		greeted = true;
-		if (strcmp(line, "ping") == 0) {
-			(void)send_text(fd, "pong\n");
-		} else if (strcmp(line, "shutdown") == 0) {
-			wd_info("host asked for shutdown");
-			(void)send_text(fd, "bye\n");
-			if (kill(1, SIGUSR2) < 0)
-				wd_error("asking PID 1 to shut down: %s", strerror(errno));
-			/* PID 1 sends TERM next; keep the channel open until then. */
-		} else {
-			wd_error("channel: unknown request '%.64s'", line);
-			return EXIT_PROTOCOL;
-		}
-		consume_line(line, &used);
+	if (serve(&sv, &f) == 0) {
+		sup_channel_close(&sv.ch);
+		return SUP_EXIT_OK;
 	}
+	if (f.kind == SUP_FAIL_SHUTDOWN)
+		return shut_down(&sv);
+	wd_error("%s", f.err.msg);
+	if (sv.agent_started)
+		sup_kill_all("the supervisor gives up");
+	sup_channel_report(&sv.ch, &f);
+	sup_channel_close(&sv.ch);
+	return sup_fail_exit_status(f.kind);
 }

@@ -1,0 +1,67 @@
+/*
+ * supervisor/agent.h - the agent's run, from STARTED to its exit: one
+ * poll(2) loop over the channel, the agent's stdio and a signalfd.
+ *
+ * Streams. The agent's stdout and stderr are read in chunks of
+ * WD_CONN_DATA_CHUNK and sent as DATA on streams 2 and 3, but only while
+ * the channel's output queue is under WD_CONN_HIGH_WATER: above it the
+ * pipes are not read, so a slow host makes the agent block on a full pipe
+ * and nothing is dropped. Each stream's end is an empty DATA. With a PTY
+ * everything the agent writes is stdout, and stderr's empty DATA follows
+ * stdout's.
+ *
+ * From the host, while the agent runs:
+ *   DATA on stream 1   stdin, buffered up to SUP_STDIN_BUFFER_BYTES not yet
+ *                      read by the agent (more is a protocol error: the
+ *                      channel is never stopped, as control frames must
+ *                      pass); an empty DATA ends stdin: the pipe is closed,
+ *                      or with a PTY the terminal's EOF character (VEOF) is
+ *                      typed. Stdin the agent no longer reads is dropped.
+ *   WINSIZE            the PTY's window size (ignored without a PTY)
+ *   SIGNAL             kill(2) to the agent's process group (-pid: after
+ *                      setsid() the agent leads its own group), so a shell
+ *                      and its pipeline get it alike; after the agent's
+ *                      exit it is ignored
+ *   ERROR, SHUTDOWN    end the job (channel.h)
+ * Anything else is a protocol error.
+ *
+ * The end. At job.timeout_ms after the start every process but PID 1 and
+ * the supervisor is killed (kill(-1, SIGKILL)) and the exit is reported
+ * with timed_out. The supervisor is the child subreaper, so everything the
+ * agent leaves behind is its child and is reaped here. When the agent has
+ * exited, its output gets up to SUP_DRAIN_GRACE_MS to reach EOF (a
+ * daemonised grandchild holding the pipe open cannot keep the job alive),
+ * then everything left is killed, what is still in the pipes is sent, and
+ * every process is reaped. Only then does the run end with the exit status.
+ */
+#ifndef WARDEN_SUPERVISOR_AGENT_H
+#define WARDEN_SUPERVISOR_AGENT_H
+
+#include <sys/resource.h>
+
+#include "../vsock/msg.h"
+#include "channel.h"
+#include "fail.h"
+#include "spawn.h"
+
+#define SUP_STDIN_BUFFER_BYTES (1024UL * 1024UL) /* stdin the agent has not read yet */
+#define SUP_DRAIN_GRACE_MS 1000 /* after the agent's exit, until what it left is killed */
+#define SUP_KILL_WAIT_MS 5000   /* after SIGKILL, for the pipes to close and exits to come */
+
+/*
+ * Run the agent `a` (spawned, STARTED sent) until its end; fill `result`.
+ * `sigfd` is a signalfd for SIGCHLD. Closes the agent's fds.
+ */
+int sup_agent_run(struct sup_channel *ch, const struct wd_job *job, struct sup_agent *a, int sigfd,
+		  struct wd_exit *result, struct sup_fail *f);
+
+/* The status a shell reports for a wait status: 0-255, or 128+N for signal N. */
+void sup_exit_from_wait(int wstatus, struct wd_exit *e);
+
+/* Add one reaped process's resource usage to the job's. */
+void sup_exit_add_usage(const struct rusage *ru, struct wd_exit *e);
+
+/* kill(-1, SIGKILL): every process but PID 1 and this one. */
+void sup_kill_all(const char *why);
+
+#endif

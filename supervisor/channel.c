@@ -1,0 +1,251 @@
+/*
+ * supervisor/channel.c - opening the channel, the READY/KEY/HELLO handshake,
+ * bounded waits for the host and the final ERROR (see channel.h).
+ */
+#include "channel.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/clock.h"
+#include "../common/log.h"
+#include "../vsock/transport.h"
+
+#define HELLO_JSON_BYTES 4096
+#define ERROR_JSON_BYTES 1024
+#define NO_HOST_POLL_MS 50 /* virtio-serial without a host end: poll says HUP at once */
+
+static void sleep_ms(uint64_t ms)
+{
+	struct timespec ts = {.tv_sec = (time_t)(ms / 1000),
+			      .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int ms_until(uint64_t deadline_ns)
+{
+	uint64_t now = wd_mono_ns();
+
+	if (now >= deadline_ns)
+		return 0;
+	return (int)((deadline_ns - now + WD_NS_PER_MS - 1) / WD_NS_PER_MS);
+}
+
+int sup_channel_open(struct sup_channel *ch, const char *spec, struct sup_fail *f)
+{
+	uint64_t deadline = wd_mono_ns() + SUP_CHANNEL_WAIT_MS * WD_NS_PER_MS;
+	int fd;
+
+	memset(ch, 0, sizeof(*ch));
+	ch->conn.fd = -1;
+	ch->serial = strncmp(spec, "virtio-serial:", 14) == 0;
+	for (;;) {
+		fd = wd_channel_open(spec, &f->err);
+		if (fd >= 0)
+			break;
+		if (f->err.code != ENOENT || wd_mono_ns() >= deadline)
+			return sup_fail_wrap(f, SUP_FAIL_CHANNEL, "channel %s", spec);
+		sleep_ms(SUP_CHANNEL_RETRY_MS);
+	}
+	if (wd_conn_init(&ch->conn, fd, WD_SIDE_GUEST, &f->err) < 0) {
+		(void)close(fd);
+		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "channel %s", spec);
+	}
+	ch->open = true;
+	return 0;
+}
+
+/* A read of 0: on virtio-serial, before the host's first frame, that only
+ * means nobody is connected yet. */
+static bool no_host_yet(const struct sup_channel *ch)
+{
+	return ch->serial && !ch->host_spoke;
+}
+
+/* Wait for the host's first frame, sending READY every SUP_READY_INTERVAL_MS. */
+static int await_first_frame(struct sup_channel *ch, struct wd_frame *fr, struct sup_fail *f)
+{
+	uint64_t deadline = wd_mono_ns() + SUP_HOST_WAIT_MS * WD_NS_PER_MS, next_ready = 0;
+	uint8_t ready[WD_READY_BYTES];
+
+	(void)wd_ready_encode(ready);
+	for (;;) {
+		struct pollfd pfd = {.fd = ch->conn.fd, .events = POLLIN, .revents = 0};
+		uint64_t now = wd_mono_ns();
+		int rc;
+
+		if (now >= deadline)
+			return sup_fail_set(f, SUP_FAIL_TIMEOUT, ETIMEDOUT,
+					    "handshake: no frame from the host in %d ms",
+					    SUP_HOST_WAIT_MS);
+		/* One READY in the queue at a time: an unconnected port may hold it. */
+		if (now >= next_ready) {
+			if (wd_conn_queued(&ch->conn) == 0 &&
+			    wd_conn_send(&ch->conn, WD_MSG_READY, WD_STREAM_CONTROL, ready,
+					 sizeof(ready), &f->err) < 0)
+				return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "handshake: READY");
+			next_ready = now + SUP_READY_INTERVAL_MS * WD_NS_PER_MS;
+		}
+		rc = wd_conn_flush(&ch->conn, &f->err);
+		if (rc < 0 && !ch->serial)
+			return sup_fail_wrap(f, SUP_FAIL_CHANNEL, "handshake");
+		rc = wd_conn_next(&ch->conn, fr, &f->err);
+		if (rc == 1)
+			return 0;
+		if (rc < 0)
+			return sup_fail_wrap(f, SUP_FAIL_PROTOCOL, "handshake");
+		rc = wd_conn_read(&ch->conn, &f->err);
+		if (rc > 0)
+			continue;
+		if (rc == 0 && no_host_yet(ch)) {
+			sleep_ms(NO_HOST_POLL_MS);
+			continue;
+		}
+		if (rc == 0)
+			return sup_fail_set(f, SUP_FAIL_CHANNEL, EPIPE,
+					    "handshake: the host closed the channel");
+		if (rc != -EAGAIN)
+			return sup_fail_wrap(f, SUP_FAIL_CHANNEL, "handshake");
+		if (wd_conn_queued(&ch->conn) > 0)
+			pfd.events |= POLLOUT;
+		rc = poll(&pfd, 1, ms_until(next_ready));
+		if (rc < 0 && errno != EINTR)
+			return sup_fail_set(f, SUP_FAIL_INTERNAL, errno, "handshake: poll: %s",
+					    strerror(errno));
+		if (rc > 0 && (pfd.revents & (POLLIN | POLLOUT)) == 0 && no_host_yet(ch))
+			sleep_ms(NO_HOST_POLL_MS); /* HUP: no host end yet */
+	}
+}
+
+int sup_channel_handshake(struct sup_channel *ch, const struct wd_hello *hello, struct sup_fail *f)
+{
+	char json[HELLO_JSON_BYTES];
+	uint8_t key[WD_KEY_BYTES];
+	struct wd_frame fr;
+	int n;
+
+	if (await_first_frame(ch, &fr, f) < 0)
+		return -f->err.code;
+	ch->host_spoke = true;
+	if (fr.type != WD_MSG_KEY)
+		return sup_channel_unexpected(&fr, "the handshake (KEY expected)", f);
+	n = wd_key_decode(fr.payload, fr.len, key, &f->err);
+	/* The KEY frame stays in the receive buffer until overwritten: wipe it now. */
+	explicit_bzero(ch->conn.rbuf + (fr.payload - ch->conn.rbuf), fr.len);
+	if (n < 0)
+		return sup_fail_wrap(f, SUP_FAIL_PROTOCOL, "handshake");
+	wd_chan_set_key(&ch->conn.chan, key);
+	explicit_bzero(key, sizeof(key));
+	wd_debug("handshake: job key installed");
+
+	n = wd_hello_encode(hello, json, sizeof(json), &f->err);
+	if (n < 0)
+		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "handshake: HELLO");
+	if (sup_channel_send(ch, WD_MSG_HELLO, WD_STREAM_CONTROL, json, (size_t)n, f) < 0 ||
+	    sup_channel_flush(ch, SUP_HOST_WAIT_MS, f) < 0)
+		return sup_fail_wrap(f, f->kind, "handshake: HELLO");
+	return 0;
+}
+
+int sup_channel_flush(struct sup_channel *ch, int timeout_ms, struct sup_fail *f)
+{
+	int rc = wd_conn_flush_wait(&ch->conn, timeout_ms, &f->err);
+
+	if (rc < 0)
+		return sup_fail_wrap(f, sup_channel_read_fail_kind(rc), "channel");
+	return 0;
+}
+
+int sup_channel_send(struct sup_channel *ch, unsigned type, uint32_t stream, const void *payload,
+		     size_t len, struct sup_fail *f)
+{
+	int rc = wd_conn_send(&ch->conn, type, stream, payload, len, &f->err);
+
+	if (rc == -ENOBUFS) {
+		if (sup_channel_flush(ch, SUP_HOST_WAIT_MS, f) < 0)
+			return -f->err.code;
+		rc = wd_conn_send(&ch->conn, type, stream, payload, len, &f->err);
+	}
+	if (rc < 0)
+		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "sending %s", wd_msg_type_name(type));
+	return 0;
+}
+
+int sup_channel_end_frame(const struct wd_frame *fr, struct sup_fail *f)
+{
+	struct wd_error_msg msg;
+
+	if (fr->type == WD_MSG_SHUTDOWN)
+		return sup_fail_set(f, SUP_FAIL_SHUTDOWN, ECANCELED, "the host asked for shutdown");
+	if (fr->type != WD_MSG_ERROR)
+		return 0;
+	if (wd_error_decode(fr->payload, fr->len, &msg, &f->err) < 0)
+		return sup_fail_wrap(f, SUP_FAIL_PROTOCOL, "the host's ERROR frame");
+	return sup_fail_set(f, SUP_FAIL_CHANNEL, ECONNABORTED, "the host gave up: %s: %s", msg.code,
+			    msg.message);
+}
+
+enum sup_fail_kind sup_channel_read_fail_kind(int rc)
+{
+	/* The decoder's verdicts (vsock/frame.h); anything else is the transport. */
+	if (rc == -EPROTO || rc == -EACCES || rc == -EBADMSG || rc == -EMSGSIZE)
+		return SUP_FAIL_PROTOCOL;
+	if (rc == -ETIMEDOUT)
+		return SUP_FAIL_TIMEOUT;
+	return SUP_FAIL_CHANNEL;
+}
+
+int sup_channel_unexpected(const struct wd_frame *fr, const char *stage, struct sup_fail *f)
+{
+	return sup_fail_set(f, SUP_FAIL_PROTOCOL, EPROTO,
+			    "unexpected %s frame on stream %u during %s",
+			    wd_msg_type_name(fr->type), (unsigned)fr->stream, stage);
+}
+
+int sup_channel_recv(struct sup_channel *ch, struct wd_frame *fr, int timeout_ms,
+		     struct sup_fail *f)
+{
+	int rc;
+
+	if (sup_channel_flush(ch, timeout_ms, f) < 0)
+		return -f->err.code;
+	rc = wd_conn_recv_wait(&ch->conn, fr, timeout_ms, &f->err);
+	if (rc < 0)
+		return sup_fail_wrap(f, sup_channel_read_fail_kind(rc), "waiting for the host");
+	return sup_channel_end_frame(fr, f);
+}
+
+void sup_channel_report(struct sup_channel *ch, const struct sup_fail *f)
+{
+	char json[ERROR_JSON_BYTES];
+	struct wd_err err;
+	int len, n;
+
+	if (!ch->open || !ch->conn.chan.keyed || f->kind == SUP_FAIL_CHANNEL ||
+	    f->kind == SUP_FAIL_SHUTDOWN)
+		return;
+	len = wd_error_encode(sup_fail_code(f->kind), f->err.msg, json, sizeof(json), &err);
+	n = len < 0 ? len
+		    : wd_conn_send(&ch->conn, WD_MSG_ERROR, WD_STREAM_CONTROL, json, (size_t)len,
+				   &err);
+	if (n == -ENOBUFS) {
+		/* Output still queued (a slow host): let some of it go first. */
+		(void)wd_conn_flush_wait(&ch->conn, SUP_ERROR_FLUSH_MS, &err);
+		n = wd_conn_send(&ch->conn, WD_MSG_ERROR, WD_STREAM_CONTROL, json, (size_t)len,
+				 &err);
+	}
+	if (n < 0 || wd_conn_flush_wait(&ch->conn, SUP_ERROR_FLUSH_MS, &err) < 0)
+		wd_warn("could not tell the host: %s", err.msg);
+}
+
+void sup_channel_close(struct sup_channel *ch)
+{
+	if (ch->open)
+		wd_conn_close(&ch->conn);
+	ch->open = false;
+}
