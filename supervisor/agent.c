@@ -36,6 +36,7 @@ struct run {
 	uint8_t *in_buf; /* SUP_STDIN_BUFFER_BYTES + 1 (room for VEOF) */
 	size_t in_head, in_len;
 	bool in_eof;  /* the host ended stdin */
+	uint64_t in_taken, in_acked; /* stdin bytes passed on or dropped; acknowledged */
 	bool in_done; /* nothing more goes to the agent: closed, or it stopped reading */
 
 	bool exited; /* the agent itself was reaped */
@@ -187,6 +188,7 @@ static int pump_output(struct run *r, struct out_stream *s, struct sup_fail *f)
 
 static void drop_stdin(struct run *r)
 {
+	r->in_taken += r->in_len; /* what the agent will never read is taken too */
 	r->in_done = true;
 	r->in_head = r->in_len = 0;
 	if (!r->a->tty)
@@ -207,6 +209,7 @@ static void pump_input(struct run *r)
 	}
 	r->in_head += (size_t)n;
 	r->in_len -= (size_t)n;
+	r->in_taken += (uint64_t)n;
 	if (r->in_len == 0) {
 		r->in_head = 0;
 		if (r->in_eof)
@@ -241,8 +244,10 @@ static int stdin_data(struct run *r, const struct wd_frame *fr, struct sup_fail 
 			drop_stdin(r);
 		return 0;
 	}
-	if (r->in_done)
+	if (r->in_done) {
+		r->in_taken += fr->len; /* the agent closed its stdin: dropped */
 		return 0;
+	}
 	room = SUP_STDIN_BUFFER_BYTES - r->in_len;
 	if (fr->len > room)
 		return sup_fail_set(
@@ -255,6 +260,25 @@ static int stdin_data(struct run *r, const struct wd_frame *fr, struct sup_fail 
 	}
 	memcpy(r->in_buf + r->in_head + r->in_len, fr->payload, fr->len);
 	r->in_len += fr->len;
+	return 0;
+}
+
+/*
+ * Tell the host how much stdin is taken, so that it never has more than
+ * WD_STDIN_WINDOW in flight: every quarter window, and when the buffer is
+ * empty (else a host waiting for room would wait forever).
+ */
+static int ack_stdin(struct run *r, struct sup_fail *f)
+{
+	uint8_t p[WD_STDIN_ACK_BYTES];
+	uint64_t unacked = r->in_taken - r->in_acked;
+
+	if (unacked == 0 || (unacked < WD_STDIN_WINDOW / 4 && r->in_len > 0))
+		return 0;
+	wd_stdin_ack_encode(r->in_taken, p);
+	if (sup_channel_send(r->ch, WD_MSG_STDIN_ACK, WD_STREAM_STDIN, p, sizeof(p), f) < 0)
+		return -f->err.code;
+	r->in_acked = r->in_taken;
 	return 0;
 }
 
@@ -454,7 +478,7 @@ static int one_round(struct run *r, struct sup_fail *f)
 		    pump_output(r, &r->out[i], f) < 0)
 			return -f->err.code;
 	}
-	return 0;
+	return ack_stdin(r, f);
 }
 
 static int run_loop(struct run *r, struct sup_fail *f)

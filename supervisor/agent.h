@@ -44,7 +44,7 @@
 #include "fail.h"
 #include "spawn.h"
 
-#define SUP_STDIN_BUFFER_BYTES (1024UL * 1024UL) /* stdin the agent has not read yet */
+#define SUP_STDIN_BUFFER_BYTES WD_STDIN_WINDOW /* stdin the agent has not read yet */
 #define SUP_DRAIN_GRACE_MS 1000 /* after the agent's exit, until what it left is killed */
 #define SUP_KILL_WAIT_MS 5000   /* after SIGKILL, for the pipes to close and exits to come */
 

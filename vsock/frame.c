@@ -23,6 +23,7 @@ static const char *const type_names[] = {
 	[WD_MSG_AUDIT_ACK] = "AUDIT_ACK",
 	[WD_MSG_SHUTDOWN] = "SHUTDOWN",
 	[WD_MSG_ERROR] = "ERROR",
+	[WD_MSG_STDIN_ACK] = "STDIN_ACK",
 };
 
 /* Who sends what: bit 0 host may send, bit 1 guest may send. */
@@ -44,6 +45,7 @@ static const unsigned char senders[] = {
 	[WD_MSG_AUDIT_ACK] = FROM_HOST,
 	[WD_MSG_SHUTDOWN] = FROM_HOST,
 	[WD_MSG_ERROR] = FROM_HOST | FROM_GUEST,
+	[WD_MSG_STDIN_ACK] = FROM_GUEST,
 };
 
 const char *wd_msg_type_name(unsigned type)

@@ -51,6 +51,17 @@
 #define WD_KEY_BYTES 32
 #define WD_FLAG_MAC 0x01U
 
+/*
+ * Stdin flow control: the host never has more than WD_STDIN_WINDOW bytes of
+ * stdin in flight, that is sent but not yet acknowledged by a STDIN_ACK.
+ * The guest acknowledges what it has passed on to the agent (or dropped
+ * after the agent closed its stdin), at least every WD_STDIN_WINDOW / 4
+ * bytes and whenever its buffer runs empty. So a slow reader slows the
+ * host down instead of failing the job, and control frames (SIGNAL,
+ * SHUTDOWN) never wait behind stdin.
+ */
+#define WD_STDIN_WINDOW (1024UL * 1024UL)
+
 /* Stream ids. */
 #define WD_STREAM_CONTROL 0U
 #define WD_STREAM_STDIN 1U
@@ -75,8 +86,9 @@ enum wd_msg_type {
 	WD_MSG_AUDIT_ACK = 0x0d,    /* h->g: highest audit sequence stored, u64 */
 	WD_MSG_SHUTDOWN = 0x0e,     /* h->g: end the VM */
 	WD_MSG_ERROR = 0x0f,        /* either way: a fatal error (JSON: code, message) */
+	WD_MSG_STDIN_ACK = 0x10,    /* g->h: stdin bytes taken so far, u64 (flow control) */
 };
-#define WD_MSG_TYPE_MAX WD_MSG_ERROR
+#define WD_MSG_TYPE_MAX WD_MSG_STDIN_ACK
 
 /* Which side a context speaks for: it signs with its own direction key and
  * verifies with the other's. */

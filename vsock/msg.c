@@ -731,6 +731,23 @@ int wd_signal_decode(const uint8_t *p, size_t len, int *signo, struct wd_err *er
 	return 0;
 }
 
+/* ---- STDIN_ACK ------------------------------------------------------------ */
+
+void wd_stdin_ack_encode(uint64_t total, uint8_t out[WD_STDIN_ACK_BYTES])
+{
+	put_be32(out, (uint32_t)(total >> 32));
+	put_be32(out + 4, (uint32_t)total);
+}
+
+int wd_stdin_ack_decode(const uint8_t *p, size_t len, uint64_t *total, struct wd_err *err)
+{
+	if (len != WD_STDIN_ACK_BYTES)
+		return wd_err_set(err, EBADMSG, "stdin ack: %zu bytes, expected %d", len,
+				  WD_STDIN_ACK_BYTES);
+	*total = (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+	return 0;
+}
+
 /* ---- HELLO ---------------------------------------------------------------- */
 
 static const struct field hello_fields[] = {

@@ -69,6 +69,11 @@ int wd_winsize_decode(const uint8_t *p, size_t len, uint16_t *rows, uint16_t *co
 void wd_signal_encode(uint32_t signo, uint8_t out[WD_SIGNAL_BYTES]);
 int wd_signal_decode(const uint8_t *p, size_t len, int *signo, struct wd_err *err);
 
+/* STDIN_ACK: guest -> host, the total of stdin bytes taken so far, u64. */
+#define WD_STDIN_ACK_BYTES 8
+void wd_stdin_ack_encode(uint64_t total, uint8_t out[WD_STDIN_ACK_BYTES]);
+int wd_stdin_ack_decode(const uint8_t *p, size_t len, uint64_t *total, struct wd_err *err);
+
 /* HELLO: guest -> host. */
 struct wd_hello {
 	unsigned version;                      /* WD_PROTO_VERSION */

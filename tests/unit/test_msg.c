@@ -209,6 +209,20 @@ static void test_winsize_of_zero_is_rejected(void **state)
 	assert_int_equal(wd_winsize_decode(p, 3, &rows, &cols, &err), -EBADMSG);
 }
 
+static void test_stdin_ack_round_trips_a_64_bit_total(void **state)
+{
+	uint8_t p[WD_STDIN_ACK_BYTES];
+	uint64_t total = 0;
+	struct wd_err err;
+
+	(void)state;
+	wd_stdin_ack_encode(0x0123456789abcdefULL, p);
+	assert_int_equal(wd_stdin_ack_decode(p, sizeof(p), &total, &err), 0);
+	assert_true(total == 0x0123456789abcdefULL);
+	assert_int_equal(wd_stdin_ack_decode(p, 7, &total, &err), -EBADMSG);
+	assert_int_equal(wd_stdin_ack_decode(p, 9, &total, &err), -EBADMSG);
+}
+
 static void test_signal_round_trips(void **state)
 {
 	uint8_t p[WD_SIGNAL_BYTES];
@@ -1136,6 +1150,7 @@ int main(void)
 		cmocka_unit_test(test_key_of_the_wrong_length_is_rejected),
 		cmocka_unit_test(test_winsize_round_trips),
 		cmocka_unit_test(test_winsize_of_zero_is_rejected),
+		cmocka_unit_test(test_stdin_ack_round_trips_a_64_bit_total),
 		cmocka_unit_test(test_signal_round_trips),
 		cmocka_unit_test(test_signal_out_of_range_is_rejected),
 		cmocka_unit_test(test_hello_round_trips),
