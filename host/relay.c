@@ -1,0 +1,267 @@
+/*
+ * host/relay.c - the job's running phase (session.h): uploads, stdin,
+ * stdout and stderr, signals, EXIT, SHUTDOWN and the guest's end, in one
+ * poll(2) loop.
+ *
+ * Each turn: queue input while the channel's queue is below its high
+ * water, flush, take frames until one leaves output pending, then sleep in
+ * poll on what can move: the channel (read unless output is pending, write
+ * when queued), stdin (after STARTED, until its end), the pending output's
+ * fd, the signalfd, the guest's pidfd, and the nearest deadline.
+ *
+ * The frames themselves are judged in host/inbound.c, the output written in
+ * host/output.c.
+ */
+#include "relay.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/clock.h"
+#include "../common/log.h"
+#include "inbound.h"
+#include "output.h"
+
+enum { P_CONN, P_STDIN, P_OUT, P_SIG, P_VMM, P_COUNT };
+
+#define UPLOAD_ROUNDS_PER_TURN 16 /* of up to WD_CONN_HIGH_WATER bytes each */
+
+/* Uploads first, then stdin, while the queue is below its high water. */
+static int pump_uploads(struct wd_session *s, struct wd_err *err)
+{
+	while (wd_conn_queued(&s->conn) < WD_CONN_HIGH_WATER) {
+		uint32_t stream;
+		size_t len;
+		int rc = wd_job_plan_next_chunk(s->plan, s->buf, WD_CONN_DATA_CHUNK, &stream, &len,
+						err);
+
+		if (rc < 0) {
+			wd_session_end(s, WD_END_FAILED);
+			return rc;
+		}
+		if (rc == 0)
+			return 0;
+		if (wd_session_send(s, WD_MSG_DATA, stream, s->buf, len, err) < 0) {
+			wd_session_end(s, WD_END_FAILED);
+			return -err->code;
+		}
+	}
+	return 0;
+}
+
+/* Stdin that may still go out: the window minus what the guest has not acknowledged. */
+static size_t stdin_room(const struct wd_session *s)
+{
+	uint64_t in_flight = s->stdin_sent - s->stdin_acked;
+	uint64_t room = in_flight >= WD_STDIN_WINDOW ? 0 : WD_STDIN_WINDOW - in_flight;
+
+	return room < WD_CONN_DATA_CHUNK ? (size_t)room : WD_CONN_DATA_CHUNK;
+}
+
+static int read_stdin(struct wd_session *s, struct wd_err *err)
+{
+	size_t room = stdin_room(s);
+	ssize_t n;
+
+	if (room == 0)
+		return 0;
+	do
+		n = read(STDIN_FILENO, s->buf, room);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n < 0)
+		wd_debug("stdin: %s: taken as its end", strerror(errno));
+	if (n <= 0) {
+		s->stdin_open = false;
+		n = 0;
+	}
+	if (wd_session_send(s, WD_MSG_DATA, WD_STREAM_STDIN, s->buf, (size_t)n, err) < 0) {
+		wd_session_end(s, WD_END_FAILED);
+		return -err->code;
+	}
+	s->stdin_sent += (uint64_t)n;
+	return 0;
+}
+
+/* Take every complete frame, unless output is waiting to be written. */
+static int take_frames(struct wd_session *s, struct wd_err *err)
+{
+	struct wd_frame f;
+	int rc;
+
+	while (!wd_output_pending(s) && (rc = wd_conn_next(&s->conn, &f, err)) != 0) {
+		if (rc < 0) {
+			wd_session_end(s, WD_END_FAILED);
+			return wd_err_wrap(err, "channel");
+		}
+		if (wd_inbound_frame(s, &f, err) < 0)
+			return -err->code;
+	}
+	return 0;
+}
+
+/* Take what arrived; the channel's end (or a reset) is the guest going away. */
+static void read_channel(struct wd_session *s, struct wd_err *err)
+{
+	int rc = wd_conn_read(&s->conn, err);
+
+	if (rc > 0 || rc == -EAGAIN || s->conn_eof)
+		return;
+	if (rc < 0)
+		wd_debug("%s", err->msg);
+	s->conn_eof = true;
+	if (!s->exited)
+		s->end_deadline_ns = wd_mono_ns() + (uint64_t)WD_DRAIN_MS * WD_NS_PER_MS;
+}
+
+/* Is the session over? Sets s->end (and err) when it is. */
+static bool finished(struct wd_session *s, struct wd_err *err)
+{
+	uint64_t now = wd_mono_ns();
+
+	if (s->exited && (s->vm_ended || (s->end_deadline_ns != 0 && now >= s->end_deadline_ns))) {
+		if (!s->vm_ended)
+			wd_debug("the guest did not end within %d ms of SHUTDOWN: it is killed",
+				 WD_SHUTDOWN_WAIT_MS);
+		wd_session_end(s, WD_END_EXIT);
+		return !wd_output_pending(s);
+	}
+	if (s->exited)
+		return false;
+	if (s->host_deadline_ns != 0 && now >= s->host_deadline_ns) {
+		wd_session_end(s, WD_END_TIMEOUT);
+		(void)wd_err_set(err, ETIME, "no exit from the guest within --timeout plus %d s",
+				 WD_TIMEOUT_GRACE_MS / 1000);
+		return true;
+	}
+	/* Frames still waiting behind pending output may hold the EXIT. */
+	if (wd_output_pending(s))
+		return false;
+	if ((s->vm_ended && s->conn_eof) ||
+	    (s->end_deadline_ns != 0 && now >= s->end_deadline_ns)) {
+		wd_session_end(s, WD_END_GUEST_LOST);
+		(void)wd_err_set(err, EPIPE, "the %s ended before the job did",
+				 strcmp(s->vmm->ops->name, "qemu") == 0 ? "VM" : "guest");
+		return true;
+	}
+	return false;
+}
+
+static int poll_timeout(const struct wd_session *s)
+{
+	uint64_t now = wd_mono_ns(), next = 0;
+
+	if (s->host_deadline_ns != 0 && !s->exited)
+		next = s->host_deadline_ns;
+	if (s->end_deadline_ns != 0 && (next == 0 || s->end_deadline_ns < next))
+		next = s->end_deadline_ns;
+	if (next == 0)
+		return -1;
+	return next <= now ? 0 : (int)((next - now + WD_NS_PER_MS - 1) / WD_NS_PER_MS);
+}
+
+static void fill_pollfds(const struct wd_session *s, struct pollfd *pfd)
+{
+	bool room = wd_conn_queued(&s->conn) < WD_CONN_HIGH_WATER;
+
+	for (int i = 0; i < P_COUNT; i++)
+		pfd[i] = (struct pollfd){.fd = -1, .events = 0, .revents = 0};
+	if (!s->conn_eof) {
+		short ev = 0;
+
+		/* Pending output: the channel is not read (backpressure), and with
+		 * nothing to send not polled at all, so a hang-up cannot spin the loop. */
+		if (!wd_output_pending(s))
+			ev |= POLLIN;
+		if (wd_conn_queued(&s->conn) > 0 && !s->send_broken)
+			ev |= POLLOUT;
+		if (ev != 0) {
+			pfd[P_CONN].fd = s->conn.fd;
+			pfd[P_CONN].events = ev;
+		}
+	}
+	if (s->stdin_open && room && stdin_room(s) > 0) {
+		pfd[P_STDIN].fd = STDIN_FILENO;
+		pfd[P_STDIN].events = POLLIN;
+	}
+	if (wd_output_pending(s)) {
+		pfd[P_OUT].fd = s->out_fd;
+		pfd[P_OUT].events = POLLOUT;
+	}
+	pfd[P_SIG].fd = s->sigfd;
+	pfd[P_SIG].events = POLLIN;
+	pfd[P_VMM].fd = wd_vmm_fd(s->vmm);
+	pfd[P_VMM].events = POLLIN;
+}
+
+/*
+ * Queue uploads and write them out until the channel would block (then
+ * POLLOUT brings us back) or the uploads are all sent. Bounded per turn so
+ * that signals and frames are still looked at during a large upload.
+ */
+static int upload_and_flush(struct wd_session *s, struct wd_err *err)
+{
+	for (int round = 0; round < UPLOAD_ROUNDS_PER_TURN; round++) {
+		int rc;
+
+		if (!s->exited && !wd_job_plan_uploads_done(s->plan) && pump_uploads(s, err) < 0)
+			return -err->code;
+		rc = wd_conn_flush(&s->conn, err);
+		if (rc < 0) {
+			/* The peer gone: its end of file or reset shows on the read side. */
+			s->send_broken = true;
+			wd_debug("%s", err->msg);
+			return 0;
+		}
+		if (rc > 0 || s->exited || wd_job_plan_uploads_done(s->plan))
+			return 0;
+	}
+	return 0;
+}
+
+/* One turn's work before sleeping. */
+static int step(struct wd_session *s, struct wd_err *err)
+{
+	if (!s->conn_eof && !s->send_broken && upload_and_flush(s, err) < 0)
+		return -err->code;
+	if (wd_output_pending(s) && wd_output_push(s, err) < 0)
+		return -err->code;
+	return take_frames(s, err);
+}
+
+int wd_relay_run(struct wd_session *s, struct wd_err *err)
+{
+	for (;;) {
+		struct pollfd pfd[P_COUNT];
+
+		if (step(s, err) < 0)
+			return -err->code;
+		if (finished(s, err))
+			return s->end == WD_END_EXIT ? 0 : -err->code;
+		fill_pollfds(s, pfd);
+		if (poll(pfd, P_COUNT, poll_timeout(s)) < 0 && errno != EINTR) {
+			wd_session_end(s, WD_END_FAILED);
+			return wd_err_sys(err, errno, "poll");
+		}
+		if ((pfd[P_SIG].revents & POLLIN) != 0 && wd_session_check_signals(s)) {
+			wd_session_end(s, WD_END_STOPPED);
+			return wd_err_set(err, EINTR, "stopped by %s", strsignal(s->stop_signal));
+		}
+		if ((pfd[P_VMM].revents & POLLIN) != 0 && wd_vmm_ended(s->vmm)) {
+			s->vm_ended = true;
+			if (!s->exited && !s->conn_eof)
+				s->end_deadline_ns =
+					wd_mono_ns() + (uint64_t)WD_DRAIN_MS * WD_NS_PER_MS;
+		}
+		if ((pfd[P_CONN].revents & (POLLIN | POLLHUP | POLLERR)) != 0 &&
+		    !wd_output_pending(s))
+			read_channel(s, err);
+		if ((pfd[P_STDIN].revents & (POLLIN | POLLHUP | POLLERR)) != 0 && s->stdin_open &&
+		    read_stdin(s, err) < 0)
+			return -err->code;
+	}
+}

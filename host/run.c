@@ -1,0 +1,203 @@
+/* host/run.c - see run.h. */
+#include "run.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/clock.h"
+#include "../common/log.h"
+#include "exitcodes.h"
+#include "job.h"
+#include "paths.h"
+#include "session.h"
+#include "sigfd.h"
+#include "tmpdir.h"
+#include "tty.h"
+#include "vmm.h"
+
+struct run_paths {
+	char exe_dir[WD_PATH_BYTES];
+	char kernel[WD_PATH_BYTES];
+	char image[WD_PATH_BYTES];
+	char init[WD_PATH_BYTES];
+	char supervisor[WD_PATH_BYTES];
+	char tmpdir[WD_PATH_BYTES];
+};
+
+/* A path from the command line, or the default one found beside the binary. */
+static int pick(const char *given, const char *option, const char *exe_dir, enum wd_asset asset,
+		char *out, struct wd_err *err)
+{
+	if (given == NULL)
+		return wd_find_asset(exe_dir, asset, out, WD_PATH_BYTES, err);
+	if (wd_check_input_file(option, given, err) < 0)
+		return -err->code;
+	if (strlen(given) >= WD_PATH_BYTES)
+		return wd_err_set(err, ENAMETOOLONG, "%s: path too long", option);
+	memcpy(out, given, strlen(given) + 1);
+	return 0;
+}
+
+static int find_guest(const struct wd_run_opts *o, struct run_paths *p, struct wd_err *err)
+{
+	if (wd_exe_dir(p->exe_dir, sizeof(p->exe_dir), err) < 0)
+		return -err->code;
+	if (o->vmm == WD_VMM_QEMU) {
+		if (pick(o->kernel, "--kernel", p->exe_dir, WD_ASSET_KERNEL, p->kernel, err) < 0 ||
+		    pick(o->image, "--image", p->exe_dir, WD_ASSET_IMAGE, p->image, err) < 0)
+			return -err->code;
+		return 0;
+	}
+	if (wd_find_asset(p->exe_dir, WD_ASSET_INIT, p->init, sizeof(p->init), err) < 0 ||
+	    wd_find_asset(p->exe_dir, WD_ASSET_SUPERVISOR, p->supervisor, sizeof(p->supervisor),
+			  err) < 0)
+		return wd_err_wrap(err, "--vmm local");
+	return 0;
+}
+
+/* --audit-dir: made now, so that a later version's records have a home. */
+static int make_audit_dir(const char *dir, struct wd_err *err)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return wd_err_sys(err, errno, "--audit-dir %s", dir);
+	if (stat(dir, &st) < 0)
+		return wd_err_sys(err, errno, "--audit-dir %s", dir);
+	if (!S_ISDIR(st.st_mode))
+		return wd_err_set(err, ENOTDIR, "--audit-dir %s: not a directory", dir);
+	wd_info("--audit-dir %s: audit records are not collected yet; the directory stays empty",
+		dir);
+	return 0;
+}
+
+/* Everything the user named, checked before anything starts. */
+static int prepare(const struct wd_run_opts *o, struct run_paths *p, struct wd_job_plan *plan,
+		   struct wd_err *err)
+{
+	if (find_guest(o, p, err) < 0)
+		return -err->code;
+	if (o->tty && !isatty(STDIN_FILENO))
+		return wd_err_set(err, ENOTTY, "--tty: standard input is not a terminal");
+	if (wd_job_plan_prepare(plan, o, getenv("TERM"), err) < 0)
+		return -err->code;
+	if (o->audit_dir != NULL && make_audit_dir(o->audit_dir, err) < 0)
+		return -err->code;
+	return 0;
+}
+
+static void print_timeout(const struct wd_run_opts *o, const char *what)
+{
+	if (o->timeout_ms % 1000 == 0)
+		wd_error("%s %llu s (--timeout); it was killed", what,
+			 (unsigned long long)(o->timeout_ms / 1000));
+	else
+		wd_error("%s %llu ms (--timeout); it was killed", what,
+			 (unsigned long long)o->timeout_ms);
+}
+
+/* The exit status for how the session ended, with its one line. */
+static int outcome(const struct wd_session *s, const struct wd_vmm *vmm, const struct wd_err *err)
+{
+	switch (s->end) {
+	case WD_END_EXIT:
+		if (s->exit.timed_out) {
+			print_timeout(s->o, "the job ran longer than");
+			return WD_EXIT_TIMEOUT;
+		}
+		if (s->exit.oom_killed)
+			wd_warn("the agent was killed for lack of memory (--mem %llu)",
+				(unsigned long long)s->o->mem_mib);
+		return s->exit.status;
+	case WD_END_TIMEOUT:
+		print_timeout(s->o, "the guest did not report the job's end within");
+		return WD_EXIT_TIMEOUT;
+	case WD_END_STOPPED:
+		wd_info("%s: the job was stopped and the guest torn down",
+			strsignal(s->stop_signal));
+		return WD_EXIT_SIGNAL_BASE + s->stop_signal;
+	case WD_END_OUTPUT_CLOSED:
+		wd_error("%s", err->msg);
+		return WD_EXIT_SIGNAL_BASE + SIGPIPE;
+	case WD_END_GUEST_ERROR:
+		wd_error("the guest failed (%s): %s", s->guest_error.code, s->guest_error.message);
+		return WD_EXIT_LAUNCHER;
+	case WD_END_GUEST_LOST:
+		wd_error("%s; the guest's last words:", err->msg);
+		wd_vmm_print_logs(vmm);
+		return WD_EXIT_LAUNCHER;
+	case WD_END_FAILED:
+	case WD_END_NONE:
+		break;
+	}
+	wd_error("%s", err->msg[0] != '\0' ? err->msg : "the session failed");
+	if (s->o->verbose > 0)
+		wd_vmm_print_logs(vmm);
+	return WD_EXIT_LAUNCHER;
+}
+
+/* Start the guest and run the session; the caller tears down. */
+static void run_guest(struct wd_session *s, struct wd_vmm *vmm, const struct run_paths *p,
+		      struct wd_err *err)
+{
+	struct wd_vmm_config cfg = {
+		.tmpdir = p->tmpdir,
+		.kernel = p->kernel,
+		.image = p->image,
+		.init = p->init,
+		.supervisor = p->supervisor,
+		.mem_mib = s->o->mem_mib,
+		.cpus = s->o->cpus,
+		.verbose = s->o->verbose,
+		.intr = &s->intr,
+	};
+	int rc;
+
+	s->t_vmm_ns = wd_mono_ns();
+	rc = vmm->ops->start(vmm, &cfg, err);
+	if (rc < 0) {
+		s->end = rc == -EINTR ? WD_END_STOPPED : WD_END_FAILED;
+		return;
+	}
+	(void)wd_session_run(s, err);
+}
+
+int wd_run(const struct wd_run_opts *o)
+{
+	static struct wd_job_plan plan;
+	static struct run_paths paths;
+	static struct wd_session s;
+	struct wd_vmm vmm;
+	struct wd_err err;
+	int sigfd, code;
+
+	wd_err_clear(&err);
+	sigfd = wd_sigfd_open(&err);
+	if (sigfd < 0 || prepare(o, &paths, &plan, &err) < 0 ||
+	    wd_tmpdir_make(getenv("TMPDIR"), paths.tmpdir, sizeof(paths.tmpdir), &err) < 0) {
+		wd_error("%s", err.msg);
+		wd_job_plan_free(&plan);
+		return WD_EXIT_LAUNCHER;
+	}
+	wd_vmm_init(&vmm, o->vmm == WD_VMM_LOCAL ? &wd_vmm_local_ops : &wd_vmm_qemu_ops,
+		    paths.tmpdir);
+	if (wd_session_init(&s, o, &vmm, &plan, sigfd, &err) < 0)
+		s.end = WD_END_FAILED;
+	else
+		run_guest(&s, &vmm, &paths, &err);
+
+	wd_tty_restore();
+	vmm.ops->stop(&vmm);
+	code = outcome(&s, &vmm, &err);
+	wd_session_free(&s);
+	if (wd_tmpdir_remove(paths.tmpdir, &err) < 0)
+		wd_warn("%s", err.msg);
+	wd_job_plan_free(&plan);
+	(void)close(sigfd);
+	return code;
+}

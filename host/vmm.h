@@ -1,0 +1,94 @@
+/*
+ * host/vmm.h - where the guest runs: one interface, two back ends.
+ *
+ *   qemu  (host/vmm_qemu.c)   a QEMU microvm; the channel is a virtio-serial
+ *                             port whose host end is a chardev Unix socket
+ *   local (host/vmm_local.c)  warden-init as PID 1 of new PID, mount, UTS
+ *                             and IPC namespaces on this kernel; the channel
+ *                             is a Unix socket the launcher listens on
+ *
+ * Both give the session (host/run.c) the same things: a connected byte
+ * stream to the supervisor, a pidfd that becomes readable when the guest is
+ * gone, the guest's console log for diagnostics, and a stop that always
+ * works. Everything lives in the job's private directory (host/tmpdir.h):
+ *
+ *   chan.sock     the channel's socket
+ *   console.log   the guest's console (kernel, warden-init, supervisor)
+ *   vmm.log       QEMU's own messages (qemu only)
+ *   work/         the agent's working directory (local only)
+ *
+ * Failure: start() and connect() fill `err`; after either failed, or at
+ * any later point, stop() kills what was started and reaps it. stop() is
+ * idempotent and is called on every path out of the session.
+ */
+#ifndef WARDEN_HOST_VMM_H
+#define WARDEN_HOST_VMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../common/err.h"
+#include "proc.h"
+#include "sigfd.h"
+#include "tmpdir.h"
+
+#define WD_VMM_PATH_BYTES (WD_TMPDIR_MAX_BYTES + 32)
+#define WD_VMM_CONSOLE_TAIL_LINES 20 /* shown when the guest fails */
+
+struct wd_vmm_config {
+	const char *tmpdir;
+	const char *kernel, *image;    /* qemu */
+	const char *init, *supervisor; /* local */
+	uint64_t mem_mib;
+	unsigned cpus;
+	unsigned verbose; /* 2 or more: the guest logs at debug level too */
+	const struct wd_intr *intr;
+};
+
+struct wd_vmm {
+	const struct wd_vmm_ops *ops;
+	struct wd_child child; /* QEMU, or the namespace's outer process */
+	int listen_fd;         /* local: the channel's listening socket */
+	char sock_path[WD_VMM_PATH_BYTES];
+	char console_path[WD_VMM_PATH_BYTES];
+	char vmm_log_path[WD_VMM_PATH_BYTES];
+	uint64_t started_ns; /* CLOCK_MONOTONIC when the VMM (or init) was started */
+};
+
+struct wd_vmm_ops {
+	const char *name;       /* "qemu", "local" */
+	const char *hello_mode; /* what the guest's HELLO must say: "vm", "ns" */
+	int (*start)(struct wd_vmm *v, const struct wd_vmm_config *c, struct wd_err *err);
+	/* The channel, connected, by deadline_ns (CLOCK_MONOTONIC). Returns an fd. */
+	int (*connect)(struct wd_vmm *v, uint64_t deadline_ns, const struct wd_intr *intr,
+		       struct wd_err *err);
+	void (*stop)(struct wd_vmm *v);
+};
+
+extern const struct wd_vmm_ops wd_vmm_qemu_ops;
+extern const struct wd_vmm_ops wd_vmm_local_ops;
+
+/* Zero the state and fill the paths inside `tmpdir`. */
+void wd_vmm_init(struct wd_vmm *v, const struct wd_vmm_ops *ops, const char *tmpdir);
+
+/* Readable when the guest has ended; -1 when nothing runs. */
+int wd_vmm_fd(const struct wd_vmm *v);
+
+/* Has it ended? Reaps it if so. */
+bool wd_vmm_ended(struct wd_vmm *v);
+
+/*
+ * Print the last lines of QEMU's own log and of the console log on stderr,
+ * every byte that is not printable ASCII shown as '?': what a failed
+ * guest said, without letting it drive the terminal.
+ */
+void wd_vmm_print_logs(const struct wd_vmm *v);
+
+/* The channel socket's address. -ENAMETOOLONG if the path does not fit. */
+struct sockaddr_un;
+int wd_vmm_sockaddr(const struct wd_vmm *v, struct sockaddr_un *addr, struct wd_err *err);
+
+/* Poll for up to `ms` on fd (POLLIN), the guest's end and intr. -EINTR: stop. */
+int wd_vmm_pause(struct wd_vmm *v, int fd, int ms, const struct wd_intr *intr);
+
+#endif

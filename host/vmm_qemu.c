@@ -1,0 +1,234 @@
+/*
+ * host/vmm_qemu.c - the guest in a QEMU microvm (vmm.h).
+ *
+ * QEMU runs as the launcher's user, in its own process group, with
+ * PR_SET_PDEATHSIG (host/proc.h), and is started like this (docs/cli.md):
+ *
+ *   qemu-system-x86_64 -M microvm ACCEL -m MEM -smp CPUS -no-reboot -nodefaults
+ *     -display none -monitor none -serial file:TMP/console.log
+ *     -kernel K -initrd I -append "console=ttyS0 panic=-1 init=/init quiet
+ *        [tsc_early_khz=2000000] warden.channel=virtio-serial warden.port=warden"
+ *     -device virtio-serial-device
+ *     -chardev socket,id=c0,path=TMP/chan.sock,server=on,wait=off
+ *     -device virtserialport,chardev=c0,name=warden -device virtio-rng-device
+ *
+ * ACCEL is KVM (`-accel kvm -cpu host`) only when a probe shows that KVM
+ * works: /dev/kvm can exist and still fail to run a guest (nested
+ * virtualisation), so the probe boots the kernel once under KVM without an
+ * initrd (it panics at once; with panic=-1 and -no-reboot QEMU exits 0)
+ * and must succeed within KVM_PROBE_MS. Nothing is cached: the answer can
+ * change between runs. Otherwise TCG, with a notice, and with the TSC
+ * frequency on the kernel command line, without which Debian's kernel
+ * cannot calibrate it on microvm under TCG and stops before init.
+ *
+ * `init=/init` makes a failed /init a kernel panic rather than a fallback
+ * to a shell; `panic=-1` with `-no-reboot` turns any panic into the end of
+ * QEMU (docs/init.md). The launcher connects to the chardev socket before
+ * the guest can speak, so nothing written on the port is lost.
+ */
+#include "vmm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../common/clock.h"
+#include "../common/log.h"
+
+#define QEMU_BINARY "qemu-system-x86_64"
+#define KVM_DEVICE "/dev/kvm"
+#define KVM_PROBE_MS 20000
+#define KVM_PROBE_MEM "128"
+#define TCG_TSC_KHZ "2000000"
+#define CONNECT_RETRY_MS 20
+
+/* In the child: stdin from /dev/null, stdout and stderr to `log` (or /dev/null). */
+static void child_stdio(struct wd_launch *l, const char *log)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int out = log != NULL ? open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : null;
+
+	if (null < 0 || out < 0)
+		wd_launch_fail(l, errno, "open %s", log != NULL ? log : "/dev/null");
+	if (dup2(null, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
+	    dup2(out, STDERR_FILENO) < 0)
+		wd_launch_fail(l, errno, "dup2");
+}
+
+/* Start QEMU with `a`; its output goes to `log`. */
+static int spawn_qemu(struct wd_child *c, struct wd_argv *a, const char *log, struct wd_err *err)
+{
+	struct wd_launch l;
+	pid_t pid;
+
+	if (a->overflow)
+		return wd_err_set(err, E2BIG, "QEMU command line too long");
+	if (wd_launch_open(&l, err) < 0)
+		return -err->code;
+	pid = wd_child_fork(c, err);
+	if (pid < 0) {
+		wd_launch_close(&l);
+		return (int)pid;
+	}
+	if (pid == 0) {
+		child_stdio(&l, log);
+		execvp(a->v[0], a->v);
+		wd_launch_fail(&l, errno, "start %s", a->v[0]);
+	}
+	if (wd_launch_result(&l, err) < 0) {
+		wd_child_kill(c);
+		return -err->code;
+	}
+	return 0;
+}
+
+/* The options every run shares, up to the kernel. */
+static void common_args(struct wd_argv *a, bool kvm, const char *mem, const char *cpus)
+{
+	wd_argv_add(a, QEMU_BINARY);
+	wd_argv_add(a, "-M");
+	wd_argv_add(a, "microvm");
+	wd_argv_add(a, "-accel");
+	wd_argv_add(a, kvm ? "kvm" : "tcg");
+	if (kvm) {
+		wd_argv_add(a, "-cpu");
+		wd_argv_add(a, "host");
+	}
+	wd_argv_add(a, "-m");
+	wd_argv_add(a, "%s", mem);
+	wd_argv_add(a, "-smp");
+	wd_argv_add(a, "%s", cpus);
+	wd_argv_add(a, "-no-reboot");
+	wd_argv_add(a, "-nodefaults");
+	wd_argv_add(a, "-display");
+	wd_argv_add(a, "none");
+	wd_argv_add(a, "-monitor");
+	wd_argv_add(a, "none");
+}
+
+/* Does a guest actually run under KVM here? 1 yes, 0 no, -EINTR stop. */
+static int kvm_works(const struct wd_vmm_config *c)
+{
+	static struct wd_argv a; /* 16 KiB: not on the stack */
+	struct wd_child probe = WD_CHILD_INIT;
+	struct wd_err err;
+	int rc;
+
+	if (access(KVM_DEVICE, R_OK | W_OK) < 0) {
+		wd_debug("kvm: %s: %s", KVM_DEVICE, strerror(errno));
+		return 0;
+	}
+	wd_argv_init(&a);
+	common_args(&a, true, KVM_PROBE_MEM, "1");
+	wd_argv_add(&a, "-serial");
+	wd_argv_add(&a, "none");
+	wd_argv_add(&a, "-kernel");
+	wd_argv_add(&a, "%s", c->kernel);
+	wd_argv_add(&a, "-append");
+	wd_argv_add(&a, "panic=-1 quiet");
+	if (spawn_qemu(&probe, &a, NULL, &err) < 0) {
+		wd_debug("kvm probe: %s", err.msg);
+		return 0;
+	}
+	rc = wd_child_wait(&probe, KVM_PROBE_MS, c->intr);
+	if (rc <= 0) {
+		wd_child_kill(&probe);
+		if (rc == 0)
+			wd_debug("kvm probe: no answer within %d ms", KVM_PROBE_MS);
+		return rc == -EINTR ? -EINTR : 0;
+	}
+	if (probe.status != 0) {
+		char text[80];
+
+		wd_wait_status_text(probe.status, text, sizeof(text));
+		wd_debug("kvm probe: QEMU %s", text);
+		return 0;
+	}
+	return 1;
+}
+
+static int qemu_start(struct wd_vmm *v, const struct wd_vmm_config *c, struct wd_err *err)
+{
+	static struct wd_argv a;
+	char mem[24], cpus[16];
+	int kvm = kvm_works(c);
+
+	if (kvm < 0)
+		return wd_err_set(err, EINTR, "interrupted");
+	if (kvm == 0)
+		wd_info("no usable KVM; running under TCG (slower)");
+	(void)snprintf(mem, sizeof(mem), "%llu", (unsigned long long)c->mem_mib);
+	(void)snprintf(cpus, sizeof(cpus), "%u", c->cpus);
+	wd_argv_init(&a);
+	common_args(&a, kvm == 1, mem, cpus);
+	wd_argv_add(&a, "-serial");
+	wd_argv_add(&a, "file:%s", v->console_path);
+	wd_argv_add(&a, "-kernel");
+	wd_argv_add(&a, "%s", c->kernel);
+	wd_argv_add(&a, "-initrd");
+	wd_argv_add(&a, "%s", c->image);
+	wd_argv_add(&a, "-append");
+	wd_argv_add(&a,
+		    "console=ttyS0 panic=-1 init=/init quiet%s "
+		    "warden.channel=virtio-serial warden.port=warden%s",
+		    kvm == 1 ? "" : " tsc_early_khz=" TCG_TSC_KHZ,
+		    c->verbose >= 2 ? " warden.log=debug" : "");
+	wd_argv_add(&a, "-device");
+	wd_argv_add(&a, "virtio-serial-device");
+	wd_argv_add(&a, "-chardev");
+	wd_argv_add(&a, "socket,id=c0,path=%s,server=on,wait=off", v->sock_path);
+	wd_argv_add(&a, "-device");
+	wd_argv_add(&a, "virtserialport,chardev=c0,name=warden");
+	wd_argv_add(&a, "-device");
+	wd_argv_add(&a, "virtio-rng-device");
+	wd_debug("vmm: %s, %s MiB, %s CPU(s), %s", QEMU_BINARY, mem, cpus,
+		 kvm == 1 ? "KVM" : "TCG");
+	v->started_ns = wd_mono_ns();
+	return spawn_qemu(&v->child, &a, v->vmm_log_path, err);
+}
+
+/* QEMU makes the socket when it starts; connect as soon as it is there. */
+static int qemu_connect(struct wd_vmm *v, uint64_t deadline_ns, const struct wd_intr *intr,
+			struct wd_err *err)
+{
+	struct sockaddr_un addr;
+
+	if (wd_vmm_sockaddr(v, &addr, err) < 0)
+		return -err->code;
+	for (;;) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
+
+		if (fd < 0)
+			return wd_err_sys(err, errno, "channel: socket");
+		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
+			return fd;
+		e = errno;
+		(void)close(fd);
+		if (e != ENOENT && e != ECONNREFUSED)
+			return wd_err_sys(err, e, "channel: connect %s", v->sock_path);
+		if (wd_vmm_ended(v))
+			return wd_err_set(err, EPIPE, "QEMU ended before it opened the channel");
+		if (wd_mono_ns() >= deadline_ns)
+			return wd_err_set(err, ETIMEDOUT, "QEMU did not open the channel in time");
+		if (wd_vmm_pause(v, -1, CONNECT_RETRY_MS, intr) == -EINTR)
+			return wd_err_set(err, EINTR, "interrupted");
+	}
+}
+
+static void qemu_stop(struct wd_vmm *v)
+{
+	wd_child_kill(&v->child);
+}
+
+const struct wd_vmm_ops wd_vmm_qemu_ops = {
+	.name = "qemu",
+	.hello_mode = "vm",
+	.start = qemu_start,
+	.connect = qemu_connect,
+	.stop = qemu_stop,
+};

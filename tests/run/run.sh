@@ -1,0 +1,319 @@
+#!/usr/bin/env bash
+# tests/run/run.sh BINDIR KERNEL_DIR IMAGE - `warden run` end to end.
+#
+# Every job test runs twice: in a real QEMU microVM (--vmm qemu, the image
+# under test and its kernel) and in namespaces on this kernel (--vmm local,
+# warden-init and warden-supervisor from BINDIR). The command-line tests
+# start no guest. Each test is one function named for the behaviour it
+# proves and prints "ok NAME" or "FAIL NAME: why" (then the launcher's
+# stderr); the last line is "run: N passed, M failed".
+#
+# Each test gives the launcher its own TMPDIR, so "no QEMU left" and "no
+# temporary directory left" are checked on exactly what that test started.
+# No timing assertions: every limit below only keeps a hung launcher from
+# hanging the suite. --vmm local needs root (namespaces); without root those
+# cases fail and say so.
+set -euo pipefail
+
+if [[ $# -ne 3 ]]; then
+	echo "usage: tests/run/run.sh BINDIR KERNEL_DIR IMAGE" >&2
+	exit 2
+fi
+BIN=$(cd -- "$1" && pwd)
+KERNEL_DIR=$(cd -- "$2" && pwd)
+IMAGE=$(cd -- "$(dirname -- "$3")" && pwd)/$(basename -- "$3")
+HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd -- "$HERE/../.." && pwd)
+WARDEN=$BIN/warden
+KERNEL=$KERNEL_DIR/vmlinuz
+readonly JOB_LIMIT_S=600   # one job, boot included (TCG on a busy machine is slow)
+readonly START_LIMIT_S=300 # until the launcher says the agent started
+readonly MODES=(qemu local)
+
+# shellcheck source=tests/lib/report.sh
+. "$ROOT/tests/lib/report.sh"
+
+WORK=$(mktemp -d /tmp/warden-run-tests.XXXXXX)
+bg_pids=()
+cleanup() {
+	local p
+	for p in "${bg_pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+	rm -rf -- "$WORK"
+}
+trap cleanup EXIT
+
+report_detail() {
+	local f=$WORK/${1//[^A-Za-z0-9_]/_}.err
+	if [[ -s $f ]]; then sed 's/^/    stderr| /' "$f" | tail -30; fi
+}
+
+# The file a test's stderr goes to, and a private TMPDIR for one test.
+err_of() { echo "$WORK/${1//[^A-Za-z0-9_]/_}.err"; }
+tmp_of() { mktemp -d "$WORK/t.XXXX"; } # short: a socket path goes inside
+
+# The options that choose the guest for MODE.
+vm_args() {
+	if [[ $1 == qemu ]]; then echo "--kernel $KERNEL --image $IMAGE"; fi
+}
+
+# warden run in MODE with the test's TMPDIR; extra options, then -- ARGV.
+wrun() {
+	local mode=$1 tmp=$2 vm
+	shift 2
+	read -ra vm <<<"$(vm_args "$mode")"
+	TMPDIR=$tmp timeout -s KILL "$JOB_LIMIT_S" "$WARDEN" run --vmm "$mode" "${vm[@]}" "$@"
+}
+
+# Nothing the test's launcher started may be left: no QEMU using its
+# TMPDIR, no private directory in it. Sets `why`.
+nothing_left() {
+	local tmp=$1
+	if pgrep -f "qemu-system.*$tmp" >/dev/null; then
+		why="a QEMU process is still running"
+		return 1
+	fi
+	local left
+	left=$(find "$tmp" -mindepth 1 -maxdepth 1 -printf '%f ')
+	if [[ -n $left ]]; then
+		why="left in TMPDIR: $left"
+		return 1
+	fi
+}
+
+# Exactly one line on stderr, and it is the launcher's.
+one_warden_line() {
+	local f=$1 n
+	n=$(wc -l <"$f")
+	[[ $n -eq 1 ]] && grep -q '^warden: ' "$f"
+}
+
+# ---- jobs, in both modes ---------------------------------------------------
+
+test_streams_and_exit_status() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 err tmp
+	err=$(err_of "$t")
+	tmp=$(tmp_of "$t")
+	wrun "$mode" "$tmp" -- /bin/sh -c 'echo hi; echo err >&2; exit 7' \
+		>"$WORK/out" 2>"$err" || rc=$?
+	[[ $rc -eq 7 ]] || { fail "$t" "exit status $rc, want 7"; return; }
+	[[ $(cat "$WORK/out") == hi ]] || { fail "$t" "stdout is '$(head -c 200 "$WORK/out")'"; return; }
+	grep -qx err "$err" || { fail "$t" "no 'err' line on stderr"; return; }
+	grep -q '^hi$' "$err" && { fail "$t" "stdout leaked into stderr"; return; }
+	ok "$t"
+}
+
+test_stdin_reaches_the_agent() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 err tmp
+	err=$(err_of "$t")
+	tmp=$(tmp_of "$t")
+	echo data | wrun "$mode" "$tmp" -- cat >"$WORK/out" 2>"$err" || rc=$?
+	[[ $rc -eq 0 ]] || { fail "$t" "exit status $rc, want 0"; return; }
+	[[ $(cat "$WORK/out") == data ]] || { fail "$t" "the agent saw '$(head -c 200 "$WORK/out")'"; return; }
+	ok "$t"
+}
+
+test_signal_death_is_128_plus_n() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" err tmp sig n rc
+	err=$(err_of "$t")
+	tmp=$(tmp_of "$t")
+	for sig in KILL TERM; do
+		n=$(kill -l "$sig")
+		rc=0
+		wrun "$mode" "$tmp" -- /bin/sh -c "kill -$sig \$\$" </dev/null >/dev/null 2>"$err" || rc=$?
+		[[ $rc -eq $((128 + n)) ]] || { fail "$t" "SIG$sig: exit status $rc, want $((128 + n))"; return; }
+	done
+	ok "$t"
+}
+
+test_timeout_kills_the_job() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 err tmp why=''
+	err=$(err_of "$t")
+	tmp=$(tmp_of "$t")
+	wrun "$mode" "$tmp" --timeout 3 -- sleep 1000 </dev/null >/dev/null 2>"$err" || rc=$?
+	[[ $rc -eq 124 ]] || { fail "$t" "exit status $rc, want 124"; return; }
+	grep -q '^warden: error: .*--timeout' "$err" || { fail "$t" "no line about the timeout"; return; }
+	nothing_left "$tmp" || { fail "$t" "$why"; return; }
+	ok "$t"
+}
+
+test_sigint_tears_the_guest_down() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 err tmp why='' pid waited=0 vm
+	err=$(err_of "$t")
+	tmp=$(tmp_of "$t")
+	read -ra vm <<<"$(vm_args "$mode")"
+	# Started directly, so that the signal reaches warden itself.
+	TMPDIR=$tmp "$WARDEN" run --vmm "$mode" "${vm[@]}" -v -- sleep 1000 </dev/null >/dev/null 2>"$err" &
+	pid=$!
+	bg_pids+=("$pid")
+	until grep -q 'job started' "$err"; do
+		if ! kill -0 "$pid" 2>/dev/null || [[ $waited -ge $((START_LIMIT_S * 10)) ]]; then
+			fail "$t" "the job never started"
+			return
+		fi
+		sleep 0.1
+		waited=$((waited + 1))
+	done
+	kill -INT "$pid"
+	waited=0
+	while kill -0 "$pid" 2>/dev/null; do
+		if [[ $waited -ge $((START_LIMIT_S * 10)) ]]; then
+			kill -KILL "$pid"
+			fail "$t" "warden did not end after SIGINT"
+			return
+		fi
+		sleep 0.1
+		waited=$((waited + 1))
+	done
+	wait "$pid" || rc=$?
+	[[ $rc -eq 130 ]] || { fail "$t" "exit status $rc, want 130"; return; }
+	nothing_left "$tmp" || { fail "$t" "$why"; return; }
+	ok "$t"
+}
+
+test_10mib_of_stdout_arrive_intact() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" err tmp want got status
+	err=$(err_of "$t")
+	tmp=$(tmp_of "$t")
+	head -c 10485760 /dev/urandom >"$WORK/f"
+	want=$(sha256sum <"$WORK/f")
+	# Through a pipe, as a user would: the reader's pace is the launcher's.
+	set +e
+	wrun "$mode" "$tmp" --file "$WORK/f:f" -- cat f </dev/null 2>"$err" | sha256sum >"$WORK/sum"
+	status=("${PIPESTATUS[@]}")
+	set -e
+	got=$(cat "$WORK/sum")
+	[[ ${status[0]} -eq 0 ]] || { fail "$t" "exit status ${status[0]}, want 0"; return; }
+	[[ $got == "$want" ]] || { fail "$t" "SHA-256 differs: got ${got%% *}, want ${want%% *}"; return; }
+	ok "$t"
+}
+
+test_file_uploads_arrive_exact_and_executable() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 err tmp want
+	err=$(err_of "$t")
+	tmp=$(tmp_of "$t")
+	# shellcheck disable=SC2016 # $1 is for the script, not for this shell
+	printf '#!/bin/sh\necho "script ran with $1"\n' >"$WORK/script.sh"
+	chmod 0755 "$WORK/script.sh"
+	head -c 300000 /dev/urandom >"$WORK/data.bin"
+	chmod 0640 "$WORK/data.bin"
+	want=$(sha256sum <"$WORK/data.bin")
+	wrun "$mode" "$tmp" --file "$WORK/script.sh:run.sh" --file "$WORK/data.bin:data.bin" -- \
+		/bin/sh -c './run.sh arg && sha256sum < data.bin && if [ -x data.bin ]; then echo data-executable; fi' \
+		</dev/null >"$WORK/out" 2>"$err" || rc=$?
+	[[ $rc -eq 0 ]] || { fail "$t" "exit status $rc, want 0"; return; }
+	grep -qx 'script ran with arg' "$WORK/out" || { fail "$t" "run.sh did not run"; return; }
+	grep -qx -- "$want" "$WORK/out" || { fail "$t" "data.bin's SHA-256 differs in the guest"; return; }
+	grep -q data-executable "$WORK/out" && { fail "$t" "data.bin became executable"; return; }
+	ok "$t"
+}
+
+test_orphans_do_not_outlive_the_job() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 err tmp why='' secs
+	err=$(err_of "$t")
+	tmp=$(tmp_of "$t")
+	secs=$((100000 + RANDOM)) # a sleep no one else runs
+	wrun "$mode" "$tmp" -- /bin/sh -c "setsid sleep $secs </dev/null >/dev/null 2>&1 & nohup sleep $((secs + 1)) </dev/null >/dev/null 2>&1 & echo started" \
+		</dev/null >"$WORK/out" 2>"$err" || rc=$?
+	[[ $rc -eq 0 ]] || { fail "$t" "exit status $rc, want 0 (the job did not end with its agent)"; return; }
+	grep -qx started "$WORK/out" || { fail "$t" "the agent did not run"; return; }
+	if pgrep -f "sleep ($secs|$((secs + 1)))\$" >/dev/null; then
+		fail "$t" "an orphan sleep is still running on the host"
+		return
+	fi
+	nothing_left "$tmp" || { fail "$t" "$why"; return; }
+	ok "$t"
+}
+
+# ---- the command line, no guest ----------------------------------------------
+
+# Run warden with ARGS; it must exit 125 with one "warden: ..." line that
+# matches PATTERN. Sets `why`.
+usage_error() {
+	local name=$1 pattern=$2 rc=0 err
+	shift 2
+	err=$(err_of "$name")
+	TMPDIR=$WORK timeout -s KILL 60 "$WARDEN" "$@" </dev/null >/dev/null 2>"$err" || rc=$?
+	if [[ $rc -ne 125 ]]; then
+		why="'$*': exit status $rc, want 125"
+		return 1
+	fi
+	if ! one_warden_line "$err"; then
+		why="'$*': not exactly one 'warden: ' line on stderr"
+		return 1
+	fi
+	if ! grep -Eq -- "$pattern" "$err"; then
+		why="'$*': the line does not say '$pattern'"
+		return 1
+	fi
+}
+
+test_unknown_flag_is_a_usage_error() {
+	local t=${FUNCNAME[0]} why=''
+	usage_error "$t" "unknown option '--bogus'" run --bogus -- true || { fail "$t" "$why"; return; }
+	usage_error "$t" "unknown command 'bogus'" bogus || { fail "$t" "$why"; return; }
+	ok "$t"
+}
+
+test_missing_kernel_or_image_is_reported() {
+	local t=${FUNCNAME[0]} why='' alone=$WORK/alone/bin
+	usage_error "$t" "--kernel $WORK/none: No such file" run --kernel "$WORK/none" -- true ||
+		{ fail "$t" "$why"; return; }
+	usage_error "$t" "--image $WORK/none: No such file" run --kernel "$KERNEL" \
+		--image "$WORK/none" -- true || { fail "$t" "$why"; return; }
+	# The defaults are looked up beside the binary: a lone copy finds none.
+	mkdir -p "$alone"
+	cp "$WARDEN" "$alone/warden"
+	WARDEN=$alone/warden usage_error "$t" "no guest kernel" run -- true || { fail "$t" "$why"; return; }
+	WARDEN=$alone/warden usage_error "$t" "no warden-init" run --vmm local -- true ||
+		{ fail "$t" "$why"; return; }
+	ok "$t"
+}
+
+test_unreadable_file_is_reported() {
+	local t=${FUNCNAME[0]} why=''
+	usage_error "$t" "--file $WORK/none: No such file" run --file "$WORK/none:x" -- true ||
+		{ fail "$t" "$why"; return; }
+	usage_error "$t" "--file $WORK: not a regular file" run --file "$WORK:x" -- true ||
+		{ fail "$t" "$why"; return; }
+	ok "$t"
+}
+
+test_malformed_file_is_reported() {
+	local t=${FUNCNAME[0]} why=''
+	usage_error "$t" "expected HOST_PATH:NAME" run --file "$KERNEL" -- true || { fail "$t" "$why"; return; }
+	usage_error "$t" "NAME must be a plain file name" run --file "$KERNEL:sub/name" -- true ||
+		{ fail "$t" "$why"; return; }
+	ok "$t"
+}
+
+test_timeout_junk_is_reported() {
+	local t=${FUNCNAME[0]} why=''
+	usage_error "$t" "--timeout: 'junk' is not a number" run --timeout junk -- true ||
+		{ fail "$t" "$why"; return; }
+	ok "$t"
+}
+
+for f in "$WARDEN" "$BIN/warden-init" "$BIN/warden-supervisor" "$KERNEL" "$IMAGE"; do
+	if [[ ! -r $f ]]; then
+		echo "tests/run: $f is missing (make all image)" >&2
+		echo "run: 0 passed, 1 failed"
+		exit 1
+	fi
+done
+
+test_unknown_flag_is_a_usage_error
+test_missing_kernel_or_image_is_reported
+test_unreadable_file_is_reported
+test_malformed_file_is_reported
+test_timeout_junk_is_reported
+for mode in "${MODES[@]}"; do
+	test_streams_and_exit_status "$mode"
+	test_stdin_reaches_the_agent "$mode"
+	test_signal_death_is_128_plus_n "$mode"
+	test_timeout_kills_the_job "$mode"
+	test_sigint_tears_the_guest_down "$mode"
+	test_10mib_of_stdout_arrive_intact "$mode"
+	test_file_uploads_arrive_exact_and_executable "$mode"
+	test_orphans_do_not_outlive_the_job "$mode"
+done
+report_end run
