@@ -79,7 +79,7 @@ UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(sort $(wildcard tests/unit/tes
 TEST_GUEST_PROGS := tests/init/probe tests/vm/vmcheck
 
 .PHONY: all bootstrap deps image kernel test test-unit test-unit-musl test-unit-asan \
-        test-init test-vm test-repro test-fuzz test-deps demo bench lint fmt install clean distclean
+        test-init test-vm test-run test-repro test-fuzz test-deps demo bench lint fmt install clean distclean
 
 all: $(GUEST_BINS) $(HOST_BINS)
 
@@ -199,15 +199,6 @@ $(BIN)/tests/vm/vmcheck: $(MUSL_OBJ)/tests/vm/vmcheck.o $(MUSL_OBJ)/libinit.a \
 	$(Q)mkdir -p $(@D)
 	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $^
 
-# Host-side test tools (glibc).
-HOST_CC     := gcc
-HOST_CFLAGS := $(STD) $(WARN) -O2 $(HARDEN) -D_FORTIFY_SOURCE=2
-HOST_TEST_BINS := $(BIN)/host-tests/chanctl
-
-$(BIN)/host-tests/chanctl: tests/vm/chanctl.c common/clock.h | bootstrap
-	@echo "  CC host $@"
-	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_CFLAGS) -pie -o $@ $<
 
 # ---- unit tests: musl + cmocka, and glibc + ASan/UBSan -------------------
 
@@ -262,8 +253,11 @@ $(IMAGE): $(GUEST_BINS) $(KERNEL_STAMP) image/mkinitramfs.sh image/modules.list 
 test-init: $(GUEST_BINS) $(TEST_GUEST_BINS)
 	$(Q)tests/init/run.sh $(BIN)
 
-test-vm: $(IMAGE) $(TEST_GUEST_BINS) $(HOST_TEST_BINS)
+test-vm: $(IMAGE) $(TEST_GUEST_BINS) $(HOST_BINS)
 	$(Q)tests/vm/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
+
+test-run: $(IMAGE) $(HOST_BINS)
+	$(Q)tests/run/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
 
 test-repro: $(GUEST_BINS) $(KERNEL_STAMP)
 	$(Q)tests/image/repro.sh $(BIN) $(KERNEL_DIR)
@@ -279,12 +273,12 @@ test-deps: $(DEPS_STAMP)
 test: bootstrap
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/run-all.sh "$(MAKE) --no-print-directory" test-unit-musl test-unit-asan test-init \
-	    test-deps test-repro test-vm test-fuzz
+	    test-deps test-repro test-vm test-run test-fuzz
 
-demo: $(IMAGE) $(HOST_TEST_BINS)
-	$(Q)scripts/demo.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
+demo: $(IMAGE) $(HOST_BINS)
+	$(Q)scripts/demo.sh $(BIN)
 
-bench: $(GUEST_BINS) $(TEST_GUEST_BINS) $(BENCH_BINS) $(IMAGE)
+bench: $(GUEST_BINS) $(HOST_BINS) $(TEST_GUEST_BINS) $(BENCH_BINS) $(IMAGE)
 	$(Q)bench/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
 
 # ---- code hygiene ----------------------------------------------------------

@@ -41,7 +41,6 @@ readonly TARGET_READY_MS=5
 readonly TARGET_INIT_KIB=100
 readonly MIN_NS_RUNS=30
 readonly NS_TIMEOUT_S=30  # one namespace run; only so that nothing hangs
-readonly VM_BOOT_LIMIT=180 # seconds for one boot to say ready (TCG is slow)
 readonly TINI=/usr/bin/tini-static
 readonly CATATONIT=/usr/bin/catatonit
 # The Makefile's HOST_CC flags, for the two host-side tools.
@@ -158,43 +157,36 @@ ns_run() {
 	return "$rc"
 }
 
-# The handshake: a listener per run, then init + supervisor in a fresh PID
-# namespace. Appends ready (ns) to $WORK/ready.ns and the wall time (us) to
-# $WORK/wall.handshake; returns non-zero if anything in the exchange failed.
+# One whole job in local mode: `warden run --vmm local -v -- /bin/true`.
+# Appends init's ready figure (ns, from the authenticated HELLO, as warden
+# prints it with -v) to $WORK/ready.ns and the wall time (us) to
+# $WORK/wall.handshake; returns non-zero if the job failed.
 handshake_run() {
-	local listen=$1 keep=$2 guard=bare sock=$WORK/ns.sock wall rc=0 lrc=0 waited=0 line ready
-	[[ $keep == keep ]] || guard=guarded # the warm-up
-	"$listen" "$sock" 1 "$NS_TIMEOUT_S" >"$WORK/listen.out" 2>"$WORK/listen.err" &
-	LISTEN_PID=$!
-	while [[ ! -S $sock ]] && kill -0 "$LISTEN_PID" 2>/dev/null && ((waited < 500)); do
-		sleep 0.01
-		waited=$((waited + 1))
-	done
-	wall=$(ns_run "$guard" "$WORK/ns.err" "$BIN/warden-init" --ns warden.channel=unix "warden.port=$sock" \
-		-- "$BIN/warden-supervisor") || rc=$?
-	# init exits with the supervisor's status: 143 (TERM, sent by init's shutdown) or 0.
-	# Anything else: the exchange did not happen, do not wait out the listener's timeout.
-	[[ $rc -eq 0 || $rc -eq 143 ]] || kill "$LISTEN_PID" 2>/dev/null || true
-	wait "$LISTEN_PID" || lrc=$?
-	LISTEN_PID=""
-	line=$(head -n 1 "$WORK/listen.out")
-	ready=$(sed -n 's/^WARDEN-READY 0 ready=\([0-9][0-9]*\),.*/\1/p' <<<"$line")
-	if [[ $lrc -ne 0 || -z $ready ]] || ! [[ $rc -eq 0 || $rc -eq 143 ]]; then
+	local keep=$1 start end rc=0 ready
+	start=$(now_us)
+	if [[ $keep == keep ]]; then
+		"$BIN/warden" run --vmm local -v -- /bin/true >/dev/null 2>"$WORK/local.err" || rc=$?
+	else
+		timeout -s KILL "$NS_TIMEOUT_S" "$BIN/warden" run --vmm local -v -- /bin/true \
+			>/dev/null 2>"$WORK/local.err" || rc=$?
+	fi
+	end=$(now_us)
+	ready=$(sed -n 's/.*supervisor ready \(at \)\{0,1\}\([0-9.]*\) ms after init started.*/\2/p' "$WORK/local.err" | head -1)
+	if [[ $rc -ne 0 || -z $ready ]]; then
 		{
-			echo "    handshake run failed: namespace status $rc, listener status $lrc"
-			sed 's/^/    listener| /' "$WORK/listen.err"
-			sed 's/^/    init| /' "$WORK/ns.err" | tail -20
+			echo "    local job failed: status $rc"
+			sed 's/^/    warden| /' "$WORK/local.err" | tail -20
 		} >&2
 		return 1
 	fi
 	if [[ $keep == keep ]]; then
-		echo "$ready" >>"$WORK/ready.ns"
-		echo "$wall" >>"$WORK/wall.handshake"
+		awk -v ms="$ready" 'BEGIN { printf "%.0f\n", ms * 1e6 }' >>"$WORK/ready.ns"
+		echo $((end - start)) >>"$WORK/wall.handshake"
 	fi
 }
 
 bench_namespace() {
-	local listen why i name failed_hs=0 wall rc guard
+	local why i name failed_hs=0 wall rc guard
 	local -A cmd_of failed
 	local names=(floor tini catatonit warden)
 	echo
@@ -205,24 +197,22 @@ bench_namespace() {
 		return
 	fi
 
-	# 1a. init's own boot work, as the supervisor reports it.
+	# 1a. init's own boot work, as the supervisor reports it in its HELLO.
 	: >"$WORK/ready.ns"
 	: >"$WORK/wall.handshake"
-	if ! listen=$(build_tool ready-listen "$HERE/ready-listen.c"); then
-		unmeasured "init -> supervisor ready: could not build the listener bench/ready-listen.c"
+	if [[ ! -x $BIN/warden ]]; then
+		unmeasured "init -> supervisor ready: $BIN/warden is missing"
+	elif handshake_run discard; then
+		for ((i = 0; i < N; i++)); do
+			handshake_run keep || failed_hs=$((failed_hs + 1))
+		done
 	else
-		if handshake_run "$listen" discard; then
-			for ((i = 0; i < N; i++)); do
-				handshake_run "$listen" keep || failed_hs=$((failed_hs + 1))
-			done
-		else
-			echo "    the warm-up handshake failed: no further handshake runs" >&2
-		fi
+		echo "    the warm-up job failed: no further local jobs" >&2
 	fi
 	echo
-	echo "init's own boot work: first instruction -> supervisor ready (connected to the host socket)"
+	echo "init's own boot work: first instruction -> supervisor ready (channel open), from the HELLO"
 	if [[ ! -s $WORK/ready.ns ]]; then
-		[[ -z ${listen:-} ]] || unmeasured "init -> supervisor ready: no run completed the handshake"
+		[[ ! -x $BIN/warden ]] || unmeasured "init -> supervisor ready: no local job completed"
 	else
 		read -r n med p90 min max < <(stats <"$WORK/ready.ns")
 		printf '  %-26s %9s %9s %9s %9s  %s\n' "" "median" "p90" "min" "max" "runs"
@@ -276,7 +266,7 @@ bench_namespace() {
 		[tini]="tini-static: unshare ... tini-static -s -- /bin/true"
 		[catatonit]="catatonit: unshare ... catatonit -- /bin/true"
 		[warden]="warden: unshare ... warden-init --ns -- /bin/true"
-		[handshake]="warden: unshare ... warden-init --ns + supervisor, handshake"
+		[handshake]="job start to end: warden run --vmm local -- /bin/true"
 	)
 	for name in "${names[@]}" handshake; do
 		if [[ ! -s $WORK/wall.$name ]]; then
@@ -302,7 +292,7 @@ bench_namespace() {
 		fi
 	done
 	echo "  (-floor: median minus the floor's median, i.e. what the init adds to a bare namespace;"
-	echo "   the handshake row adds the host listener's answer and init's orderly shutdown)"
+	echo "   the last row is a whole job: namespaces, init, supervisor, handshake, job, exit, shutdown)"
 	load_note
 }
 
@@ -312,7 +302,7 @@ bench_namespace() {
 readonly VM_FIELDS=(t0 mounts modules sysctls system spawn ready)
 
 bench_vm() {
-	local chanctl accel mode k boots name start rc qrc line ts fields f v
+	local accel mode k boots name rc line f v
 	echo
 	echo "== 2. microVM boots (QEMU microvm, the image as built) =="
 	for f in "$KERNEL" "$IMAGE"; do
@@ -325,9 +315,8 @@ bench_vm() {
 		unmeasured "microVM boot: qemu-system-x86_64 is not installed"
 		return
 	fi
-	chanctl=$BIN/host-tests/chanctl
-	if [[ ! -x $chanctl ]] && ! chanctl=$(build_tool chanctl "$ROOT/tests/vm/chanctl.c"); then
-		unmeasured "microVM boot: no host end for the channel (chanctl)"
+	if [[ ! -x $BIN/warden ]]; then
+		unmeasured "microVM boot: $BIN/warden is missing"
 		return
 	fi
 	QEMU_ACCEL=$(qemu_accel "$KERNEL")
@@ -347,31 +336,24 @@ bench_vm() {
 	for ((k = 1; k <= boots; k++)); do
 		name=boot$k
 		rc=0
-		qrc=0
-		start=$(now_us)
-		qemu_boot "$name" "$KERNEL" "$IMAGE" ""
-		# Time-stamp every line chanctl prints as it arrives.
-		"$chanctl" "$WORK/$name.sock" "$VM_BOOT_LIMIT" 2>"$WORK/$name.chanerr" |
-			while IFS= read -r line; do
-				printf '%s %s\n' "${EPOCHREALTIME/./}" "$line"
-			done >"$WORK/$name.chan" || rc=$?
-		if ((rc == 0)); then qemu_wait "$name" 60 || qrc=$?; else qemu_wait "$name" 1 || qrc=$?; fi
-		line=$(grep -m 1 '^[0-9]* guest> WARDEN-READY 0 ' "$WORK/$name.chan" || true)
-		if [[ -z $line ]]; then
-			echo "    boot $k: no ready line (chanctl status $rc, QEMU status $qrc)" >&2
-			sed 's/^/    chanctl| /' "$WORK/$name.chanerr" >&2
-			sed 's/^/    console| /' "$WORK/$name.log" | tail -20 >&2
+		"$BIN/warden" run -v --timeout 120 -- /bin/true >/dev/null 2>"$WORK/$name.err" || rc=$?
+		line=$(grep -m 1 'boot (guest clock):' "$WORK/$name.err" || true)
+		if [[ $rc -ne 0 || -z $line ]]; then
+			echo "    boot $k: warden run status $rc, no boot figures" >&2
+			sed 's/^/    warden| /' "$WORK/$name.err" | tail -20 >&2
 			continue
 		fi
-		((rc == 0 && qrc == 0)) ||
-			echo "    WARNING: boot $k: chanctl status $rc, QEMU status $qrc (figures kept)"
-		ts=${line%% *}
-		echo "$((ts - start))" >>"$WORK/vm.host"
-		fields=$(awk '{ print $4 }' <<<"${line#* }")
-		for f in "${VM_FIELDS[@]}"; do
-			v=$(tr ',' '\n' <<<"$fields" | sed -n "s/^$f=\([0-9][0-9]*\)\$/\1/p")
-			[[ -z $v ]] || echo "$v" >>"$WORK/vm.$f"
+		# "kernel 3699.7 ms, mounts 53.8 ms, ..., supervisor ready at 573.2 ms ..."
+		for f in t0 mounts modules sysctls system spawn ready; do
+			case $f in
+			t0) v=$(sed -n 's/.*kernel \([0-9.]*\) ms.*/\1/p' <<<"$line") ;;
+			ready) v=$(sed -n 's/.*supervisor ready at \([0-9.]*\) ms.*/\1/p' <<<"$line") ;;
+			*) v=$(sed -n "s/.* $f \\([0-9.]*\\) ms.*/\\1/p" <<<"$line") ;;
+			esac
+			[[ -z $v ]] || awk -v ms="$v" 'BEGIN { printf "%.0f\n", ms * 1e6 }' >>"$WORK/vm.$f"
 		done
+		v=$(sed -n 's/.*guest ready \([0-9]*\) ms after the VMM started.*/\1/p' "$WORK/$name.err" | head -1)
+		[[ -z $v ]] || echo $((v * 1000)) >>"$WORK/vm.host"
 	done
 
 	if [[ ! -s $WORK/vm.ready ]]; then
@@ -395,7 +377,7 @@ bench_vm() {
 		"rest|supervisor: exec, start, channel open|1e6"
 		"ready|init -> ready (sum of the six above)|1e6"
 		"total|kernel + init -> ready (t0 + ready)|1e6"
-		"host|host: QEMU launched -> ready line received|1e3"
+		"host|host: QEMU launched -> guest's READY received|1e3"
 	)
 	local row key text div
 	echo

@@ -24,6 +24,8 @@ const char wd_cli_run_usage[] =
 	"  --audit-dir DIR          where audit records will go (created, mode 0700)\n"
 	"  --mem MiB                memory of the VM, and the agent's limit (default 256)\n"
 	"  --cpus N                 virtual CPUs of the VM (default 1)\n"
+	"  --console FILE           keep the guest's console log in FILE (qemu)\n"
+	"  --kernel-arg warden.K=V  add a warden-init key to the guest's command line (qemu)\n"
 	"  -v, --verbose            boot timings and progress on stderr\n"
 	"  -h, --help               this text\n"
 	"\n"
@@ -43,6 +45,8 @@ enum opt_id {
 	OPT_AUDIT_DIR,
 	OPT_MEM,
 	OPT_CPUS,
+	OPT_CONSOLE,
+	OPT_KERNEL_ARG,
 	OPT_VERBOSE,
 	OPT_HELP,
 };
@@ -66,6 +70,8 @@ static const struct opt opts[] = {
 	{"--audit-dir", NULL, true, OPT_AUDIT_DIR},
 	{"--mem", NULL, true, OPT_MEM},
 	{"--cpus", NULL, true, OPT_CPUS},
+	{"--console", NULL, true, OPT_CONSOLE},
+	{"--kernel-arg", NULL, true, OPT_KERNEL_ARG},
 	{"--verbose", "-v", false, OPT_VERBOSE},
 	{"--help", "-h", false, OPT_HELP},
 };
@@ -177,6 +183,34 @@ static void apply_flag(const struct opt *opt, struct wd_run_opts *o)
 }
 
 /* An option with its value. */
+/*
+ * Only warden-init's own keys: the launcher owns the rest of the kernel
+ * command line (console, panic, init=), and a key with a blank or a quote
+ * would change how the line splits.
+ */
+static int parse_kernel_arg(const char *v, struct wd_run_opts *o, struct wd_err *err)
+{
+	const char *eq = strchr(v, '=');
+	size_t n = strlen(v);
+
+	if (o->nkernel_args >= WD_RUN_MAX_KERNEL_ARGS)
+		return wd_err_set(err, E2BIG, "--kernel-arg: more than %d", WD_RUN_MAX_KERNEL_ARGS);
+	if (strncmp(v, "warden.", 7) != 0 || eq == NULL || eq == v + 7)
+		return wd_err_set(err, EINVAL, "--kernel-arg '%s': expected warden.KEY=VALUE", v);
+	if (n > WD_RUN_MAX_KERNEL_ARG)
+		return wd_err_set(err, E2BIG, "--kernel-arg: longer than %d bytes",
+				  WD_RUN_MAX_KERNEL_ARG);
+	for (const char *p = v; *p != '\0'; p++) {
+		if (*p <= ' ' || *p > '~' || *p == '"' || *p == '\'' || *p == '\\')
+			return wd_err_set(err, EINVAL,
+					  "--kernel-arg '%s': blanks, quotes and control "
+					  "characters are not allowed",
+					  v);
+	}
+	o->kernel_args[o->nkernel_args++] = v;
+	return 0;
+}
+
 static int apply_value(const struct opt *opt, const char *v, struct wd_run_opts *o,
 		       struct wd_err *err)
 {
@@ -214,6 +248,10 @@ static int apply_value(const struct opt *opt, const char *v, struct wd_run_opts 
 			return wd_err_wrap(err, "--cpus");
 		o->cpus = (unsigned)n;
 		return 0;
+	case OPT_CONSOLE:
+		return parse_path(opt->name, v, &o->console, err);
+	case OPT_KERNEL_ARG:
+		return parse_kernel_arg(v, o, err);
 	case OPT_TTY:
 	case OPT_VERBOSE:
 	case OPT_HELP:
@@ -235,6 +273,8 @@ static int check_mode(const struct wd_run_opts *o, bool cpus_given, struct wd_er
 		vm_only = "--image";
 	else if (cpus_given)
 		vm_only = "--cpus";
+	else if (o->nkernel_args > 0)
+		vm_only = "--kernel-arg";
 	if (vm_only != NULL)
 		return wd_err_set(err, EINVAL, "%s applies to --vmm qemu only", vm_only);
 	return 0;

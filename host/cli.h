@@ -29,6 +29,8 @@
 #define WD_RUN_MAX_CPUS 64
 #define WD_RUN_MAX_FILES WD_JOB_MAX_FILES
 #define WD_RUN_MAX_ENV (WD_JOB_MAX_ENV - 1) /* one entry stays free for TERM */
+#define WD_RUN_MAX_KERNEL_ARGS 16           /* --kernel-arg */
+#define WD_RUN_MAX_KERNEL_ARG 256           /* bytes of one --kernel-arg */
 
 enum wd_vmm_kind {
 	WD_VMM_QEMU = 0,  /* a QEMU microvm: the isolation warden is built for */
@@ -48,6 +50,9 @@ struct wd_run_opts {
 	const char *image;     /* NULL: the default */
 	const char *policy;    /* NULL: none */
 	const char *audit_dir; /* NULL: none */
+	const char *console;   /* NULL: none; else the guest console is kept here */
+	const char *kernel_args[WD_RUN_MAX_KERNEL_ARGS]; /* "warden.KEY=VALUE" */
+	size_t nkernel_args;
 	struct wd_file_arg files[WD_RUN_MAX_FILES];
 	size_t nfiles;
 	const char *env[WD_RUN_MAX_ENV]; /* "KEY=VALUE", as given */

@@ -2,6 +2,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "../common/clock.h"
+#include "../common/fileio.h"
 #include "../common/log.h"
 #include "exitcodes.h"
 #include "job.h"
@@ -141,6 +143,29 @@ static int outcome(const struct wd_session *s, const struct wd_vmm *vmm, const s
 	return WD_EXIT_LAUNCHER;
 }
 
+/* --console: copy the guest's console log out of the job's directory. */
+static void keep_console(const struct wd_vmm *vmm, const char *dest)
+{
+	char buf[65536];
+	int in = open(vmm->console_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int out = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	ssize_t n = 0;
+
+	while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof(buf))) > 0) {
+		if (wd_write_all(out, buf, (size_t)n) < 0) {
+			n = -1;
+			break;
+		}
+	}
+	if (in < 0 || out < 0 || n < 0)
+		wd_warn("--console %s: the console log could not be kept: %s", dest,
+			strerror(errno));
+	if (in >= 0)
+		(void)close(in);
+	if (out >= 0)
+		(void)close(out);
+}
+
 /* Start the guest and run the session; the caller tears down. */
 static void run_guest(struct wd_session *s, struct wd_vmm *vmm, const struct run_paths *p,
 		      struct wd_err *err)
@@ -154,6 +179,8 @@ static void run_guest(struct wd_session *s, struct wd_vmm *vmm, const struct run
 		.mem_mib = s->o->mem_mib,
 		.cpus = s->o->cpus,
 		.verbose = s->o->verbose,
+		.kernel_args = s->o->kernel_args,
+		.nkernel_args = s->o->nkernel_args,
 		.intr = &s->intr,
 	};
 	int rc;
@@ -193,6 +220,8 @@ int wd_run(const struct wd_run_opts *o)
 
 	wd_tty_restore();
 	vmm.ops->stop(&vmm);
+	if (o->console != NULL)
+		keep_console(&vmm, o->console);
 	code = outcome(&s, &vmm, &err);
 	wd_session_free(&s);
 	if (wd_tmpdir_remove(paths.tmpdir, &err) < 0)

@@ -41,7 +41,9 @@ struct wd_vmm_config {
 	const char *init, *supervisor; /* local */
 	uint64_t mem_mib;
 	unsigned cpus;
-	unsigned verbose; /* 2 or more: the guest logs at debug level too */
+	unsigned verbose;               /* 2 or more: the guest logs at debug level too */
+	const char *const *kernel_args; /* qemu: extra "warden.KEY=VALUE", checked by the CLI */
+	size_t nkernel_args;
 	const struct wd_intr *intr;
 };
 

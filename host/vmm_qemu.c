@@ -44,6 +44,7 @@
 #define KVM_DEVICE "/dev/kvm"
 #define KVM_PROBE_MS 20000
 #define KVM_PROBE_MEM "128"
+#define WD_QEMU_CMDLINE_BYTES 2048 /* the x86 kernel's COMMAND_LINE_SIZE */
 #define TCG_TSC_KHZ "2000000"
 #define CONNECT_RETRY_MS 20
 
@@ -152,10 +153,36 @@ static int kvm_works(const struct wd_vmm_config *c)
 	return 1;
 }
 
+/*
+ * The guest's command line: what the launcher needs (console, panic, init,
+ * the channel), then the caller's warden.* keys; init takes the last value
+ * of a key given twice, so they may override.
+ */
+static int kernel_cmdline(const struct wd_vmm_config *c, bool kvm, char *buf, size_t size)
+{
+	int n = snprintf(buf, size,
+			 "console=ttyS0 panic=-1 init=/init quiet%s "
+			 "warden.channel=virtio-serial warden.port=warden%s",
+			 kvm ? "" : " tsc_early_khz=" TCG_TSC_KHZ,
+			 c->verbose >= 2 ? " warden.log=debug" : "");
+	size_t used;
+
+	if (n < 0 || (size_t)n >= size)
+		return -E2BIG;
+	used = (size_t)n;
+	for (size_t i = 0; i < c->nkernel_args; i++) {
+		n = snprintf(buf + used, size - used, " %s", c->kernel_args[i]);
+		if (n < 0 || (size_t)n >= size - used)
+			return -E2BIG;
+		used += (size_t)n;
+	}
+	return 0;
+}
+
 static int qemu_start(struct wd_vmm *v, const struct wd_vmm_config *c, struct wd_err *err)
 {
 	static struct wd_argv a;
-	char mem[24], cpus[16];
+	char mem[24], cpus[16], cmdline[WD_QEMU_CMDLINE_BYTES];
 	int kvm = kvm_works(c);
 
 	if (kvm < 0)
@@ -172,12 +199,10 @@ static int qemu_start(struct wd_vmm *v, const struct wd_vmm_config *c, struct wd
 	wd_argv_add(&a, "%s", c->kernel);
 	wd_argv_add(&a, "-initrd");
 	wd_argv_add(&a, "%s", c->image);
+	if (kernel_cmdline(c, kvm == 1, cmdline, sizeof(cmdline)) < 0)
+		return wd_err_set(err, E2BIG, "kernel command line too long");
 	wd_argv_add(&a, "-append");
-	wd_argv_add(&a,
-		    "console=ttyS0 panic=-1 init=/init quiet%s "
-		    "warden.channel=virtio-serial warden.port=warden%s",
-		    kvm == 1 ? "" : " tsc_early_khz=" TCG_TSC_KHZ,
-		    c->verbose >= 2 ? " warden.log=debug" : "");
+	wd_argv_add(&a, "%s", cmdline);
 	wd_argv_add(&a, "-device");
 	wd_argv_add(&a, "virtio-serial-device");
 	wd_argv_add(&a, "-chardev");

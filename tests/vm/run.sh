@@ -2,8 +2,8 @@
 # tests/vm/run.sh BINDIR KERNEL_DIR IMAGE - warden-init in a real microVM.
 #
 # Boots the image under QEMU's microvm machine with Debian's cloud kernel
-# and checks, from inside (vmcheck) and from the host (chanctl, QEMU's exit
-# status, the console): modules loaded and locked, every sysctl of init's
+# and checks, from inside (vmcheck) and from the host (`warden run`, QEMU's
+# exit status, the console): modules loaded and locked, every sysctl of init's
 # table, the mounts, lockdown, the supervisor's handshake over
 # virtio-serial, and a clean end of the VM (QEMU exits 0). No timing assertions: limits are
 # only there so that nothing hangs.
@@ -29,18 +29,22 @@ report_detail() {
 	if [ -f "$WORK/$1.log" ]; then sed 's/^/    console| /' "$WORK/$1.log" | tail -40; fi
 }
 
-# Boot, play the host's side of the handshake (ready, ping, shutdown), and
-# wait for QEMU to end. On failure sets `why`.
+# A whole job through `warden run` (handshake, job, exit, shutdown) on the
+# given image, keeping the console in $WORK/NAME.log. On failure sets `why`.
 vm_session() {
-	local t=$1 initrd=$2 append=$3 flavour=${4:-acpi} rc=0
-	qemu_boot "$t" "$KERNEL" "$initrd" "$append" "$flavour"
-	if ! "$BIN/host-tests/chanctl" "$WORK/$t.sock" "$BOOT_LIMIT" >"$WORK/$t.chan" 2>&1; then
-		qemu_wait "$t" 1 || true
-		why="handshake over virtio-serial: $(tail -1 "$WORK/$t.chan")"
+	local t=$1 initrd=$2 rc=0
+	shift 2
+	local kargs=()
+	for k in "$@"; do kargs+=(--kernel-arg "$k"); done
+	"$BIN/warden" run --image "$initrd" --kernel "$KERNEL" --console "$WORK/$t.log" \
+		--timeout "$BOOT_LIMIT" "${kargs[@]}" -- /bin/sh -c 'echo job-ran' \
+		>"$WORK/$t.out" 2>"$WORK/$t.err" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		why="warden run exited $rc: $(grep -m1 'warden: error' "$WORK/$t.err" || tail -1 "$WORK/$t.err")"
 		return 1
 	fi
-	qemu_wait "$t" 60 || rc=$?
-	[ "$rc" -eq 0 ] || { why="QEMU exited $rc, not 0 (a clean end)"; return 1; }
+	grep -qx 'job-ran' "$WORK/$t.out" || { why="the job's output did not arrive"; return 1; }
+	grep -q 'warden-init: info: power off' "$WORK/$t.log" || { why="no orderly power-off"; return 1; }
 }
 
 # Boot a VM that ends by itself; on failure sets `why`.
@@ -72,7 +76,6 @@ test_vm_boots_hardened_and_powers_off() {
 		fail "$t" "checks inside the VM failed"
 		return
 	fi
-	grep -q 'WARDEN-READY 0 ready=' "$WORK/$t.chan" || { fail "$t" "no ready line"; return; }
 	grep -q 'warden-init: info: power off' "$WORK/$t.log" || { fail "$t" "no power-off report"; return; }
 	no_panic "$t" || { fail "$t" "kernel panic"; return; }
 	ok "$t"
@@ -106,7 +109,7 @@ test_vm_boots_without_console_node() {
 	fi
 	mkdir -p "$dir/dev/console"
 	(cd "$dir" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -n >>"$WORK/noconsole.cpio.gz"
-	vm_session "$t" "$WORK/noconsole.cpio.gz" "" || { fail "$t" "$why"; return; }
+	vm_session "$t" "$WORK/noconsole.cpio.gz" || { fail "$t" "$why"; return; }
 	grep -q 'unable to open an initial console' "$WORK/$t.log" ||
 		{ fail "$t" "the kernel did open a console: this test proves nothing"; return; }
 	grep -q 'warden-init: info: mount /tmp' "$WORK/$t.log" || { fail "$t" "init's lines did not reach the console"; return; }
