@@ -35,7 +35,7 @@ struct run {
 	/* stdin: bytes from the host the agent has not read yet */
 	uint8_t *in_buf; /* SUP_STDIN_BUFFER_BYTES + 1 (room for VEOF) */
 	size_t in_head, in_len;
-	bool in_eof;  /* the host ended stdin */
+	bool in_eof;                 /* the host ended stdin */
 	uint64_t in_taken, in_acked; /* stdin bytes passed on or dropped; acknowledged */
 	bool in_done; /* nothing more goes to the agent: closed, or it stopped reading */
 

@@ -180,11 +180,16 @@ static int handshake(struct supervisor *sv, struct sup_fail *f)
 	struct wd_hello hello;
 	uint64_t t0 = sv->set.times.t0_ns;
 
-	if (measure(&sv->set, &hello, f) < 0 || sup_channel_open(&sv->ch, sv->set.channel, f) < 0)
+	uint64_t ready_ns;
+
+	/* Ready means the channel is open; measuring follows, before the HELLO. */
+	if (sup_channel_open(&sv->ch, sv->set.channel, f) < 0)
 		return -f->err.code;
-	hello.ready_ns = t0 != 0 ? wd_mono_ns() - t0 : 0;
-	wd_info("ready on %s, %.2f ms after init started", sv->set.channel,
-		(double)hello.ready_ns / 1e6);
+	ready_ns = t0 != 0 ? wd_mono_ns() - t0 : 0;
+	wd_info("ready on %s, %.2f ms after init started", sv->set.channel, (double)ready_ns / 1e6);
+	if (measure(&sv->set, &hello, f) < 0)
+		return -f->err.code;
+	hello.ready_ns = ready_ns;
 	if (sup_channel_handshake(&sv->ch, &hello, f) < 0)
 		return -f->err.code;
 	wd_info("handshake done: the channel is authenticated");

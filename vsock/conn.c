@@ -41,6 +41,8 @@ void wd_conn_close(struct wd_conn *c)
 	wd_chan_wipe(&c->chan);
 	if (c->rbuf != NULL)
 		explicit_bzero(c->rbuf, WD_FRAME_MAX_BYTES);
+	if (c->queue != NULL)
+		explicit_bzero(c->queue, WD_CONN_QUEUE_BYTES); /* a KEY frame may still be there */
 	free(c->rbuf);
 	free(c->queue);
 	c->rbuf = c->queue = NULL;
