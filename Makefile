@@ -4,7 +4,7 @@
 #   make image      build/image/initramfs.cpio.gz and its manifest
 #   make test       unit tests (musl and glibc+ASan/UBSan), PID 1 tests, image
 #                   reproducibility, microVM tests, a short fuzz run
-#   make demo       boot the image in a microVM and shut it down
+#   make demo       the sample agent job (examples/agent.sh) in a microVM
 #   make bench      benchmarks (figures printed, never asserted)
 #   make lint       cppcheck, clang-tidy, shellcheck, clang-format check
 #   make fmt        clang-format in place

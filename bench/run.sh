@@ -7,6 +7,8 @@
 #   2. microVM: K boots of the image, the kernel's time and init's phases as
 #      the supervisor reports them in its hello
 #   3. sizes of the static binaries, beside tini-static and catatonit
+#   4. the channel: throughput and round trip, framed+HMAC against raw
+#      bytes, over AF_UNIX and over virtio-serial into a microVM
 #
 # Targets are printed next to the figures as ratios; nothing fails because a
 # figure misses its target. The exit status is 1 only when a figure could
@@ -16,6 +18,8 @@
 # Environment:
 #   BENCH_NS_RUNS    runs per namespace-mode figure (default 50, at least 30)
 #   BENCH_VM_BOOTS   microVM boots (default 3 under TCG, 10 under KVM)
+#   BENCH_CHAN_MIB, BENCH_CHAN_ROUNDS        AF_UNIX figures (256 MiB, 20000)
+#   BENCH_CHAN_VM_MIB, BENCH_CHAN_VM_ROUNDS  virtio-serial figures (32 MiB, 1000)
 set -euo pipefail
 export LC_ALL=C # EPOCHREALTIME's decimal point, sort order
 
@@ -35,7 +39,6 @@ IMAGE=$(cd -- "$(dirname -- "$3")" && pwd)/$(basename -- "$3")
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd -- "$HERE/.." && pwd)
 KERNEL=$KERNEL_DIR/vmlinuz
-TOOLS_DIR=$(dirname -- "$BIN")/bench # build/bench beside build/bin
 
 readonly TARGET_READY_MS=5
 readonly TARGET_INIT_KIB=100
@@ -43,12 +46,6 @@ readonly MIN_NS_RUNS=30
 readonly NS_TIMEOUT_S=30  # one namespace run; only so that nothing hangs
 readonly TINI=/usr/bin/tini-static
 readonly CATATONIT=/usr/bin/catatonit
-# The Makefile's HOST_CC flags, for the two host-side tools.
-readonly HOST_CFLAGS=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wformat=2 -Wformat-security
-	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wpointer-arith -Wcast-qual
-	-Wwrite-strings -Wundef -Wno-unused-parameter -Wimplicit-fallthrough -O2
-	-fstack-protector-strong -fstack-clash-protection -fcf-protection -fPIE
-	-D_FORTIFY_SOURCE=2 -pie)
 
 N=${BENCH_NS_RUNS:-50}
 if ! [[ $N =~ ^[0-9]+$ ]] || ((N < MIN_NS_RUNS)); then
@@ -59,8 +56,8 @@ fi
 # shellcheck source=tests/lib/qemu.sh
 . "$ROOT/tests/lib/qemu.sh"
 
-# Scratch space on tmpfs when there is one: warden-init --ns calls sync(2) as
-# it exits, and its log file must not be dirty data on a disk it then flushes.
+# Scratch space on tmpfs when there is one, so that the figures do not include
+# writing the logs of the runs to a disk.
 WORK=$(mktemp -d /dev/shm/warden-bench.XXXXXX 2>/dev/null) || WORK=$(mktemp -d /tmp/warden-bench.XXXXXX)
 LISTEN_PID=""
 cleanup() {
@@ -96,19 +93,6 @@ stats() {
 
 # Scale a number: fmt VALUE DIVISOR DECIMALS
 fmt() { awk -v v="$1" -v d="$2" -v p="$3" 'BEGIN { printf "%.*f", p, v / d }'; }
-
-# A host tool from SOURCE into build/bench/NAME, with the Makefile's host flags.
-build_tool() {
-	local name=$1 src=$2 out=$TOOLS_DIR/$1
-	if [[ ! -x $out || $src -nt $out ]]; then
-		mkdir -p "$TOOLS_DIR"
-		gcc "${HOST_CFLAGS[@]}" -o "$out" "$src" 2>"$WORK/$name.cc.err" || {
-			sed 's/^/    gcc| /' "$WORK/$name.cc.err" >&2
-			return 1
-		}
-	fi
-	echo "$out"
-}
 
 accel_name() {
 	case "$1" in *kvm*) echo KVM ;; *) echo TCG ;; esac
@@ -336,7 +320,8 @@ bench_vm() {
 	for ((k = 1; k <= boots; k++)); do
 		name=boot$k
 		rc=0
-		"$BIN/warden" run -v --timeout 120 -- /bin/true >/dev/null 2>"$WORK/$name.err" || rc=$?
+		"$BIN/warden" run -v --timeout 120 --kernel "$KERNEL" --image "$IMAGE" -- /bin/true \
+			>/dev/null 2>"$WORK/$name.err" || rc=$?
 		line=$(grep -m 1 'boot (guest clock):' "$WORK/$name.err" || true)
 		if [[ $rc -ne 0 || -z $line ]]; then
 			echo "    boot $k: warden run status $rc, no boot figures" >&2

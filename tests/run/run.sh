@@ -102,6 +102,26 @@ test_streams_and_exit_status() {
 	ok "$t"
 }
 
+# The agent is nobody: uid and gid 65534, no supplementary group, no
+# capability in any set, and no_new_privs, whatever ran it (root).
+test_agent_runs_unprivileged_with_no_new_privs() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 err tmp
+	err=$(err_of "$t")
+	tmp=$(tmp_of "$t")
+	wrun "$mode" "$tmp" -- /bin/sh -c 'id -u; id -g; id -G; grep -E "^(NoNewPrivs|CapEff|CapPrm|CapInh|CapAmb):" /proc/self/status' \
+		>"$WORK/out" 2>"$err" || rc=$?
+	[[ $rc -eq 0 ]] || { fail "$t" "exit status $rc"; return; }
+	[[ $(sed -n 1p "$WORK/out") == 65534 ]] || { fail "$t" "uid $(sed -n 1p "$WORK/out")"; return; }
+	[[ $(sed -n 2p "$WORK/out") == 65534 ]] || { fail "$t" "gid $(sed -n 2p "$WORK/out")"; return; }
+	[[ $(sed -n 3p "$WORK/out") == 65534 ]] || { fail "$t" "groups '$(sed -n 3p "$WORK/out")'"; return; }
+	grep -Eq '^NoNewPrivs:[[:space:]]+1$' "$WORK/out" || { fail "$t" "no_new_privs is not set"; return; }
+	if grep -E '^Cap(Eff|Prm|Inh|Amb):' "$WORK/out" | grep -vq '0000000000000000$'; then
+		fail "$t" "a capability set is not empty: $(grep '^Cap' "$WORK/out" | tr '\n' ' ')"
+		return
+	fi
+	ok "$t"
+}
+
 test_stdin_reaches_the_agent() {
 	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 err tmp
 	err=$(err_of "$t")
@@ -315,5 +335,6 @@ for mode in "${MODES[@]}"; do
 	test_10mib_of_stdout_arrive_intact "$mode"
 	test_file_uploads_arrive_exact_and_executable "$mode"
 	test_orphans_do_not_outlive_the_job "$mode"
+	test_agent_runs_unprivileged_with_no_new_privs "$mode"
 done
 report_end run

@@ -3,10 +3,10 @@
 #
 # Boots the image under QEMU's microvm machine with Debian's cloud kernel
 # and checks, from inside (vmcheck) and from the host (`warden run`, QEMU's
-# exit status, the console): modules loaded and locked, every sysctl of init's
-# table, the mounts, lockdown, the supervisor's handshake over
-# virtio-serial, and a clean end of the VM (QEMU exits 0). No timing assertions: limits are
-# only there so that nothing hangs.
+# exit status, the console): modules loaded and locked, every sysctl of
+# init's table, the mounts, lockdown, a whole job through warden run over
+# virtio-serial, and a clean end of the VM. No timing assertions: limits
+# are only there so that nothing hangs.
 set -euo pipefail
 
 BIN=$(cd "$1" && pwd)
