@@ -194,7 +194,7 @@ TEST_GUEST_BINS := $(patsubst tests/%,$(BIN)/tests/%,$(TEST_GUEST_PROGS))
 
 # vmcheck compares the kernel's view with init's sysctl table.
 $(BIN)/tests/vm/vmcheck: $(MUSL_OBJ)/tests/vm/vmcheck.o $(MUSL_OBJ)/libinit.a \
-                         $(MUSL_OBJ)/libcommon.a
+                         $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a
 	@echo "  LD      $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $^

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 
 #include "../../common/fileio.h"
 #include "../../init/init.h"
+#include "../../vsock/transport.h"
 
 static unsigned passed, failed;
 
@@ -176,6 +178,35 @@ static void check_modules(void)
 		(void)close(fd);
 }
 
+/*
+ * The guest's AF_VSOCK transport, through the vsock_loopback module: listen
+ * on a port, connect to CID 1 (this VM), and pass bytes both ways with the
+ * same functions the supervisor and the launcher use.
+ */
+static void check_vsock(void)
+{
+	struct wd_err err;
+	char got[8] = "";
+	int lfd, cfd = -1, afd = -1;
+	bool ok = false;
+
+	lfd = wd_vsock_listen(5123, &err);
+	if (lfd >= 0)
+		cfd = wd_vsock_connect(1, 5123, &err);
+	if (cfd >= 0)
+		afd = wd_accept_one(lfd, 5000, &err);
+	if (afd >= 0 && write(cfd, "ping", 4) == 4 && read(afd, got, 4) == 4 &&
+	    write(afd, "pong", 4) == 4 && read(cfd, got + 4, 4) == 4)
+		ok = memcmp(got, "pingpong", 8) == 0;
+	check(ok, "vsock loopback: listen, connect to CID 1, bytes both ways%s%s", ok ? "" : ": ",
+	      ok ? "" : err.msg);
+	for (int fd, i = 0; i < 3; i++) {
+		fd = i == 0 ? lfd : i == 1 ? cfd : afd;
+		if (fd >= 0)
+			(void)close(fd);
+	}
+}
+
 static void check_system(void)
 {
 	char buf[128];
@@ -206,6 +237,7 @@ int main(int argc, char **argv)
 	check_mounts();
 	check_modules();
 	check_system();
+	check_vsock();
 	printf("vmcheck: %u passed, %u failed\n", passed, failed);
 	fflush(stdout);
 	argv[0] = supervisor;
