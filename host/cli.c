@@ -27,6 +27,9 @@ const char wd_cli_run_usage[] =
 	"  --cpus N                 virtual CPUs of the VM (default 1)\n"
 	"  --console FILE           keep the guest's console log in FILE (qemu)\n"
 	"  --kernel-arg warden.K=V  add a warden-init key to the guest's command line (qemu)\n"
+	"  --channel auto|virtio-serial|vsock\n"
+	"                           host-guest channel (qemu; auto: vhost-vsock when the\n"
+	"                           host has /dev/vhost-vsock, else virtio-serial)\n"
 	"  -v, --verbose            boot timings and progress on stderr\n"
 	"  -h, --help               this text\n"
 	"\n"
@@ -48,6 +51,7 @@ enum opt_id {
 	OPT_CPUS,
 	OPT_CONSOLE,
 	OPT_KERNEL_ARG,
+	OPT_CHANNEL,
 	OPT_VERBOSE,
 	OPT_HELP,
 };
@@ -73,6 +77,7 @@ static const struct opt opts[] = {
 	{"--cpus", NULL, true, OPT_CPUS},
 	{"--console", NULL, true, OPT_CONSOLE},
 	{"--kernel-arg", NULL, true, OPT_KERNEL_ARG},
+	{"--channel", NULL, true, OPT_CHANNEL},
 	{"--verbose", "-v", false, OPT_VERBOSE},
 	{"--help", "-h", false, OPT_HELP},
 };
@@ -212,6 +217,9 @@ static int parse_kernel_arg(const char *v, struct wd_run_opts *o, struct wd_err 
 	return 0;
 }
 
+/* In the order of enum wd_channel_choice (vmm.h). */
+static const char *const channel_names[] = {"auto", "virtio-serial", "vsock", NULL};
+
 static int apply_value(const struct opt *opt, const char *v, struct wd_run_opts *o,
 		       struct wd_err *err)
 {
@@ -253,6 +261,10 @@ static int apply_value(const struct opt *opt, const char *v, struct wd_run_opts 
 		return parse_path(opt->name, v, &o->console, err);
 	case OPT_KERNEL_ARG:
 		return parse_kernel_arg(v, o, err);
+	case OPT_CHANNEL:
+		if (wd_parse_enum(v, channel_names, &o->channel, err) < 0)
+			return wd_err_wrap(err, "--channel");
+		return 0;
 	case OPT_TTY:
 	case OPT_VERBOSE:
 	case OPT_HELP:
@@ -276,6 +288,8 @@ static int check_mode(const struct wd_run_opts *o, bool cpus_given, struct wd_er
 		vm_only = "--cpus";
 	else if (o->nkernel_args > 0)
 		vm_only = "--kernel-arg";
+	else if (o->channel != 0)
+		vm_only = "--channel";
 	if (vm_only != NULL)
 		return wd_err_set(err, EINVAL, "%s applies to --vmm qemu only", vm_only);
 	return 0;

@@ -51,6 +51,7 @@ struct wd_run_opts {
 	const char *policy;    /* NULL: none */
 	const char *audit_dir; /* NULL: none */
 	const char *console;   /* NULL: none; else the guest console is kept here */
+	unsigned channel;      /* enum wd_channel_choice (vmm.h) */
 	const char *kernel_args[WD_RUN_MAX_KERNEL_ARGS]; /* "warden.KEY=VALUE" */
 	size_t nkernel_args;
 	struct wd_file_arg files[WD_RUN_MAX_FILES];

@@ -181,6 +181,7 @@ static void run_guest(struct wd_session *s, struct wd_vmm *vmm, const struct run
 		.verbose = s->o->verbose,
 		.kernel_args = s->o->kernel_args,
 		.nkernel_args = s->o->nkernel_args,
+		.channel = (enum wd_channel_choice)s->o->channel,
 		.intr = &s->intr,
 	};
 	int rc;

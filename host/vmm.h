@@ -35,6 +35,13 @@
 #define WD_VMM_PATH_BYTES (WD_TMPDIR_MAX_BYTES + 32)
 #define WD_VMM_CONSOLE_TAIL_LINES 20 /* shown when the guest fails */
 
+/* qemu: how the channel reaches the guest (warden run --channel). */
+enum wd_channel_choice {
+	WD_CHANNEL_AUTO = 0, /* vhost-vsock when /dev/vhost-vsock opens, else virtio-serial */
+	WD_CHANNEL_VIRTIO_SERIAL = 1, /* a virtio-serial port and a chardev Unix socket */
+	WD_CHANNEL_VSOCK = 2,         /* vhost-vsock: the guest connects to the host's CID */
+};
+
 struct wd_vmm_config {
 	const char *tmpdir;
 	const char *kernel, *image;    /* qemu */
@@ -43,6 +50,7 @@ struct wd_vmm_config {
 	unsigned cpus;
 	unsigned verbose;               /* 2 or more: the guest logs at debug level too */
 	const char *const *kernel_args; /* qemu: extra "warden.KEY=VALUE", checked by the CLI */
+	enum wd_channel_choice channel;
 	size_t nkernel_args;
 	const struct wd_intr *intr;
 };
@@ -50,7 +58,9 @@ struct wd_vmm_config {
 struct wd_vmm {
 	const struct wd_vmm_ops *ops;
 	struct wd_child child; /* QEMU, or the namespace's outer process */
-	int listen_fd;         /* local: the channel's listening socket */
+	int listen_fd;         /* local, and qemu with vsock: the channel's listening socket */
+	unsigned guest_cid;    /* qemu with vsock: the guest's context id; 0 otherwise */
+	unsigned vsock_port;   /* qemu with vsock: the port the guest connects to */
 	char sock_path[WD_VMM_PATH_BYTES];
 	char console_path[WD_VMM_PATH_BYTES];
 	char vmm_log_path[WD_VMM_PATH_BYTES];

@@ -21,6 +21,13 @@
  * frequency on the kernel command line, without which Debian's kernel
  * cannot calibrate it on microvm under TCG and stops before init.
  *
+ * The channel is vhost-vsock when the host has it (--channel auto, when
+ * /dev/vhost-vsock opens; or --channel vsock): `-device
+ * vhost-vsock-device,guest-cid=CID` with a random CID, and the guest
+ * connects to the host (CID 2) on a random port the launcher listens on
+ * (`warden.channel=vsock warden.port=PORT`); a connection from any other
+ * CID is refused. Otherwise the virtio-serial port above.
+ *
  * `init=/init` makes a failed /init a kernel panic rather than a fallback
  * to a shell; `panic=-1` with `-no-reboot` turns any panic into the end of
  * QEMU (docs/init.md). The launcher connects to the chardev socket before
@@ -33,12 +40,16 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <linux/vm_sockets.h>
 
 #include "../common/clock.h"
 #include "../common/log.h"
+#include "../vsock/transport.h"
 
 #define QEMU_BINARY "qemu-system-x86_64"
 #define KVM_DEVICE "/dev/kvm"
@@ -47,6 +58,9 @@
 #define WD_QEMU_CMDLINE_BYTES 2048 /* the x86 kernel's COMMAND_LINE_SIZE */
 #define TCG_TSC_KHZ "2000000"
 #define CONNECT_RETRY_MS 20
+#define VHOST_VSOCK_DEVICE "/dev/vhost-vsock"
+#define VSOCK_PORT_MIN 1024U
+#define VSOCK_PORT_TRIES 8
 
 /* In the child: stdin from /dev/null, stdout and stderr to `log` (or /dev/null). */
 static void child_stdio(struct wd_launch *l, const char *log)
@@ -158,13 +172,21 @@ static int kvm_works(const struct wd_vmm_config *c)
  * the channel), then the caller's warden.* keys; init takes the last value
  * of a key given twice, so they may override.
  */
-static int kernel_cmdline(const struct wd_vmm_config *c, bool kvm, char *buf, size_t size)
+static int kernel_cmdline(const struct wd_vmm *v, const struct wd_vmm_config *c, bool kvm,
+			  char *buf, size_t size)
 {
-	int n = snprintf(buf, size,
-			 "console=ttyS0 panic=-1 init=/init quiet%s "
-			 "warden.channel=virtio-serial warden.port=warden%s",
-			 kvm ? "" : " tsc_early_khz=" TCG_TSC_KHZ,
-			 c->verbose >= 2 ? " warden.log=debug" : "");
+	char channel[64];
+	int n;
+
+	if (v->guest_cid != 0)
+		(void)snprintf(channel, sizeof(channel), "warden.channel=vsock warden.port=%u",
+			       v->vsock_port);
+	else
+		(void)snprintf(channel, sizeof(channel),
+			       "warden.channel=virtio-serial warden.port=warden");
+	n = snprintf(buf, size, "console=ttyS0 panic=-1 init=/init quiet%s %s%s",
+		     kvm ? "" : " tsc_early_khz=" TCG_TSC_KHZ, channel,
+		     c->verbose >= 2 ? " warden.log=debug" : "");
 	size_t used;
 
 	if (n < 0 || (size_t)n >= size)
@@ -179,12 +201,89 @@ static int kernel_cmdline(const struct wd_vmm_config *c, bool kvm, char *buf, si
 	return 0;
 }
 
+static bool vhost_vsock_usable(void)
+{
+	int fd = open(VHOST_VSOCK_DEVICE, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	(void)close(fd);
+	return true;
+}
+
+/*
+ * vhost-vsock or virtio-serial. For vsock: a random guest CID (3 and up:
+ * 0-2 are reserved) and a listening socket on a random port, so that jobs
+ * side by side on one host do not meet.
+ */
+static int choose_channel(struct wd_vmm *v, const struct wd_vmm_config *c, struct wd_err *err)
+{
+	uint32_t r[2];
+
+	if (c->channel == WD_CHANNEL_VIRTIO_SERIAL ||
+	    (c->channel == WD_CHANNEL_AUTO && !vhost_vsock_usable()))
+		return 0;
+	if (c->channel == WD_CHANNEL_VSOCK && !vhost_vsock_usable())
+		return wd_err_sys(err, errno, "--channel vsock: %s", VHOST_VSOCK_DEVICE);
+	for (int i = 0; i < VSOCK_PORT_TRIES; i++) {
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			return wd_err_sys(err, errno, "getrandom");
+		v->vsock_port = VSOCK_PORT_MIN + r[0] % (0x7fffffffU - VSOCK_PORT_MIN);
+		v->listen_fd = wd_vsock_listen(v->vsock_port, err);
+		if (v->listen_fd >= 0)
+			break;
+		if (err->code != EADDRINUSE)
+			return wd_err_wrap(err, "vhost-vsock: listen");
+	}
+	if (v->listen_fd < 0)
+		return wd_err_wrap(err, "vhost-vsock: listen");
+	/* accept4() from the poll loop must never block. */
+	if (fcntl(v->listen_fd, F_SETFL, fcntl(v->listen_fd, F_GETFL) | O_NONBLOCK) < 0)
+		return wd_err_sys(err, errno, "vhost-vsock: fcntl");
+	v->guest_cid = 3U + r[1] % (0xfffffff0U - 3U);
+	return 0;
+}
+
+/* vhost-vsock: the guest connects; only a connection from its CID counts. */
+static int vsock_accept(struct wd_vmm *v, uint64_t deadline_ns, const struct wd_intr *intr,
+			struct wd_err *err)
+{
+	for (;;) {
+		struct sockaddr_vm peer;
+		socklen_t len = sizeof(peer);
+		int fd = accept4(v->listen_fd, (struct sockaddr *)&peer, &len,
+				 SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd >= 0) {
+			if (peer.svm_family == AF_VSOCK && peer.svm_cid == v->guest_cid) {
+				(void)close(v->listen_fd);
+				v->listen_fd = -1;
+				return fd;
+			}
+			wd_warn("vhost-vsock: refused a connection from CID %u (the guest is %u)",
+				peer.svm_cid, v->guest_cid);
+			(void)close(fd);
+		} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			return wd_err_sys(err, errno, "vhost-vsock: accept");
+		}
+		if (wd_vmm_ended(v))
+			return wd_err_set(err, EPIPE, "QEMU ended before the guest connected");
+		if (wd_mono_ns() >= deadline_ns)
+			return wd_err_set(err, ETIMEDOUT, "the guest did not connect in time");
+		if (wd_vmm_pause(v, v->listen_fd, CONNECT_RETRY_MS, intr) == -EINTR)
+			return wd_err_set(err, EINTR, "interrupted");
+	}
+}
+
 static int qemu_start(struct wd_vmm *v, const struct wd_vmm_config *c, struct wd_err *err)
 {
 	static struct wd_argv a;
 	char mem[24], cpus[16], cmdline[WD_QEMU_CMDLINE_BYTES];
-	int kvm = kvm_works(c);
+	int kvm;
 
+	if (choose_channel(v, c, err) < 0)
+		return -err->code;
+	kvm = kvm_works(c);
 	if (kvm < 0)
 		return wd_err_set(err, EINTR, "interrupted");
 	if (kvm == 0)
@@ -199,20 +298,25 @@ static int qemu_start(struct wd_vmm *v, const struct wd_vmm_config *c, struct wd
 	wd_argv_add(&a, "%s", c->kernel);
 	wd_argv_add(&a, "-initrd");
 	wd_argv_add(&a, "%s", c->image);
-	if (kernel_cmdline(c, kvm == 1, cmdline, sizeof(cmdline)) < 0)
+	if (kernel_cmdline(v, c, kvm == 1, cmdline, sizeof(cmdline)) < 0)
 		return wd_err_set(err, E2BIG, "kernel command line too long");
 	wd_argv_add(&a, "-append");
 	wd_argv_add(&a, "%s", cmdline);
-	wd_argv_add(&a, "-device");
-	wd_argv_add(&a, "virtio-serial-device");
-	wd_argv_add(&a, "-chardev");
-	wd_argv_add(&a, "socket,id=c0,path=%s,server=on,wait=off", v->sock_path);
-	wd_argv_add(&a, "-device");
-	wd_argv_add(&a, "virtserialport,chardev=c0,name=warden");
+	if (v->guest_cid != 0) {
+		wd_argv_add(&a, "-device");
+		wd_argv_add(&a, "vhost-vsock-device,guest-cid=%u", v->guest_cid);
+	} else {
+		wd_argv_add(&a, "-device");
+		wd_argv_add(&a, "virtio-serial-device");
+		wd_argv_add(&a, "-chardev");
+		wd_argv_add(&a, "socket,id=c0,path=%s,server=on,wait=off", v->sock_path);
+		wd_argv_add(&a, "-device");
+		wd_argv_add(&a, "virtserialport,chardev=c0,name=warden");
+	}
 	wd_argv_add(&a, "-device");
 	wd_argv_add(&a, "virtio-rng-device");
-	wd_debug("vmm: %s, %s MiB, %s CPU(s), %s", QEMU_BINARY, mem, cpus,
-		 kvm == 1 ? "KVM" : "TCG");
+	wd_debug("vmm: %s, %s MiB, %s CPU(s), %s, channel %s", QEMU_BINARY, mem, cpus,
+		 kvm == 1 ? "KVM" : "TCG", v->guest_cid != 0 ? "vhost-vsock" : "virtio-serial");
 	v->started_ns = wd_mono_ns();
 	return spawn_qemu(&v->child, &a, v->vmm_log_path, err);
 }
@@ -223,6 +327,8 @@ static int qemu_connect(struct wd_vmm *v, uint64_t deadline_ns, const struct wd_
 {
 	struct sockaddr_un addr;
 
+	if (v->guest_cid != 0)
+		return vsock_accept(v, deadline_ns, intr, err);
 	if (wd_vmm_sockaddr(v, &addr, err) < 0)
 		return -err->code;
 	for (;;) {
@@ -248,6 +354,10 @@ static int qemu_connect(struct wd_vmm *v, uint64_t deadline_ns, const struct wd_
 static void qemu_stop(struct wd_vmm *v)
 {
 	wd_child_kill(&v->child);
+	if (v->listen_fd >= 0) {
+		(void)close(v->listen_fd);
+		v->listen_fd = -1;
+	}
 }
 
 const struct wd_vmm_ops wd_vmm_qemu_ops = {

@@ -339,6 +339,42 @@ static void test_vm_only_options_are_refused_in_local_mode(void **state)
 	assert_int_equal(parse("--vmm", "local", "--mem", "512", "--", "x", END), 0);
 }
 
+static void test_kernel_arg_takes_only_warden_keys_without_blanks(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("--kernel-arg", "warden.log=debug", "--kernel-arg",
+			       "warden.supervisor=/test/x", "--", "x", END),
+			 0);
+	assert_int_equal((int)opts.nkernel_args, 2);
+	assert_string_equal(opts.kernel_args[1], "warden.supervisor=/test/x");
+	assert_rejected(parse("--kernel-arg", "init=/bin/sh", "--", "x", END), EINVAL,
+			"expected warden.KEY=VALUE");
+	assert_rejected(parse("--kernel-arg", "warden.log", "--", "x", END), EINVAL,
+			"expected warden.KEY=VALUE");
+	assert_rejected(parse("--kernel-arg", "warden.=x", "--", "x", END), EINVAL,
+			"expected warden.KEY=VALUE");
+	assert_rejected(parse("--kernel-arg", "warden.hostname=a init=/bin/sh", "--", "x", END),
+			EINVAL, "blanks, quotes");
+	assert_rejected(parse("--kernel-arg", "warden.hostname=\"a", "--", "x", END), EINVAL,
+			"blanks, quotes");
+	assert_rejected(parse("--vmm", "local", "--kernel-arg", "warden.log=debug", "--", "x", END),
+			EINVAL, "--kernel-arg applies to --vmm qemu only");
+}
+
+static void test_channel_choice_is_parsed_and_qemu_only(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("--", "x", END), 0);
+	assert_int_equal((int)opts.channel, 0);
+	assert_int_equal(parse("--channel", "vsock", "--", "x", END), 0);
+	assert_int_equal((int)opts.channel, 2);
+	assert_int_equal(parse("--channel=virtio-serial", "--", "x", END), 0);
+	assert_int_equal((int)opts.channel, 1);
+	assert_rejected(parse("--channel", "pigeon", "--", "x", END), EINVAL, "--channel");
+	assert_rejected(parse("--vmm", "local", "--channel", "vsock", "--", "x", END), EINVAL,
+			"--channel applies to --vmm qemu only");
+}
+
 static void test_empty_paths_are_rejected(void **state)
 {
 	(void)state;
@@ -384,6 +420,8 @@ int main(void)
 		cmocka_unit_test(test_mem_and_cpus_bounds_are_inclusive),
 		cmocka_unit_test(test_vmm_must_be_qemu_or_local),
 		cmocka_unit_test(test_vm_only_options_are_refused_in_local_mode),
+		cmocka_unit_test(test_kernel_arg_takes_only_warden_keys_without_blanks),
+		cmocka_unit_test(test_channel_choice_is_parsed_and_qemu_only),
 		cmocka_unit_test(test_empty_paths_are_rejected),
 		cmocka_unit_test(test_file_path_too_long_for_the_buffer_is_reported),
 	};
