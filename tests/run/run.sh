@@ -122,6 +122,25 @@ test_agent_runs_unprivileged_with_no_new_privs() {
 	ok "$t"
 }
 
+# --tty: the agent gets a terminal of its own with the host terminal's size
+# (script(1) gives warden a terminal of 33x101 here).
+test_tty_gives_the_agent_a_terminal_of_the_host_size() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 err tmp vm inner
+	err=$(err_of "$t")
+	tmp=$(tmp_of "$t")
+	read -ra vm <<<"$(vm_args "$mode")"
+	printf -v inner '%q ' env TMPDIR="$tmp" "$WARDEN" run --vmm "$mode" "${vm[@]}" \
+		--tty -- /bin/sh -c 'tty; stty size; test -t 0 && test -t 1 && echo both-ttys'
+	inner="stty rows 33 cols 101; $inner"
+	timeout -s KILL "$JOB_LIMIT_S" script -qec "$inner" /dev/null </dev/null >"$WORK/out" 2>"$err" || rc=$?
+	tr -d '\r' <"$WORK/out" >"$WORK/out.txt"
+	[[ $rc -eq 0 ]] || { fail "$t" "exit status $rc: $(tail -2 "$WORK/out.txt")"; return; }
+	grep -q '^.*/dev/pts/[0-9]*$' "$WORK/out.txt" || { fail "$t" "no terminal: $(head -3 "$WORK/out.txt")"; return; }
+	grep -qx '33 101' "$WORK/out.txt" || { fail "$t" "window size not passed: $(head -3 "$WORK/out.txt")"; return; }
+	grep -qx 'both-ttys' "$WORK/out.txt" || { fail "$t" "stdin or stdout is not the terminal"; return; }
+	ok "$t"
+}
+
 test_stdin_reaches_the_agent() {
 	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 err tmp
 	err=$(err_of "$t")
@@ -338,5 +357,6 @@ for mode in "${MODES[@]}"; do
 	test_file_uploads_arrive_exact_and_executable "$mode"
 	test_orphans_do_not_outlive_the_job "$mode"
 	test_agent_runs_unprivileged_with_no_new_privs "$mode"
+	test_tty_gives_the_agent_a_terminal_of_the_host_size "$mode"
 done
 report_end run
