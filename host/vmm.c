@@ -35,8 +35,7 @@ bool wd_vmm_ended(struct wd_vmm *v)
 	return wd_child_reap(&v->child);
 }
 
-/* The last `lines` lines of `path` on stderr, each prefixed. */
-static void print_tail(const char *path, const char *prefix, int lines)
+void wd_vmm_print_tail(const char *path, const char *prefix, int lines)
 {
 	char buf[TAIL_BYTES + 1], out[TAIL_BYTES + 64];
 	struct stat st;
@@ -81,8 +80,8 @@ static void print_tail(const char *path, const char *prefix, int lines)
 
 void wd_vmm_print_logs(const struct wd_vmm *v)
 {
-	print_tail(v->vmm_log_path, "  vmm| ", WD_VMM_CONSOLE_TAIL_LINES);
-	print_tail(v->console_path, "  console| ", WD_VMM_CONSOLE_TAIL_LINES);
+	wd_vmm_print_tail(v->vmm_log_path, "  vmm| ", WD_VMM_CONSOLE_TAIL_LINES);
+	wd_vmm_print_tail(v->console_path, "  console| ", WD_VMM_CONSOLE_TAIL_LINES);
 }
 
 int wd_vmm_pause(struct wd_vmm *v, int fd, int ms, const struct wd_intr *intr)

@@ -90,6 +90,13 @@ int wd_vmm_fd(const struct wd_vmm *v);
 bool wd_vmm_ended(struct wd_vmm *v);
 
 /*
+ * The last `lines` lines of the file at `path` on stderr, each prefixed,
+ * at most TAIL_BYTES of it; CR dropped, every other byte that is not
+ * printable ASCII, tab or newline shown as '?'. Nothing if it is missing.
+ */
+void wd_vmm_print_tail(const char *path, const char *prefix, int lines);
+
+/*
  * Print the last lines of QEMU's own log and of the console log on stderr,
  * every byte that is not printable ASCII shown as '?': what a failed
  * guest said, without letting it drive the terminal.
