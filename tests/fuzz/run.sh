@@ -4,7 +4,7 @@
 # Usage: tests/fuzz/run.sh SECONDS
 #        tests/fuzz/run.sh --seeds
 #
-# Builds build/fuzz/fuzz_{cmdline,modules,boottimes,frame,job,hello,exit}
+# Builds build/fuzz/fuzz_{cmdline,modules,boottimes,frame,job,hello,exit,ociseccomp}
 # with `clang -fsanitize=fuzzer,address,undefined` and the tree's warning
 # flags, then runs each for SECONDS over its committed seeds in
 # tests/fuzz/corpus/TARGET (only read; what libFuzzer finds goes to
@@ -13,7 +13,7 @@
 # build/fuzz/artifacts/TARGET/ and can be replayed with
 # `build/fuzz/TARGET build/fuzz/artifacts/TARGET/crash-...`.
 #
-# The vsock targets link cJSON and BearSSL's HMAC-SHA256, compiled here
+# The vsock targets and fuzz_ociseccomp link cJSON and BearSSL's HMAC-SHA256, compiled here
 # with the same instrumentation from the pinned sources that deps/fetch.sh
 # unpacked (`make deps` does that). --seeds rebuilds the vsock targets'
 # committed seeds with tests/fuzz/mkseeds.c, which uses the real encoders.
@@ -107,7 +107,8 @@ fi
 # The JSON payloads' own bound is the frame's (1 MiB); as for the module
 # list, inputs that large would only slow libFuzzer down, and
 # tests/unit/test_msg.c covers that bound.
-targets=(fuzz_cmdline fuzz_modules fuzz_boottimes fuzz_frame fuzz_job fuzz_hello fuzz_exit)
+targets=(fuzz_cmdline fuzz_modules fuzz_boottimes fuzz_frame fuzz_job fuzz_hello fuzz_exit
+	fuzz_ociseccomp)
 declare -A sources=(
 	[fuzz_cmdline]="init/config.c init/modules.c"
 	[fuzz_modules]=init/modules.c
@@ -116,9 +117,10 @@ declare -A sources=(
 	[fuzz_job]=vsock/msg.c
 	[fuzz_hello]=vsock/msg.c
 	[fuzz_exit]=vsock/msg.c
+	[fuzz_ociseccomp]=supervisor/ociseccomp.c
 )
 declare -A max_len=([fuzz_cmdline]=4200 [fuzz_modules]=8192 [fuzz_boottimes]=512
-	[fuzz_frame]=4096 [fuzz_job]=16384 [fuzz_hello]=4096 [fuzz_exit]=2048)
+	[fuzz_frame]=4096 [fuzz_job]=16384 [fuzz_hello]=4096 [fuzz_exit]=2048 [fuzz_ociseccomp]=16384)
 declare -A extra=(
 	[fuzz_cmdline]="-dict=$ROOT/tests/fuzz/cmdline.dict"
 	[fuzz_modules]=""
@@ -127,6 +129,7 @@ declare -A extra=(
 	[fuzz_job]="-dict=$ROOT/tests/fuzz/msg.dict"
 	[fuzz_hello]="-dict=$ROOT/tests/fuzz/msg.dict"
 	[fuzz_exit]="-dict=$ROOT/tests/fuzz/msg.dict"
+	[fuzz_ociseccomp]=""
 )
 third_objs=("$OUT"/third/{cJSON,hmac,sha2small,dec32be,enc32be}.o)
 
@@ -150,7 +153,8 @@ for t in "${targets[@]}"; do
 	echo "  CLANG   build/fuzz/$t"
 	read -r -a srcs <<<"${sources[$t]}"
 	libs=()
-	[[ $t == fuzz_frame || $t == fuzz_job || $t == fuzz_hello || $t == fuzz_exit ]] &&
+	[[ $t == fuzz_frame || $t == fuzz_job || $t == fuzz_hello || $t == fuzz_exit ||
+		$t == fuzz_ociseccomp ]] &&
 		libs=("${third_inc[@]}" "${third_objs[@]}")
 	(cd -- "$ROOT" &&
 		clang "${cflags[@]}" -o "$OUT/$t" "tests/fuzz/$t.c" "${srcs[@]}" "${common[@]}" \
