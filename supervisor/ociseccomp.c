@@ -22,202 +22,13 @@
 
 #include <cjson/cJSON.h>
 
-#define JSON_MAX_INT (1ULL << 53) /* largest integer a double holds exactly */
-#define PATH_BYTES 96             /* "syscalls[1023].excludes.minKernel" */
-#define GROUP_PATH_BYTES 32       /* "syscalls[1023]" */
-#define TARGET_ARCH "amd64"       /* Docker's name for the native x86_64 ABI */
+#include "../common/json.h"
 
-/* ---- bytes ---------------------------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence at p (not NUL, not a surrogate, not
- * overlong, at most U+10FFFF), or 0. */
-static size_t utf8_len(const uint8_t *p, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return p[0] != 0;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, cp = p[0] & 0x1fU;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, cp = p[0] & 0x0fU;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, cp = p[0] & 0x07U;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3fU);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-static size_t skip_digits(const uint8_t *p, size_t n, size_t i)
-{
-	while (i < n && p[i] >= '0' && p[i] <= '9')
-		i++;
-	return i;
-}
-
-/* Length of the RFC 8259 number at p, or 0 if malformed. */
-static size_t number_len(const uint8_t *p, size_t n)
-{
-	size_t i = p[0] == '-' ? 1 : 0, start;
-
-	if (i >= n || p[i] < '0' || p[i] > '9')
-		return 0;
-	i = p[i] == '0' ? i + 1 : skip_digits(p, n, i);
-	if (i < n && p[i] == '.') {
-		start = ++i;
-		if ((i = skip_digits(p, n, i)) == start)
-			return 0;
-	}
-	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-		i++;
-		if (i < n && (p[i] == '+' || p[i] == '-'))
-			i++;
-		start = i;
-		if ((i = skip_digits(p, n, i)) == start)
-			return 0;
-	}
-	if (i < n && ((p[i] >= '0' && p[i] <= '9') || strchr("+-.eE", p[i]) != NULL))
-		return 0;
-	return i;
-}
-
-static int prescan(const uint8_t *p, size_t len, struct wd_err *err)
-{
-	bool in_string = false;
-	size_t i = 0, n;
-
-	while (i < len) {
-		uint8_t c = p[i];
-
-		n = 1;
-		if (in_string) {
-			if (c == '"') {
-				in_string = false;
-			} else if (c == '\\') {
-				if (len - i >= 6 && memcmp(p + i + 1, "u0000", 5) == 0)
-					return wd_err_set(err, EINVAL, "NUL in a string (byte %zu)",
-							  i);
-				n = 2;
-			} else if (c < 0x20 || (n = utf8_len(p + i, len - i)) == 0) {
-				return wd_err_set(err, EINVAL,
-						  "control character or invalid UTF-8 in a "
-						  "string (byte %zu)",
-						  i);
-			}
-		} else if (c == '"') {
-			in_string = true;
-		} else if (c == '-' || (c >= '0' && c <= '9')) {
-			if ((n = number_len(p + i, len - i)) == 0)
-				return wd_err_set(err, EBADMSG, "malformed number (byte %zu)", i);
-		} else if (c >= 0x7f || (c < 0x20 && c != '\t' && c != '\n' && c != '\r')) {
-			return wd_err_set(err, EBADMSG, "unexpected byte 0x%02x (byte %zu)", c, i);
-		}
-		i += n;
-	}
-	return 0;
-}
-
-static cJSON *parse_root(const uint8_t *p, size_t len, struct wd_err *err)
-{
-	const char *text = (const char *)p, *end = NULL;
-	cJSON *root;
-
-	if (len == 0) {
-		(void)wd_err_set(err, EBADMSG, "empty profile");
-		return NULL;
-	}
-	if (len > SUP_SC_MAX_TEXT_BYTES) {
-		(void)wd_err_set(err, E2BIG, "profile is %zu bytes, over %u", len,
-				 SUP_SC_MAX_TEXT_BYTES);
-		return NULL;
-	}
-	if (prescan(p, len, err) < 0)
-		return NULL;
-	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-	if (root == NULL) {
-		(void)wd_err_set(err, EBADMSG, "not valid JSON");
-		return NULL;
-	}
-	while (end != NULL && end < text + len && strchr(" \t\r\n", *end) != NULL && *end != '\0')
-		end++;
-	if (end != text + len) {
-		cJSON_Delete(root);
-		(void)wd_err_set(err, EBADMSG, "bytes after the JSON value");
-		return NULL;
-	}
-	return root;
-}
+#define PATH_BYTES 96       /* "syscalls[1023].excludes.minKernel" */
+#define GROUP_PATH_BYTES 32 /* "syscalls[1023]" */
+#define TARGET_ARCH "amd64" /* Docker's name for the native x86_64 ABI */
 
 /* ---- fields --------------------------------------------------------------- */
-
-/* The members an object may have, ending with NULL. At most 32. */
-struct field {
-	const char *name;
-	bool required;
-};
-
-static int check_fields(const cJSON *obj, const struct field *fields, const char *path,
-			struct wd_err *err)
-{
-	uint32_t seen = 0;
-	const cJSON *it;
-	size_t i;
-
-	if (!cJSON_IsObject(obj))
-		return wd_err_set(err, EINVAL, "%s: expected an object", path);
-	cJSON_ArrayForEach(it, obj)
-	{
-		for (i = 0; fields[i].name != NULL; i++)
-			if (strcmp(it->string, fields[i].name) == 0)
-				break;
-		if (fields[i].name == NULL)
-			return wd_err_set(err, EINVAL, "%s: unknown field '%.32s'", path,
-					  it->string);
-		if ((seen & (1U << i)) != 0)
-			return wd_err_set(err, EINVAL, "%s: field '%s' given twice", path,
-					  fields[i].name);
-		seen |= 1U << i;
-	}
-	for (i = 0; fields[i].name != NULL; i++)
-		if (fields[i].required && (seen & (1U << i)) == 0)
-			return wd_err_set(err, EINVAL, "%s: missing field '%s'", path,
-					  fields[i].name);
-	return 0;
-}
-
-/* Absent fields leave *out alone. */
-static int get_uint(const cJSON *obj, const char *name, uint64_t max, uint64_t *out,
-		    const char *path, struct wd_err *err)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
-	double v;
-
-	if (it == NULL)
-		return 0;
-	if (!cJSON_IsNumber(it))
-		return wd_err_set(err, EINVAL, "%s.%s: expected an integer", path, name);
-	v = it->valuedouble;
-	if (!(v >= 0.0))
-		return wd_err_set(err, ERANGE, "%s.%s: negative", path, name);
-	if (v > (double)(max < JSON_MAX_INT ? max : JSON_MAX_INT))
-		return wd_err_set(err, ERANGE, "%s.%s: over the bound %llu", path, name,
-				  (unsigned long long)(max < JSON_MAX_INT ? max : JSON_MAX_INT));
-	if ((double)(uint64_t)v != v)
-		return wd_err_set(err, EINVAL, "%s.%s: not an integer", path, name);
-	*out = (uint64_t)v;
-	return 0;
-}
 
 /* The array member `name` (NULL if absent or null, as Go writes an empty
  * list), at most `max` items, all strings. */
@@ -366,7 +177,7 @@ static bool kernel_at_least(const unsigned have[3], const unsigned want[3])
 
 /* ---- groups --------------------------------------------------------------- */
 
-static const struct field filter_fields[] = {
+static const struct wd_json_field filter_fields[] = {
 	{"caps", false},
 	{"arches", false},
 	{"minKernel", false},
@@ -397,7 +208,7 @@ static int read_filter(const cJSON *obj, const unsigned kernel[3], struct filter
 	memset(f, 0, sizeof(*f));
 	if (obj == NULL)
 		return 0;
-	if ((rc = check_fields(obj, filter_fields, path, err)) < 0)
+	if ((rc = wd_json_check_fields(obj, filter_fields, path, err)) < 0)
 		return rc;
 	if ((rc = get_strings(obj, "caps", 64, &caps, path, err)) < 0 ||
 	    (rc = get_strings(obj, "arches", SUP_SC_MAX_ARCHES, &arches, path, err)) < 0)
@@ -432,7 +243,7 @@ static int read_filter(const cJSON *obj, const unsigned kernel[3], struct filter
 	return 0;
 }
 
-static const struct field arg_fields[] = {
+static const struct wd_json_field arg_fields[] = {
 	{"index", true}, {"value", true}, {"valueTwo", false}, {"op", true}, {NULL, false},
 };
 
@@ -442,10 +253,10 @@ static int read_arg(const cJSON *obj, struct sup_sc_arg *a, const char *path, st
 	uint64_t index = 0;
 	int rc, v;
 
-	if ((rc = check_fields(obj, arg_fields, path, err)) < 0 ||
-	    (rc = get_uint(obj, "index", SUP_SC_MAX_ARGS - 1, &index, path, err)) < 0 ||
-	    (rc = get_uint(obj, "value", UINT64_MAX, &a->value, path, err)) < 0 ||
-	    (rc = get_uint(obj, "valueTwo", UINT64_MAX, &a->value_two, path, err)) < 0)
+	if ((rc = wd_json_check_fields(obj, arg_fields, path, err)) < 0 ||
+	    (rc = wd_json_get_uint(obj, "index", SUP_SC_MAX_ARGS - 1, &index, path, err)) < 0 ||
+	    (rc = wd_json_get_uint(obj, "value", UINT64_MAX, &a->value, path, err)) < 0 ||
+	    (rc = wd_json_get_uint(obj, "valueTwo", UINT64_MAX, &a->value_two, path, err)) < 0)
 		return rc;
 	a->index = (unsigned)index;
 	op = cJSON_GetObjectItemCaseSensitive(obj, "op");
@@ -471,7 +282,7 @@ static int check_syscall_name(const char *s, const char *path, size_t i, struct 
 	return 0;
 }
 
-static const struct field group_fields[] = {
+static const struct wd_json_field group_fields[] = {
 	{"names", true},    {"action", true},    {"errnoRet", false}, {"args", false},
 	{"comment", false}, {"includes", false}, {"excludes", false}, {NULL, false},
 };
@@ -493,7 +304,7 @@ static int read_group(const cJSON *obj, size_t idx, const unsigned kernel[3],
 	memset(g, 0, sizeof(*g));
 	g->source_index = idx;
 	(void)snprintf(path, sizeof(path), "syscalls[%zu]", idx);
-	if ((rc = check_fields(obj, group_fields, path, err)) < 0 ||
+	if ((rc = wd_json_check_fields(obj, group_fields, path, err)) < 0 ||
 	    (rc = get_strings(obj, "names", SUP_SC_MAX_NAMES, &names, path, err)) < 0 ||
 	    (rc = get_action(obj, "action", &g->action, path, err)) < 0)
 		return rc;
@@ -506,7 +317,7 @@ static int read_group(const cJSON *obj, size_t idx, const unsigned kernel[3],
 			return rc;
 	}
 	if (cJSON_GetObjectItemCaseSensitive(obj, "errnoRet") != NULL) {
-		if ((rc = get_uint(obj, "errnoRet", SUP_SC_ERRNO_MAX, &eno, path, err)) < 0)
+		if ((rc = wd_json_get_uint(obj, "errnoRet", SUP_SC_ERRNO_MAX, &eno, path, err)) < 0)
 			return rc;
 		g->has_errno_ret = true;
 		g->errno_ret = (uint32_t)eno;
@@ -556,7 +367,7 @@ static int read_group(const cJSON *obj, size_t idx, const unsigned kernel[3],
 
 /* ---- the profile ---------------------------------------------------------- */
 
-static const struct field map_fields[] = {
+static const struct wd_json_field map_fields[] = {
 	{"architecture", true},
 	{"subArchitectures", false},
 	{NULL, false},
@@ -579,7 +390,7 @@ static int check_arch_map(const cJSON *map, struct wd_err *err)
 	cJSON_ArrayForEach(it, map)
 	{
 		(void)snprintf(path, sizeof(path), "archMap[%zu]", i++);
-		if ((rc = check_fields(it, map_fields, path, err)) < 0 ||
+		if ((rc = wd_json_check_fields(it, map_fields, path, err)) < 0 ||
 		    (rc = get_strings(it, "subArchitectures", SUP_SC_MAX_ARCHES, &subs, path,
 				      err)) < 0)
 			return rc;
@@ -621,7 +432,7 @@ static int read_arches(const cJSON *root, struct sup_sc_profile *prof, struct wd
 	return 0;
 }
 
-static const struct field root_fields[] = {
+static const struct wd_json_field root_fields[] = {
 	{"defaultAction", true},     {"defaultErrnoRet", false}, {"architectures", false},
 	{"archMap", false},          {"syscalls", false},        {"listenerPath", false},
 	{"listenerMetadata", false}, {"flags", false},           {NULL, false},
@@ -636,7 +447,7 @@ static int read_profile(const cJSON *root, const unsigned kernel[3], struct sup_
 	bool keep;
 	int rc;
 
-	if ((rc = check_fields(root, root_fields, "profile", err)) < 0)
+	if ((rc = wd_json_check_fields(root, root_fields, "profile", err)) < 0)
 		return rc;
 	/* Only a notify listener uses these two, and notify is refused. */
 	it = cJSON_GetObjectItemCaseSensitive(root, "listenerPath");
@@ -653,8 +464,8 @@ static int read_profile(const cJSON *root, const unsigned kernel[3], struct sup_
 	if ((rc = get_action(root, "defaultAction", &prof->default_action, "", err)) < 0)
 		return rc;
 	if (cJSON_GetObjectItemCaseSensitive(root, "defaultErrnoRet") != NULL) {
-		if ((rc = get_uint(root, "defaultErrnoRet", SUP_SC_ERRNO_MAX, &eno, "profile",
-				   err)) < 0)
+		if ((rc = wd_json_get_uint(root, "defaultErrnoRet", SUP_SC_ERRNO_MAX, &eno,
+					   "profile", err)) < 0)
 			return rc;
 		prof->has_default_errno_ret = true;
 		prof->default_errno_ret = (uint32_t)eno;
@@ -698,13 +509,9 @@ int sup_sc_parse(const uint8_t *p, size_t len, const char *kernel_release,
 		return wd_err_set(err, EINVAL,
 				  "seccomp profile: kernel release '%.64s' has no version",
 				  kernel_release != NULL ? kernel_release : "(null)");
-	root = parse_root(p, len, err);
+	root = wd_json_parse_object(p, len, SUP_SC_MAX_TEXT_BYTES, "seccomp profile", err);
 	if (root == NULL)
-		return wd_err_wrap(err, "seccomp profile");
-	if (!cJSON_IsObject(root)) {
-		cJSON_Delete(root);
-		return wd_err_set(err, EINVAL, "seccomp profile: not a JSON object");
-	}
+		return -err->code;
 	rc = read_profile(root, kernel, out, err);
 	cJSON_Delete(root);
 	if (rc < 0) {

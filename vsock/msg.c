@@ -1,18 +1,10 @@
 /*
  * vsock/msg.c - see msg.h; the JSON field names are in docs/protocol.md.
  *
- * Decoding a JSON payload goes in three steps, each rejecting what the next
- * would accept too loosely:
- *
- *   1. a scan of the raw bytes: UTF-8 only inside strings, no control
- *      character or escaped NUL in a string (cJSON would cut the string
- *      there without saying so), numbers in RFC 8259 grammar (cJSON takes
- *      "+1" and "01");
- *   2. cJSON parses, and the whole payload must be one object;
- *   3. each object's members are checked against its field list (unknown,
- *      duplicate and missing fields are errors), then each value's type and
- *      bound, then the message's own rules (job_check() and friends, which
- *      the encoders run too, so nothing is sent that the peer would refuse).
+ * Decoding a JSON payload is common/json.h's three strict steps (raw
+ * bytes, one object, field lists), then each value's type and bound, then
+ * the message's own rules (job_check() and friends, which the encoders run
+ * too, so nothing is sent that the peer would refuse).
  *
  * cJSON allocates with malloc; every path frees its tree before returning.
  * Integers travel as JSON numbers, read through cJSON's double, so they
@@ -28,276 +20,18 @@
 
 #include <cjson/cJSON.h>
 
+#include "../common/json.h"
 #include "../common/parse.h"
 
-#define JSON_MAX_INT (1ULL << 53) /* largest integer a double holds exactly */
-#define WD_PID_MAX 4194304U       /* the kernel's PID_MAX_LIMIT on 64-bit */
-#define WD_SIGNAL_MAX 64U         /* _NSIG - 1 on Linux */
-#define FIELD_NAME_SHOWN 32       /* bytes of an unknown field's name in a message */
-
-/* ---- bytes ---------------------------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence at p (not NUL, not a surrogate, not
- * overlong, at most U+10FFFF), or 0. */
-static size_t utf8_seq(const uint8_t *p, size_t n)
-{
-	uint32_t cp;
-	size_t len;
-
-	if (p[0] < 0x80)
-		return p[0] != 0 ? 1 : 0;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		cp = p[0] & 0x1fU;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		cp = p[0] & 0x0fU;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		cp = p[0] & 0x07U;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3fU);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-static bool utf8_valid(const char *s, size_t len)
-{
-	const uint8_t *p = (const uint8_t *)s;
-
-	for (size_t i = 0, n; i < len; i += n) {
-		n = utf8_seq(p + i, len - i);
-		if (n == 0)
-			return false;
-	}
-	return true;
-}
-
-/* A name from the wire, made safe for a log line: printable ASCII, cut short. */
-static const char *shown(const char *s, char buf[FIELD_NAME_SHOWN + 4])
-{
-	size_t i;
-
-	for (i = 0; i < FIELD_NAME_SHOWN && s[i] != '\0'; i++)
-		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-	if (s[i] != '\0') {
-		memcpy(buf + i, "...", 3);
-		i += 3;
-	}
-	buf[i] = '\0';
-	return buf;
-}
+#define WD_PID_MAX 4194304U /* the kernel's PID_MAX_LIMIT on 64-bit */
+#define WD_SIGNAL_MAX 64U   /* _NSIG - 1 on Linux */
 
 static bool is_digit(uint8_t c)
 {
 	return c >= '0' && c <= '9';
 }
 
-static size_t digits(const uint8_t *p, size_t n, size_t i)
-{
-	while (i < n && is_digit(p[i]))
-		i++;
-	return i;
-}
-
-/* Length of the RFC 8259 number at p, or 0 if it is malformed. */
-static size_t number_len(const uint8_t *p, size_t n)
-{
-	size_t i = 0, start;
-
-	if (p[i] == '-')
-		i++;
-	if (i >= n || !is_digit(p[i]))
-		return 0;
-	i = p[i] == '0' ? i + 1 : digits(p, n, i);
-	if (i < n && p[i] == '.') {
-		start = ++i;
-		i = digits(p, n, i);
-		if (i == start)
-			return 0;
-	}
-	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-		i++;
-		if (i < n && (p[i] == '+' || p[i] == '-'))
-			i++;
-		start = i;
-		i = digits(p, n, i);
-		if (i == start)
-			return 0;
-	}
-	if (i < n && (is_digit(p[i]) || strchr("+-.eE", p[i]) != NULL))
-		return 0; /* "01", "1.2.3": cJSON would read on */
-	return i;
-}
-
-/* Step 1 of decoding (see the top of this file). */
-static int json_prescan(const uint8_t *p, size_t len, const char *what, struct wd_err *err)
-{
-	bool in_string = false;
-	size_t i = 0, n;
-
-	while (i < len) {
-		uint8_t c = p[i];
-
-		if (in_string) {
-			if (c == '"') {
-				in_string = false;
-				n = 1;
-			} else if (c == '\\') {
-				if (len - i >= 6 && memcmp(p + i + 1, "u0000", 5) == 0)
-					return wd_err_set(err, EINVAL,
-							  "%s: NUL in a string (byte %zu)", what,
-							  i);
-				n = 2; /* cJSON checks the escape itself */
-			} else if (c < 0x20) {
-				return wd_err_set(err, EINVAL,
-						  "%s: control character in a string (byte %zu)",
-						  what, i);
-			} else {
-				n = utf8_seq(p + i, len - i);
-				if (n == 0)
-					return wd_err_set(
-						err, EINVAL,
-						"%s: invalid UTF-8 in a string (byte %zu)", what,
-						i);
-			}
-		} else if (c == '"') {
-			in_string = true;
-			n = 1;
-		} else if (c == '-' || is_digit(c)) {
-			n = number_len(p + i, len - i);
-			if (n == 0)
-				return wd_err_set(err, EBADMSG, "%s: malformed number (byte %zu)",
-						  what, i);
-		} else if (c >= 0x7f || (c < 0x20 && c != '\t' && c != '\n' && c != '\r')) {
-			return wd_err_set(err, EBADMSG, "%s: unexpected byte 0x%02x (byte %zu)",
-					  what, c, i);
-		} else {
-			n = 1;
-		}
-		i += n;
-	}
-	return 0;
-}
-
-static bool json_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* Steps 1 and 2: the payload as one JSON object, or NULL with `err` set. */
-static cJSON *parse_object(const uint8_t *p, size_t len, const char *what, struct wd_err *err)
-{
-	const char *text = (const char *)p, *end = NULL;
-	cJSON *root;
-
-	if (len == 0) {
-		(void)wd_err_set(err, EBADMSG, "%s: empty payload", what);
-		return NULL;
-	}
-	if (len > WD_FRAME_MAX_PAYLOAD) {
-		(void)wd_err_set(err, E2BIG, "%s: %zu bytes, over %zu", what, len,
-				 (size_t)WD_FRAME_MAX_PAYLOAD);
-		return NULL;
-	}
-	if (json_prescan(p, len, what, err) < 0)
-		return NULL;
-	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-	if (root == NULL) {
-		const char *at = cJSON_GetErrorPtr();
-		size_t off = at != NULL && at >= text && at <= text + len ? (size_t)(at - text) : 0;
-
-		(void)wd_err_set(err, EBADMSG, "%s: not valid JSON (near byte %zu)", what, off);
-		return NULL;
-	}
-	while (end != NULL && end < text + len && json_space(*end))
-		end++;
-	if (end != text + len) {
-		cJSON_Delete(root);
-		(void)wd_err_set(err, EBADMSG, "%s: bytes after the JSON value", what);
-		return NULL;
-	}
-	if (!cJSON_IsObject(root)) {
-		cJSON_Delete(root);
-		(void)wd_err_set(err, EINVAL, "%s: not a JSON object", what);
-		return NULL;
-	}
-	return root;
-}
-
 /* ---- reading fields ------------------------------------------------------- */
-
-/* The members an object may have, ending with a NULL name. At most 32. */
-struct field {
-	const char *name;
-	bool required;
-};
-
-static int check_fields(const cJSON *obj, const struct field *fields, const char *what,
-			struct wd_err *err)
-{
-	char buf[FIELD_NAME_SHOWN + 4];
-	uint32_t seen = 0;
-	const cJSON *it;
-	size_t i;
-
-	if (!cJSON_IsObject(obj))
-		return wd_err_set(err, EINVAL, "%s: expected an object", what);
-	cJSON_ArrayForEach(it, obj)
-	{
-		for (i = 0; fields[i].name != NULL; i++)
-			if (strcmp(it->string, fields[i].name) == 0)
-				break;
-		if (fields[i].name == NULL)
-			return wd_err_set(err, EINVAL, "%s: unknown field '%s'", what,
-					  shown(it->string, buf));
-		if ((seen & (1U << i)) != 0)
-			return wd_err_set(err, EINVAL, "%s: field '%s' given twice", what,
-					  fields[i].name);
-		seen |= 1U << i;
-	}
-	for (i = 0; fields[i].name != NULL; i++)
-		if (fields[i].required && (seen & (1U << i)) == 0)
-			return wd_err_set(err, EINVAL, "%s: missing field '%s'", what,
-					  fields[i].name);
-	return 0;
-}
-
-/* Each getter leaves *out alone when the (optional) field is absent. */
-
-static int get_uint(const cJSON *obj, const char *name, uint64_t max, uint64_t *out,
-		    const char *what, struct wd_err *err)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
-	double v;
-
-	if (it == NULL)
-		return 0;
-	if (!cJSON_IsNumber(it))
-		return wd_err_set(err, EINVAL, "%s.%s: expected an integer", what, name);
-	if (max > JSON_MAX_INT)
-		max = JSON_MAX_INT;
-	v = it->valuedouble;
-	if (!(v >= 0.0))
-		return wd_err_set(err, ERANGE, "%s.%s: negative", what, name);
-	if (v > (double)max)
-		return wd_err_set(err, ERANGE, "%s.%s: over the bound %llu", what, name,
-				  (unsigned long long)max);
-	if ((double)(uint64_t)v != v)
-		return wd_err_set(err, EINVAL, "%s.%s: not an integer", what, name);
-	*out = (uint64_t)v;
-	return 0;
-}
 
 /* A 64-bit value carried as a decimal string (JSON numbers stop at 2^53). */
 static int get_u64_text(const cJSON *obj, const char *name, uint64_t *out, const char *what,
@@ -344,7 +78,7 @@ static int get_string(const cJSON *obj, const char *name, size_t max, const char
 	n = strlen(it->valuestring);
 	if (n > max)
 		return wd_err_set(err, E2BIG, "%s.%s: %zu bytes, over %zu", what, name, n, max);
-	if (!utf8_valid(it->valuestring, n))
+	if (!wd_utf8_valid(it->valuestring, n))
 		return wd_err_set(err, EINVAL, "%s.%s: not UTF-8", what, name);
 	*out = it->valuestring;
 	*len = n;
@@ -395,7 +129,7 @@ static int check_text(const char *s, size_t max, const char *what, struct wd_err
 	n = strnlen(s, max + 1);
 	if (n > max)
 		return wd_err_set(err, E2BIG, "%s: over %zu bytes", what, max);
-	if (!utf8_valid(s, n))
+	if (!wd_utf8_valid(s, n))
 		return wd_err_set(err, EINVAL, "%s: not UTF-8", what);
 	return 0;
 }
@@ -575,7 +309,7 @@ static void add_uint(struct build *b, cJSON *obj, const char *name, uint64_t v)
 
 	if (obj == NULL)
 		return;
-	if (v > JSON_MAX_INT && b->too_big == NULL)
+	if (v > WD_JSON_MAX_INT && b->too_big == NULL)
 		b->too_big = name;
 	/* Raw: cJSON would print a large double as "1e+15". */
 	(void)snprintf(text, sizeof(text), "%llu", (unsigned long long)v);
@@ -750,15 +484,15 @@ int wd_stdin_ack_decode(const uint8_t *p, size_t len, uint64_t *total, struct wd
 
 /* ---- HELLO ---------------------------------------------------------------- */
 
-static const struct field hello_fields[] = {
+static const struct wd_json_field hello_fields[] = {
 	{"version", true},      {"mode", true},         {"boot", true}, {"ready_ns", true},
 	{"measurements", true}, {"audit_pubkey", true}, {NULL, false},
 };
-static const struct field boot_fields[] = {
+static const struct wd_json_field boot_fields[] = {
 	{"t0_ns", true},     {"mounts_ns", true}, {"modules_ns", true}, {"sysctls_ns", true},
 	{"system_ns", true}, {"spawn_ns", true},  {NULL, false},
 };
-static const struct field measurement_fields[] = {
+static const struct wd_json_field measurement_fields[] = {
 	{"init", true},
 	{"supervisor", true},
 	{"manifest", true},
@@ -799,20 +533,23 @@ static int hello_from_json(const cJSON *root, struct wd_hello *h, struct wd_err 
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "measurements");
 	uint64_t version = 0;
 
-	if (check_fields(root, hello_fields, "hello", err) < 0 ||
-	    check_fields(boot, boot_fields, "hello.boot", err) < 0 ||
-	    check_fields(m, measurement_fields, "hello.measurements", err) < 0 ||
-	    get_uint(root, "version", 255, &version, "hello", err) < 0 ||
+	if (wd_json_check_fields(root, hello_fields, "hello", err) < 0 ||
+	    wd_json_check_fields(boot, boot_fields, "hello.boot", err) < 0 ||
+	    wd_json_check_fields(m, measurement_fields, "hello.measurements", err) < 0 ||
+	    wd_json_get_uint(root, "version", 255, &version, "hello", err) < 0 ||
 	    get_string_into(root, "mode", h->mode, sizeof(h->mode), "hello", err) < 0 ||
 	    get_u64_text(boot, "t0_ns", &h->boot.t0_ns, "hello.boot", err) < 0 ||
-	    get_uint(boot, "mounts_ns", JSON_MAX_INT, &h->boot.mounts_ns, "hello.boot", err) < 0 ||
-	    get_uint(boot, "modules_ns", JSON_MAX_INT, &h->boot.modules_ns, "hello.boot", err) <
-		    0 ||
-	    get_uint(boot, "sysctls_ns", JSON_MAX_INT, &h->boot.sysctls_ns, "hello.boot", err) <
-		    0 ||
-	    get_uint(boot, "system_ns", JSON_MAX_INT, &h->boot.system_ns, "hello.boot", err) < 0 ||
-	    get_uint(boot, "spawn_ns", JSON_MAX_INT, &h->boot.spawn_ns, "hello.boot", err) < 0 ||
-	    get_uint(root, "ready_ns", JSON_MAX_INT, &h->ready_ns, "hello", err) < 0 ||
+	    wd_json_get_uint(boot, "mounts_ns", WD_JSON_MAX_INT, &h->boot.mounts_ns, "hello.boot",
+			     err) < 0 ||
+	    wd_json_get_uint(boot, "modules_ns", WD_JSON_MAX_INT, &h->boot.modules_ns, "hello.boot",
+			     err) < 0 ||
+	    wd_json_get_uint(boot, "sysctls_ns", WD_JSON_MAX_INT, &h->boot.sysctls_ns, "hello.boot",
+			     err) < 0 ||
+	    wd_json_get_uint(boot, "system_ns", WD_JSON_MAX_INT, &h->boot.system_ns, "hello.boot",
+			     err) < 0 ||
+	    wd_json_get_uint(boot, "spawn_ns", WD_JSON_MAX_INT, &h->boot.spawn_ns, "hello.boot",
+			     err) < 0 ||
+	    wd_json_get_uint(root, "ready_ns", WD_JSON_MAX_INT, &h->ready_ns, "hello", err) < 0 ||
 	    get_string_into(m, "init", h->init_sha256, sizeof(h->init_sha256), "hello.measurements",
 			    err) < 0 ||
 	    get_string_into(m, "supervisor", h->supervisor_sha256, sizeof(h->supervisor_sha256),
@@ -828,7 +565,7 @@ static int hello_from_json(const cJSON *root, struct wd_hello *h, struct wd_err 
 
 int wd_hello_decode(const uint8_t *p, size_t len, struct wd_hello *h, struct wd_err *err)
 {
-	cJSON *root = parse_object(p, len, "hello", err);
+	cJSON *root = wd_json_parse_object(p, len, WD_FRAME_MAX_PAYLOAD, "hello", err);
 	int rc;
 
 	memset(h, 0, sizeof(*h));
@@ -843,12 +580,12 @@ int wd_hello_decode(const uint8_t *p, size_t len, struct wd_hello *h, struct wd_
 
 /* ---- JOB ------------------------------------------------------------------ */
 
-static const struct field job_fields[] = {
+static const struct wd_json_field job_fields[] = {
 	{"argv", true},   {"env", false},    {"cwd", false},     {"timeout_ms", false},
 	{"tty", false},   {"rows", false},   {"cols", false},    {"clock_realtime_ns", false},
 	{"files", false}, {"policy", false}, {"mem_mib", false}, {NULL, false},
 };
-static const struct field file_fields[] = {
+static const struct wd_json_field file_fields[] = {
 	{"name", true}, {"mode", true}, {"size", true}, {"sha256", true}, {NULL, false},
 };
 
@@ -888,7 +625,8 @@ int wd_job_encode(const struct wd_job *job, char *out, size_t size, struct wd_er
 	}
 	if (job->policy != NULL && job->policy[0] != '\0') {
 		size_t n = strlen(job->policy);
-		cJSON *policy = parse_object((const uint8_t *)job->policy, n, "job.policy", err);
+		cJSON *policy = wd_json_parse_object((const uint8_t *)job->policy, n,
+						     WD_FRAME_MAX_PAYLOAD, "job.policy", err);
 
 		if (policy == NULL) {
 			cJSON_Delete(root);
@@ -976,15 +714,15 @@ static int file_from_json(const cJSON *o, struct wd_job_file *f, size_t i, struc
 			  struct wd_err *err)
 {
 	char what[32];
-	const char *name = ""; /* required: check_fields() saw it */
+	const char *name = ""; /* required: wd_json_check_fields() saw it */
 	size_t len = 0;
 	uint64_t mode = 0;
 
 	(void)snprintf(what, sizeof(what), "job.files[%zu]", i);
-	if (check_fields(o, file_fields, what, err) < 0 ||
+	if (wd_json_check_fields(o, file_fields, what, err) < 0 ||
 	    get_string(o, "name", WD_JOB_MAX_NAME, &name, &len, what, err) < 0 ||
-	    get_uint(o, "mode", 0777, &mode, what, err) < 0 ||
-	    get_uint(o, "size", WD_JOB_MAX_FILE_BYTES, &f->size, what, err) < 0 ||
+	    wd_json_get_uint(o, "mode", 0777, &mode, what, err) < 0 ||
+	    wd_json_get_uint(o, "size", WD_JOB_MAX_FILE_BYTES, &f->size, what, err) < 0 ||
 	    get_string_into(o, "sha256", f->sha256, sizeof(f->sha256), what, err) < 0)
 		return -err->code;
 	f->mode = (uint32_t)mode;
@@ -1046,16 +784,17 @@ static int job_from_json(const cJSON *root, struct wd_job *job, struct arena *a,
 	size_t cwd_len = 0;
 	uint64_t rows = 0, cols = 0;
 
-	if (check_fields(root, job_fields, "job", err) < 0 ||
+	if (wd_json_check_fields(root, job_fields, "job", err) < 0 ||
 	    get_string_array(root, "argv", WD_JOB_MAX_ARGS, &job->argv, &job->argc, a, err) < 0 ||
 	    get_string_array(root, "env", WD_JOB_MAX_ENV, &job->env, &job->envc, a, err) < 0 ||
 	    get_string(root, "cwd", WD_JOB_MAX_CWD, &cwd, &cwd_len, "job", err) < 0 ||
-	    get_uint(root, "timeout_ms", WD_JOB_MAX_TIMEOUT_MS, &job->timeout_ms, "job", err) < 0 ||
+	    wd_json_get_uint(root, "timeout_ms", WD_JOB_MAX_TIMEOUT_MS, &job->timeout_ms, "job",
+			     err) < 0 ||
 	    get_bool(root, "tty", &job->tty, "job", err) < 0 ||
-	    get_uint(root, "rows", UINT16_MAX, &rows, "job", err) < 0 ||
-	    get_uint(root, "cols", UINT16_MAX, &cols, "job", err) < 0 ||
+	    wd_json_get_uint(root, "rows", UINT16_MAX, &rows, "job", err) < 0 ||
+	    wd_json_get_uint(root, "cols", UINT16_MAX, &cols, "job", err) < 0 ||
 	    get_u64_text(root, "clock_realtime_ns", &job->clock_realtime_ns, "job", err) < 0 ||
-	    get_uint(root, "mem_mib", WD_JOB_MAX_MEM_MIB, &job->mem_mib, "job", err) < 0 ||
+	    wd_json_get_uint(root, "mem_mib", WD_JOB_MAX_MEM_MIB, &job->mem_mib, "job", err) < 0 ||
 	    files_from_json(root, job, a, err) < 0 || policy_from_json(root, job, a, err) < 0)
 		return -err->code;
 	job->rows = (uint16_t)rows;
@@ -1074,7 +813,7 @@ int wd_job_decode(const uint8_t *p, size_t len, struct wd_job *job, void *arena,
 	int rc;
 
 	memset(job, 0, sizeof(*job));
-	root = parse_object(p, len, "job", err);
+	root = wd_json_parse_object(p, len, WD_FRAME_MAX_PAYLOAD, "job", err);
 	if (root == NULL)
 		return -err->code;
 	rc = job_from_json(root, job, &a, err);
@@ -1086,7 +825,7 @@ int wd_job_decode(const uint8_t *p, size_t len, struct wd_job *job, void *arena,
 
 /* ---- STARTED, EXIT, ERROR ------------------------------------------------- */
 
-static const struct field started_fields[] = {{"pid", true}, {NULL, false}};
+static const struct wd_json_field started_fields[] = {{"pid", true}, {NULL, false}};
 
 int wd_started_encode(int pid, char *out, size_t size, struct wd_err *err)
 {
@@ -1102,15 +841,15 @@ int wd_started_encode(int pid, char *out, size_t size, struct wd_err *err)
 
 int wd_started_decode(const uint8_t *p, size_t len, int *pid, struct wd_err *err)
 {
-	cJSON *root = parse_object(p, len, "started", err);
+	cJSON *root = wd_json_parse_object(p, len, WD_FRAME_MAX_PAYLOAD, "started", err);
 	uint64_t v = 0;
 	int rc;
 
 	if (root == NULL)
 		return -err->code;
-	rc = check_fields(root, started_fields, "started", err);
+	rc = wd_json_check_fields(root, started_fields, "started", err);
 	if (rc == 0)
-		rc = get_uint(root, "pid", WD_PID_MAX, &v, "started", err);
+		rc = wd_json_get_uint(root, "pid", WD_PID_MAX, &v, "started", err);
 	if (rc == 0 && v == 0)
 		rc = wd_err_set(err, ERANGE, "started.pid: 0");
 	cJSON_Delete(root);
@@ -1119,11 +858,11 @@ int wd_started_decode(const uint8_t *p, size_t len, int *pid, struct wd_err *err
 	return rc;
 }
 
-static const struct field exit_fields[] = {
+static const struct wd_json_field exit_fields[] = {
 	{"status", true},    {"signal", true}, {"core_dumped", true}, {"oom_killed", true},
 	{"timed_out", true}, {"usage", true},  {NULL, false},
 };
-static const struct field usage_fields[] = {
+static const struct wd_json_field usage_fields[] = {
 	{"utime_us", true},
 	{"stime_us", true},
 	{"maxrss_kib", true},
@@ -1155,16 +894,19 @@ static int exit_from_json(const cJSON *root, struct wd_exit *e, struct wd_err *e
 	const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
 	uint64_t status = 0, sig = 0;
 
-	if (check_fields(root, exit_fields, "exit", err) < 0 ||
-	    check_fields(usage, usage_fields, "exit.usage", err) < 0 ||
-	    get_uint(root, "status", 255, &status, "exit", err) < 0 ||
-	    get_uint(root, "signal", WD_SIGNAL_MAX, &sig, "exit", err) < 0 ||
+	if (wd_json_check_fields(root, exit_fields, "exit", err) < 0 ||
+	    wd_json_check_fields(usage, usage_fields, "exit.usage", err) < 0 ||
+	    wd_json_get_uint(root, "status", 255, &status, "exit", err) < 0 ||
+	    wd_json_get_uint(root, "signal", WD_SIGNAL_MAX, &sig, "exit", err) < 0 ||
 	    get_bool(root, "core_dumped", &e->core_dumped, "exit", err) < 0 ||
 	    get_bool(root, "oom_killed", &e->oom_killed, "exit", err) < 0 ||
 	    get_bool(root, "timed_out", &e->timed_out, "exit", err) < 0 ||
-	    get_uint(usage, "utime_us", JSON_MAX_INT, &e->utime_us, "exit.usage", err) < 0 ||
-	    get_uint(usage, "stime_us", JSON_MAX_INT, &e->stime_us, "exit.usage", err) < 0 ||
-	    get_uint(usage, "maxrss_kib", JSON_MAX_INT, &e->maxrss_kib, "exit.usage", err) < 0)
+	    wd_json_get_uint(usage, "utime_us", WD_JSON_MAX_INT, &e->utime_us, "exit.usage", err) <
+		    0 ||
+	    wd_json_get_uint(usage, "stime_us", WD_JSON_MAX_INT, &e->stime_us, "exit.usage", err) <
+		    0 ||
+	    wd_json_get_uint(usage, "maxrss_kib", WD_JSON_MAX_INT, &e->maxrss_kib, "exit.usage",
+			     err) < 0)
 		return -err->code;
 	e->status = (int)status;
 	e->signal = (int)sig;
@@ -1173,7 +915,7 @@ static int exit_from_json(const cJSON *root, struct wd_exit *e, struct wd_err *e
 
 int wd_exit_decode(const uint8_t *p, size_t len, struct wd_exit *e, struct wd_err *err)
 {
-	cJSON *root = parse_object(p, len, "exit", err);
+	cJSON *root = wd_json_parse_object(p, len, WD_FRAME_MAX_PAYLOAD, "exit", err);
 	int rc;
 
 	memset(e, 0, sizeof(*e));
@@ -1186,7 +928,8 @@ int wd_exit_decode(const uint8_t *p, size_t len, struct wd_exit *e, struct wd_er
 	return rc;
 }
 
-static const struct field error_fields[] = {{"code", true}, {"message", true}, {NULL, false}};
+static const struct wd_json_field error_fields[] = {
+	{"code", true}, {"message", true}, {NULL, false}};
 
 /* Length of the character at p if it is a C0 or C1 control character or
  * DEL (what a terminal could act on), else 0. */
@@ -1207,7 +950,7 @@ static bool message_valid(const char *s)
 	for (size_t i = 0; i < len; i++)
 		if (control_len((const uint8_t *)s + i) != 0)
 			return false;
-	return utf8_valid(s, len);
+	return wd_utf8_valid(s, len);
 }
 
 /* The message as the peer will accept it: each invalid byte and control
@@ -1220,7 +963,7 @@ static void error_message_clean(const char *in, char out[WD_ERROR_MAX_MESSAGE])
 	for (size_t i = 0; i < len; i += n) {
 		size_t bad = control_len(p + i);
 
-		n = bad != 0 ? bad : utf8_seq(p + i, len - i);
+		n = bad != 0 ? bad : wd_utf8_seq(p + i, len - i);
 		if (o + (bad != 0 || n == 0 ? 1 : n) >= WD_ERROR_MAX_MESSAGE)
 			break;
 		if (bad != 0 || n == 0) {
@@ -1253,13 +996,13 @@ int wd_error_encode(const char *code, const char *message, char *out, size_t siz
 
 int wd_error_decode(const uint8_t *p, size_t len, struct wd_error_msg *e, struct wd_err *err)
 {
-	cJSON *root = parse_object(p, len, "error", err);
+	cJSON *root = wd_json_parse_object(p, len, WD_FRAME_MAX_PAYLOAD, "error", err);
 	int rc;
 
 	memset(e, 0, sizeof(*e));
 	if (root == NULL)
 		return -err->code;
-	if (check_fields(root, error_fields, "error", err) < 0 ||
+	if (wd_json_check_fields(root, error_fields, "error", err) < 0 ||
 	    get_string_into(root, "code", e->code, sizeof(e->code), "error", err) < 0 ||
 	    get_string_into(root, "message", e->message, sizeof(e->message), "error", err) < 0)
 		rc = -err->code;

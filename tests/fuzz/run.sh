@@ -152,10 +152,8 @@ fi
 for t in "${targets[@]}"; do
 	echo "  CLANG   build/fuzz/$t"
 	read -r -a srcs <<<"${sources[$t]}"
-	libs=()
-	[[ $t == fuzz_frame || $t == fuzz_job || $t == fuzz_hello || $t == fuzz_exit ||
-		$t == fuzz_ociseccomp ]] &&
-		libs=("${third_inc[@]}" "${third_objs[@]}")
+	# common/ includes the strict JSON reader: every target links cJSON.
+	libs=("${third_inc[@]}" "${third_objs[@]}")
 	(cd -- "$ROOT" &&
 		clang "${cflags[@]}" -o "$OUT/$t" "tests/fuzz/$t.c" "${srcs[@]}" "${common[@]}" \
 			"${libs[@]}")

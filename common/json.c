@@ -1,0 +1,262 @@
+/* common/json.c - see json.h. */
+#include "json.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define FIELD_NAME_SHOWN 32 /* bytes of an unknown field's name in a message */
+
+/* ---- bytes ---------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at p (not NUL, not a surrogate, not
+ * overlong, at most U+10FFFF), or 0. */
+size_t wd_utf8_seq(const uint8_t *p, size_t n)
+{
+	uint32_t cp;
+	size_t len;
+
+	if (p[0] < 0x80)
+		return p[0] != 0 ? 1 : 0;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		cp = p[0] & 0x1fU;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		cp = p[0] & 0x0fU;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		cp = p[0] & 0x07U;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3fU);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+bool wd_utf8_valid(const char *s, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)s;
+
+	for (size_t i = 0, n; i < len; i += n) {
+		n = wd_utf8_seq(p + i, len - i);
+		if (n == 0)
+			return false;
+	}
+	return true;
+}
+
+/* A name from the wire, made safe for a log line: printable ASCII, cut short. */
+static const char *shown(const char *s, char buf[FIELD_NAME_SHOWN + 4])
+{
+	size_t i;
+
+	for (i = 0; i < FIELD_NAME_SHOWN && s[i] != '\0'; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	if (s[i] != '\0') {
+		memcpy(buf + i, "...", 3);
+		i += 3;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+static bool is_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static size_t digits(const uint8_t *p, size_t n, size_t i)
+{
+	while (i < n && is_digit(p[i]))
+		i++;
+	return i;
+}
+
+/* Length of the RFC 8259 number at p, or 0 if it is malformed. */
+static size_t number_len(const uint8_t *p, size_t n)
+{
+	size_t i = 0, start;
+
+	if (p[i] == '-')
+		i++;
+	if (i >= n || !is_digit(p[i]))
+		return 0;
+	i = p[i] == '0' ? i + 1 : digits(p, n, i);
+	if (i < n && p[i] == '.') {
+		start = ++i;
+		i = digits(p, n, i);
+		if (i == start)
+			return 0;
+	}
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		i++;
+		if (i < n && (p[i] == '+' || p[i] == '-'))
+			i++;
+		start = i;
+		i = digits(p, n, i);
+		if (i == start)
+			return 0;
+	}
+	if (i < n && (is_digit(p[i]) || strchr("+-.eE", p[i]) != NULL))
+		return 0; /* "01", "1.2.3": cJSON would read on */
+	return i;
+}
+
+/* Step 1 of decoding (see json.h). */
+static int prescan(const uint8_t *p, size_t len, const char *what, struct wd_err *err)
+{
+	bool in_string = false;
+	size_t i = 0, n;
+
+	while (i < len) {
+		uint8_t c = p[i];
+
+		if (in_string) {
+			if (c == '"') {
+				in_string = false;
+				n = 1;
+			} else if (c == '\\') {
+				if (len - i >= 6 && memcmp(p + i + 1, "u0000", 5) == 0)
+					return wd_err_set(err, EINVAL,
+							  "%s: NUL in a string (byte %zu)", what,
+							  i);
+				n = 2; /* cJSON checks the escape itself */
+			} else if (c < 0x20) {
+				return wd_err_set(err, EINVAL,
+						  "%s: control character in a string (byte %zu)",
+						  what, i);
+			} else {
+				n = wd_utf8_seq(p + i, len - i);
+				if (n == 0)
+					return wd_err_set(
+						err, EINVAL,
+						"%s: invalid UTF-8 in a string (byte %zu)", what,
+						i);
+			}
+		} else if (c == '"') {
+			in_string = true;
+			n = 1;
+		} else if (c == '-' || is_digit(c)) {
+			n = number_len(p + i, len - i);
+			if (n == 0)
+				return wd_err_set(err, EBADMSG, "%s: malformed number (byte %zu)",
+						  what, i);
+		} else if (c >= 0x7f || (c < 0x20 && c != '\t' && c != '\n' && c != '\r')) {
+			return wd_err_set(err, EBADMSG, "%s: unexpected byte 0x%02x (byte %zu)",
+					  what, c, i);
+		} else {
+			n = 1;
+		}
+		i += n;
+	}
+	return 0;
+}
+
+static bool json_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+cJSON *wd_json_parse_object(const uint8_t *p, size_t len, size_t max, const char *what,
+			    struct wd_err *err)
+{
+	const char *text = (const char *)p, *end = NULL;
+	cJSON *root;
+
+	if (len == 0) {
+		(void)wd_err_set(err, EBADMSG, "%s: empty payload", what);
+		return NULL;
+	}
+	if (len > max) {
+		(void)wd_err_set(err, E2BIG, "%s: %zu bytes, over %zu", what, len, max);
+		return NULL;
+	}
+	if (prescan(p, len, what, err) < 0)
+		return NULL;
+	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (root == NULL) {
+		const char *at = cJSON_GetErrorPtr();
+		size_t off = at != NULL && at >= text && at <= text + len ? (size_t)(at - text) : 0;
+
+		(void)wd_err_set(err, EBADMSG, "%s: not valid JSON (near byte %zu)", what, off);
+		return NULL;
+	}
+	while (end != NULL && end < text + len && json_space(*end))
+		end++;
+	if (end != text + len) {
+		cJSON_Delete(root);
+		(void)wd_err_set(err, EBADMSG, "%s: bytes after the JSON value", what);
+		return NULL;
+	}
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		(void)wd_err_set(err, EINVAL, "%s: not a JSON object", what);
+		return NULL;
+	}
+	return root;
+}
+
+/* ---- reading fields ------------------------------------------------------- */
+
+int wd_json_check_fields(const cJSON *obj, const struct wd_json_field *fields, const char *what,
+			 struct wd_err *err)
+{
+	char buf[FIELD_NAME_SHOWN + 4];
+	uint32_t seen = 0;
+	const cJSON *it;
+	size_t i;
+
+	if (!cJSON_IsObject(obj))
+		return wd_err_set(err, EINVAL, "%s: expected an object", what);
+	cJSON_ArrayForEach(it, obj)
+	{
+		for (i = 0; fields[i].name != NULL; i++)
+			if (strcmp(it->string, fields[i].name) == 0)
+				break;
+		if (fields[i].name == NULL)
+			return wd_err_set(err, EINVAL, "%s: unknown field '%s'", what,
+					  shown(it->string, buf));
+		if ((seen & (1U << i)) != 0)
+			return wd_err_set(err, EINVAL, "%s: field '%s' given twice", what,
+					  fields[i].name);
+		seen |= 1U << i;
+	}
+	for (i = 0; fields[i].name != NULL; i++)
+		if (fields[i].required && (seen & (1U << i)) == 0)
+			return wd_err_set(err, EINVAL, "%s: missing field '%s'", what,
+					  fields[i].name);
+	return 0;
+}
+
+int wd_json_get_uint(const cJSON *obj, const char *name, uint64_t max, uint64_t *out,
+		     const char *what, struct wd_err *err)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+	double v;
+
+	if (it == NULL)
+		return 0;
+	if (!cJSON_IsNumber(it))
+		return wd_err_set(err, EINVAL, "%s.%s: expected an integer", what, name);
+	if (max > WD_JSON_MAX_INT)
+		max = WD_JSON_MAX_INT;
+	v = it->valuedouble;
+	if (!(v >= 0.0))
+		return wd_err_set(err, ERANGE, "%s.%s: negative", what, name);
+	if (v > (double)max)
+		return wd_err_set(err, ERANGE, "%s.%s: over the bound %llu", what, name,
+				  (unsigned long long)max);
+	if ((double)(uint64_t)v != v)
+		return wd_err_set(err, EINVAL, "%s.%s: not an integer", what, name);
+	*out = (uint64_t)v;
+	return 0;
+}
