@@ -66,7 +66,7 @@ VSOCK_SRCS  := $(sort $(wildcard vsock/*.c))
 INIT_LIB    := $(filter-out init/main.c,$(sort $(wildcard init/*.c)))
 SUP_LIB     := $(filter-out supervisor/main.c,$(sort $(wildcard supervisor/*.c)))
 HOST_LIB    := $(filter-out host/main.c,$(sort $(wildcard host/*.c)))
-LIBS        := -lbearssl -lcjson
+LIBS        := -lseccomp -lcap -lbearssl -lcjson
 
 GUEST_BINS  := $(BIN)/warden-init $(BIN)/warden-supervisor
 HOST_BINS   := $(if $(wildcard host/main.c),$(BIN)/warden)
@@ -178,8 +178,8 @@ $(BIN)/bench/%: $(MUSL_OBJ)/bench/%.o $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcomm
 	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS)
 
 # The host command is static musl too: one file that runs on any x86-64 Linux.
-$(BIN)/warden: $(MUSL_OBJ)/host/main.o $(MUSL_OBJ)/libhost.a $(MUSL_OBJ)/libvsock.a \
-               $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
+$(BIN)/warden: $(MUSL_OBJ)/host/main.o $(MUSL_OBJ)/libhost.a $(MUSL_OBJ)/libsupervisor.a \
+               $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
 	@echo "  LD      $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@.debug $(filter %.o %.a,$^) $(LIBS)

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "../common/clock.h"
+#include "../common/fileio.h"
 #include "../common/log.h"
 #include "../vsock/msg.h"
 #include "job.h"
@@ -90,6 +91,45 @@ static int on_stdin_ack(struct wd_session *s, const struct wd_frame *f, struct w
 	return 0;
 }
 
+/*
+ * AUDIT: records, one JSON object per line, printable ASCII. Kept in
+ * --audit-dir's records.jsonl, else printed on stderr. (The signed,
+ * chained audit log will carry them; docs/protocol.md.)
+ */
+static int on_audit(struct wd_session *s, const struct wd_frame *f, struct wd_err *err)
+{
+	size_t start = 0;
+
+	if (f->len == 0 || f->payload[f->len - 1] != '\n')
+		return protocol_error(s, err, f, "not whole lines");
+	for (size_t i = 0; i < f->len; i++) {
+		uint8_t c = f->payload[i];
+
+		if (c == '\n') {
+			if (i == start || f->payload[start] != '{' || f->payload[i - 1] != '}')
+				return protocol_error(s, err, f,
+						      "a line that is not a JSON object");
+			start = i + 1;
+		} else if (c < 0x20 || c > 0x7e) {
+			return protocol_error(s, err, f, "a byte that is not printable ASCII");
+		}
+	}
+	start = 0;
+	for (size_t i = 0; i < f->len; i++) {
+		if (f->payload[i] != '\n')
+			continue;
+		s->records++;
+		if (s->records_fd >= 0) {
+			if (wd_write_all(s->records_fd, f->payload + start, i + 1 - start) < 0)
+				return wd_err_sys(err, errno, "--audit-dir: write a record");
+		} else {
+			wd_warn("record: %.*s", (int)(i - start), (const char *)f->payload + start);
+		}
+		start = i + 1;
+	}
+	return 0;
+}
+
 int wd_inbound_frame(struct wd_session *s, const struct wd_frame *f, struct wd_err *err)
 {
 	if (f->type == WD_MSG_ERROR) {
@@ -112,6 +152,8 @@ int wd_inbound_frame(struct wd_session *s, const struct wd_frame *f, struct wd_e
 		return on_started(s, f, err);
 	case WD_MSG_STDIN_ACK:
 		return on_stdin_ack(s, f, err);
+	case WD_MSG_AUDIT:
+		return on_audit(s, f, err);
 	case WD_MSG_EXIT:
 		if (!s->started || !s->out_ended[0] || !s->out_ended[1])
 			return protocol_error(s, err, f,
@@ -119,7 +161,7 @@ int wd_inbound_frame(struct wd_session *s, const struct wd_frame *f, struct wd_e
 		return on_exit_frame(s, f, err);
 	default:
 		/* HELLO again, and the types whose payloads are not defined yet
-		 * (APPROVAL_REQ, AUDIT): docs/protocol.md says ERROR and close. */
+		 * (APPROVAL_REQ): docs/protocol.md says ERROR and close. */
 		return protocol_error(s, err, f, "not expected while the job runs");
 	}
 }

@@ -10,9 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "../common/clock.h"
+#include "../supervisor/sandbox.h"
 #include "paths.h"
 
 #define HASH_CHUNK (64UL * 1024UL)
@@ -99,10 +98,10 @@ static int open_upload(struct wd_upload *u, const struct wd_file_arg *arg, struc
 	return 0;
 }
 
-static int read_policy(const char *path, char **out, struct wd_err *err)
+int wd_read_policy(const char *path, char **out, struct wd_err *err)
 {
+	struct sup_sandbox sb;
 	struct stat st;
-	cJSON *json;
 	char *text;
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -140,21 +139,16 @@ static int read_policy(const char *path, char **out, struct wd_err *err)
 		free(text);
 		return wd_err_set(err, EINVAL, "--policy %s: contains a NUL byte", path);
 	}
-	json = cJSON_ParseWithLength(text, (size_t)n);
-	if (json == NULL || !cJSON_IsObject(json)) {
-		const char *at = cJSON_GetErrorPtr();
-		long off = json == NULL && at != NULL && at >= text && at <= text + n
-				   ? (long)(at - text)
-				   : -1;
-
-		cJSON_Delete(json);
+	/* The whole policy is read here as the guest will read it: an invalid
+	 * one stops the job before a VM starts. */
+	sup_sandbox_defaults(&sb);
+	if (n == 0 || sup_sandbox_policy(text, (size_t)n, &sb, err) < 0) {
 		free(text);
-		if (off >= 0)
-			return wd_err_set(err, EINVAL, "--policy %s: not valid JSON (at byte %ld)",
-					  path, off);
-		return wd_err_set(err, EINVAL, "--policy %s: not a JSON object", path);
+		if (n == 0)
+			return wd_err_set(err, EINVAL, "--policy %s: empty", path);
+		return wd_err_wrap(err, "--policy %s", path);
 	}
-	cJSON_Delete(json);
+	sup_sandbox_free(&sb);
 	*out = text;
 	return 0;
 }
@@ -210,7 +204,7 @@ int wd_job_plan_prepare(struct wd_job_plan *p, const struct wd_run_opts *o, cons
 		if (open_upload(&p->files[i], &o->files[i], err) < 0)
 			return -err->code;
 	}
-	if (o->policy != NULL && read_policy(o->policy, &p->policy, err) < 0)
+	if (o->policy != NULL && wd_read_policy(o->policy, &p->policy, err) < 0)
 		return -err->code;
 	return 0;
 }

@@ -52,6 +52,13 @@ struct wd_job_plan {
 };
 
 /*
+ * Read a --policy file (at most WD_JOB_MAX_POLICY bytes, no NUL) into a
+ * heap string and check it as the guest will (supervisor/sandbox.h), so a
+ * bad policy is refused, naming the field, before anything starts.
+ */
+int wd_read_policy(const char *path, char **out, struct wd_err *err);
+
+/*
  * Open and check everything `o` names. `host_term` is the host's $TERM,
  * passed to a --tty job unless --env sets TERM itself (may be NULL).
  */

@@ -62,7 +62,7 @@ static int find_guest(const struct wd_run_opts *o, struct run_paths *p, struct w
 	return 0;
 }
 
-/* --audit-dir: made now, so that a later version's records have a home. */
+/* --audit-dir: the records go to records.jsonl in it (session.c). */
 static int make_audit_dir(const char *dir, struct wd_err *err)
 {
 	struct stat st;
@@ -73,8 +73,6 @@ static int make_audit_dir(const char *dir, struct wd_err *err)
 		return wd_err_sys(err, errno, "--audit-dir %s", dir);
 	if (!S_ISDIR(st.st_mode))
 		return wd_err_set(err, ENOTDIR, "--audit-dir %s: not a directory", dir);
-	wd_info("--audit-dir %s: audit records are not collected yet; the directory stays empty",
-		dir);
 	return 0;
 }
 

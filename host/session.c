@@ -3,8 +3,10 @@
 #include "session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -27,6 +29,16 @@ int wd_session_init(struct wd_session *s, const struct wd_run_opts *o, struct wd
 	s->intr.check = wd_session_check_signals;
 	s->intr.ctx = s;
 	s->out_fd = -1;
+	s->records_fd = -1;
+	if (o->audit_dir != NULL) {
+		char path[4096];
+
+		(void)snprintf(path, sizeof(path), "%s/%s", o->audit_dir, WD_RECORDS_FILE);
+		s->records_fd =
+			open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (s->records_fd < 0)
+			return wd_err_sys(err, errno, "--audit-dir: %s", path);
+	}
 	s->buf = malloc(WD_FRAME_MAX_PAYLOAD + 1);
 	s->out = malloc(WD_FRAME_MAX_PAYLOAD);
 	if (s->buf == NULL || s->out == NULL)
@@ -39,6 +51,9 @@ void wd_session_free(struct wd_session *s)
 	if (s->conn_open)
 		wd_conn_close(&s->conn);
 	s->conn_open = false;
+	if (s->records_fd >= 0)
+		(void)close(s->records_fd);
+	s->records_fd = -1;
 	free(s->buf);
 	free(s->out);
 	s->buf = s->out = NULL;

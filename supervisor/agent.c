@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
@@ -47,6 +48,7 @@ struct run {
 	uint64_t drain_ns;    /* after the exit: the end of the output's grace */
 	uint64_t give_up_ns;  /* after SIGKILL: the end of the wait for the pipes */
 	struct wd_exit result;
+	uint64_t denials, denials_sent; /* seccomp notifications answered; records sent */
 };
 
 static uint8_t stdin_buffer[SUP_STDIN_BUFFER_BYTES + 1];
@@ -106,7 +108,7 @@ static bool reap(struct run *r)
 			sup_exit_add_usage(&ru, &r->result);
 			if (pid == r->a->pid) {
 				r->exited = true;
-				r->wstatus = ws;
+				r->wstatus = sup_agent_status(r->a, ws);
 				r->drain_ns = wd_mono_ns() + SUP_DRAIN_GRACE_MS * WD_NS_PER_MS;
 				wd_debug("agent: pid %d ended (wait status %#x)", (int)pid, ws);
 			}
@@ -131,6 +133,8 @@ static void read_signals(struct run *r)
 
 static void kill_job(struct run *r, const char *why)
 {
+	if (r->a->cg != NULL)
+		sup_cgroup_kill(r->a->cg);
 	sup_kill_all(why);
 	r->killed = true;
 	r->give_up_ns = wd_mono_ns() + SUP_KILL_WAIT_MS * WD_NS_PER_MS;
@@ -423,7 +427,60 @@ static int ms_until(uint64_t when)
 	return (int)((when - now + WD_NS_PER_MS - 1) / WD_NS_PER_MS);
 }
 
-enum { P_CONN, P_SIG, P_OUT, P_ERR, P_IN, P_COUNT };
+/* ---- seccomp denials -------------------------------------------------------- */
+
+int sup_record_send(struct sup_channel *ch, const char *json, struct sup_fail *f)
+{
+	char line[SUP_RECORD_BYTES + 1];
+	size_t n = strlen(json);
+
+	if (n >= SUP_RECORD_BYTES)
+		return sup_fail_set(f, SUP_FAIL_INTERNAL, E2BIG, "a record is too long");
+	memcpy(line, json, n);
+	line[n++] = '\n';
+	wd_info("record: %s", json);
+	return sup_channel_send(ch, WD_MSG_AUDIT, WD_STREAM_CONTROL, line, n, f);
+}
+
+/* Answer what the listener holds (always with an error) and record it. */
+static int denials(struct run *r, struct sup_fail *f)
+{
+	for (int i = 0; i < SUP_DENIALS_PER_ROUND; i++) {
+		struct sup_sb_denial d;
+		char json[SUP_RECORD_BYTES];
+		int rc = sup_sb_filter_answer(r->a->listener, r->a->errnos, &d);
+
+		if (rc == 0)
+			return 0;
+		if (rc < 0) {
+			/* Every process under the filter is gone. */
+			close_fd(&r->a->listener);
+			return 0;
+		}
+		r->denials++;
+		if (r->denials_sent >= SUP_DENIAL_RECORDS_MAX)
+			continue;
+		r->denials_sent++;
+		if (sup_sb_denial_json(&d, json, sizeof(json)) < 0 ||
+		    sup_record_send(r->ch, json, f) < 0)
+			return -f->err.code;
+	}
+	return 0;
+}
+
+static int denial_summary(struct run *r, struct sup_fail *f)
+{
+	char json[128];
+
+	if (r->denials == r->denials_sent)
+		return 0;
+	(void)snprintf(json, sizeof(json),
+		       "{\"type\":\"seccomp-summary\",\"denied\":%llu,\"recorded\":%llu}",
+		       (unsigned long long)r->denials, (unsigned long long)r->denials_sent);
+	return sup_record_send(r->ch, json, f);
+}
+
+enum { P_CONN, P_SIG, P_OUT, P_ERR, P_IN, P_NOTIFY, P_COUNT };
 
 static int one_round(struct run *r, struct sup_fail *f)
 {
@@ -448,6 +505,8 @@ static int one_round(struct run *r, struct sup_fail *f)
 	p[P_ERR].fd = room ? r->out[OUT_STDERR].fd : -1;
 	p[P_ERR].events = POLLIN;
 	p[P_IN].fd = -1;
+	p[P_NOTIFY].fd = r->a->listener;
+	p[P_NOTIFY].events = POLLIN;
 	if (want_in && r->a->tty) {
 		/* One fd, both ways: the PTY master. */
 		p[P_OUT].fd = r->a->in;
@@ -463,6 +522,8 @@ static int one_round(struct run *r, struct sup_fail *f)
 		return 0;
 	if (p[P_SIG].revents != 0)
 		read_signals(r);
+	if (p[P_NOTIFY].revents != 0 && denials(r, f) < 0)
+		return -f->err.code;
 	if (p[P_CONN].revents & (POLLIN | POLLHUP | POLLERR)) {
 		if (channel_input(r, true, f) < 0)
 			return -f->err.code;
@@ -534,6 +595,10 @@ int sup_agent_run(struct sup_channel *ch, const struct wd_job *job, struct sup_a
 		r.deadline_ns = wd_mono_ns() + job->timeout_ms * WD_NS_PER_MS;
 	rc = run_loop(&r, f);
 	clean_up(&r);
+	close_fd(&a->listener);
+	close_fd(&a->status_fd);
+	if (rc == 0)
+		rc = denial_summary(&r, f);
 	for (int i = 0; i < OUT_COUNT; i++)
 		if (r.out[i].fd >= 0 && !tty_master(&r, r.out[i].fd))
 			close_fd(&r.out[i].fd);
@@ -543,7 +608,7 @@ int sup_agent_run(struct sup_channel *ch, const struct wd_job *job, struct sup_a
 		return rc;
 	sup_exit_from_wait(r.wstatus, &r.result);
 	r.result.timed_out = r.timed_out;
-	r.result.oom_killed = false; /* cgroup accounting comes with the sandbox */
+	r.result.oom_killed = a->cg != NULL && sup_cgroup_oom(a->cg);
 	*result = r.result;
 	return 0;
 }

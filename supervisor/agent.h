@@ -25,14 +25,21 @@
  *   ERROR, SHUTDOWN    end the job (channel.h)
  * Anything else is a protocol error.
  *
- * The end. At job.timeout_ms after the start every process but PID 1 and
- * the supervisor is killed (kill(-1, SIGKILL)) and the exit is reported
- * with timed_out. The supervisor is the child subreaper, so everything the
- * agent leaves behind is its child and is reaped here. When the agent has
- * exited, its output gets up to SUP_DRAIN_GRACE_MS to reach EOF (a
- * daemonised grandchild holding the pipe open cannot keep the job alive),
- * then everything left is killed, what is still in the pipes is sent, and
- * every process is reaped. Only then does the run end with the exit status.
+ * Denials. Each seccomp notification is answered with its errno (never
+ * success) and becomes a record (AUDIT, one JSON line), up to
+ * SUP_DENIAL_RECORDS_MAX per job; beyond that they are counted and one
+ * summary record follows the run.
+ *
+ * The end. At job.timeout_ms after the start the job's cgroup is killed
+ * (cgroup.kill) and every process but PID 1 and the supervisor too
+ * (kill(-1, SIGKILL)); the exit is reported with timed_out. The agent's
+ * exit is its sandbox init's report (spawn.h); the init's own exit kills
+ * whatever the agent left in its pid namespace, so a daemonised grandchild
+ * does not outlive it. When the agent has exited, its output gets up to
+ * SUP_DRAIN_GRACE_MS to reach EOF, then everything left is killed, what is
+ * still in the pipes is sent, and every process is reaped. Only then does
+ * the run end with the exit status, and oom_killed when the cgroup saw an
+ * OOM kill.
  */
 #ifndef WARDEN_SUPERVISOR_AGENT_H
 #define WARDEN_SUPERVISOR_AGENT_H
@@ -45,8 +52,11 @@
 #include "spawn.h"
 
 #define SUP_STDIN_BUFFER_BYTES WD_STDIN_WINDOW /* stdin the agent has not read yet */
-#define SUP_DRAIN_GRACE_MS 1000 /* after the agent's exit, until what it left is killed */
-#define SUP_KILL_WAIT_MS 5000   /* after SIGKILL, for the pipes to close and exits to come */
+#define SUP_DRAIN_GRACE_MS 1000    /* after the agent's exit, until what it left is killed */
+#define SUP_KILL_WAIT_MS 5000      /* after SIGKILL, for the pipes to close and exits to come */
+#define SUP_RECORD_BYTES 1024      /* one record, a JSON line */
+#define SUP_DENIAL_RECORDS_MAX 256 /* per job; more denials are only counted */
+#define SUP_DENIALS_PER_ROUND 64   /* answered per poll round, so output still flows */
 
 /*
  * Run the agent `a` (spawned, STARTED sent) until its end; fill `result`.
@@ -54,6 +64,9 @@
  */
 int sup_agent_run(struct sup_channel *ch, const struct wd_job *job, struct sup_agent *a, int sigfd,
 		  struct wd_exit *result, struct sup_fail *f);
+
+/* One record (a JSON object, no newline) to the host as AUDIT, and to the log. */
+int sup_record_send(struct sup_channel *ch, const char *json, struct sup_fail *f);
 
 /* The status a shell reports for a wait status: 0-255, or 128+N for signal N. */
 void sup_exit_from_wait(int wstatus, struct wd_exit *e);

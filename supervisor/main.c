@@ -41,6 +41,7 @@
 #include "fail.h"
 #include "job.h"
 #include "measure.h"
+#include "sandbox.h"
 #include "spawn.h"
 #include "wallclock.h"
 #include "workdir.h"
@@ -64,6 +65,9 @@ struct supervisor {
 	struct sup_channel ch;
 	int sigfd;
 	bool agent_started;
+	struct sup_sandbox sb;
+	struct sup_sb_filter filter;
+	struct sup_cgroup cg;
 };
 
 /* Every string of the job points in here. */
@@ -196,7 +200,40 @@ static int handshake(struct supervisor *sv, struct sup_fail *f)
 	return 0;
 }
 
-/* Clock, working directory, files, cwd, then the agent and STARTED. */
+/* The job's sandbox: its policy, the record of what it weakened, the
+ * layers checked and compiled before anything runs. */
+static int prepare_sandbox(struct supervisor *sv, const struct wd_job *job, struct sup_fail *f)
+{
+	struct sup_sandbox *sb = &sv->sb;
+	char buf[128], json[256];
+	const char *weak;
+	size_t i = 0;
+
+	sup_sandbox_defaults(sb);
+	if (sup_sandbox_policy(job->policy, strlen(job->policy), sb, &f->err) < 0)
+		return sup_fail_wrap(f, SUP_FAIL_JOB, "job");
+	if ((size_t)snprintf(sb->workdir, sizeof(sb->workdir), "%s", sv->set.workdir) >=
+	    sizeof(sb->workdir))
+		return sup_fail_set(f, SUP_FAIL_JOB, ENAMETOOLONG, "WARDEN_WORKDIR too long");
+	while ((weak = sup_sandbox_weakened(sb, &i, buf, sizeof(buf))) != NULL) {
+		(void)snprintf(json, sizeof(json), "{\"type\":\"sandbox\",\"weakened\":\"%s\"}",
+			       weak);
+		wd_warn("sandbox: %s", weak);
+		if (sup_record_send(&sv->ch, json, f) < 0)
+			return -f->err.code;
+	}
+	if (!sb->landlock_off && sup_sb_landlock_abi() == 0)
+		return sup_fail_set(f, SUP_FAIL_JOB, EOPNOTSUPP,
+				    "sandbox: landlock: this kernel has none; the policy can turn "
+				    "it off (\"sandbox\": {\"landlock\": false})");
+	if (!sb->seccomp_off && sup_sb_filter_build(sb, &sv->filter, &f->err) < 0)
+		return sup_fail_wrap(f, SUP_FAIL_JOB, "sandbox");
+	if (sup_cgroup_create(sb, job->mem_mib, &sv->cg, &f->err) < 0)
+		return sup_fail_wrap(f, SUP_FAIL_JOB, "sandbox");
+	return 0;
+}
+
+/* Clock, sandbox, working directory, files, cwd, then the agent and STARTED. */
 static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup_agent *a,
 		     struct sup_fail *f)
 {
@@ -207,27 +244,38 @@ static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup
 
 	if (sup_clock_sync(job->clock_realtime_ns, sv->set.vm, &f->err) < 0)
 		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "job");
-	if (sup_workdir_mount(sv->set.workdir, size_mib, SUP_AGENT_UID, SUP_AGENT_GID, &dirfd,
-			      &f->err) < 0)
+	if (prepare_sandbox(sv, job, f) < 0)
+		return -f->err.code;
+	if (sup_workdir_mount(sv->set.workdir, size_mib, sv->sb.uid, sv->sb.gid, &dirfd, &f->err) <
+	    0)
 		return sup_fail_wrap(f, SUP_FAIL_JOB, "working directory");
-	rc = sup_job_files(&sv->ch, job, dirfd, SUP_AGENT_UID, SUP_AGENT_GID, f);
+	rc = sup_job_files(&sv->ch, job, dirfd, sv->sb.uid, sv->sb.gid, f);
+	/* The cwd is checked here, with a clear error, and entered again
+	 * inside the sandbox. */
 	if (rc == 0 &&
 	    sup_workdir_open_dir(dirfd, job->cwd != NULL ? job->cwd : "", &cwdfd, &f->err) < 0)
 		rc = sup_fail_wrap(f, SUP_FAIL_JOB, "working directory");
-	(void)close(dirfd);
-	if (rc < 0)
+	if (cwdfd >= 0)
+		(void)close(cwdfd);
+	if (rc < 0) {
+		(void)close(dirfd);
 		return rc;
+	}
+	memset(&sp, 0, sizeof(sp));
 	sp.job = job;
-	sp.cwd_fd = cwdfd;
-	sp.uid = SUP_AGENT_UID;
-	sp.gid = SUP_AGENT_GID;
+	sp.sb = &sv->sb;
+	sp.filter = sv->sb.seccomp_off ? NULL : &sv->filter;
+	sp.cgroup_fd = sv->cg.dirfd;
+	sp.workdir_fd = dirfd;
 	sp.secrets = &sv->ch.conn.chan;
 	rc = sup_spawn(&sp, a, &f->err);
-	(void)close(cwdfd);
+	(void)close(dirfd);
 	if (rc < 0)
 		return sup_fail_wrap(f, SUP_FAIL_JOB, "agent");
+	a->cg = sv->cg.dirfd >= 0 ? &sv->cg : NULL;
+	a->errnos = &sv->filter.errnos;
 	sv->agent_started = true;
-	wd_info("agent: started, pid %d, uid %d%s", (int)a->pid, SUP_AGENT_UID,
+	wd_info("agent: started in its sandbox, pid %d, uid %d%s", (int)a->pid, (int)sv->sb.uid,
 		a->tty ? ", on a terminal" : "");
 	n = wd_started_encode((int)a->pid, started, sizeof(started), &f->err);
 	if (n < 0)
@@ -288,6 +336,9 @@ static int serve(struct supervisor *sv, struct sup_fail *f)
 		return -f->err.code;
 	rc = sup_agent_run(&sv->ch, &job, &agent, sv->sigfd, &result, f);
 	sv->agent_started = false; /* whatever the outcome, the run killed and reaped it all */
+	sup_cgroup_destroy(&sv->cg);
+	sup_sb_filter_free(&sv->filter);
+	sup_sandbox_free(&sv->sb);
 	if (rc < 0 || send_exit(sv, &result, f) < 0)
 		return -f->err.code;
 	return await_shutdown(sv, f);
@@ -328,6 +379,7 @@ int main(void)
 	wd_log_init(PROGRAM, WD_LOG_INFO);
 	memset(&sv, 0, sizeof(sv));
 	sv.ch.conn.fd = -1;
+	sv.cg.dirfd = -1;
 	sup_fail_clear(&f);
 	stdio_open();
 	if (read_settings(&sv.set) < 0 || check_place(&sv.set) < 0)
@@ -344,8 +396,10 @@ int main(void)
 	if (f.kind == SUP_FAIL_SHUTDOWN)
 		return shut_down(&sv);
 	wd_error("%s", f.err.msg);
-	if (sv.agent_started)
+	if (sv.agent_started || sv.cg.dirfd >= 0) {
+		sup_cgroup_kill(&sv.cg);
 		sup_kill_all("the supervisor gives up");
+	}
 	sup_channel_report(&sv.ch, &f);
 	sup_channel_close(&sv.ch);
 	return sup_fail_exit_status(f.kind);

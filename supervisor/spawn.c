@@ -1,6 +1,8 @@
 /*
- * supervisor/spawn.c - fork, the child's descent to the agent's
- * credentials, and exec (see spawn.h for the order and the conventions).
+ * supervisor/spawn.c - the agent's processes: the sandbox's init (cloned
+ * into new namespaces and the job's cgroup), the agent under it, their
+ * reports to the supervisor, and exec (see spawn.h and sandbox.h for the
+ * order and the conventions).
  */
 #include "spawn.h"
 
@@ -8,12 +10,14 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -23,21 +27,39 @@
 
 #include "../common/log.h"
 #include "../common/signals.h"
+#include "sandbox_priv.h"
+#include "workdir.h"
 
 #define FD_SCAN_MAX 65536 /* without close_range(2): fds checked one by one */
 #define PTY_SLAVE_MODE 0620
 
-/* Why the child gave up before exec, sent to the parent. */
+#define CLONE_INTO_CGROUP_FLAG 0x200000000ULL /* linux/sched.h, 5.7 */
+#define REPORT_WHAT_BYTES 240
+
+/* What the sandbox's init tells the supervisor, in this order: FAILED, or
+ * EXECED and later STATUS (the agent's wait status, just before it exits). */
+enum report_kind { REPORT_FAILED = 1, REPORT_EXECED, REPORT_STATUS };
 struct report {
-	int err;
-	char what[60];
+	int kind;
+	int err;     /* FAILED: errno */
+	int wstatus; /* STATUS */
+	char what[REPORT_WHAT_BYTES];
+};
+
+/* clone3's argument, version 2 (with cgroup): kept here so that no kernel
+ * header has to agree with the C library's sched.h. */
+struct clone_args_v2 {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+		set_tid_size, cgroup;
 };
 
 /* The child's ends, all >= 3 (fds 0-2 of the supervisor are always open). */
 struct child_fds {
-	int in, out, err; /* the agent's 0, 1, 2 */
+	int in, out, err; /* the agent's 0, 1, 2 (-1: inherited) */
 	int tty;          /* the PTY slave, or -1 */
-	int report;       /* write end of the report pipe */
+	int report;       /* write end of the report pipe (the init's) */
+	int notify;       /* the agent's end of the listener socket pair */
+	int work_mnt;     /* a detached clone of the working directory, or -1 */
 };
 
 static void close_fd(int *fd)
@@ -76,17 +98,32 @@ int sup_path_next(const char **cursor, const char *file, char *buf, size_t size)
 	return 1;
 }
 
-/* ---- the child ------------------------------------------------------------ */
+/* ---- the sandbox's processes ----------------------------------------------- */
 
-static void __attribute__((noreturn)) child_fail(const struct child_fds *c, const char *what, int e)
+static void send_report(int fd, int kind, int e, int wstatus, const char *what)
 {
 	struct report r;
 
 	memset(&r, 0, sizeof(r));
+	r.kind = kind;
 	r.err = e;
-	(void)snprintf(r.what, sizeof(r.what), "%s", what);
-	(void)!write(c->report, &r, sizeof(r));
+	r.wstatus = wstatus;
+	(void)snprintf(r.what, sizeof(r.what), "%s", what != NULL ? what : "");
+	(void)!write(fd, &r, sizeof(r));
+}
+
+static void __attribute__((noreturn)) child_fail(int fd, const struct wd_err *err)
+{
+	send_report(fd, REPORT_FAILED, err->code != 0 ? err->code : EIO, 0, err->msg);
 	_exit(SUP_EXIT_NOT_EXEC);
+}
+
+static void __attribute__((noreturn)) child_fail_sys(int fd, const char *what, int e)
+{
+	struct wd_err err;
+
+	(void)wd_err_sys(&err, e, "%s", what);
+	child_fail(fd, &err);
 }
 
 /* Every fd above 2 closes at exec; the report pipe until then stays usable. */
@@ -143,49 +180,218 @@ static void __attribute__((noreturn)) exec_agent(const struct wd_job *job)
 	exec_failed(file, denied ? EACCES : ENOENT);
 }
 
-static void __attribute__((noreturn))
-child(const struct sup_spawn *sp, const struct child_fds *c, pid_t parent)
+/* The listener fd to the supervisor, over the socket pair (SCM_RIGHTS). */
+static int send_fd(int sock, int fd)
 {
-	uid_t ru, eu, su;
-	gid_t rg, eg, sg;
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	char byte = 'L';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr mh;
+	struct cmsghdr *cm;
+
+	memset(&u, 0, sizeof(u));
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof(u.buf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+static int recv_fd(int sock)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	char byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	int fd = -1;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof(u.buf);
+	if (recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) != 1)
+		return -EPROTO;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm == NULL || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+	    cm->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -EPROTO;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+/* The agent's cwd: the job's, below the working directory, never through
+ * a symlink or "..". */
+static int enter_cwd(const struct sup_spawn *sp, struct wd_err *err)
+{
+	int top, cwd, rc;
+
+	top = open(sp->sb->workdir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (top < 0)
+		return wd_err_sys(err, errno, "working directory %s", sp->sb->workdir);
+	rc = sup_workdir_open_dir(top, sp->job->cwd != NULL ? sp->job->cwd : "", &cwd, err);
+	(void)close(top);
+	if (rc < 0)
+		return -1;
+	rc = fchdir(cwd);
+	(void)close(cwd);
+	return rc < 0 ? wd_err_sys(err, errno, "chdir to the job's cwd") : 0;
+}
+
+/* The agent: the layers that are its own, then exec. Failures go to `fd`. */
+static void __attribute__((noreturn))
+agent(const struct sup_spawn *sp, const struct child_fds *c, int fd)
+{
+	struct wd_err err;
 	sigset_t none;
 	int rc;
 
-	if (sp->secrets != NULL)
-		wd_chan_wipe(sp->secrets);
+	wd_err_clear(&err);
 	if (setsid() < 0)
-		child_fail(c, "setsid", errno);
+		child_fail_sys(fd, "setsid", errno);
 	if (c->tty >= 0 && ioctl(c->tty, TIOCSCTTY, 0) < 0)
-		child_fail(c, "TIOCSCTTY", errno);
-	if (dup2(c->in, STDIN_FILENO) < 0 || dup2(c->out, STDOUT_FILENO) < 0 ||
-	    dup2(c->err, STDERR_FILENO) < 0)
-		child_fail(c, "dup2", errno);
-	if (setgroups(0, NULL) < 0)
-		child_fail(c, "setgroups", errno);
-	if (setresgid(sp->gid, sp->gid, sp->gid) < 0)
-		child_fail(c, "setresgid", errno);
-	if (setresuid(sp->uid, sp->uid, sp->uid) < 0)
-		child_fail(c, "setresuid", errno);
-	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 || ru != sp->uid ||
-	    eu != sp->uid || su != sp->uid || rg != sp->gid || eg != sp->gid || sg != sp->gid)
-		child_fail(c, "credentials not dropped", EPERM);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) < 0)
-		child_fail(c, "PR_SET_NO_NEW_PRIVS", errno);
+		child_fail_sys(fd, "TIOCSCTTY", errno);
+	if (c->in >= 0 && (dup2(c->in, STDIN_FILENO) < 0 || dup2(c->out, STDOUT_FILENO) < 0 ||
+			   dup2(c->err, STDERR_FILENO) < 0))
+		child_fail_sys(fd, "dup2", errno);
+	if (sup_sb_drop(sp->sb, &err) < 0)
+		child_fail(fd, &err);
 	/* After the credential change, which clears it. */
 	if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0UL, 0UL, 0UL) < 0)
-		child_fail(c, "PR_SET_PDEATHSIG", errno);
-	if (getppid() != parent)
-		child_fail(c, "the supervisor is gone", ESRCH);
-	if (fchdir(sp->cwd_fd) < 0)
-		child_fail(c, "chdir to the job's cwd", errno);
+		child_fail_sys(fd, "PR_SET_PDEATHSIG", errno);
+	if (getppid() != 1)
+		child_fail_sys(fd, "the sandbox's init is gone", ESRCH);
+	if (enter_cwd(sp, &err) < 0)
+		child_fail(fd, &err);
+	if (!sp->sb->landlock_off) {
+		rc = sup_sb_landlock(sp->sb, &err);
+		if (rc == -EOPNOTSUPP)
+			(void)wd_err_set(
+				&err, EOPNOTSUPP,
+				"landlock: this kernel has none; the policy can turn it off "
+				"(\"sandbox\": {\"landlock\": false})");
+		if (rc < 0)
+			child_fail(fd, &err);
+	}
 	rc = cloexec_above_stdio();
 	if (rc < 0)
-		child_fail(c, "close-on-exec above fd 2", -rc);
+		child_fail_sys(fd, "close-on-exec above fd 2", -rc);
 	wd_signals_default();
 	(void)sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
-		child_fail(c, "sigprocmask", errno);
+		child_fail_sys(fd, "sigprocmask", errno);
+	if (sp->filter != NULL) {
+		int listener = sup_sb_filter_load(sp->filter);
+
+		if (listener < 0)
+			child_fail_sys(fd, "seccomp: load the filter", -listener);
+		rc = send_fd(c->notify, listener);
+		if (rc < 0)
+			child_fail_sys(fd, "seccomp: hand the listener over", -rc);
+		(void)close(listener);
+	}
+	(void)close(c->notify);
 	exec_agent(sp->job);
+}
+
+/* The sandbox's init, reaping and forwarding until the agent ends. */
+static void __attribute__((noreturn)) init_loop(pid_t child, int report)
+{
+	sigset_t all;
+
+	(void)sigfillset(&all);
+	for (;;) {
+		int sig = sigwaitinfo(&all, NULL);
+
+		if (sig == SIGCHLD) {
+			int ws;
+			pid_t pid;
+
+			while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
+				if (pid == child) {
+					/* Our exit kills everything left in the namespace. */
+					send_report(report, REPORT_STATUS, 0, ws, NULL);
+					_exit(0);
+				}
+		} else if (sig > 0) {
+			/* To the agent's process group (it leads one), as the host meant. */
+			if (kill(-child, sig) < 0)
+				(void)kill(child, sig);
+		}
+	}
+}
+
+static int close_except(int keep)
+{
+	if (keep > 3 && syscall(SYS_close_range, 3U, (unsigned)keep - 1, 0U) < 0)
+		return -1;
+	return (int)syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U);
+}
+
+static void __attribute__((noreturn))
+sandbox_init(const struct sup_spawn *sp, const struct child_fds *c)
+{
+	struct wd_err err;
+	struct report r;
+	sigset_t all;
+	int exec_pipe[2];
+	pid_t child;
+	ssize_t n;
+
+	wd_err_clear(&err);
+	if (sp->secrets != NULL)
+		wd_chan_wipe(sp->secrets);
+	if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0UL, 0UL, 0UL) < 0)
+		child_fail_sys(c->report, "PR_SET_PDEATHSIG", errno);
+	if (sp->cgroup_fd >= 0 && unshare(CLONE_NEWCGROUP) < 0)
+		child_fail_sys(c->report, "cgroup namespace", errno);
+	if (setsid() < 0)
+		child_fail_sys(c->report, "setsid", errno);
+	if (sup_sb_net_uts(&err) < 0 || sup_sb_fs_enter(sp->sb, c->work_mnt, &err) < 0)
+		child_fail(c->report, &err);
+	(void)sigfillset(&all);
+	if (sigprocmask(SIG_BLOCK, &all, NULL) < 0 || pipe2(exec_pipe, O_CLOEXEC) < 0)
+		child_fail_sys(c->report, "init: signals and pipe", errno);
+	child = fork();
+	if (child < 0)
+		child_fail_sys(c->report, "init: fork the agent", errno);
+	if (child == 0) {
+		(void)close(exec_pipe[0]);
+		agent(sp, c, exec_pipe[1]);
+	}
+	(void)close(exec_pipe[1]);
+	if (sup_sb_drop_init(&err) < 0) {
+		(void)kill(child, SIGKILL);
+		child_fail(c->report, &err);
+	}
+	/* EOF: the agent's exec (or its exit); a report: it gave up. */
+	do
+		n = read(exec_pipe[0], &r, sizeof(r));
+	while (n < 0 && errno == EINTR);
+	(void)close(exec_pipe[0]);
+	if (n > 0) {
+		(void)!write(c->report, &r, (size_t)n);
+		(void)kill(child, SIGKILL);
+		_exit(SUP_EXIT_NOT_EXEC);
+	}
+	/* Nothing of the supervisor's stays open here: only the report pipe. */
+	if (close_except(c->report) < 0)
+		child_fail_sys(c->report, "init: close the supervisor's fds", errno);
+	send_report(c->report, REPORT_EXECED, 0, 0, NULL);
+	init_loop(child, c->report);
 }
 
 /* ---- the parent ----------------------------------------------------------- */
@@ -211,7 +417,7 @@ static int open_pty(const struct sup_spawn *sp, int *master, int *slave, struct 
 		if (*slave < 0)
 			return wd_err_sys(err, errno, "pty: open %s", name);
 	}
-	if (fchown(*slave, sp->uid, sp->gid) < 0 || fchmod(*slave, PTY_SLAVE_MODE) < 0)
+	if (fchown(*slave, sp->sb->uid, sp->sb->gid) < 0 || fchmod(*slave, PTY_SLAVE_MODE) < 0)
 		return wd_err_sys(err, errno, "pty: give the terminal to the agent");
 	memset(&ws, 0, sizeof(ws));
 	ws.ws_row = sp->job->rows != 0 ? sp->job->rows : SUP_PTY_DEFAULT_ROWS;
@@ -235,14 +441,12 @@ static int set_nonblock(int fd)
 	return flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ? -1 : 0;
 }
 
-/* Wait for the child's exec: EOF on the report pipe, or why it gave up. */
-static int await_exec(int fd, pid_t pid, struct wd_err *err)
+static int read_report(int fd, struct report *r)
 {
-	struct report r;
 	size_t got = 0;
 
-	while (got < sizeof(r)) {
-		ssize_t n = read(fd, (char *)&r + got, sizeof(r) - got);
+	while (got < sizeof(*r)) {
+		ssize_t n = read(fd, (char *)r + got, sizeof(*r) - got);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -250,51 +454,107 @@ static int await_exec(int fd, pid_t pid, struct wd_err *err)
 			break;
 		got += (size_t)n;
 	}
-	if (got == 0)
+	r->what[sizeof(r->what) - 1] = '\0';
+	return got == sizeof(*r) ? 0 : got == 0 ? -ENODATA : -EIO;
+}
+
+/* Wait for the agent's exec, or why the sandbox gave up. */
+static int await_exec(int fd, pid_t pid, struct wd_err *err)
+{
+	struct report r;
+	int rc = read_report(fd, &r);
+
+	if (rc == 0 && r.kind == REPORT_EXECED)
 		return 0;
+	(void)kill(pid, SIGKILL);
 	(void)waitpid(pid, NULL, 0);
-	if (got < sizeof(r))
-		return wd_err_set(err, EIO, "setup: a truncated report from the child");
-	r.what[sizeof(r.what) - 1] = '\0';
-	return wd_err_sys(err, r.err, "setup: %s", r.what);
+	if (rc == -ENODATA)
+		return wd_err_set(err, EIO, "sandbox: its init ended before the agent started");
+	if (rc < 0 || r.kind != REPORT_FAILED)
+		return wd_err_set(err, EIO, "sandbox: a malformed report from its init");
+	return wd_err_set(err, r.err, "sandbox: %s", r.what);
+}
+
+int sup_agent_status(struct sup_agent *a, int init_wstatus)
+{
+	struct report r;
+
+	if (a->status_fd >= 0 && read_report(a->status_fd, &r) == 0 && r.kind == REPORT_STATUS)
+		return r.wstatus;
+	return init_wstatus; /* the init itself was killed (the deadline, the end) */
+}
+
+static pid_t clone_sandbox(int cgroup_fd)
+{
+	struct clone_args_v2 ca;
+
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
+	ca.exit_signal = SIGCHLD;
+	if (cgroup_fd >= 0) {
+		ca.flags |= CLONE_INTO_CGROUP_FLAG;
+		ca.cgroup = (uint64_t)cgroup_fd;
+	}
+	/* No new stack: the child goes on from here, as after fork(). */
+	return (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
+static void close_all(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		close_fd(&fds[i]);
 }
 
 int sup_spawn(const struct sup_spawn *sp, struct sup_agent *a, struct wd_err *err)
 {
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, report[2] = {-1, -1};
-	int master = -1, slave = -1, rc;
-	struct child_fds c;
-	pid_t parent = getpid(), pid;
+	int sock[2] = {-1, -1}, master = -1, slave = -1, rc;
+	bool tty = sp->job->tty && !sp->inherit_stdio;
+	struct child_fds c = {.work_mnt = -1};
+	pid_t pid;
 
 	memset(a, 0, sizeof(*a));
 	a->pid = -1;
-	a->in = a->out = a->err = -1;
-	if (pipe2(report, O_CLOEXEC) < 0) {
+	a->in = a->out = a->err = a->listener = a->status_fd = -1;
+	if (pipe2(report, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0) {
 		rc = wd_err_sys(err, errno, "setup: pipe");
 		goto fail;
 	}
-	rc = sp->job->tty ? open_pty(sp, &master, &slave, err) : open_pipes(in, out, errp, err);
+	rc = 0;
+	if (!sp->inherit_stdio)
+		rc = tty ? open_pty(sp, &master, &slave, err) : open_pipes(in, out, errp, err);
 	if (rc < 0)
 		goto fail;
 	c.tty = slave;
-	c.in = sp->job->tty ? slave : in[0];
-	c.out = sp->job->tty ? slave : out[1];
-	c.err = sp->job->tty ? slave : errp[1];
+	c.in = sp->inherit_stdio ? -1 : tty ? slave : in[0];
+	c.out = sp->inherit_stdio ? -1 : tty ? slave : out[1];
+	c.err = sp->inherit_stdio ? -1 : tty ? slave : errp[1];
 	c.report = report[1];
+	c.notify = sock[1];
+	c.work_mnt = -1;
+	if (sp->workdir_fd >= 0 && (c.work_mnt = sup_sb_clone_workdir(sp->workdir_fd)) < 0) {
+		rc = wd_err_sys(err, -c.work_mnt, "sandbox: clone the working directory");
+		goto fail;
+	}
 	/* The parent's ends only: the child's are other open file descriptions. */
-	if (set_nonblock(sp->job->tty ? master : in[1]) < 0 ||
-	    (!sp->job->tty && (set_nonblock(out[0]) < 0 || set_nonblock(errp[0]) < 0))) {
+	if (!sp->inherit_stdio &&
+	    (set_nonblock(tty ? master : in[1]) < 0 ||
+	     (!tty && (set_nonblock(out[0]) < 0 || set_nonblock(errp[0]) < 0)))) {
 		rc = wd_err_sys(err, errno, "stdio: O_NONBLOCK");
 		goto fail;
 	}
-	pid = fork();
+	pid = clone_sandbox(sp->cgroup_fd);
+	if (pid != 0 && c.work_mnt >= 0)
+		close_fd(&c.work_mnt);
 	if (pid < 0) {
-		rc = wd_err_sys(err, errno, "setup: fork");
+		rc = wd_err_sys(err, errno, "sandbox: clone3 into new namespaces");
 		goto fail;
 	}
 	if (pid == 0)
-		child(sp, &c, parent);
+		sandbox_init(sp, &c);
 	close_fd(&report[1]);
+	close_fd(&sock[1]);
 	close_fd(&slave);
 	close_fd(&in[0]);
 	close_fd(&out[1]);
@@ -302,22 +562,38 @@ int sup_spawn(const struct sup_spawn *sp, struct sup_agent *a, struct wd_err *er
 	rc = await_exec(report[0], pid, err);
 	if (rc < 0)
 		goto fail;
+	if (sp->filter != NULL) {
+		a->listener = recv_fd(sock[0]);
+		if (a->listener < 0) {
+			(void)kill(pid, SIGKILL);
+			(void)waitpid(pid, NULL, 0);
+			rc = wd_err_set(err, EPROTO, "sandbox: no seccomp listener from the agent");
+			goto fail;
+		}
+	}
+	if (set_nonblock(report[0]) < 0) {
+		rc = wd_err_sys(err, errno, "sandbox: report pipe");
+		goto fail;
+	}
 	a->pid = pid;
-	a->tty = sp->job->tty;
-	a->in = sp->job->tty ? master : in[1];
-	a->out = sp->job->tty ? master : out[0];
-	a->err = sp->job->tty ? -1 : errp[0];
-	close_fd(&report[0]);
+	a->tty = tty;
+	a->in = sp->inherit_stdio ? -1 : tty ? master : in[1];
+	a->out = sp->inherit_stdio ? -1 : tty ? master : out[0];
+	a->err = sp->inherit_stdio || tty ? -1 : errp[0];
+	a->status_fd = report[0];
+	close_fd(&sock[0]);
 	return 0;
 fail:
-	close_fd(&report[0]);
-	close_fd(&report[1]);
+	if (c.work_mnt >= 0)
+		close_fd(&c.work_mnt);
+	if (a->listener >= 0)
+		close_fd(&a->listener);
+	close_all(report, 2);
+	close_all(sock, 2);
 	close_fd(&master);
 	close_fd(&slave);
-	for (int i = 0; i < 2; i++) {
-		close_fd(&in[i]);
-		close_fd(&out[i]);
-		close_fd(&errp[i]);
-	}
+	close_all(in, 2);
+	close_all(out, 2);
+	close_all(errp, 2);
 	return rc;
 }

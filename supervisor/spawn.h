@@ -1,18 +1,21 @@
 /*
- * supervisor/spawn.h - starting the agent: its stdio (pipes or a PTY), its
- * credentials and process state, and exec with a PATH search.
+ * supervisor/spawn.h - starting the agent inside the sandbox: its stdio
+ * (pipes, a PTY, or the caller's own), the sandbox's init and the agent's
+ * exec with a PATH search.
  *
- * Between fork and exec the child, in this order: wipes the channel keys
- * from its copy of memory, calls setsid() (the agent leads its own process
- * group, so a signal for "the agent" goes to -pid),
- * takes the PTY as controlling terminal when there is one, puts its stdio
- * in place, drops every group and becomes SUP_AGENT_UID:SUP_AGENT_GID in all
- * three ids, sets no_new_privs and a parent-death SIGKILL, enters the cwd,
- * marks every fd above 2 close-on-exec, resets every signal disposition
- * and unblocks every signal, and calls execve with exactly the job's
- * environment. A step that fails is reported to the parent through a
- * close-on-exec pipe and the child exits before exec (fail closed): the
- * parent then reports a setup failure, not an exit of the agent.
+ * sup_spawn() clones the sandbox's init (sandbox.h: namespaces, cgroup,
+ * filesystem) and waits until the agent has exec'd or the sandbox gave up.
+ * In the init and the agent, before anything else, the channel keys are
+ * wiped from their copy of memory. The agent then calls setsid() (it leads
+ * its own process group, so a signal for "the agent" goes to -pid), takes
+ * the PTY as controlling terminal when there is one, puts its stdio in
+ * place, applies its layers (sandbox.h), enters the job's cwd below the
+ * working directory, marks every fd above 2 close-on-exec, resets every
+ * signal disposition and unblocks every signal, hands its seccomp listener
+ * to the supervisor and calls execve with exactly the job's environment. A
+ * step that fails is reported through the init and the child exits before
+ * exec (fail closed): the caller gets a setup failure naming the layer,
+ * not an exit of the agent.
  *
  * If the command cannot be executed, the child says why on the agent's
  * stderr and exits as sh(1) and tini do: SUP_EXIT_NOT_FOUND (127) when no
@@ -21,9 +24,6 @@
  * job's PATH, or SUP_DEFAULT_PATH if the job sets none; empty PATH entries
  * are skipped (never "the current directory"); a script without "#!" is
  * not run by a shell.
- *
- * This is not yet the sandbox (namespaces, seccomp, capabilities, cgroups):
- * the agent runs unprivileged with no_new_privs, nothing more.
  */
 #ifndef WARDEN_SUPERVISOR_SPAWN_H
 #define WARDEN_SUPERVISOR_SPAWN_H
@@ -35,9 +35,8 @@
 #include "../common/err.h"
 #include "../vsock/frame.h"
 #include "../vsock/msg.h"
+#include "sandbox.h"
 
-#define SUP_AGENT_UID 65534 /* nobody */
-#define SUP_AGENT_GID 65534 /* nogroup */
 #define SUP_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 #define SUP_EXIT_NOT_EXEC 126  /* sh(1), tini: exists but cannot be executed */
 #define SUP_EXIT_NOT_FOUND 127 /* sh(1), tini: not found */
@@ -45,25 +44,39 @@
 #define SUP_PTY_DEFAULT_COLS 80
 
 struct sup_spawn {
-	const struct wd_job *job;
-	int cwd_fd; /* the agent's cwd (workdir.h), for fchdir */
-	uid_t uid;
-	gid_t gid;
-	struct wd_chan *secrets; /* erased in the child before anything else; may be NULL */
+	const struct wd_job *job;           /* argv, env, cwd (below sb->workdir), tty */
+	const struct sup_sandbox *sb;       /* the layers */
+	const struct sup_sb_filter *filter; /* compiled from sb; NULL when seccomp is off */
+	int cgroup_fd;                      /* the job's cgroup, or -1 when cgroup is off */
+	int workdir_fd;                     /* mounted on sb->workdir; -1: a fresh tmpfs */
+	bool inherit_stdio;                 /* the caller's fds 0-2 (warden sandbox) */
+	struct wd_chan *secrets; /* erased in the children before anything else; may be NULL */
 };
 
 /* The running agent, as the parent sees it. Every fd is non-blocking and
- * close-on-exec. */
+ * close-on-exec; -1 where there is none (inherited stdio, no seccomp). */
 struct sup_agent {
-	pid_t pid;
+	pid_t pid; /* the sandbox's init: signals to -pid reach the agent through it */
 	bool tty;
-	int in;  /* stdin: a pipe's write end, or the PTY master */
-	int out; /* stdout: a pipe's read end, or the PTY master (stdout and stderr) */
-	int err; /* stderr: a pipe's read end; -1 with a PTY */
+	int in;        /* stdin: a pipe's write end, or the PTY master */
+	int out;       /* stdout: a pipe's read end, or the PTY master (stdout and stderr) */
+	int err;       /* stderr: a pipe's read end; -1 with a PTY */
+	int listener;  /* seccomp notifications (sandbox.h: sup_sb_filter_answer) */
+	int status_fd; /* the init's last report: the agent's wait status */
+	/* set by the caller after sup_spawn(), for the run (agent.h) */
+	const struct sup_cgroup *cg;        /* killed at the deadline; NULL: none */
+	const struct sup_sb_errnos *errnos; /* how denials are answered */
 };
 
 /* Start the agent. On failure nothing is left running and every fd is closed. */
 int sup_spawn(const struct sup_spawn *sp, struct sup_agent *a, struct wd_err *err);
+
+/*
+ * The agent's wait status once its init (a->pid) was reaped with
+ * `init_wstatus`: what the init reported just before it exited, or the
+ * init's own status when it was killed before it could.
+ */
+int sup_agent_status(struct sup_agent *a, int init_wstatus);
 
 /* The search path: the value of the job's first PATH=, else SUP_DEFAULT_PATH. */
 const char *sup_spawn_path(const struct wd_job *job);

@@ -1,0 +1,345 @@
+/*
+ * supervisor/sandbox.c - the sandbox's configuration: defaults, the
+ * policy's "sandbox" section, and the record of what a policy weakened.
+ * The policy comes with the job, so from outside the trusted side: it is
+ * bounded (WD_JOB_MAX_POLICY) and read strictly, and an error names the
+ * field (docs/policy.md is the reference).
+ */
+#include "sandbox.h"
+
+#include <errno.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include "../common/json.h"
+#include "../vsock/msg.h"
+
+#define MAX_MIB (1ULL << 30)   /* 1 PiB: any larger size is a mistake */
+#define MAX_COUNT (1ULL << 22) /* nofile, nproc, pids */
+#define MAX_ID 0xfffffffeULL   /* (uid_t)-1 means "unchanged" to the kernel */
+
+static const char *const default_binds[] = {"/bin", "/sbin", "/lib", "/lib64", "/usr"};
+
+void sup_sandbox_defaults(struct sup_sandbox *sb)
+{
+	struct stat st;
+
+	memset(sb, 0, sizeof(*sb));
+	sb->uid = 65534;
+	sb->gid = 65534;
+	for (size_t i = 0; i < sizeof(default_binds) / sizeof(default_binds[0]); i++)
+		if (lstat(default_binds[i], &st) == 0)
+			(void)snprintf(sb->ro_binds[sb->n_ro_binds++], SUP_SB_PATH_MAX, "%s",
+				       default_binds[i]);
+	(void)snprintf(sb->workdir, sizeof(sb->workdir), "/work");
+	sb->work_mib = SUP_SB_WORK_MIB;
+	sb->tmp_mib = SUP_SB_TMP_MIB;
+	sb->nofile = SUP_SB_NOFILE;
+	sb->nproc = SUP_SB_NPROC;
+	sb->fsize_mib = SUP_SB_FSIZE_MIB;
+	sb->pids_max = SUP_SB_PIDS_MAX;
+}
+
+void sup_sandbox_free(struct sup_sandbox *sb)
+{
+	if (sb->has_profile)
+		sup_sc_free(&sb->profile);
+	sb->has_profile = false;
+}
+
+/* ---- reading the policy ---------------------------------------------------- */
+
+static const struct wd_json_field policy_fields[] = {{"sandbox", false}, {NULL, false}};
+static const struct wd_json_field sandbox_fields[] = {
+	{"uid", false},      {"gid", false},     {"ro_binds", false},
+	{"tmp_mib", false},  {"rlimits", false}, {"cgroup", false},
+	{"landlock", false}, {"seccomp", false}, {NULL, false},
+};
+static const struct wd_json_field rlimit_fields[] = {
+	{"nofile", false}, {"nproc", false},    {"fsize_mib", false},
+	{"as_mib", false}, {"data_mib", false}, {NULL, false},
+};
+static const struct wd_json_field cgroup_fields[] = {
+	{"memory_mib", false},
+	{"pids", false},
+	{"cpu_percent", false},
+	{NULL, false},
+};
+static const struct wd_json_field seccomp_fields[] = {
+	{"profile", false},
+	{"waive", false},
+	{NULL, false},
+};
+
+/* A member that is `false` (the layer off), an object (its settings) or absent. */
+static int layer(const cJSON *obj, const char *name, const char *path, bool *off,
+		 const cJSON **settings, bool objects_ok, struct wd_err *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	*settings = NULL;
+	if (v == NULL || cJSON_IsTrue(v))
+		return 0;
+	if (cJSON_IsFalse(v)) {
+		*off = true;
+		return 0;
+	}
+	if (objects_ok && cJSON_IsObject(v)) {
+		*settings = v;
+		return 0;
+	}
+	return wd_err_set(err, EINVAL, "policy: %s.%s: must be %s", path, name,
+			  objects_ok ? "false, true or an object" : "true or false");
+}
+
+static int path_ok(const char *p, const char *what, struct wd_err *err)
+{
+	size_t len = strlen(p);
+
+	if (p[0] != '/' || len < 2 || len >= SUP_SB_PATH_MAX)
+		return wd_err_set(err, EINVAL,
+				  "policy: %s: '%.64s' is not an absolute path below /", what, p);
+	if (strstr(p, "//") != NULL || strstr(p, "/./") != NULL || strstr(p, "/../") != NULL ||
+	    p[len - 1] == '/' || strcmp(p + len - 2, "/.") == 0 || strcmp(p + len - 3, "/..") == 0)
+		return wd_err_set(err, EINVAL, "policy: %s: '%.64s' is not a plain path", what, p);
+	for (const char *c = p; *c != '\0'; c++)
+		if (*c < 0x21 || *c > 0x7e)
+			return wd_err_set(err, EINVAL, "policy: %s: only printable ASCII", what);
+	/* The sandbox's own mounts cannot be replaced by a bind. */
+	if (strcmp(p, "/proc") == 0 || strncmp(p, "/proc/", 6) == 0 || strcmp(p, "/dev") == 0 ||
+	    strncmp(p, "/dev/", 5) == 0 || strcmp(p, "/tmp") == 0 || strncmp(p, "/tmp/", 5) == 0 ||
+	    strcmp(p, "/sys") == 0 || strncmp(p, "/sys/", 5) == 0)
+		return wd_err_set(err, EINVAL,
+				  "policy: %s: '%s' is the sandbox's own or never bound", what, p);
+	return 0;
+}
+
+static int read_binds(const cJSON *sbx, struct sup_sandbox *sb, struct wd_err *err)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(sbx, "ro_binds"), *it;
+	size_t i = 0;
+
+	if (arr == NULL)
+		return 0;
+	if (!cJSON_IsArray(arr))
+		return wd_err_set(err, EINVAL, "policy: sandbox.ro_binds: must be an array");
+	if ((size_t)cJSON_GetArraySize(arr) > SUP_SB_MAX_BINDS)
+		return wd_err_set(err, E2BIG, "policy: sandbox.ro_binds: more than %d entries",
+				  SUP_SB_MAX_BINDS);
+	cJSON_ArrayForEach(it, arr)
+	{
+		char what[48];
+
+		(void)snprintf(what, sizeof(what), "sandbox.ro_binds[%zu]", i);
+		if (!cJSON_IsString(it))
+			return wd_err_set(err, EINVAL, "policy: %s: must be a string", what);
+		if (path_ok(it->valuestring, what, err) < 0)
+			return -1;
+		(void)snprintf(sb->ro_binds[i++], SUP_SB_PATH_MAX, "%s", it->valuestring);
+	}
+	sb->n_ro_binds = i;
+	return 0;
+}
+
+static int read_rlimits(const cJSON *sbx, struct sup_sandbox *sb, struct wd_err *err)
+{
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(sbx, "rlimits");
+	const char *w = "policy: sandbox.rlimits";
+
+	if (r == NULL)
+		return 0;
+	if (!cJSON_IsObject(r))
+		return wd_err_set(err, EINVAL, "%s: must be an object", w);
+	if (wd_json_check_fields(r, rlimit_fields, w, err) < 0 ||
+	    wd_json_get_uint(r, "nofile", MAX_COUNT, &sb->nofile, w, err) < 0 ||
+	    wd_json_get_uint(r, "nproc", MAX_COUNT, &sb->nproc, w, err) < 0 ||
+	    wd_json_get_uint(r, "fsize_mib", MAX_MIB, &sb->fsize_mib, w, err) < 0 ||
+	    wd_json_get_uint(r, "as_mib", MAX_MIB, &sb->as_mib, w, err) < 0 ||
+	    wd_json_get_uint(r, "data_mib", MAX_MIB, &sb->data_mib, w, err) < 0)
+		return -1;
+	if (sb->nofile == 0 || sb->nproc == 0)
+		return wd_err_set(err, EINVAL, "%s: nofile and nproc cannot be 0", w);
+	return 0;
+}
+
+static int read_cgroup(const cJSON *sbx, struct sup_sandbox *sb, struct wd_err *err)
+{
+	const char *w = "policy: sandbox.cgroup";
+	const cJSON *c;
+	uint64_t pct = 0;
+
+	if (layer(sbx, "cgroup", "sandbox", &sb->cgroup_off, &c, true, err) < 0)
+		return -1;
+	if (c == NULL)
+		return 0;
+	if (wd_json_check_fields(c, cgroup_fields, w, err) < 0 ||
+	    wd_json_get_uint(c, "memory_mib", MAX_MIB, &sb->memory_mib, w, err) < 0 ||
+	    wd_json_get_uint(c, "pids", MAX_COUNT, &sb->pids_max, w, err) < 0 ||
+	    wd_json_get_uint(c, "cpu_percent", 100000, &pct, w, err) < 0)
+		return -1;
+	if (sb->pids_max == 0)
+		return wd_err_set(err, EINVAL, "%s.pids: cannot be 0", w);
+	sb->cpu_quota_us = pct * SUP_SB_CPU_PERIOD_US / 100;
+	return 0;
+}
+
+static int read_profile(const cJSON *prof, struct sup_sandbox *sb, struct wd_err *err)
+{
+	struct utsname u;
+	char *text;
+	int rc;
+
+	if (!cJSON_IsObject(prof))
+		return wd_err_set(err, EINVAL,
+				  "policy: sandbox.seccomp.profile: must be an object");
+	if (uname(&u) < 0)
+		return wd_err_sys(err, errno, "uname");
+	text = cJSON_PrintUnformatted(prof);
+	if (text == NULL)
+		return wd_err_set(err, ENOMEM, "policy: sandbox.seccomp.profile: buffer");
+	rc = sup_sc_parse((const uint8_t *)text, strlen(text), u.release, &sb->profile, err);
+	free(text);
+	if (rc < 0)
+		return wd_err_wrap(err, "policy: sandbox.seccomp.profile");
+	sb->has_profile = true;
+	return 0;
+}
+
+static int read_waivers(const cJSON *arr, struct sup_sandbox *sb, struct wd_err *err)
+{
+	const cJSON *it;
+	size_t i = 0;
+
+	if (!cJSON_IsArray(arr))
+		return wd_err_set(err, EINVAL, "policy: sandbox.seccomp.waive: must be an array");
+	if (!sb->has_profile)
+		return wd_err_set(
+			err, EINVAL,
+			"policy: sandbox.seccomp.waive: only with a profile (the built-in "
+			"allowlist has no waivers)");
+	cJSON_ArrayForEach(it, arr)
+	{
+		int nr;
+
+		if (!cJSON_IsString(it) || !sup_sb_is_hard(it->valuestring))
+			return wd_err_set(
+				err, EINVAL,
+				"policy: sandbox.seccomp.waive[%zu]: not the name of a hard "
+				"denial",
+				i);
+		nr = seccomp_syscall_resolve_name(it->valuestring);
+		if (nr >= 0 && nr < SUP_SB_SYSCALL_TABLE)
+			sb->waived[nr / 64] |= 1ULL << (nr % 64);
+		i++;
+	}
+	return 0;
+}
+
+static int read_seccomp(const cJSON *sbx, struct sup_sandbox *sb, struct wd_err *err)
+{
+	const char *w = "policy: sandbox.seccomp";
+	const cJSON *s, *v;
+
+	if (layer(sbx, "seccomp", "sandbox", &sb->seccomp_off, &s, true, err) < 0)
+		return -1;
+	if (s == NULL)
+		return 0;
+	if (wd_json_check_fields(s, seccomp_fields, w, err) < 0)
+		return -1;
+	if ((v = cJSON_GetObjectItemCaseSensitive(s, "profile")) != NULL &&
+	    read_profile(v, sb, err) < 0)
+		return -1;
+	if ((v = cJSON_GetObjectItemCaseSensitive(s, "waive")) != NULL &&
+	    read_waivers(v, sb, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int read_sandbox(const cJSON *sbx, struct sup_sandbox *sb, struct wd_err *err)
+{
+	const char *w = "policy: sandbox";
+	const cJSON *unused;
+	uint64_t id;
+
+	if (!cJSON_IsObject(sbx))
+		return wd_err_set(err, EINVAL, "%s: must be an object", w);
+	if (wd_json_check_fields(sbx, sandbox_fields, w, err) < 0)
+		return -1;
+	id = sb->uid;
+	if (wd_json_get_uint(sbx, "uid", MAX_ID, &id, w, err) < 0)
+		return -1;
+	sb->uid = (uid_t)id;
+	id = sb->gid;
+	if (wd_json_get_uint(sbx, "gid", MAX_ID, &id, w, err) < 0)
+		return -1;
+	sb->gid = (gid_t)id;
+	if (sb->uid == 0 || sb->gid == 0)
+		return wd_err_set(err, EINVAL, "%s: uid and gid cannot be 0 (root)", w);
+	if (wd_json_get_uint(sbx, "tmp_mib", MAX_MIB, &sb->tmp_mib, w, err) < 0)
+		return -1;
+	if (sb->tmp_mib == 0)
+		return wd_err_set(err, EINVAL, "%s.tmp_mib: cannot be 0", w);
+	if (read_binds(sbx, sb, err) < 0 || read_rlimits(sbx, sb, err) < 0 ||
+	    read_cgroup(sbx, sb, err) < 0 ||
+	    layer(sbx, "landlock", "sandbox", &sb->landlock_off, &unused, false, err) < 0 ||
+	    read_seccomp(sbx, sb, err) < 0)
+		return -1;
+	return 0;
+}
+
+int sup_sandbox_policy(const char *text, size_t len, struct sup_sandbox *sb, struct wd_err *err)
+{
+	const cJSON *sbx;
+	cJSON *root;
+	int rc = 0;
+
+	if (len == 0)
+		return 0;
+	root = wd_json_parse_object((const uint8_t *)text, len, WD_JOB_MAX_POLICY, "policy", err);
+	if (root == NULL)
+		return -1;
+	if (wd_json_check_fields(root, policy_fields, "policy", err) < 0)
+		rc = -1;
+	else if ((sbx = cJSON_GetObjectItemCaseSensitive(root, "sandbox")) != NULL)
+		rc = read_sandbox(sbx, sb, err);
+	cJSON_Delete(root);
+	if (rc < 0)
+		sup_sandbox_free(sb);
+	return rc;
+}
+
+const char *sup_sandbox_weakened(const struct sup_sandbox *sb, size_t *i, char *buf, size_t size)
+{
+	for (;;) {
+		size_t k = (*i)++;
+
+		if (k == 0 && sb->seccomp_off)
+			return "seccomp: off (policy sandbox.seccomp = false)";
+		if (k == 1 && sb->landlock_off)
+			return "landlock: off (policy sandbox.landlock = false)";
+		if (k == 2 && sb->cgroup_off)
+			return "cgroup: no memory, pids or cpu limits (policy sandbox.cgroup = "
+			       "false)";
+		if (k == 3 && sb->has_profile && !sb->seccomp_off)
+			return "seccomp: a Docker/OCI profile replaces the built-in allowlist";
+		if (k >= 4 && k < 4 + SUP_SB_SYSCALL_TABLE) {
+			int nr = (int)(k - 4);
+
+			if ((sb->waived[nr / 64] >> (nr % 64)) & 1U) {
+				char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+
+				(void)snprintf(buf, size, "seccomp: hard denial of %s waived",
+					       name != NULL ? name : "?");
+				free(name);
+				return buf;
+			}
+			continue;
+		}
+		if (k >= 4 + SUP_SB_SYSCALL_TABLE)
+			return NULL;
+	}
+}

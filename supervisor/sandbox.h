@@ -1,0 +1,169 @@
+/*
+ * supervisor/sandbox.h - the agent's sandbox: one configuration, the layers
+ * it applies, and the processes that carry it.
+ *
+ * Used by the supervisor for the agent (spawn.c) and by the host command
+ * `warden sandbox` for one command; runs as real root, before any untrusted
+ * code, and fails closed: a layer that cannot be applied stops the spawn
+ * before exec, with one error saying which layer and why.
+ *
+ * Processes. sup_spawn() clones the sandbox's init with new pid, mount,
+ * net, ipc and uts namespaces (and clone3's CLONE_INTO_CGROUP when the
+ * cgroup layer is on). That init, PID 1 of the new pid namespace, enters a
+ * new cgroup namespace, builds the filesystem and pivots into it, brings up
+ * loopback, forks the agent, empties its own capabilities and then only
+ * reaps, forwards signals to the agent's process group and, when the agent
+ * ends, reports its wait status and exits, which kills whatever the agent
+ * left in the namespace. The agent process applies rlimits, securebits, the
+ * capability drop, uid/gid, no_new_privs, Landlock and seccomp, in that
+ * order, then execs.
+ *
+ * No user namespace: the supervisor is real root in the guest, so nothing is
+ * gained by mapping, and an unprivileged user namespace is the largest
+ * kernel attack surface a sandboxed process could otherwise reach (it is
+ * also off system-wide: user.max_user_namespaces=0). docs/sandbox.md.
+ *
+ * The layers a policy may turn off (each is recorded when it is): seccomp,
+ * Landlock, cgroup limits. Namespaces, the private root, the identity, the
+ * capability drop, no_new_privs and rlimits are always on.
+ */
+#ifndef WARDEN_SUPERVISOR_SANDBOX_H
+#define WARDEN_SUPERVISOR_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../common/err.h"
+#include "ociseccomp.h"
+
+#define SUP_SB_MAX_BINDS 16   /* read-only binds a policy may list */
+#define SUP_SB_PATH_MAX 256   /* a bind path or the working directory, bytes */
+#define SUP_SB_TMP_MIB 64     /* /tmp in the sandbox: default cap, MiB */
+#define SUP_SB_WORK_MIB 256   /* working directory when the sandbox makes its own */
+#define SUP_SB_NOFILE 1024    /* RLIMIT_NOFILE */
+#define SUP_SB_NPROC 512      /* RLIMIT_NPROC (per uid) */
+#define SUP_SB_FSIZE_MIB 1024 /* RLIMIT_FSIZE */
+#define SUP_SB_PIDS_MAX 256   /* cgroup pids.max */
+#define SUP_SB_CPU_PERIOD_US 100000U
+#define SUP_SB_HOSTNAME "sandbox"
+#define SUP_SB_SYSCALL_TABLE 512 /* x86_64 syscall numbers below this one */
+
+/* How a syscall the filter does not allow is answered (errno, recorded). */
+struct sup_sb_errnos {
+	uint16_t by_nr[SUP_SB_SYSCALL_TABLE]; /* 0: the default below */
+	uint16_t dflt;                        /* unknown syscalls: ENOSYS */
+};
+
+struct sup_sandbox {
+	/* identity */
+	uid_t uid;
+	gid_t gid;
+
+	/* filesystem: the new root holds only these, /tmp, /proc and /dev */
+	char ro_binds[SUP_SB_MAX_BINDS][SUP_SB_PATH_MAX]; /* absolute; same path inside */
+	size_t n_ro_binds;
+	char workdir[SUP_SB_PATH_MAX]; /* absolute path inside the sandbox */
+	uint64_t work_mib;             /* only when the sandbox mounts its own */
+	uint64_t tmp_mib;
+
+	/* rlimits; 0 = no limit set (except core, always 0) */
+	uint64_t nofile, nproc, fsize_mib, as_mib, data_mib;
+
+	/* cgroup v2 limits (on unless cgroup_off) */
+	bool cgroup_off;
+	uint64_t memory_mib; /* 0: the job's memory, or what the machine has */
+	uint64_t pids_max;
+	uint64_t cpu_quota_us; /* per SUP_SB_CPU_PERIOD_US; 0 = no limit */
+
+	bool landlock_off;
+
+	/* seccomp: the built-in allowlist, or a Docker/OCI profile */
+	bool seccomp_off;
+	bool has_profile;
+	struct sup_sc_profile profile;                     /* owned when has_profile */
+	uint64_t waived[(SUP_SB_SYSCALL_TABLE + 63) / 64]; /* hard denials waived, by nr */
+};
+
+/* The defaults: every layer on, uid/gid 65534, /bin /lib /lib64 /usr where present. */
+void sup_sandbox_defaults(struct sup_sandbox *sb);
+
+/* Release what the configuration owns (a parsed profile). */
+void sup_sandbox_free(struct sup_sandbox *sb);
+
+/*
+ * Read the policy's "sandbox" member (policy JSON text, `len` bytes; "" or
+ * no member: the defaults) into `sb`, which holds the defaults. Errors name
+ * the field ("policy: sandbox.rlimits.nofile: ..."). docs/policy.md.
+ */
+int sup_sandbox_policy(const char *text, size_t len, struct sup_sandbox *sb, struct wd_err *err);
+
+/* One line per layer a policy turned off or weakened, for the record; NULL
+ * after the last. `i` starts at 0. */
+const char *sup_sandbox_weakened(const struct sup_sandbox *sb, size_t *i, char *buf, size_t size);
+
+/* Landlock's ABI version, or 0 when the kernel has none (sbcred.c). */
+int sup_sb_landlock_abi(void);
+
+/* ---- seccomp (sbfilter.c) ---------------------------------------------- */
+
+/* A compiled filter: classic BPF, ready for seccomp(2) in the agent. */
+struct sup_sb_filter {
+	void *prog; /* struct sock_filter[], heap */
+	unsigned short len;
+	struct sup_sb_errnos errnos;
+};
+
+/* Compile the configuration's filter (built-in or profile, hard denials on
+ * top, x32/i386 to the listener). */
+int sup_sb_filter_build(const struct sup_sandbox *sb, struct sup_sb_filter *f, struct wd_err *err);
+void sup_sb_filter_free(struct sup_sb_filter *f);
+
+/* True for a syscall the filter decides whatever a profile says (a hard
+ * denial or an argument filter): the names a policy may waive. */
+bool sup_sb_is_hard(const char *name);
+
+/* In the agent, after no_new_privs: install `f` with a user-notification
+ * listener. Returns the listener fd or -errno. */
+int sup_sb_filter_load(const struct sup_sb_filter *f);
+
+/* A denial the listener answered: what to record. */
+struct sup_sb_denial {
+	int nr;
+	const char *name; /* libseccomp's name, or "?" */
+	const char *abi;  /* "x86_64", "x32", "i386" */
+	int err;          /* the errno the syscall got */
+	pid_t pid;        /* in the supervisor's pid namespace when known, else 0 */
+	uint64_t args[6];
+};
+
+/*
+ * Answer one pending notification on `listener` with its errno, never with
+ * success; fill `d`. Returns 1 when one was answered, 0 when there was none
+ * (or the caller went away), -errno when the listener is unusable.
+ */
+int sup_sb_filter_answer(int listener, const struct sup_sb_errnos *e, struct sup_sb_denial *d);
+
+/* The record of a denial as one JSON line (no newline). */
+int sup_sb_denial_json(const struct sup_sb_denial *d, char *out, size_t size);
+
+/* ---- cgroup (cgroup.c) ------------------------------------------------- */
+
+struct sup_cgroup {
+	int dirfd; /* the job's cgroup directory, -1 when none */
+	char path[SUP_SB_PATH_MAX];
+};
+
+/* Create the job's cgroup under this process's own and set its limits.
+ * `job_mem_mib` is the job's memory (0: none asked). */
+int sup_cgroup_create(const struct sup_sandbox *sb, uint64_t job_mem_mib, struct sup_cgroup *cg,
+		      struct wd_err *err);
+/* cgroup.kill: every process in it, now. */
+void sup_cgroup_kill(const struct sup_cgroup *cg);
+/* True when the kernel OOM-killed a process of the job. */
+bool sup_cgroup_oom(const struct sup_cgroup *cg);
+/* Kill what is left, wait for it to empty and remove it. */
+void sup_cgroup_destroy(struct sup_cgroup *cg);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * supervisor/sandbox_priv.h - the sandbox's steps, shared between its files
+ * (sandbox.h is the contract for callers). Every function here runs in a
+ * sandbox process before exec and fails closed with `err` set.
+ */
+#ifndef WARDEN_SUPERVISOR_SANDBOX_PRIV_H
+#define WARDEN_SUPERVISOR_SANDBOX_PRIV_H
+
+#include "sandbox.h"
+
+/* Mount sources taken before the staging directory is covered. */
+struct sup_sb_fs {
+	int bind_mnt[SUP_SB_MAX_BINDS];                    /* detached clones, or -1 */
+	char bind_link[SUP_SB_MAX_BINDS][SUP_SB_PATH_MAX]; /* a symlink's target, or "" */
+	int work_mnt;
+};
+
+/* sbfs.c: build the new root and enter it (the sandbox's init, as root).
+ * `work_mnt` is a detached clone of the supervisor's working directory
+ * (sup_sb_clone_workdir(), taken over), or -1 for a fresh tmpfs. */
+int sup_sb_fs_enter(const struct sup_sandbox *sb, int work_mnt, struct wd_err *err);
+/* In the supervisor: a detached clone of the mount at `workdir_fd`, or -errno. */
+int sup_sb_clone_workdir(int workdir_fd);
+void sup_sb_fs_close(struct sup_sb_fs *fs);
+
+/* sbcred.c */
+/* Loopback up and the host name (the sandbox's init). */
+int sup_sb_net_uts(struct wd_err *err);
+/* rlimits, securebits, bounding and ambient sets, uid/gid, empty
+ * capability sets, no_new_privs, each checked after it is set. */
+int sup_sb_drop(const struct sup_sandbox *sb, struct wd_err *err);
+/* The sandbox's init keeps uid 0 but no capability, no way to gain one and
+ * no core or /proc/PID/mem access for the agent (not dumpable). */
+int sup_sb_drop_init(struct wd_err *err);
+/* Landlock: file access only beneath the sandbox's own paths. Returns 0,
+ * or -EOPNOTSUPP when the kernel has no Landlock. */
+int sup_sb_landlock(const struct sup_sandbox *sb, struct wd_err *err);
+
+#endif

@@ -1,0 +1,480 @@
+/*
+ * supervisor/sbfs.c - the sandbox's filesystem: a fresh root built from
+ * fd-based mounts, entered with pivot_root.
+ *
+ * Runs in the sandbox's init (root, its own mount and pid namespaces)
+ * before anything untrusted exists. Every source is cloned first
+ * (open_tree), then a tmpfs for the new root is mounted on /tmp of this
+ * private namespace and filled: the read-only binds, the working
+ * directory, /tmp, /proc, /dev. Targets are created here, in a tmpfs no
+ * other process can reach, and mounts are attached with move_mount(2)
+ * relative to that root, which does not follow a final symlink: no mount
+ * lands anywhere but where this file put a directory.
+ *
+ * pivot_root then makes the new root this namespace's root and the old one
+ * is detached. An initramfs root (rootfs) cannot be pivoted away from
+ * (it has no parent mount): there the new root is moved over / and entered
+ * with chroot, and rootfs stays underneath, unreachable without the mount,
+ * chroot and handle syscalls and capabilities the agent does not have.
+ */
+#include "sandbox_priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#ifndef OPEN_TREE_CLONE /* musl's sys/mount.h predates the new mount API */
+#define OPEN_TREE_CLONE 1
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define FSOPEN_CLOEXEC 0x00000001
+#define FSMOUNT_CLOEXEC 0x00000001
+#define FSCONFIG_SET_STRING 1
+#define FSCONFIG_CMD_CREATE 6
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+#define MOUNT_ATTR_NOEXEC 0x00000008
+struct mount_attr {
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+#define STAGE "/tmp"        /* where the new root is built, in this namespace only */
+#define ROOT_SIZE "size=1m" /* the root itself holds only mount points */
+#define DEV_SIZE "size=64k"
+#define MASK_SIZE "size=4k"
+
+/* /proc files and directories hidden from the agent (covered by /dev/null
+ * or an empty read-only tmpfs), and those it may read but not write. */
+static const char *const proc_masked[] = {
+	"cmdline",       "kcore",         "keys",        "key-users",   "kallsyms",
+	"modules",       "sysrq-trigger", "timer_list",  "timer_stats", "sched_debug",
+	"latency_stats", "config.gz",     "vmallocinfo", "slabinfo",    "pagetypeinfo",
+	"iomem",         "ioports",       "kpagecount",  "kpageflags",  "kpagecgroup",
+	"acpi",          "asound",        "scsi",        "driver",      "tty/driver",
+	"mtrr",          "dma",           "interrupts",  "softirqs",    "buddyinfo",
+	"zoneinfo",      "bootconfig",
+};
+static const char *const proc_readonly[] = {"sys", "bus", "fs", "irq"};
+
+/* The device nodes of the sandbox's /dev: name, major, minor. */
+static const struct {
+	const char *name;
+	unsigned major, minor;
+} dev_nodes[] = {
+	{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+	{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+};
+static const struct {
+	const char *name, *target;
+} dev_links[] = {
+	{"ptmx", "pts/ptmx"},          {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"},
+	{"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static long open_tree(int dfd, const char *path, unsigned flags)
+{
+	return syscall(SYS_open_tree, dfd, path, flags);
+}
+
+static int attach(int mnt, int dirfd, const char *rel)
+{
+	return (int)syscall(SYS_move_mount, mnt, "", dirfd, rel, MOVE_MOUNT_F_EMPTY_PATH);
+}
+
+static int set_attr(int mnt, uint64_t set, bool recursive)
+{
+	struct mount_attr a = {.attr_set = set};
+
+	return (int)syscall(SYS_mount_setattr, mnt, "",
+			    AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof(a));
+}
+
+/* A new filesystem instance, detached, with string options "k=v,k2=v2". */
+static int new_fs(const char *type, const char *opts, uint64_t attrs, struct wd_err *err)
+{
+	char buf[128], *save = NULL;
+	int fs, mnt;
+
+	fs = (int)syscall(SYS_fsopen, type, FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return wd_err_sys(err, errno, "filesystem: fsopen %s", type);
+	(void)snprintf(buf, sizeof(buf), "%s", opts != NULL ? opts : "");
+	for (char *kv = strtok_r(buf, ",", &save); kv != NULL; kv = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(kv, '=');
+
+		if (eq != NULL)
+			*eq = '\0';
+		if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, kv, eq != NULL ? eq + 1 : NULL,
+			    0) < 0) {
+			int e = errno;
+
+			(void)close(fs);
+			return wd_err_sys(err, e, "filesystem: %s option %s", type, kv);
+		}
+	}
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		int e = errno;
+
+		(void)close(fs);
+		return wd_err_sys(err, e, "filesystem: create %s", type);
+	}
+	mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, (unsigned)attrs);
+	(void)close(fs);
+	if (mnt < 0)
+		return wd_err_sys(err, errno, "filesystem: fsmount %s", type);
+	return mnt;
+}
+
+/* mkdir -p of `rel` below `root` (our own tmpfs), mode 0755. */
+static int make_dirs(int root, const char *rel, struct wd_err *err)
+{
+	char path[SUP_SB_PATH_MAX];
+
+	(void)snprintf(path, sizeof(path), "%s", rel);
+	for (char *p = path + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+
+			*p = '\0';
+			if (mkdirat(root, path, 0755) < 0 && errno != EEXIST)
+				return wd_err_sys(err, errno, "filesystem: mkdir %s", path);
+			*p = c;
+			if (c == '\0')
+				return 0;
+		}
+	}
+}
+
+/* Mount the detached `mnt` on `rel` (relative to the new root), then close it. */
+static int place(int root, int mnt, const char *rel, struct wd_err *err)
+{
+	int rc = 0;
+
+	if (make_dirs(root, rel, err) < 0)
+		rc = -1;
+	else if (attach(mnt, root, rel) < 0)
+		rc = wd_err_sys(err, errno, "filesystem: mount on %s", rel);
+	(void)close(mnt);
+	return rc;
+}
+
+/* Clone of a read-only bind source: the tree at `path`, read-only,
+ * nosuid and nodev all the way down. */
+static int clone_ro(const char *path, struct wd_err *err)
+{
+	int mnt = (int)open_tree(AT_FDCWD, path,
+				 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+					 AT_SYMLINK_NOFOLLOW);
+
+	if (mnt < 0)
+		return wd_err_sys(err, errno, "filesystem: bind %s", path);
+	if (set_attr(mnt, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true) < 0) {
+		int e = errno;
+
+		(void)close(mnt);
+		return wd_err_sys(err, e, "filesystem: make %s read-only", path);
+	}
+	return mnt;
+}
+
+/*
+ * The sources, taken before /tmp is covered: each read-only bind (a
+ * symlink, such as /lib on a merged-/usr system, is copied as a symlink)
+ * and the working directory (a detached clone made by the supervisor, in
+ * its own namespace: a clone is only possible there).
+ */
+static int take_sources(const struct sup_sandbox *sb, int work_mnt, struct sup_sb_fs *fs,
+			struct wd_err *err)
+{
+	for (size_t i = 0; i < sb->n_ro_binds; i++) {
+		struct stat st;
+
+		fs->bind_mnt[i] = -1;
+		fs->bind_link[i][0] = '\0';
+		if (lstat(sb->ro_binds[i], &st) < 0)
+			return wd_err_sys(err, errno, "filesystem: bind %s", sb->ro_binds[i]);
+		if (S_ISLNK(st.st_mode)) {
+			ssize_t n = readlink(sb->ro_binds[i], fs->bind_link[i],
+					     sizeof(fs->bind_link[i]) - 1);
+
+			if (n <= 0)
+				return wd_err_sys(err, errno, "filesystem: readlink %s",
+						  sb->ro_binds[i]);
+			fs->bind_link[i][n] = '\0';
+			continue;
+		}
+		if (!S_ISDIR(st.st_mode))
+			return wd_err_set(err, ENOTDIR, "filesystem: bind %s: not a directory",
+					  sb->ro_binds[i]);
+		fs->bind_mnt[i] = clone_ro(sb->ro_binds[i], err);
+		if (fs->bind_mnt[i] < 0)
+			return -1;
+	}
+	fs->work_mnt = work_mnt;
+	if (work_mnt >= 0 && set_attr(work_mnt, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true) < 0)
+		return wd_err_sys(err, errno, "filesystem: working directory nosuid");
+	return 0;
+}
+
+int sup_sb_clone_workdir(int workdir_fd)
+{
+	int m = (int)open_tree(workdir_fd, "",
+			       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+
+	return m < 0 ? -errno : m;
+}
+
+static int build_proc(int root, struct wd_err *err)
+{
+	int proc =
+		new_fs("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
+	int procdir, null;
+
+	if (proc < 0 || place(root, proc, "proc", err) < 0)
+		return -1;
+	procdir = openat(root, "proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	null = openat(root, "dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (procdir < 0 || null < 0) {
+		int e = errno;
+
+		if (procdir >= 0)
+			(void)close(procdir);
+		return wd_err_sys(err, e, "filesystem: open /proc");
+	}
+	for (size_t i = 0; i < N(proc_readonly); i++) {
+		int m = (int)open_tree(procdir, proc_readonly[i],
+				       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+					       AT_SYMLINK_NOFOLLOW);
+
+		if (m < 0 && errno == ENOENT)
+			continue;
+		if (m < 0 || set_attr(m, MOUNT_ATTR_RDONLY, true) < 0 ||
+		    attach(m, procdir, proc_readonly[i]) < 0) {
+			int e = errno;
+
+			(void)close(procdir);
+			(void)close(null);
+			return wd_err_sys(err, e, "filesystem: /proc/%s read-only",
+					  proc_readonly[i]);
+		}
+		(void)close(m);
+	}
+	for (size_t i = 0; i < N(proc_masked); i++) {
+		struct stat st;
+		int m;
+
+		if (fstatat(procdir, proc_masked[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* this kernel has no such file */
+		if (S_ISDIR(st.st_mode))
+			m = new_fs("tmpfs", MASK_SIZE ",mode=0555",
+				   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+					   MOUNT_ATTR_NOEXEC,
+				   err);
+		else
+			m = (int)open_tree(null, "",
+					   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+		if (m < 0 || attach(m, procdir, proc_masked[i]) < 0) {
+			int e = errno;
+
+			if (m >= 0)
+				(void)close(m);
+			(void)close(procdir);
+			(void)close(null);
+			return wd_err_sys(err, e, "filesystem: mask /proc/%s", proc_masked[i]);
+		}
+		(void)close(m);
+	}
+	(void)close(procdir);
+	(void)close(null);
+	return 0;
+}
+
+static int build_dev(int root, const struct sup_sandbox *sb, struct wd_err *err)
+{
+	char opts[64];
+	int dev =
+		new_fs("tmpfs", DEV_SIZE ",mode=0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, err);
+	int pts, shm;
+
+	if (dev < 0 || place(root, dev, "dev", err) < 0)
+		return -1;
+	for (size_t i = 0; i < N(dev_nodes); i++) {
+		char rel[32];
+
+		(void)snprintf(rel, sizeof(rel), "dev/%s", dev_nodes[i].name);
+		if (mknodat(root, rel, S_IFCHR | 0666,
+			    makedev(dev_nodes[i].major, dev_nodes[i].minor)) < 0 ||
+		    fchmodat(root, rel, 0666, 0) < 0)
+			return wd_err_sys(err, errno, "filesystem: mknod /%s", rel);
+	}
+	for (size_t i = 0; i < N(dev_links); i++) {
+		char rel[32];
+
+		(void)snprintf(rel, sizeof(rel), "dev/%s", dev_links[i].name);
+		if (symlinkat(dev_links[i].target, root, rel) < 0)
+			return wd_err_sys(err, errno, "filesystem: symlink /%s", rel);
+	}
+	/* A devpts of its own: the agent's ptys are not the guest's. */
+	pts = new_fs("devpts", "ptmxmode=0666,mode=0620", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+		     err);
+	if (pts < 0 || place(root, pts, "dev/pts", err) < 0)
+		return -1;
+	(void)snprintf(opts, sizeof(opts), "size=%llum,mode=1777", (unsigned long long)sb->tmp_mib);
+	shm = new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
+	if (shm < 0 || place(root, shm, "dev/shm", err) < 0)
+		return -1;
+	/* Nothing may be created in /dev itself now. */
+	dev = (int)open_tree(root, "dev", OPEN_TREE_CLOEXEC);
+	if (dev < 0 || set_attr(dev, MOUNT_ATTR_RDONLY, false) < 0) {
+		int e = errno;
+
+		if (dev >= 0)
+			(void)close(dev);
+		return wd_err_sys(err, e, "filesystem: /dev read-only");
+	}
+	(void)close(dev);
+	return 0;
+}
+
+static int fill_root(int root, const struct sup_sandbox *sb, struct sup_sb_fs *fs,
+		     struct wd_err *err)
+{
+	char opts[96];
+	int m;
+
+	for (size_t i = 0; i < sb->n_ro_binds; i++) {
+		const char *rel = sb->ro_binds[i] + 1; /* absolute, checked by the policy */
+
+		if (fs->bind_link[i][0] != '\0') {
+			char parent[SUP_SB_PATH_MAX];
+			char *slash;
+
+			(void)snprintf(parent, sizeof(parent), "%s", rel);
+			slash = strrchr(parent, '/');
+			if (slash != NULL) {
+				*slash = '\0';
+				if (make_dirs(root, parent, err) < 0)
+					return -1;
+			}
+			if (symlinkat(fs->bind_link[i], root, rel) < 0)
+				return wd_err_sys(err, errno, "filesystem: symlink %s",
+						  sb->ro_binds[i]);
+			continue;
+		}
+		m = fs->bind_mnt[i];
+		fs->bind_mnt[i] = -1;
+		if (place(root, m, rel, err) < 0)
+			return -1;
+	}
+	/* /tmp first: the working directory may lie below it (local mode). */
+	(void)snprintf(opts, sizeof(opts), "size=%llum,mode=1777", (unsigned long long)sb->tmp_mib);
+	m = new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
+	if (m < 0 || place(root, m, "tmp", err) < 0)
+		return -1;
+	if (fs->work_mnt >= 0) {
+		m = fs->work_mnt;
+		fs->work_mnt = -1;
+	} else {
+		(void)snprintf(opts, sizeof(opts), "size=%llum,mode=0755,uid=%u,gid=%u",
+			       (unsigned long long)sb->work_mib, (unsigned)sb->uid,
+			       (unsigned)sb->gid);
+		m = new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
+		if (m < 0)
+			return -1;
+	}
+	if (place(root, m, sb->workdir + 1, err) < 0)
+		return -1;
+	if (build_dev(root, sb, err) < 0 || build_proc(root, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Make the new root, mounted on STAGE, this process's root. */
+static int enter_root(struct wd_err *err)
+{
+	if (chdir(STAGE) < 0)
+		return wd_err_sys(err, errno, "filesystem: chdir to the new root");
+	if (syscall(SYS_pivot_root, ".", ".") == 0) {
+		/* The old root is now stacked on "."; detach it and all below. */
+		if (umount2(".", MNT_DETACH) < 0)
+			return wd_err_sys(err, errno, "filesystem: detach the old root");
+	} else if (errno == EINVAL) {
+		/* rootfs: move over / and enter (see the top of this file). */
+		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+			return wd_err_sys(err, errno, "filesystem: move the new root over /");
+		if (chroot(".") < 0)
+			return wd_err_sys(err, errno, "filesystem: chroot");
+	} else {
+		return wd_err_sys(err, errno, "filesystem: pivot_root");
+	}
+	if (chdir("/") < 0)
+		return wd_err_sys(err, errno, "filesystem: chdir /");
+	/* The root itself: mount points only, read-only. */
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) <
+	    0)
+		return wd_err_sys(err, errno, "filesystem: root read-only");
+	return 0;
+}
+
+void sup_sb_fs_close(struct sup_sb_fs *fs)
+{
+	for (size_t i = 0; i < SUP_SB_MAX_BINDS; i++)
+		if (fs->bind_mnt[i] >= 0) {
+			(void)close(fs->bind_mnt[i]);
+			fs->bind_mnt[i] = -1;
+		}
+	if (fs->work_mnt >= 0)
+		(void)close(fs->work_mnt);
+	fs->work_mnt = -1;
+}
+
+int sup_sb_fs_enter(const struct sup_sandbox *sb, int work_mnt, struct wd_err *err)
+{
+	struct sup_sb_fs fs;
+	char opts[32];
+	int root, rc = -1;
+
+	for (size_t i = 0; i < SUP_SB_MAX_BINDS; i++)
+		fs.bind_mnt[i] = -1;
+	fs.work_mnt = -1;
+	/* Nothing done here may propagate back to the guest's mounts. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return wd_err_sys(err, errno, "filesystem: make mounts private");
+	if (take_sources(sb, work_mnt, &fs, err) < 0)
+		goto out;
+	(void)snprintf(opts, sizeof(opts), "%s,mode=0755", ROOT_SIZE);
+	root = new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
+	if (root < 0)
+		goto out;
+	if (syscall(SYS_move_mount, root, "", AT_FDCWD, STAGE, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+		(void)wd_err_sys(err, errno, "filesystem: mount the new root on %s", STAGE);
+		(void)close(root);
+		goto out;
+	}
+	(void)close(root);
+	root = open(STAGE, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (root < 0) {
+		(void)wd_err_sys(err, errno, "filesystem: open the new root");
+		goto out;
+	}
+	rc = fill_root(root, sb, &fs, err);
+	(void)close(root);
+	if (rc == 0)
+		rc = enter_root(err);
+out:
+	sup_sb_fs_close(&fs);
+	return rc;
+}
