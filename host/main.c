@@ -2,7 +2,8 @@
  * host/main.c - the `warden` command: dispatch to its subcommands.
  *
  * Runs on the host as the user who launches jobs (root for --vmm local).
- * Only `run` exists so far (host/run.h); docs/cli.md is the reference.
+ * `run` (host/run.h) and `sandbox` (host/sandbox.h); docs/cli.md is the
+ * reference.
  * Messages go to stderr as "warden: LEVEL: ..." (common/log.h); usage
  * errors exit WD_EXIT_LAUNCHER like every other failure of the launcher
  * itself, so that they cannot be mistaken for the agent's own status.
@@ -16,10 +17,13 @@
 #include "cli.h"
 #include "exitcodes.h"
 #include "run.h"
+#include "sandbox.h"
 
 static const char usage[] = "usage: warden COMMAND [OPTIONS]\n"
 			    "\n"
 			    "  run       run one command in a fresh microVM (warden run --help)\n"
+			    "  sandbox   run one command in the agent's sandbox on this kernel\n"
+			    "            (warden sandbox --help)\n"
 			    "\n"
 			    "See docs/cli.md.\n";
 
@@ -64,6 +68,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 2, argv + 2);
+	if (strcmp(argv[1], "sandbox") == 0)
+		return wd_sandbox_main(argc - 2, argv + 2);
 	wd_error("unknown command '%s' (warden --help lists them)", argv[1]);
 	return WD_EXIT_LAUNCHER;
 }

@@ -442,29 +442,35 @@ int sup_record_send(struct sup_channel *ch, const char *json, struct sup_fail *f
 	return sup_channel_send(ch, WD_MSG_AUDIT, WD_STREAM_CONTROL, line, n, f);
 }
 
-/* Answer what the listener holds (always with an error) and record it. */
-static int denials(struct run *r, struct sup_fail *f)
+/* Answer what the listener holds (always with an error) and record it.
+ * The receive blocks when nothing is pending (on 6.1 even once every
+ * process under the filter is gone), so it is only called after POLLIN. */
+static int denials(struct run *r, short revents, struct sup_fail *f)
 {
-	for (int i = 0; i < SUP_DENIALS_PER_ROUND; i++) {
+	for (int i = 0; i < SUP_DENIALS_PER_ROUND && (revents & POLLIN); i++) {
 		struct sup_sb_denial d;
 		char json[SUP_RECORD_BYTES];
+		struct pollfd p = {.fd = r->a->listener, .events = POLLIN, .revents = 0};
 		int rc = sup_sb_filter_answer(r->a->listener, r->a->errnos, &d);
 
-		if (rc == 0)
-			return 0;
 		if (rc < 0) {
-			/* Every process under the filter is gone. */
 			close_fd(&r->a->listener);
 			return 0;
 		}
-		r->denials++;
-		if (r->denials_sent >= SUP_DENIAL_RECORDS_MAX)
-			continue;
-		r->denials_sent++;
-		if (sup_sb_denial_json(&d, json, sizeof(json)) < 0 ||
-		    sup_record_send(r->ch, json, f) < 0)
-			return -f->err.code;
+		if (rc > 0) {
+			r->denials++;
+			if (r->denials_sent < SUP_DENIAL_RECORDS_MAX) {
+				r->denials_sent++;
+				if (sup_sb_denial_json(&d, json, sizeof(json)) < 0 ||
+				    sup_record_send(r->ch, json, f) < 0)
+					return -f->err.code;
+			}
+		}
+		revents = poll(&p, 1, 0) > 0 ? p.revents : 0;
 	}
+	/* Every process under the filter is gone. */
+	if ((revents & (POLLHUP | POLLERR)) && !(revents & POLLIN))
+		close_fd(&r->a->listener);
 	return 0;
 }
 
@@ -522,7 +528,7 @@ static int one_round(struct run *r, struct sup_fail *f)
 		return 0;
 	if (p[P_SIG].revents != 0)
 		read_signals(r);
-	if (p[P_NOTIFY].revents != 0 && denials(r, f) < 0)
+	if (p[P_NOTIFY].revents != 0 && denials(r, p[P_NOTIFY].revents, f) < 0)
 		return -f->err.code;
 	if (p[P_CONN].revents & (POLLIN | POLLHUP | POLLERR)) {
 		if (channel_input(r, true, f) < 0)

@@ -235,6 +235,9 @@ int sup_sb_landlock(const struct sup_sandbox *sb, struct wd_err *err)
 	rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
 	if (rs < 0)
 		return wd_err_sys(err, errno, "landlock: ruleset");
+	/* Directories may be listed anywhere in the sandbox's own small tree
+	 * (its mounts are the real wall); everything else needs a rule. */
+	rc = ll_rule(rs, "/", LANDLOCK_ACCESS_FS_READ_DIR, handled, err);
 	for (size_t i = 0; i < sb->n_ro_binds && rc == 0; i++)
 		rc = ll_rule(rs, sb->ro_binds[i], LL_RO, handled, err);
 	if (rc == 0)

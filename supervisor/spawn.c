@@ -307,6 +307,35 @@ agent(const struct sup_spawn *sp, const struct child_fds *c, int fd)
 	exec_agent(sp->job);
 }
 
+/*
+ * The agent's terminal, from the sandbox's own devpts (so that its name,
+ * /dev/pts/N, exists where the agent looks): opened by the sandbox's init
+ * after the pivot; the master goes to the supervisor.
+ */
+static int open_pty(const struct sup_spawn *sp, int *master, int *slave, struct wd_err *err)
+{
+	struct winsize ws;
+
+	*slave = -1;
+	*master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+	if (*master < 0)
+		return wd_err_sys(err, errno, "pty: open /dev/pts/ptmx");
+	if (unlockpt(*master) < 0)
+		return wd_err_sys(err, errno, "pty: unlock");
+	/* The slave from the master itself: no path lookup in /dev/pts. */
+	*slave = ioctl(*master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*slave < 0)
+		return wd_err_sys(err, errno, "pty: TIOCGPTPEER");
+	if (fchown(*slave, sp->sb->uid, sp->sb->gid) < 0 || fchmod(*slave, PTY_SLAVE_MODE) < 0)
+		return wd_err_sys(err, errno, "pty: give the terminal to the agent");
+	memset(&ws, 0, sizeof(ws));
+	ws.ws_row = sp->job->rows != 0 ? sp->job->rows : SUP_PTY_DEFAULT_ROWS;
+	ws.ws_col = sp->job->cols != 0 ? sp->job->cols : SUP_PTY_DEFAULT_COLS;
+	if (ioctl(*master, TIOCSWINSZ, &ws) < 0)
+		return wd_err_sys(err, errno, "pty: TIOCSWINSZ");
+	return 0;
+}
+
 /* The sandbox's init, reaping and forwarding until the agent ends. */
 static void __attribute__((noreturn)) init_loop(pid_t child, int report)
 {
@@ -341,8 +370,7 @@ static int close_except(int keep)
 	return (int)syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U);
 }
 
-static void __attribute__((noreturn))
-sandbox_init(const struct sup_spawn *sp, const struct child_fds *c)
+static void __attribute__((noreturn)) sandbox_init(const struct sup_spawn *sp, struct child_fds *c)
 {
 	struct wd_err err;
 	struct report r;
@@ -362,6 +390,17 @@ sandbox_init(const struct sup_spawn *sp, const struct child_fds *c)
 		child_fail_sys(c->report, "setsid", errno);
 	if (sup_sb_net_uts(&err) < 0 || sup_sb_fs_enter(sp->sb, c->work_mnt, &err) < 0)
 		child_fail(c->report, &err);
+	if (sp->job->tty && !sp->inherit_stdio) {
+		int master, rc;
+
+		if (open_pty(sp, &master, &c->tty, &err) < 0)
+			child_fail(c->report, &err);
+		rc = send_fd(c->notify, master);
+		if (rc < 0)
+			child_fail_sys(c->report, "pty: hand the master over", -rc);
+		(void)close(master);
+		c->in = c->out = c->err = c->tty;
+	}
 	(void)sigfillset(&all);
 	if (sigprocmask(SIG_BLOCK, &all, NULL) < 0 || pipe2(exec_pipe, O_CLOEXEC) < 0)
 		child_fail_sys(c->report, "init: signals and pipe", errno);
@@ -395,37 +434,6 @@ sandbox_init(const struct sup_spawn *sp, const struct child_fds *c)
 }
 
 /* ---- the parent ----------------------------------------------------------- */
-
-static int open_pty(const struct sup_spawn *sp, int *master, int *slave, struct wd_err *err)
-{
-	struct winsize ws;
-
-	*slave = -1;
-	*master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (*master < 0)
-		return wd_err_sys(err, errno, "pty: posix_openpt");
-	if (grantpt(*master) < 0 || unlockpt(*master) < 0)
-		return wd_err_sys(err, errno, "pty: unlock");
-	/* The slave from the master itself: no path lookup in /dev/pts. */
-	*slave = ioctl(*master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (*slave < 0) {
-		char name[64];
-
-		if (ptsname_r(*master, name, sizeof(name)) != 0)
-			return wd_err_sys(err, errno, "pty: ptsname");
-		*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
-		if (*slave < 0)
-			return wd_err_sys(err, errno, "pty: open %s", name);
-	}
-	if (fchown(*slave, sp->sb->uid, sp->sb->gid) < 0 || fchmod(*slave, PTY_SLAVE_MODE) < 0)
-		return wd_err_sys(err, errno, "pty: give the terminal to the agent");
-	memset(&ws, 0, sizeof(ws));
-	ws.ws_row = sp->job->rows != 0 ? sp->job->rows : SUP_PTY_DEFAULT_ROWS;
-	ws.ws_col = sp->job->cols != 0 ? sp->job->cols : SUP_PTY_DEFAULT_COLS;
-	if (ioctl(*master, TIOCSWINSZ, &ws) < 0)
-		return wd_err_sys(err, errno, "pty: TIOCSWINSZ");
-	return 0;
-}
 
 static int open_pipes(int in[2], int out[2], int errp[2], struct wd_err *err)
 {
@@ -522,8 +530,8 @@ int sup_spawn(const struct sup_spawn *sp, struct sup_agent *a, struct wd_err *er
 		goto fail;
 	}
 	rc = 0;
-	if (!sp->inherit_stdio)
-		rc = tty ? open_pty(sp, &master, &slave, err) : open_pipes(in, out, errp, err);
+	if (!sp->inherit_stdio && !tty)
+		rc = open_pipes(in, out, errp, err);
 	if (rc < 0)
 		goto fail;
 	c.tty = slave;
@@ -538,9 +546,8 @@ int sup_spawn(const struct sup_spawn *sp, struct sup_agent *a, struct wd_err *er
 		goto fail;
 	}
 	/* The parent's ends only: the child's are other open file descriptions. */
-	if (!sp->inherit_stdio &&
-	    (set_nonblock(tty ? master : in[1]) < 0 ||
-	     (!tty && (set_nonblock(out[0]) < 0 || set_nonblock(errp[0]) < 0)))) {
+	if (!sp->inherit_stdio && !tty &&
+	    (set_nonblock(in[1]) < 0 || set_nonblock(out[0]) < 0 || set_nonblock(errp[0]) < 0)) {
 		rc = wd_err_sys(err, errno, "stdio: O_NONBLOCK");
 		goto fail;
 	}
@@ -562,6 +569,12 @@ int sup_spawn(const struct sup_spawn *sp, struct sup_agent *a, struct wd_err *er
 	rc = await_exec(report[0], pid, err);
 	if (rc < 0)
 		goto fail;
+	if (tty && ((master = recv_fd(sock[0])) < 0 || set_nonblock(master) < 0)) {
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+		rc = wd_err_set(err, EPROTO, "sandbox: no terminal from its init");
+		goto fail;
+	}
 	if (sp->filter != NULL) {
 		a->listener = recv_fd(sock[0]);
 		if (a->listener < 0) {

@@ -51,10 +51,20 @@ report_detail() {
 err_of() { echo "$WORK/${1//[^A-Za-z0-9_]/_}.err"; }
 tmp_of() { mktemp -d "$WORK/t.XXXX"; } # short: a socket path goes inside
 
-# The options that choose the guest for MODE.
+# The options that choose the guest for MODE (local: LOCAL_ARGS, below).
 vm_args() {
-	if [[ $1 == qemu ]]; then echo "--kernel $KERNEL --image $IMAGE"; fi
+	if [[ $1 == qemu ]]; then echo "--kernel $KERNEL --image $IMAGE"; else echo "${LOCAL_ARGS[*]}"; fi
 }
+
+# Local mode runs on this kernel: the sandbox layers it lacks are turned
+# off by policy (the product refuses otherwise), loudly, and the records
+# (which say so) go to an audit directory, away from the stderr under test.
+LOCAL_ARGS=(--audit-dir "$WORK/audit")
+read -r local_policy < <("$ROOT/tests/lib/local-policy.sh" "$WORK/local-policy.json")
+if [[ -n $local_policy ]]; then
+	echo "run: --vmm local on this kernel: $local_policy" >&2
+	LOCAL_ARGS+=(--policy "$WORK/local-policy.json")
+fi
 
 # warden run in MODE with the test's TMPDIR; extra options, then -- ARGV.
 wrun() {

@@ -1,0 +1,363 @@
+/*
+ * host/sandbox.c - `warden sandbox [OPTIONS] -- COMMAND`: one command in
+ * the agent's sandbox (supervisor/sandbox.h) on this kernel, without a VM.
+ *
+ * Runs as root on the host (namespaces and mounts are made without a user
+ * namespace). The command gets this process's stdio, a fresh tmpfs as its
+ * working directory (/work), a clean environment (PATH, HOME, TERM and
+ * --env) and every layer the policy does not turn off; a layer this kernel
+ * lacks is refused unless the policy turns it off, as in the guest. This
+ * process plays the supervisor's part: it answers and prints each seccomp
+ * denial, forwards HUP, INT, QUIT, TERM, USR1 and USR2 to the command,
+ * kills the sandbox at --timeout (124) and returns the command's status
+ * (128+N for signal N). Its own failures exit 125.
+ */
+#include "sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/clock.h"
+#include "../common/log.h"
+#include "../common/parse.h"
+#include "../supervisor/agent.h"
+#include "../supervisor/sandbox.h"
+#include "../supervisor/spawn.h"
+#include "../vsock/msg.h"
+#include "exitcodes.h"
+#include "job.h"
+
+#define SB_MAX_ENV 64
+#define SB_RECORD_BYTES 1024
+
+const char wd_sandbox_usage[] =
+	"usage: warden sandbox [OPTIONS] -- COMMAND [ARG]...\n"
+	"\n"
+	"Run COMMAND in the agent's sandbox on this kernel (root; no VM).\n"
+	"\n"
+	"  --policy FILE        policy bundle; its \"sandbox\" section applies\n"
+	"  --env KEY=VALUE      set a variable for COMMAND; repeatable\n"
+	"  --timeout DURATION   kill COMMAND and all it started after DURATION (124)\n"
+	"  --records FILE       append the sandbox's records (JSON lines) to FILE\n"
+	"                       instead of printing them on stderr\n"
+	"  -h, --help           this text\n"
+	"\n"
+	"Exit status: COMMAND's own (128+N if signal N killed it); 124 the timeout\n"
+	"killed it; 125 warden failed; 126 COMMAND could not be run; 127 COMMAND was\n"
+	"not found. See docs/cli.md and docs/sandbox.md.\n";
+
+struct sb_opts {
+	const char *policy, *records;
+	const char *env[SB_MAX_ENV + 4];
+	size_t nenv;
+	uint64_t timeout_ms;
+	char *const *argv;
+	bool help;
+};
+
+static int parse(int argc, char **argv, struct sb_opts *o, struct wd_err *err)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			o->help = true;
+			return 0;
+		}
+		if (a[0] != '-')
+			break;
+		if (v == NULL)
+			return wd_err_set(err, EINVAL, "%s: needs a value", a);
+		if (strcmp(a, "--policy") == 0) {
+			o->policy = v;
+		} else if (strcmp(a, "--records") == 0) {
+			o->records = v;
+		} else if (strcmp(a, "--env") == 0) {
+			if (o->nenv >= SB_MAX_ENV)
+				return wd_err_set(err, E2BIG, "--env: more than %d", SB_MAX_ENV);
+			if (strchr(v, '=') == NULL || v[0] == '=')
+				return wd_err_set(err, EINVAL, "--env %s: not KEY=VALUE", v);
+			o->env[o->nenv++] = v;
+		} else if (strcmp(a, "--timeout") == 0) {
+			if (wd_parse_duration_ms(v, 1, WD_JOB_MAX_TIMEOUT_MS, &o->timeout_ms, err) <
+			    0)
+				return wd_err_wrap(err, "--timeout");
+		} else {
+			return wd_err_set(err, EINVAL, "unknown option '%s' (--help lists them)",
+					  a);
+		}
+		i++;
+	}
+	if (i >= argc)
+		return wd_err_set(err, EINVAL, "no command (warden sandbox [OPTIONS] -- COMMAND)");
+	o->argv = argv + i;
+	return 0;
+}
+
+/* The command's environment: PATH, HOME, TERM unless --env sets them. */
+static void environment(struct sb_opts *o, const char *workdir)
+{
+	static char home[SUP_SB_PATH_MAX + 8], term[128];
+	bool path = false, has_home = false, has_term = false;
+	const char *t = getenv("TERM");
+
+	for (size_t i = 0; i < o->nenv; i++) {
+		path |= strncmp(o->env[i], "PATH=", 5) == 0;
+		has_home |= strncmp(o->env[i], "HOME=", 5) == 0;
+		has_term |= strncmp(o->env[i], "TERM=", 5) == 0;
+	}
+	if (!path)
+		o->env[o->nenv++] = "PATH=" SUP_DEFAULT_PATH;
+	if (!has_home) {
+		(void)snprintf(home, sizeof(home), "HOME=%s", workdir);
+		o->env[o->nenv++] = home;
+	}
+	if (!has_term && t != NULL && strlen(t) < sizeof(term) - 6) {
+		(void)snprintf(term, sizeof(term), "TERM=%s", t);
+		o->env[o->nenv++] = term;
+	}
+	o->env[o->nenv] = NULL;
+}
+
+static void record(int fd, const char *json)
+{
+	if (fd < 0) {
+		wd_warn("record: %s", json);
+		return;
+	}
+	(void)dprintf(fd, "%s\n", json);
+}
+
+static int signals(sigset_t *set)
+{
+	static const int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
+
+	(void)sigemptyset(set);
+	(void)sigaddset(set, SIGCHLD);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		(void)sigaddset(set, forwarded[i]);
+	if (sigprocmask(SIG_BLOCK, set, NULL) < 0)
+		return -1;
+	return signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+struct sb_run {
+	struct sup_agent a;
+	struct sup_cgroup cg;
+	const struct sup_sb_errnos *errnos;
+	int sigfd, records;
+	bool exited, timed_out;
+	int wstatus;
+};
+
+static void on_signals(struct sb_run *r)
+{
+	struct signalfd_siginfo si;
+
+	while (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo != SIGCHLD) {
+			(void)kill(-r->a.pid, (int)si.ssi_signo);
+			continue;
+		}
+		for (;;) {
+			int ws;
+			pid_t pid = waitpid(-1, &ws, WNOHANG);
+
+			if (pid <= 0)
+				break;
+			if (pid == r->a.pid) {
+				r->exited = true;
+				r->wstatus = sup_agent_status(&r->a, ws);
+			}
+		}
+	}
+}
+
+static void on_denials(struct sb_run *r, short revents)
+{
+	while (revents & POLLIN) {
+		struct pollfd p = {.fd = r->a.listener, .events = POLLIN, .revents = 0};
+		struct sup_sb_denial d;
+		char json[SB_RECORD_BYTES];
+		int rc = sup_sb_filter_answer(r->a.listener, r->errnos, &d);
+
+		if (rc < 0)
+			break;
+		if (rc > 0 && sup_sb_denial_json(&d, json, sizeof(json)) > 0)
+			record(r->records, json);
+		revents = poll(&p, 1, 0) > 0 ? p.revents : 0;
+	}
+	if (!(revents & POLLIN) && (revents & (POLLHUP | POLLERR))) {
+		(void)close(r->a.listener);
+		r->a.listener = -1;
+	}
+}
+
+static int wait_command(struct sb_run *r, uint64_t timeout_ms)
+{
+	uint64_t deadline = timeout_ms != 0 ? wd_mono_ns() + timeout_ms * WD_NS_PER_MS : 0;
+
+	while (!r->exited) {
+		struct pollfd p[2] = {{.fd = r->sigfd, .events = POLLIN},
+				      {.fd = r->a.listener, .events = POLLIN}};
+		int wait_ms = -1;
+
+		if (deadline != 0) {
+			uint64_t now = wd_mono_ns();
+
+			if (now >= deadline && !r->timed_out) {
+				r->timed_out = true;
+				sup_cgroup_kill(&r->cg);
+				(void)kill(r->a.pid, SIGKILL); /* its namespace dies with it */
+			}
+			wait_ms =
+				now >= deadline ? 100 : (int)((deadline - now) / WD_NS_PER_MS + 1);
+		}
+		if (poll(p, 2, wait_ms) < 0 && errno != EINTR)
+			return -errno;
+		if (p[1].revents != 0)
+			on_denials(r, p[1].revents);
+		if (p[0].revents != 0)
+			on_signals(r);
+	}
+	return 0;
+}
+
+static int status_of(const struct sb_run *r)
+{
+	if (r->timed_out)
+		return WD_EXIT_TIMEOUT;
+	if (WIFSIGNALED(r->wstatus))
+		return 128 + WTERMSIG(r->wstatus);
+	return WEXITSTATUS(r->wstatus);
+}
+
+static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
+{
+	static struct sup_sb_filter filter;
+	struct wd_job job;
+	struct sup_spawn sp;
+	struct sb_run r;
+	sigset_t set;
+	char buf[128];
+	const char *weak;
+	size_t i = 0;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.cg.dirfd = -1;
+	r.records = -1;
+	if (o->records != NULL) {
+		r.records = open(o->records, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+				 0600);
+		if (r.records < 0)
+			return wd_err_sys(err, errno, "--records %s", o->records);
+	}
+	while ((weak = sup_sandbox_weakened(sb, &i, buf, sizeof(buf))) != NULL) {
+		char json[256];
+
+		(void)snprintf(json, sizeof(json), "{\"type\":\"sandbox\",\"weakened\":\"%s\"}",
+			       weak);
+		record(r.records, json);
+	}
+	if (!sb->landlock_off && sup_sb_landlock_abi() == 0)
+		return wd_err_set(err, EOPNOTSUPP,
+				  "landlock: this kernel has none; the policy can turn it off "
+				  "(\"sandbox\": {\"landlock\": false})");
+	if (!sb->seccomp_off && sup_sb_filter_build(sb, &filter, err) < 0)
+		return -1;
+	if (sup_cgroup_create(sb, 0, &r.cg, err) < 0)
+		return -1;
+	r.sigfd = signals(&set);
+	if (r.sigfd < 0) {
+		rc = wd_err_sys(err, errno, "signals");
+		goto out;
+	}
+	memset(&job, 0, sizeof(job));
+	environment(o, sb->workdir);
+	job.argv = (const char **)(uintptr_t)o->argv;
+	job.env = o->env;
+	job.cwd = "";
+	memset(&sp, 0, sizeof(sp));
+	sp.job = &job;
+	sp.sb = sb;
+	sp.filter = sb->seccomp_off ? NULL : &filter;
+	sp.cgroup_fd = r.cg.dirfd;
+	sp.workdir_fd = -1;
+	sp.inherit_stdio = true;
+	rc = sup_spawn(&sp, &r.a, err);
+	if (rc < 0)
+		goto out;
+	r.errnos = &filter.errnos;
+	rc = wait_command(&r, o->timeout_ms);
+	if (rc < 0)
+		(void)wd_err_sys(err, -rc, "poll");
+	else
+		rc = status_of(&r);
+	if (r.timed_out)
+		wd_error("the command ran for %llu ms (--timeout); it was killed",
+			 (unsigned long long)o->timeout_ms);
+out:
+	if (r.a.listener >= 0)
+		(void)close(r.a.listener);
+	if (r.a.status_fd >= 0)
+		(void)close(r.a.status_fd);
+	sup_cgroup_destroy(&r.cg);
+	sup_sb_filter_free(&filter);
+	if (r.records >= 0)
+		(void)close(r.records);
+	return rc;
+}
+
+int wd_sandbox_main(int argc, char **argv)
+{
+	static struct sb_opts o;
+	struct sup_sandbox sb;
+	struct wd_err err;
+	char *policy = NULL;
+	int rc;
+
+	wd_err_clear(&err);
+	if (parse(argc, argv, &o, &err) < 0) {
+		wd_error("sandbox: %s", err.msg);
+		return WD_EXIT_LAUNCHER;
+	}
+	if (o.help) {
+		fputs(wd_sandbox_usage, stdout);
+		return fflush(stdout) == 0 ? 0 : WD_EXIT_LAUNCHER;
+	}
+	if (geteuid() != 0) {
+		wd_error("sandbox: needs root (namespaces and mounts without a user namespace)");
+		return WD_EXIT_LAUNCHER;
+	}
+	sup_sandbox_defaults(&sb);
+	if (o.policy != NULL && (wd_read_policy(o.policy, &policy, &err) < 0 ||
+				 sup_sandbox_policy(policy, strlen(policy), &sb, &err) < 0)) {
+		free(policy);
+		wd_error("sandbox: %s", err.msg);
+		return WD_EXIT_LAUNCHER;
+	}
+	free(policy);
+	rc = run(&o, &sb, &err);
+	sup_sandbox_free(&sb);
+	if (rc < 0) {
+		wd_error("sandbox: %s", err.msg);
+		return WD_EXIT_LAUNCHER;
+	}
+	return rc;
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# tests/lib/local-policy.sh FILE - a policy for --vmm local on this kernel.
+#
+# The sandbox refuses to run without Landlock or without cgroup2's memory,
+# pids and cpu controllers unless the policy turns that layer off. The
+# microVM's kernel has both; a test machine's own kernel may not. This
+# writes FILE with exactly the layers this kernel lacks turned off, and
+# prints one line naming them (nothing when none is missing), so the
+# caller can say so loudly. Extra "sandbox" members may follow as $2
+# (JSON text, e.g. '"rlimits": {"as_mib": 512}').
+set -euo pipefail
+file=$1
+extra=${2:-}
+off=()
+members=()
+if ! grep -qw landlock /sys/kernel/security/lsm 2>/dev/null; then
+	off+=("Landlock")
+	members+=('"landlock": false')
+fi
+own=$(sed -n 's/^0:://p' /proc/self/cgroup 2>/dev/null || true)
+ctl=/sys/fs/cgroup${own%/}/cgroup.controllers
+[[ $own == / ]] && ctl=/sys/fs/cgroup/cgroup.controllers
+have=$(cat "$ctl" 2>/dev/null || true)
+for c in memory pids cpu; do
+	if ! grep -qw "$c" <<<"$have"; then
+		off+=("cgroup2 $c controller")
+		members+=('"cgroup": false')
+		break
+	fi
+done
+[[ -n $extra ]] && members+=("$extra")
+body=$(IFS=,; echo "${members[*]}")
+printf '{"sandbox": {%s}}\n' "$body" >"$file"
+if [[ ${#off[@]} -gt 0 ]]; then
+	list=$(printf '%s, ' "${off[@]}")
+	echo "this kernel has no ${list%, }: the policy turns that off (recorded)"
+else
+	echo ""
+fi
