@@ -79,7 +79,7 @@ UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(sort $(wildcard tests/unit/tes
 TEST_GUEST_PROGS := tests/init/probe tests/vm/vmcheck
 
 .PHONY: all bootstrap deps image kernel test test-unit test-unit-musl test-unit-asan \
-        test-init test-vm test-run test-repro test-fuzz test-deps demo bench lint fmt install clean distclean
+        test-init test-vm test-run test-escape test-repro test-fuzz test-deps demo bench lint fmt install clean distclean
 
 all: $(GUEST_BINS) $(HOST_BINS)
 
@@ -192,6 +192,13 @@ $(BIN)/tests/%: $(MUSL_OBJ)/tests/%.o $(MUSL_OBJ)/libcommon.a
 
 TEST_GUEST_BINS := $(patsubst tests/%,$(BIN)/tests/%,$(TEST_GUEST_PROGS))
 
+# The escape battery: one static program per attempt, libc only.
+ESCAPE_BINS := $(patsubst tests/escape/%.c,$(BIN)/tests/escape/%,$(sort $(wildcard tests/escape/*.c)))
+$(BIN)/tests/escape/%: tests/escape/%.c tests/escape/escape.h $(TOOLCHAIN)
+	@echo "  CC      $<"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(MUSL_CC) $(MUSL_CFLAGS) -Wno-missing-prototypes $(MUSL_LDFLAGS) -o $@ $<
+
 # vmcheck compares the kernel's view with init's sysctl table.
 $(BIN)/tests/vm/vmcheck: $(MUSL_OBJ)/tests/vm/vmcheck.o $(MUSL_OBJ)/libinit.a \
                          $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a
@@ -259,6 +266,9 @@ test-vm: $(IMAGE) $(TEST_GUEST_BINS) $(HOST_BINS)
 test-run: $(IMAGE) $(HOST_BINS)
 	$(Q)tests/run/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
 
+test-escape: $(IMAGE) $(HOST_BINS) $(ESCAPE_BINS)
+	$(Q)tests/escape/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
+
 test-repro: $(GUEST_BINS) $(KERNEL_STAMP)
 	$(Q)tests/image/repro.sh $(BIN) $(KERNEL_DIR)
 
@@ -273,7 +283,7 @@ test-deps: $(DEPS_STAMP)
 test: bootstrap
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/run-all.sh "$(MAKE) --no-print-directory" test-unit-musl test-unit-asan test-init \
-	    test-deps test-repro test-vm test-run test-fuzz
+	    test-deps test-repro test-vm test-run test-escape test-fuzz
 
 demo: $(IMAGE) $(HOST_BINS)
 	$(Q)scripts/demo.sh $(BIN)

@@ -13,6 +13,7 @@ packages=(
 	libcmocka-dev                 # unit tests, glibc flavour
 	cpio gzip                     # the initramfs
 	busybox-static                # /bin/sh in the image
+	bubblewrap                    # make bench: the sandbox baseline
 	qemu-system-x86               # the microVM
 	util-linux                    # unshare(1) for the PID 1 tests
 	tini catatonit                # size and boot comparisons in make bench

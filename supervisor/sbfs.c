@@ -57,15 +57,14 @@ struct mount_attr {
 /* /proc files and directories hidden from the agent (covered by /dev/null
  * or an empty read-only tmpfs), and those it may read but not write. */
 static const char *const proc_masked[] = {
-	"cmdline",       "kcore",         "keys",        "key-users",   "kallsyms",
-	"modules",       "sysrq-trigger", "timer_list",  "timer_stats", "sched_debug",
-	"latency_stats", "config.gz",     "vmallocinfo", "slabinfo",    "pagetypeinfo",
-	"iomem",         "ioports",       "kpagecount",  "kpageflags",  "kpagecgroup",
-	"acpi",          "asound",        "scsi",        "driver",      "tty/driver",
-	"mtrr",          "dma",           "interrupts",  "softirqs",    "buddyinfo",
-	"zoneinfo",      "bootconfig",
+	"cmdline",     "kcore",        "keys",        "key-users",     "kallsyms",   "modules",
+	"timer_list",  "timer_stats",  "sched_debug", "latency_stats", "config.gz",  "vmallocinfo",
+	"slabinfo",    "pagetypeinfo", "iomem",       "ioports",       "kpagecount", "kpageflags",
+	"kpagecgroup", "acpi",         "asound",      "scsi",          "driver",     "tty/driver",
+	"mtrr",        "dma",          "interrupts",  "softirqs",      "buddyinfo",  "zoneinfo",
+	"bootconfig",
 };
-static const char *const proc_readonly[] = {"sys", "bus", "fs", "irq"};
+static const char *const proc_readonly[] = {"sys", "bus", "fs", "irq", "sysrq-trigger"};
 
 /* The device nodes of the sandbox's /dev: name, major, minor. */
 static const struct {

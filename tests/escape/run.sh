@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# tests/escape/run.sh BINDIR KERNEL_DIR IMAGE - the escape battery.
+#
+# Every program in tests/escape/ runs as the agent and tries one way out
+# (escape.h: it prints "escape NAME: blocked: ..." or "... ESCAPED: ...").
+# The battery runs twice: in the real microVM (--vmm qemu) and in local
+# mode (--vmm local, this kernel). A program passes when its verdict is
+# "blocked", no line anywhere says ESCAPED, and every seccomp record it
+# announced ("expect-record: SYSCALL") is among the job's records.
+#
+# Directives in a program's opening comment:
+#   escape-job: own            a job of its own (it ends or poisons the job)
+#   escape-timeout: 3s         the job's --timeout
+#   escape-expect: verdict | verdict-or-oom | timeout
+#   escape-local-policy: JSON  sandbox members added in local mode
+# In the microVM the other programs share one job (one boot), run one after
+# the other by a shell script; in local mode each is its own job.
+set -euo pipefail
+
+if [[ $# -ne 3 ]]; then
+	echo "usage: tests/escape/run.sh BINDIR KERNEL_DIR IMAGE" >&2
+	exit 2
+fi
+BIN=$(cd -- "$1" && pwd)
+KERNEL=$(cd -- "$2" && pwd)/vmlinuz
+IMAGE=$(cd -- "$(dirname -- "$3")" && pwd)/$(basename -- "$3")
+HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd -- "$HERE/../.." && pwd)
+WARDEN=$BIN/warden
+PROGS=$BIN/tests/escape
+readonly JOB_LIMIT_S=900
+
+# shellcheck source=tests/lib/report.sh
+. "$ROOT/tests/lib/report.sh"
+
+WORK=$(mktemp -d /tmp/warden-escape.XXXXXX)
+trap 'rm -rf -- "$WORK"' EXIT
+
+report_detail() {
+	local f=$WORK/${1//[^A-Za-z0-9_]/_}.detail
+	if [[ -s $f ]]; then sed 's/^/    | /' "$f" | tail -20; fi
+}
+
+directive() {
+	sed -n "s/^[/ ]\* escape-$2: //p" "$HERE/$1.c" | sed 's| *\*/$||' | head -1
+}
+
+shared=()
+own=()
+for p in "$PROGS"/*; do
+	n=$(basename -- "$p")
+	[[ -f $HERE/$n.c ]] || continue
+	if [[ $(directive "$n" job) == own* ]]; then own+=("$n"); else shared+=("$n"); fi
+done
+total=$((${#shared[@]} + ${#own[@]}))
+if [[ $total -lt 40 ]]; then
+	echo "escape: only $total programs built in $PROGS" >&2
+	exit 1
+fi
+
+# check MODE NAME OUT ERR RECORDS RC: the verdict of one program.
+check() {
+	local mode=$1 n=$2 out=$3 err=$4 records=$5 rc=$6 t="$2[$1]" expect sys
+	local detail=$WORK/${t//[^A-Za-z0-9_]/_}.detail
+	expect=$(directive "$n" expect)
+	expect=${expect:-verdict}
+	{ grep "^escape $n: " "$out" || true; tail -5 "$err"; } >"$detail"
+	if grep -q "^escape $n: ESCAPED: " "$out"; then
+		fail "$t" "$(grep -m1 "^escape $n: ESCAPED: " "$out")"
+		return
+	fi
+	case $expect in
+	timeout)
+		[[ $rc -eq 124 ]] || { fail "$t" "exit status $rc, want 124 (the deadline)"; return; } ;;
+	verdict-or-oom)
+		if ! grep -q "^escape $n: blocked: " "$out" && ! grep -q 'OOM killer' "$err"; then
+			fail "$t" "neither a verdict nor an OOM kill (exit $rc)"
+			return
+		fi ;;
+	*)
+		grep -q "^escape $n: blocked: " "$out" || { fail "$t" "no verdict (exit $rc)"; return; } ;;
+	esac
+	while read -r sys; do
+		grep -qF "\"syscall\":\"$sys\"" "$records" 2>/dev/null ||
+			{ fail "$t" "no seccomp record names $sys"; return; }
+	done < <(sed -n "s/^escape $n: expect-record: //p" "$out")
+	ok "$t"
+}
+
+# ---- local mode: each program its own job ----------------------------------
+
+local_job() {
+	local n=$1 dir=$WORK/local-$1 extra timeout args=() rc=0
+	mkdir -p "$dir"
+	extra=$(directive "$n" local-policy)
+	"$ROOT/tests/lib/local-policy.sh" "$dir/policy.json" "$extra" >/dev/null
+	timeout=$(directive "$n" timeout)
+	args=(--vmm local --policy "$dir/policy.json" --audit-dir "$dir/audit" --timeout "${timeout:-120s}")
+	[[ $n == fill_workdir ]] && args+=(--mem 64)
+	(cd "$PROGS" && TMPDIR=$dir timeout -s KILL "$JOB_LIMIT_S" "$WARDEN" run "${args[@]}" \
+		--file "$PROGS/$n:$n" -- "./$n" >"$dir/out" 2>"$dir/err") || rc=$?
+	check local "$n" "$dir/out" "$dir/err" "$dir/audit/records.jsonl" "$rc"
+}
+
+if [[ $(id -u) -ne 0 ]]; then
+	fail "local" "--vmm local needs root"
+else
+	msg=$("$ROOT/tests/lib/local-policy.sh" "$WORK/probe.json")
+	[[ -n $msg ]] && echo "escape: local mode: $msg" >&2
+	for n in "${shared[@]}" "${own[@]}"; do local_job "$n"; done
+fi
+
+# ---- the microVM: one job for the shared programs, one each for the rest ---
+
+vm_job() {
+	local dir=$1 rc=0
+	shift
+	mkdir -p "$dir"
+	TMPDIR=$dir timeout -s KILL "$JOB_LIMIT_S" "$WARDEN" run --kernel "$KERNEL" --image "$IMAGE" \
+		--audit-dir "$dir/audit" "$@" >"$dir/out" 2>"$dir/err" || rc=$?
+	echo "$rc"
+}
+
+driver=$WORK/battery.sh
+cat >"$driver" <<'EOF'
+#!/bin/sh
+# Each program in turn; its status after it.
+for p in "$@"; do
+	./"$p"
+	echo "escape-rc $p $?"
+done
+EOF
+chmod +x "$driver"
+files=(--file "$driver:battery.sh")
+for n in "${shared[@]}"; do files+=(--file "$PROGS/$n:$n"); done
+dir=$WORK/vm-shared
+rc=$(vm_job "$dir" --timeout 600s "${files[@]}" -- ./battery.sh "${shared[@]}")
+if [[ $rc -ne 0 ]]; then
+	echo "escape: the shared microVM job ended with status $rc:" >&2
+	tail -5 "$dir/err" >&2
+fi
+for n in "${shared[@]}"; do
+	grep -q "^escape-rc $n " "$dir/out" || { fail "$n[qemu]" "it never ran (the job ended with $rc)"; continue; }
+	check qemu "$n" "$dir/out" "$dir/err" "$dir/audit/records.jsonl" \
+		"$(sed -n "s/^escape-rc $n //p" "$dir/out")"
+done
+for n in "${own[@]}"; do
+	timeout=$(directive "$n" timeout)
+	dir=$WORK/vm-$n
+	rc=$(vm_job "$dir" --timeout "${timeout:-300s}" --file "$PROGS/$n:$n" -- "./$n")
+	check qemu "$n" "$dir/out" "$dir/err" "$dir/audit/records.jsonl" "$rc"
+done
+
+report_end escape

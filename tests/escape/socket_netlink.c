@@ -1,0 +1,12 @@
+/* escape socket_netlink: a AF_NETLINK socket (family 16), outside the families the
+ * agent may use (AF_UNIX, AF_INET, AF_INET6). */
+#include <sys/socket.h>
+
+#include "escape.h"
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	escape_start(argv[0]);
+	DENIED("socket", EPERM, SYS_socket, 16, SOCK_RAW, 0);
+}
