@@ -171,8 +171,9 @@ $(BIN)/warden-supervisor: $(MUSL_OBJ)/supervisor/main.o $(MUSL_OBJ)/libsuperviso
 	$(Q)strip --strip-all -o $@ $@.debug
 
 # Benchmark tools: static musl, both sides of the channel.
-BENCH_BINS := $(BIN)/bench/chanbench
-$(BIN)/bench/%: $(MUSL_OBJ)/bench/%.o $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
+BENCH_BINS := $(BIN)/bench/chanbench $(BIN)/bench/sbbench
+$(BIN)/bench/%: $(MUSL_OBJ)/bench/%.o $(MUSL_OBJ)/libsupervisor.a $(MUSL_OBJ)/libvsock.a \
+                $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
 	@echo "  LD      $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS)

@@ -9,6 +9,10 @@
 #   3. sizes of the static binaries, beside tini-static and catatonit
 #   4. the channel: throughput and round trip, framed+HMAC against raw
 #      bytes, over AF_UNIX and over virtio-serial into a microVM
+#   5. the sandbox: `warden sandbox -- /bin/true` against bubblewrap
+#      (bwrap --unshare-all --die-with-parent --ro-bind / / --dev /dev
+#      --proc /proc /bin/true), whole processes, and the in-process spawn
+#      latency (request to the agent's exec), p50 and p99
 #
 # Targets are printed next to the figures as ratios; nothing fails because a
 # figure misses its target. The exit status is 1 only when a figure could
@@ -467,10 +471,55 @@ bench_channel() {
 	echo "  (under $(accel_name "$(qemu_accel "$KERNEL_DIR/vmlinuz")"); the HMAC is BearSSL's portable SHA-256, hashed once by each side)"
 }
 
+# ---- 5. the sandbox -----------------------------------------------------------
+
+bench_sandbox() {
+	local policy=$WORK/sandbox-policy.json msg i t0 bw=() ws=() tool=$BIN/bench/sbbench
+	echo
+	echo "5. the sandbox: warden sandbox -- /bin/true against bubblewrap, $N runs each"
+	if ! command -v bwrap >/dev/null; then
+		unmeasured "warden sandbox against bubblewrap (no bwrap)"
+		return
+	fi
+	msg=$("$ROOT/tests/lib/local-policy.sh" "$policy")
+	[[ -n $msg ]] && echo "  this kernel: $msg"
+	# Interleaved, so that load changes hit both alike.
+	for ((i = 0; i < N; i++)); do
+		t0=$(now_us)
+		"$BIN/warden" sandbox --policy "$policy" --records /dev/null -- /bin/true ||
+			{ unmeasured "warden sandbox -- /bin/true (status $?)"; return; }
+		ws+=($(($(now_us) - t0)))
+		t0=$(now_us)
+		bwrap --unshare-all --die-with-parent --ro-bind / / --dev /dev --proc /proc /bin/true ||
+			{ unmeasured "bwrap (status $?)"; return; }
+		bw+=($(($(now_us) - t0)))
+	done
+	read -r _ wmed wp90 wmin _ < <(printf '%s\n' "${ws[@]}" | stats)
+	read -r _ bmed bp90 bmin _ < <(printf '%s\n' "${bw[@]}" | stats)
+	printf '  %-34s median %7s ms  p90 %7s ms  min %7s ms\n' "warden sandbox (all layers on)" \
+		"$(fmt "$wmed" 1000 2)" "$(fmt "$wp90" 1000 2)" "$(fmt "$wmin" 1000 2)"
+	printf '  %-34s median %7s ms  p90 %7s ms  min %7s ms\n' "bwrap --unshare-all" \
+		"$(fmt "$bmed" 1000 2)" "$(fmt "$bp90" 1000 2)" "$(fmt "$bmin" 1000 2)"
+	echo "  ratio warden/bwrap (median): $(fmt "$wmed" "$bmed" 2) (target <= 0.50)"
+	if [[ -x $tool ]]; then
+		"$tool" "$policy" "$N" -- /bin/true | sort -g | awk -v n="$N" '
+			{ v[NR] = $1 }
+			END { k = int(0.99 * NR); if (k < 0.99 * NR) k++
+			      printf "  spawn latency (request to exec), %d spawns: p50 %.2f ms, p99 %.2f ms\n",
+			             NR, v[int((NR + 1) / 2)] / 1000, v[k] / 1000 }'
+	else
+		unmeasured "sandbox spawn latency (no $tool)"
+	fi
+	echo "  (warden sandbox compiles its seccomp filter with libseccomp on every run; the"
+	echo "   spawn latency is measured with the filter compiled once, as the supervisor does)"
+	load_note
+}
+
 bench_namespace
 bench_vm
 bench_sizes
 bench_channel
+bench_sandbox
 
 echo
 if ((${#UNMEASURED[@]} > 0)); then

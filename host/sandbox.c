@@ -281,7 +281,7 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 				  "(\"sandbox\": {\"landlock\": false})");
 	if (!sb->seccomp_off && sup_sb_filter_build(sb, &filter, err) < 0)
 		return -1;
-	if (sup_cgroup_create(sb, 0, &r.cg, err) < 0)
+	if (sup_cgroup_create(sb, &r.cg, err) < 0)
 		return -1;
 	r.sigfd = signals(&set);
 	if (r.sigfd < 0) {
@@ -290,7 +290,14 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 	}
 	memset(&job, 0, sizeof(job));
 	environment(o, sb->workdir);
-	job.argv = (const char **)(uintptr_t)o->argv;
+	{
+		union {
+			char *const *in;
+			const char **out;
+		} args = {.in = o->argv};
+
+		job.argv = args.out; /* read only, as execve's own prototype */
+	}
 	job.env = o->env;
 	job.cwd = "";
 	memset(&sp, 0, sizeof(sp));

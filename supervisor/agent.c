@@ -436,7 +436,7 @@ int sup_record_send(struct sup_channel *ch, const char *json, struct sup_fail *f
 
 	if (n >= SUP_RECORD_BYTES)
 		return sup_fail_set(f, SUP_FAIL_INTERNAL, E2BIG, "a record is too long");
-	memcpy(line, json, n);
+	memcpy(line, json, n + 1);
 	line[n++] = '\n';
 	wd_info("record: %s", json);
 	return sup_channel_send(ch, WD_MSG_AUDIT, WD_STREAM_CONTROL, line, n, f);

@@ -28,7 +28,7 @@
 #define SELF_CGROUP_BYTES 4096
 #define CONTROLLERS_BYTES 512
 #define EVENTS_BYTES 1024
-#define MEM_RESERVE_MIB 64 /* left to the supervisor when the job names no memory */
+#define MEM_RESERVE_MIB 64ULL /* left to the supervisor when the job names no memory */
 #define EMPTY_WAIT_MS 2000 /* after cgroup.kill, for the cgroup to empty */
 
 static const char *const needed[] = {"memory", "pids", "cpu"};
@@ -98,27 +98,26 @@ static bool listed(const char *list, const char *word)
 	return false;
 }
 
-static uint64_t default_memory_mib(uint64_t job_mem_mib)
+/* What the machine has, less room for the supervisor and the kernel (in
+ * the guest the job's --mem is the whole VM, so it cannot be the limit). */
+static uint64_t default_memory_mib(void)
 {
 	struct sysinfo si;
 	uint64_t total;
 
-	/* The job's memory is the VM's size: the limit leaves the guest room. */
-	(void)job_mem_mib;
 	if (sysinfo(&si) < 0)
 		return 0;
-	total = (uint64_t)si.totalram * si.mem_unit / (1024 * 1024);
+	total = (uint64_t)si.totalram * si.mem_unit / (1024ULL * 1024ULL);
 	return total > 2 * MEM_RESERVE_MIB ? total - MEM_RESERVE_MIB : total / 2;
 }
 
-static int limits(const struct sup_sandbox *sb, uint64_t job_mem_mib, struct sup_cgroup *cg,
-		  struct wd_err *err)
+static int limits(const struct sup_sandbox *sb, struct sup_cgroup *cg, struct wd_err *err)
 {
 	char v[64];
-	uint64_t mem = sb->memory_mib != 0 ? sb->memory_mib : default_memory_mib(job_mem_mib);
+	uint64_t mem = sb->memory_mib != 0 ? sb->memory_mib : default_memory_mib();
 	int rc;
 
-	(void)snprintf(v, sizeof(v), "%llu", (unsigned long long)(mem * 1024 * 1024));
+	(void)snprintf(v, sizeof(v), "%llu", (unsigned long long)mem * 1024ULL * 1024ULL);
 	if (mem != 0 && (rc = write_small(cg->dirfd, "memory.max", v)) < 0)
 		return wd_err_sys(err, -rc, "cgroup: memory.max");
 	rc = write_small(cg->dirfd, "memory.swap.max", "0");
@@ -136,8 +135,7 @@ static int limits(const struct sup_sandbox *sb, uint64_t job_mem_mib, struct sup
 	return 0;
 }
 
-int sup_cgroup_create(const struct sup_sandbox *sb, uint64_t job_mem_mib, struct sup_cgroup *cg,
-		      struct wd_err *err)
+int sup_cgroup_create(const struct sup_sandbox *sb, struct sup_cgroup *cg, struct wd_err *err)
 {
 	char own[SUP_SB_PATH_MAX - 32], base[SUP_SB_PATH_MAX + 32], list[CONTROLLERS_BYTES];
 	int basefd, rc;
@@ -191,7 +189,7 @@ int sup_cgroup_create(const struct sup_sandbox *sb, uint64_t job_mem_mib, struct
 		return wd_err_sys(err, errno, "cgroup: open %s", cg->path);
 	(void)snprintf(cg->path, sizeof(cg->path), "%s/warden-job-%d",
 		       strcmp(own, "/") == 0 ? "" : own, (int)getpid());
-	if (limits(sb, job_mem_mib, cg, err) < 0) {
+	if (limits(sb, cg, err) < 0) {
 		sup_cgroup_destroy(cg);
 		return -1;
 	}

@@ -228,7 +228,7 @@ static int prepare_sandbox(struct supervisor *sv, const struct wd_job *job, stru
 				    "it off (\"sandbox\": {\"landlock\": false})");
 	if (!sb->seccomp_off && sup_sb_filter_build(sb, &sv->filter, &f->err) < 0)
 		return sup_fail_wrap(f, SUP_FAIL_JOB, "sandbox");
-	if (sup_cgroup_create(sb, job->mem_mib, &sv->cg, &f->err) < 0)
+	if (sup_cgroup_create(sb, &sv->cg, &f->err) < 0)
 		return sup_fail_wrap(f, SUP_FAIL_JOB, "sandbox");
 	return 0;
 }

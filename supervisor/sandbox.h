@@ -73,7 +73,7 @@ struct sup_sandbox {
 
 	/* cgroup v2 limits (on unless cgroup_off) */
 	bool cgroup_off;
-	uint64_t memory_mib; /* 0: the job's memory, or what the machine has */
+	uint64_t memory_mib; /* 0: what the machine has, less room for the supervisor */
 	uint64_t pids_max;
 	uint64_t cpu_quota_us; /* per SUP_SB_CPU_PERIOD_US; 0 = no limit */
 
@@ -155,10 +155,9 @@ struct sup_cgroup {
 	char path[SUP_SB_PATH_MAX];
 };
 
-/* Create the job's cgroup under this process's own and set its limits.
- * `job_mem_mib` is the job's memory (0: none asked). */
-int sup_cgroup_create(const struct sup_sandbox *sb, uint64_t job_mem_mib, struct sup_cgroup *cg,
-		      struct wd_err *err);
+/* Create the job's cgroup under this process's own and set its limits
+ * (memory.max: the policy's, else what the machine has less 64 MiB). */
+int sup_cgroup_create(const struct sup_sandbox *sb, struct sup_cgroup *cg, struct wd_err *err);
 /* cgroup.kill: every process in it, now. */
 void sup_cgroup_kill(const struct sup_cgroup *cg);
 /* True when the kernel OOM-killed a process of the job. */

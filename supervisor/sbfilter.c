@@ -35,7 +35,7 @@
 
 #include <linux/filter.h>
 
-#define BPF_MAX_BYTES (64 * 1024) /* BPF_MAXINSNS (4096) instructions of 8 bytes, and room */
+#define BPF_MAX_BYTES 65536L /* BPF_MAXINSNS (4096) instructions of 8 bytes, and room */
 
 /* Allowed unconditionally (names libseccomp does not know are skipped). */
 static const char *const allowed[] = {

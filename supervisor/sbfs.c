@@ -83,7 +83,7 @@ static const struct {
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static long open_tree(int dfd, const char *path, unsigned flags)
+static long tree_clone(int dfd, const char *path, unsigned flags)
 {
 	return syscall(SYS_open_tree, dfd, path, flags);
 }
@@ -174,9 +174,9 @@ static int place(int root, int mnt, const char *rel, struct wd_err *err)
  * nosuid and nodev all the way down. */
 static int clone_ro(const char *path, struct wd_err *err)
 {
-	int mnt = (int)open_tree(AT_FDCWD, path,
-				 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
-					 AT_SYMLINK_NOFOLLOW);
+	int mnt = (int)tree_clone(AT_FDCWD, path,
+				  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+					  AT_SYMLINK_NOFOLLOW);
 
 	if (mnt < 0)
 		return wd_err_sys(err, errno, "filesystem: bind %s", path);
@@ -230,8 +230,8 @@ static int take_sources(const struct sup_sandbox *sb, int work_mnt, struct sup_s
 
 int sup_sb_clone_workdir(int workdir_fd)
 {
-	int m = (int)open_tree(workdir_fd, "",
-			       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	int m = (int)tree_clone(workdir_fd, "",
+				OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 
 	return m < 0 ? -errno : m;
 }
@@ -254,9 +254,9 @@ static int build_proc(int root, struct wd_err *err)
 		return wd_err_sys(err, e, "filesystem: open /proc");
 	}
 	for (size_t i = 0; i < N(proc_readonly); i++) {
-		int m = (int)open_tree(procdir, proc_readonly[i],
-				       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
-					       AT_SYMLINK_NOFOLLOW);
+		int m = (int)tree_clone(procdir, proc_readonly[i],
+					OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+						AT_SYMLINK_NOFOLLOW);
 
 		if (m < 0 && errno == ENOENT)
 			continue;
@@ -283,8 +283,8 @@ static int build_proc(int root, struct wd_err *err)
 					   MOUNT_ATTR_NOEXEC,
 				   err);
 		else
-			m = (int)open_tree(null, "",
-					   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+			m = (int)tree_clone(null, "",
+					    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 		if (m < 0 || attach(m, procdir, proc_masked[i]) < 0) {
 			int e = errno;
 
@@ -336,7 +336,7 @@ static int build_dev(int root, const struct sup_sandbox *sb, struct wd_err *err)
 	if (shm < 0 || place(root, shm, "dev/shm", err) < 0)
 		return -1;
 	/* Nothing may be created in /dev itself now. */
-	dev = (int)open_tree(root, "dev", OPEN_TREE_CLOEXEC);
+	dev = (int)tree_clone(root, "dev", OPEN_TREE_CLOEXEC);
 	if (dev < 0 || set_attr(dev, MOUNT_ATTR_RDONLY, false) < 0) {
 		int e = errno;
 

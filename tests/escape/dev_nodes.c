@@ -8,9 +8,20 @@
 int main(int argc, char **argv)
 {
 	static const char *const nodes[] = {
-		"/dev/mem",  "/dev/kmem",   "/dev/port",         "/dev/sda",  "/dev/vda",
-		"/dev/vport0p1", "/dev/virtio-ports/warden", "/dev/hvc0", "/dev/vsock",
-		"/dev/vhost-vsock", "/dev/kmsg", "/dev/console", "/dev/ttyS0", "/dev/tty1",
+		"/dev/mem",
+		"/dev/kmem",
+		"/dev/port",
+		"/dev/sda",
+		"/dev/vda",
+		"/dev/vport0p1",
+		"/dev/virtio-ports/warden",
+		"/dev/hvc0",
+		"/dev/vsock",
+		"/dev/vhost-vsock",
+		"/dev/kmsg",
+		"/dev/console",
+		"/dev/ttyS0",
+		"/dev/tty1",
 	};
 
 	(void)argc;

@@ -31,7 +31,8 @@ static inline void escape_start(const char *argv0)
 	setvbuf(stdout, NULL, _IONBF, 0);
 }
 
-static inline void __attribute__((noreturn, format(printf, 2, 3))) verdict(int code, const char *fmt, ...)
+static inline void __attribute__((noreturn, format(printf, 2, 3)))
+verdict(int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -64,20 +65,20 @@ static inline void must_fail(long rc, int want, const char *what)
 }
 
 /* A denied syscall: must fail with `want` and be recorded. */
-static inline void __attribute__((noreturn)) denied_syscall(const char *name, long rc_of_call, int e,
-						     int want)
+static inline void __attribute__((noreturn))
+denied_syscall(const char *name, long rc_of_call, int e, int want)
 {
 	errno = e;
 	must_fail(rc_of_call, want, name);
 	blocked("%s: %s", name, strerror(want));
 }
 
-#define DENIED(name, want, ...)                                         \
-	do {                                                            \
-		long rc_;                                               \
-		expect_record(name);                                    \
-		rc_ = syscall(__VA_ARGS__);                             \
-		denied_syscall(name, rc_, errno, want);                 \
+#define DENIED(name, want, ...)                                                                    \
+	do {                                                                                       \
+		long rc_;                                                                          \
+		expect_record(name);                                                               \
+		rc_ = syscall(__VA_ARGS__);                                                        \
+		denied_syscall(name, rc_, errno, want);                                            \
 	} while (0)
 
 #endif

@@ -9,7 +9,7 @@
 #include "escape.h"
 
 #define CHUNK (16 << 20)
-#define LIMIT_MIB (64 * 1024)
+#define LIMIT_MIB 65536L
 
 int main(int argc, char **argv)
 {
@@ -18,7 +18,8 @@ int main(int argc, char **argv)
 	(void)argc;
 	escape_start(argv[0]);
 	for (; mib < LIMIT_MIB; mib += CHUNK >> 20) {
-		char *p = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		char *p = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			       0);
 
 		if (p == MAP_FAILED) {
 			if (errno != ENOMEM)

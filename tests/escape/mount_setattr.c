@@ -6,5 +6,6 @@ int main(int argc, char **argv)
 	static char buf[32];
 	(void)argc;
 	escape_start(argv[0]);
-	DENIED("mount_setattr", EPERM, SYS_mount_setattr, -100, "/usr", 0x8000 /* AT_RECURSIVE */, buf, 32);
+	DENIED("mount_setattr", EPERM, SYS_mount_setattr, -100, "/usr", 0x8000 /* AT_RECURSIVE */,
+	       buf, 32);
 }

@@ -3,7 +3,11 @@
 
 int main(int argc, char **argv)
 {
-	struct { unsigned bytes; int type; unsigned char f[128]; } h = {128, 0, {0}};
+	struct {
+		unsigned bytes;
+		int type;
+		unsigned char f[128];
+	} h = {128, 0, {0}};
 	int m = 0;
 	(void)argc;
 	escape_start(argv[0]);

@@ -5,5 +5,6 @@ int main(int argc, char **argv)
 {
 	(void)argc;
 	escape_start(argv[0]);
-	DENIED("open_tree", EPERM, SYS_open_tree, -100 /* AT_FDCWD */, "/", 1 /* OPEN_TREE_CLONE */);
+	DENIED("open_tree", EPERM, SYS_open_tree, -100 /* AT_FDCWD */, "/",
+	       1 /* OPEN_TREE_CLONE */);
 }

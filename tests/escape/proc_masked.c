@@ -4,9 +4,9 @@
 
 int main(int argc, char **argv)
 {
-	static const char *const empty[] = {"/proc/cmdline", "/proc/kcore", "/proc/keys",
-					    "/proc/timer_list", "/proc/sched_debug",
-					    "/proc/kallsyms", "/proc/modules", "/proc/iomem"};
+	static const char *const empty[] = {
+		"/proc/cmdline",     "/proc/kcore",    "/proc/keys",    "/proc/timer_list",
+		"/proc/sched_debug", "/proc/kallsyms", "/proc/modules", "/proc/iomem"};
 	char buf[256];
 	int fd;
 

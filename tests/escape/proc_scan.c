@@ -33,7 +33,8 @@ int main(int argc, char **argv)
 		(void)close(fd);
 		buf[len > 0 ? len : 0] = '\0';
 		uid = strstr(buf, "\nUid:\t");
-		if (strcmp(e->d_name, "1") != 0 && (uid == NULL || strncmp(uid, "\nUid:\t65534", 11) != 0))
+		if (strcmp(e->d_name, "1") != 0 &&
+		    (uid == NULL || strncmp(uid, "\nUid:\t65534", 11) != 0))
 			escaped("process %s is not the sandbox's", e->d_name);
 		if (strstr(buf, "Name:\twarden-init") != NULL)
 			escaped("the guest's PID 1 is visible as %s", e->d_name);

@@ -5,5 +5,6 @@ int main(int argc, char **argv)
 {
 	(void)argc;
 	escape_start(argv[0]);
-	DENIED("reboot", EPERM, SYS_reboot, 0xfee1dead, 672274793, 0x01234567 /* RB_AUTOBOOT */, NULL);
+	DENIED("reboot", EPERM, SYS_reboot, 0xfee1dead, 672274793, 0x01234567 /* RB_AUTOBOOT */,
+	       NULL);
 }

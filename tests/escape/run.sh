@@ -60,7 +60,7 @@ fi
 
 # check MODE NAME OUT ERR RECORDS RC: the verdict of one program.
 check() {
-	local mode=$1 n=$2 out=$3 err=$4 records=$5 rc=$6 t="$2[$1]" expect sys
+	local n=$2 out=$3 err=$4 records=$5 rc=$6 t="$2[$1]" expect sys
 	local detail=$WORK/${t//[^A-Za-z0-9_]/_}.detail
 	expect=$(directive "$n" expect)
 	expect=${expect:-verdict}
@@ -140,7 +140,7 @@ if [[ $rc -ne 0 ]]; then
 	tail -5 "$dir/err" >&2
 fi
 for n in "${shared[@]}"; do
-	grep -q "^escape-rc $n " "$dir/out" || { fail "$n[qemu]" "it never ran (the job ended with $rc)"; continue; }
+	grep -q "^escape-rc $n " "$dir/out" || { fail "${n}[qemu]" "it never ran (the job ended with $rc)"; continue; }
 	check qemu "$n" "$dir/out" "$dir/err" "$dir/audit/records.jsonl" \
 		"$(sed -n "s/^escape-rc $n //p" "$dir/out")"
 done

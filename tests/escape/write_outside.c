@@ -7,10 +7,17 @@
 int main(int argc, char **argv)
 {
 	static const char *const paths[] = {
-		"/escape",          "/usr/escape",         "/bin/escape",
-		"/lib/escape",      "/dev/escape",         "/proc/escape",
-		"/sys/escape",      "/etc/escape",         "/proc/sys/kernel/hostname",
-		"/proc/sys/kernel/core_pattern", "/proc/sys/vm/drop_caches",
+		"/escape",
+		"/usr/escape",
+		"/bin/escape",
+		"/lib/escape",
+		"/dev/escape",
+		"/proc/escape",
+		"/sys/escape",
+		"/etc/escape",
+		"/proc/sys/kernel/hostname",
+		"/proc/sys/kernel/core_pattern",
+		"/proc/sys/vm/drop_caches",
 		"/dev/pts/escape",
 	};
 
