@@ -29,7 +29,7 @@
 #define CONTROLLERS_BYTES 512
 #define EVENTS_BYTES 1024
 #define MEM_RESERVE_MIB 64ULL /* left to the supervisor when the job names no memory */
-#define EMPTY_WAIT_MS 2000 /* after cgroup.kill, for the cgroup to empty */
+#define EMPTY_WAIT_MS 2000    /* after cgroup.kill, for the cgroup to empty */
 
 static const char *const needed[] = {"memory", "pids", "cpu"};
 
