@@ -156,6 +156,33 @@ MUSL_ALL_LIBS := $(MUSL_OBJ)/libsupervisor.a $(MUSL_OBJ)/libhost.a $(MUSL_OBJ)/l
 ASAN_ALL_LIBS := $(ASAN_OBJ)/libsupervisor.a $(ASAN_OBJ)/libhost.a $(ASAN_OBJ)/libinit.a \
                  $(ASAN_OBJ)/libvsock.a $(ASAN_OBJ)/libcommon.a
 
+# The sandbox's built-in seccomp filter, compiled once at build time by
+# tools/mkfilter with libseccomp (supervisor/sandbox.h). Linked as objects:
+# sbfilter.c refers to it weakly, which would not pull it from an archive.
+GEN         := $(BUILD)/gen
+SBGEN_MUSL  := $(MUSL_OBJ)/gen/sbfilter_builtin.o
+SBGEN_ASAN  := $(ASAN_OBJ)/gen/sbfilter_builtin.o
+
+$(BIN)/tools/mkfilter: $(MUSL_OBJ)/tools/mkfilter.o $(MUSL_OBJ)/libsupervisor.a \
+                       $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
+	@echo "  LD      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS)
+
+$(GEN)/sbfilter_builtin.c: $(BIN)/tools/mkfilter
+	@echo "  GEN     $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$< >$@.tmp && mv $@.tmp $@
+
+$(SBGEN_MUSL): $(GEN)/sbfilter_builtin.c $(TOOLCHAIN)
+	@echo "  CC      $<"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(MUSL_CC) $(MUSL_CFLAGS) -c $< -o $@
+$(SBGEN_ASAN): $(GEN)/sbfilter_builtin.c | $(DEPS_GLIBC_STAMP)
+	@echo "  CC asan $<"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(ASAN_CC) $(ASAN_CFLAGS) -c $< -o $@
+
 # warden-init links no third-party library: PID 1 stays small.
 $(BIN)/warden-init: $(MUSL_OBJ)/init/main.o $(MUSL_OBJ)/libinit.a $(MUSL_OBJ)/libcommon.a
 	@echo "  LD      $@"
@@ -163,7 +190,7 @@ $(BIN)/warden-init: $(MUSL_OBJ)/init/main.o $(MUSL_OBJ)/libinit.a $(MUSL_OBJ)/li
 	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@.debug $^
 	$(Q)strip --strip-all -o $@ $@.debug
 
-$(BIN)/warden-supervisor: $(MUSL_OBJ)/supervisor/main.o $(MUSL_OBJ)/libsupervisor.a \
+$(BIN)/warden-supervisor: $(MUSL_OBJ)/supervisor/main.o $(SBGEN_MUSL) $(MUSL_OBJ)/libsupervisor.a \
                           $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
 	@echo "  LD      $@"
 	$(Q)mkdir -p $(@D)
@@ -172,14 +199,14 @@ $(BIN)/warden-supervisor: $(MUSL_OBJ)/supervisor/main.o $(MUSL_OBJ)/libsuperviso
 
 # Benchmark tools: static musl, both sides of the channel.
 BENCH_BINS := $(BIN)/bench/chanbench $(BIN)/bench/sbbench
-$(BIN)/bench/%: $(MUSL_OBJ)/bench/%.o $(MUSL_OBJ)/libsupervisor.a $(MUSL_OBJ)/libvsock.a \
+$(BIN)/bench/%: $(MUSL_OBJ)/bench/%.o $(SBGEN_MUSL) $(MUSL_OBJ)/libsupervisor.a $(MUSL_OBJ)/libvsock.a \
                 $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
 	@echo "  LD      $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS)
 
 # The host command is static musl too: one file that runs on any x86-64 Linux.
-$(BIN)/warden: $(MUSL_OBJ)/host/main.o $(MUSL_OBJ)/libhost.a $(MUSL_OBJ)/libsupervisor.a \
+$(BIN)/warden: $(MUSL_OBJ)/host/main.o $(SBGEN_MUSL) $(MUSL_OBJ)/libhost.a $(MUSL_OBJ)/libsupervisor.a \
                $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
 	@echo "  LD      $@"
 	$(Q)mkdir -p $(@D)
@@ -217,11 +244,11 @@ $(ASAN_OBJ)/%.o: %.c | bootstrap $(DEPS_GLIBC_STAMP)
 
 
 define unit_rules
-$(BIN)/unit-musl/test_$(1): $(MUSL_OBJ)/tests/unit/test_$(1).o $(MUSL_ALL_LIBS) $(DEPS_STAMP)
+$(BIN)/unit-musl/test_$(1): $(MUSL_OBJ)/tests/unit/test_$(1).o $(SBGEN_MUSL) $(MUSL_ALL_LIBS) $(DEPS_STAMP)
 	@echo "  LD      $$@"
 	$(Q)mkdir -p $$(@D)
 	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) -lcmocka $(LIBS)
-$(BIN)/unit-asan/test_$(1): $(ASAN_OBJ)/tests/unit/test_$(1).o $(ASAN_ALL_LIBS) $(DEPS_GLIBC_STAMP)
+$(BIN)/unit-asan/test_$(1): $(ASAN_OBJ)/tests/unit/test_$(1).o $(SBGEN_ASAN) $(ASAN_ALL_LIBS) $(DEPS_GLIBC_STAMP)
 	@echo "  LD asan $$@"
 	$(Q)mkdir -p $$(@D)
 	$(Q)$(ASAN_CC) $(ASAN_LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) -lcmocka $(LIBS)

@@ -672,7 +672,41 @@ static uint32_t default_action(const struct sup_sandbox *sb, struct sup_sb_errno
 	return profile_action(sb->profile.default_action);
 }
 
+/*
+ * The built-in filter as tools/mkfilter.c compiled it at build time, with
+ * these tables and this libseccomp (build/gen/sbfilter_builtin.c). Weak:
+ * the generator itself links without them and compiles at run time.
+ */
+extern const unsigned short sup_sb_builtin_len __attribute__((weak));
+extern const struct sock_filter sup_sb_builtin_prog[] __attribute__((weak));
+extern const uint16_t sup_sb_builtin_errnos[SUP_SB_SYSCALL_TABLE] __attribute__((weak));
+extern const uint16_t sup_sb_builtin_dflt __attribute__((weak));
+
+bool sup_sb_filter_prebuilt(void)
+{
+	/* One generated object defines all four, or none is linked. */
+	return &sup_sb_builtin_len != NULL && &sup_sb_builtin_dflt != NULL;
+}
+
 int sup_sb_filter_build(const struct sup_sandbox *sb, struct sup_sb_filter *f, struct wd_err *err)
+{
+	size_t bytes;
+
+	if (sb->has_profile || !sup_sb_filter_prebuilt())
+		return sup_sb_filter_compile(sb, f, err);
+	memset(f, 0, sizeof(*f));
+	bytes = (size_t)sup_sb_builtin_len * sizeof(struct sock_filter);
+	f->prog = malloc(bytes);
+	if (f->prog == NULL)
+		return wd_err_set(err, ENOMEM, "seccomp: filter buffer");
+	memcpy(f->prog, sup_sb_builtin_prog, bytes);
+	f->len = sup_sb_builtin_len;
+	memcpy(f->errnos.by_nr, sup_sb_builtin_errnos, sizeof(f->errnos.by_nr));
+	f->errnos.dflt = sup_sb_builtin_dflt;
+	return 0;
+}
+
+int sup_sb_filter_compile(const struct sup_sandbox *sb, struct sup_sb_filter *f, struct wd_err *err)
 {
 	scmp_filter_ctx ctx;
 	uint32_t dflt;
