@@ -8,7 +8,6 @@
 #include "sandbox.h"
 
 #include <errno.h>
-#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,17 +222,15 @@ static int read_waivers(const cJSON *arr, struct sup_sandbox *sb, struct wd_err 
 			"allowlist has no waivers)");
 	cJSON_ArrayForEach(it, arr)
 	{
-		int nr;
+		int h;
 
-		if (!cJSON_IsString(it) || !sup_sb_is_hard(it->valuestring))
+		if (!cJSON_IsString(it) || (h = sup_sb_hard_index(it->valuestring)) < 0)
 			return wd_err_set(
 				err, EINVAL,
 				"policy: sandbox.seccomp.waive[%zu]: not the name of a hard "
 				"denial",
 				i);
-		nr = seccomp_syscall_resolve_name(it->valuestring);
-		if (nr >= 0 && nr < SUP_SB_SYSCALL_TABLE)
-			sb->waived[nr / 64] |= 1ULL << (nr % 64);
+		sb->waived[h / 64] |= 1ULL << (h % 64);
 		i++;
 	}
 	return 0;
@@ -326,20 +323,17 @@ const char *sup_sandbox_weakened(const struct sup_sandbox *sb, size_t *i, char *
 			       "false)";
 		if (k == 3 && sb->has_profile && !sb->seccomp_off)
 			return "seccomp: a Docker/OCI profile replaces the built-in allowlist";
-		if (k >= 4 && k < 4 + SUP_SB_SYSCALL_TABLE) {
-			int nr = (int)(k - 4);
+		if (k >= 4 && k < 4 + SUP_SB_HARD_MAX) {
+			const char *name = sup_sb_hard_name(k - 4);
 
-			if ((sb->waived[nr / 64] >> (nr % 64)) & 1U) {
-				char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
-
+			if (name != NULL && sup_sb_waived(sb, name)) {
 				(void)snprintf(buf, size, "seccomp: hard denial of %s waived",
-					       name != NULL ? name : "?");
-				free(name);
+					       name);
 				return buf;
 			}
 			continue;
 		}
-		if (k >= 4 + SUP_SB_SYSCALL_TABLE)
+		if (k >= 4 + SUP_SB_HARD_MAX)
 			return NULL;
 	}
 }

@@ -49,6 +49,7 @@
 #define SUP_SB_CPU_PERIOD_US 100000U
 #define SUP_SB_HOSTNAME "sandbox"
 #define SUP_SB_SYSCALL_TABLE 512 /* x86_64 syscall numbers below this one */
+#define SUP_SB_HARD_MAX 128      /* hard denials and argument filters (sbtables.c) */
 
 /* How a syscall the filter does not allow is answered (errno, recorded). */
 struct sup_sb_errnos {
@@ -82,8 +83,8 @@ struct sup_sandbox {
 	/* seccomp: the built-in allowlist, or a Docker/OCI profile */
 	bool seccomp_off;
 	bool has_profile;
-	struct sup_sc_profile profile;                     /* owned when has_profile */
-	uint64_t waived[(SUP_SB_SYSCALL_TABLE + 63) / 64]; /* hard denials waived, by nr */
+	struct sup_sc_profile profile;         /* owned when has_profile */
+	uint64_t waived[SUP_SB_HARD_MAX / 64]; /* hard denials waived, by sup_sb_hard_index() */
 };
 
 /* The defaults: every layer on, uid/gid 65534, /bin /lib /lib64 /usr where present. */
@@ -129,9 +130,22 @@ int sup_sb_filter_compile(const struct sup_sandbox *sb, struct sup_sb_filter *f,
 bool sup_sb_filter_prebuilt(void);
 void sup_sb_filter_free(struct sup_sb_filter *f);
 
-/* True for a syscall the filter decides whatever a profile says (a hard
- * denial or an argument filter): the names a policy may waive. */
+/* ---- the hard names (sbtables.c) ----------------------------------------- */
+
+/* Denied with EPERM whatever a profile says, unless waived by name. */
+extern const char *const sup_sb_hard_denied[];
+extern const size_t sup_sb_n_hard_denied;
+/* Allowed only for some arguments (socket, socketpair, clone, ioctl,
+ * personality); clone3 answered ENOSYS. */
+extern const char *const sup_sb_arg_filtered[];
+extern const size_t sup_sb_n_arg_filtered;
+
+/* A hard name's index (below SUP_SB_HARD_MAX), or -1: the names a policy
+ * may waive. */
+int sup_sb_hard_index(const char *name);
 bool sup_sb_is_hard(const char *name);
+const char *sup_sb_hard_name(size_t index);
+bool sup_sb_waived(const struct sup_sandbox *sb, const char *name);
 
 /* In the agent, after no_new_privs: install `f` with a user-notification
  * listener. Returns the listener fd or -errno. */

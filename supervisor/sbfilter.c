@@ -320,82 +320,6 @@ static const char *const allowed[] = {
 	"mq_getsetattr",
 };
 
-/*
- * Denied with EPERM whatever a profile says, unless the policy waives one
- * by name: the ways out of a sandbox and into the kernel's rarest code.
- */
-static const char *const hard_denied[] = {
-	"io_uring_setup",
-	"io_uring_enter",
-	"io_uring_register",
-	"ptrace",
-	"process_vm_readv",
-	"process_vm_writev",
-	"process_madvise",
-	"pidfd_getfd",
-	"kcmp",
-	"bpf",
-	"perf_event_open",
-	"userfaultfd",
-	"keyctl",
-	"add_key",
-	"request_key",
-	"mount",
-	"umount2",
-	"fsopen",
-	"fsmount",
-	"fsconfig",
-	"fspick",
-	"open_tree",
-	"move_mount",
-	"mount_setattr",
-	"pivot_root",
-	"chroot",
-	"setns",
-	"unshare",
-	"kexec_load",
-	"kexec_file_load",
-	"init_module",
-	"finit_module",
-	"delete_module",
-	"create_module",
-	"reboot",
-	"swapon",
-	"swapoff",
-	"acct",
-	"quotactl",
-	"quotactl_fd",
-	"open_by_handle_at",
-	"name_to_handle_at",
-	"iopl",
-	"ioperm",
-	"modify_ldt",
-	"syslog",
-	"settimeofday",
-	"clock_settime",
-	"clock_adjtime",
-	"adjtimex",
-	"sethostname",
-	"setdomainname",
-	"vhangup",
-	"lookup_dcookie",
-	"fanotify_init",
-	"uselib",
-	"ustat",
-	"sysfs",
-	"_sysctl",
-	"get_kernel_syms",
-	"query_module",
-	"nfsservctl",
-	"mbind",
-	"set_mempolicy",
-	"get_mempolicy",
-	"migrate_pages",
-	"move_pages",
-	"memfd_secret",
-	"set_mempolicy_home_node",
-};
-
 /* Syscalls the filter allows only for some arguments; the rest EPERM. */
 static const int socket_families[] = {AF_UNIX, AF_INET, AF_INET6};
 static const unsigned long personalities[] = {
@@ -407,8 +331,6 @@ static const uint32_t denied_ioctls[] = {0x5412 /* TIOCSTI */, 0x541C /* TIOCLIN
 #define CLONE_NS_FLAGS                                                                             \
 	((uint64_t)(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |  \
 		    CLONE_NEWPID | CLONE_NEWNET))
-static const char *const arg_filtered[] = {"socket", "socketpair",  "clone",
-					   "ioctl",  "personality", "clone3"};
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -419,28 +341,10 @@ static int nr_of(const char *name)
 	return nr >= 0 && nr < SUP_SB_SYSCALL_TABLE ? nr : -1;
 }
 
-static bool waived(const struct sup_sandbox *sb, int nr)
-{
-	return (sb->waived[nr / 64] >> (nr % 64)) & 1U;
-}
-
-bool sup_sb_is_hard(const char *name)
-{
-	for (size_t i = 0; i < N(hard_denied); i++)
-		if (strcmp(hard_denied[i], name) == 0)
-			return true;
-	for (size_t i = 0; i < N(arg_filtered); i++)
-		if (strcmp(arg_filtered[i], name) == 0)
-			return true;
-	return false;
-}
-
 /* True when the filter's own rules decide this syscall, not a profile's. */
 static bool hard(const struct sup_sandbox *sb, const char *name)
 {
-	int nr = nr_of(name);
-
-	return nr >= 0 && !waived(sb, nr) && sup_sb_is_hard(name);
+	return sup_sb_is_hard(name) && !sup_sb_waived(sb, name);
 }
 
 static int rule(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned n,
@@ -490,7 +394,7 @@ static int arg_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, struct s
 {
 	int nr;
 
-	if ((nr = nr_of("socket")) >= 0 && !waived(sb, nr)) {
+	if ((nr = nr_of("socket")) >= 0 && !sup_sb_waived(sb, "socket")) {
 		e->by_nr[nr] = EPERM;
 		for (size_t i = 0; i < N(socket_families); i++) {
 			struct scmp_arg_cmp c =
@@ -500,26 +404,26 @@ static int arg_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, struct s
 				return -1;
 		}
 	}
-	if ((nr = nr_of("socketpair")) >= 0 && !waived(sb, nr)) {
+	if ((nr = nr_of("socketpair")) >= 0 && !sup_sb_waived(sb, "socketpair")) {
 		struct scmp_arg_cmp c = SCMP_A0_64(SCMP_CMP_EQ, AF_UNIX);
 
 		e->by_nr[nr] = EPERM;
 		if (rule(ctx, SCMP_ACT_ALLOW, nr, 1, &c, "socketpair", err) < 0)
 			return -1;
 	}
-	if ((nr = nr_of("clone")) >= 0 && !waived(sb, nr)) {
+	if ((nr = nr_of("clone")) >= 0 && !sup_sb_waived(sb, "clone")) {
 		struct scmp_arg_cmp c = SCMP_A0_64(SCMP_CMP_MASKED_EQ, CLONE_NS_FLAGS, 0);
 
 		e->by_nr[nr] = EPERM;
 		if (rule(ctx, SCMP_ACT_ALLOW, nr, 1, &c, "clone", err) < 0)
 			return -1;
 	}
-	if ((nr = nr_of("ioctl")) >= 0 && !waived(sb, nr)) {
+	if ((nr = nr_of("ioctl")) >= 0 && !sup_sb_waived(sb, "ioctl")) {
 		e->by_nr[nr] = EPERM;
 		if (allow_low32_except(ctx, nr, 1, denied_ioctls, N(denied_ioctls), 31, 0, err) < 0)
 			return -1;
 	}
-	if ((nr = nr_of("personality")) >= 0 && !waived(sb, nr)) {
+	if ((nr = nr_of("personality")) >= 0 && !sup_sb_waived(sb, "personality")) {
 		e->by_nr[nr] = EPERM;
 		for (size_t i = 0; i < N(personalities); i++) {
 			struct scmp_arg_cmp c = SCMP_A0_64(SCMP_CMP_EQ, personalities[i]);
@@ -528,7 +432,7 @@ static int arg_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, struct s
 				return -1;
 		}
 	}
-	if ((nr = nr_of("clone3")) >= 0 && !waived(sb, nr) &&
+	if ((nr = nr_of("clone3")) >= 0 && !sup_sb_waived(sb, "clone3") &&
 	    rule(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0, NULL, "clone3", err) < 0)
 		return -1;
 	return 0;
@@ -723,14 +627,14 @@ int sup_sb_filter_compile(const struct sup_sandbox *sb, struct sup_sb_filter *f,
 		(void)wd_err_set(err, EINVAL, "seccomp: filter attributes");
 		goto out;
 	}
-	for (size_t i = 0; i < N(hard_denied); i++) {
-		int nr = nr_of(hard_denied[i]);
+	for (size_t i = 0; i < sup_sb_n_hard_denied; i++) {
+		int nr = nr_of(sup_sb_hard_denied[i]);
 
-		if (nr < 0 || waived(sb, nr))
+		if (nr < 0 || sup_sb_waived(sb, sup_sb_hard_denied[i]))
 			continue;
 		f->errnos.by_nr[nr] = EPERM;
 		if (dflt != SCMP_ACT_NOTIFY &&
-		    rule(ctx, SCMP_ACT_NOTIFY, nr, 0, NULL, hard_denied[i], err) < 0)
+		    rule(ctx, SCMP_ACT_NOTIFY, nr, 0, NULL, sup_sb_hard_denied[i], err) < 0)
 			goto out;
 	}
 	if (arg_rules(ctx, sb, &f->errnos, err) < 0)

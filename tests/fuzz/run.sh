@@ -4,7 +4,7 @@
 # Usage: tests/fuzz/run.sh SECONDS
 #        tests/fuzz/run.sh --seeds
 #
-# Builds build/fuzz/fuzz_{cmdline,modules,boottimes,frame,job,hello,exit,ociseccomp}
+# Builds build/fuzz/fuzz_{cmdline,modules,boottimes,frame,job,hello,exit,ociseccomp,policy}
 # with `clang -fsanitize=fuzzer,address,undefined` and the tree's warning
 # flags, then runs each for SECONDS over its committed seeds in
 # tests/fuzz/corpus/TARGET (only read; what libFuzzer finds goes to
@@ -108,7 +108,7 @@ fi
 # list, inputs that large would only slow libFuzzer down, and
 # tests/unit/test_msg.c covers that bound.
 targets=(fuzz_cmdline fuzz_modules fuzz_boottimes fuzz_frame fuzz_job fuzz_hello fuzz_exit
-	fuzz_ociseccomp)
+	fuzz_ociseccomp fuzz_policy)
 declare -A sources=(
 	[fuzz_cmdline]="init/config.c init/modules.c"
 	[fuzz_modules]=init/modules.c
@@ -118,9 +118,11 @@ declare -A sources=(
 	[fuzz_hello]=vsock/msg.c
 	[fuzz_exit]=vsock/msg.c
 	[fuzz_ociseccomp]=supervisor/ociseccomp.c
+	[fuzz_policy]="supervisor/sandbox.c supervisor/sbtables.c supervisor/ociseccomp.c"
 )
 declare -A max_len=([fuzz_cmdline]=4200 [fuzz_modules]=8192 [fuzz_boottimes]=512
-	[fuzz_frame]=4096 [fuzz_job]=16384 [fuzz_hello]=4096 [fuzz_exit]=2048 [fuzz_ociseccomp]=16384)
+	[fuzz_frame]=4096 [fuzz_job]=16384 [fuzz_hello]=4096 [fuzz_exit]=2048 [fuzz_ociseccomp]=16384
+	[fuzz_policy]=16384)
 declare -A extra=(
 	[fuzz_cmdline]="-dict=$ROOT/tests/fuzz/cmdline.dict"
 	[fuzz_modules]=""
@@ -130,6 +132,7 @@ declare -A extra=(
 	[fuzz_hello]="-dict=$ROOT/tests/fuzz/msg.dict"
 	[fuzz_exit]="-dict=$ROOT/tests/fuzz/msg.dict"
 	[fuzz_ociseccomp]=""
+	[fuzz_policy]="-dict=$ROOT/tests/fuzz/policy.dict"
 )
 third_objs=("$OUT"/third/{cJSON,hmac,sha2small,dec32be,enc32be}.o)
 

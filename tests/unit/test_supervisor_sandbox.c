@@ -1,0 +1,351 @@
+/*
+ * tests/unit/test_supervisor_sandbox.c - supervisor/sandbox.c (the policy's
+ * sandbox section) and supervisor/sbfilter.c (the seccomp filter): every
+ * field read and bounded, errors naming the field, weakened layers listed,
+ * the build-time filter identical to libseccomp's, and a filtered child
+ * whose denials reach the listener and come back as errors, never success.
+ *
+ * Docker's profile is read as in test_supervisor_ociseccomp.c.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../supervisor/sandbox.h"
+
+static struct sup_sandbox sb;
+static struct wd_err err;
+
+static int policy(const char *text)
+{
+	sup_sandbox_defaults(&sb);
+	wd_err_clear(&err);
+	return sup_sandbox_policy(text, strlen(text), &sb, &err);
+}
+
+static void test_defaults_turn_every_layer_on(void **state)
+{
+	(void)state;
+	assert_int_equal(policy(""), 0);
+	assert_false(sb.seccomp_off);
+	assert_false(sb.landlock_off);
+	assert_false(sb.cgroup_off);
+	assert_false(sb.has_profile);
+	assert_int_equal(sb.uid, 65534);
+	assert_int_equal(sb.gid, 65534);
+	assert_int_equal(sb.nofile, SUP_SB_NOFILE);
+	assert_int_equal(sb.pids_max, SUP_SB_PIDS_MAX);
+	assert_true(sb.n_ro_binds > 0);
+	assert_int_equal(policy("{}"), 0);
+	assert_false(sb.seccomp_off);
+}
+
+static void test_policy_sets_every_field(void **state)
+{
+	(void)state;
+	assert_int_equal(
+		policy("{\"sandbox\": {\"uid\": 1000, \"gid\": 1001, "
+		       "\"ro_binds\": [\"/usr\", \"/opt/tools\"], \"tmp_mib\": 8, "
+		       "\"rlimits\": {\"nofile\": 64, \"nproc\": 32, \"fsize_mib\": 2, "
+		       "\"as_mib\": 512, \"data_mib\": 256}, "
+		       "\"cgroup\": {\"memory_mib\": 300, \"pids\": 50, \"cpu_percent\": 150}, "
+		       "\"landlock\": true, \"seccomp\": true}}"),
+		0);
+	assert_int_equal(sb.uid, 1000);
+	assert_int_equal(sb.gid, 1001);
+	assert_int_equal(sb.n_ro_binds, 2);
+	assert_string_equal(sb.ro_binds[1], "/opt/tools");
+	assert_int_equal(sb.tmp_mib, 8);
+	assert_int_equal(sb.nofile, 64);
+	assert_int_equal(sb.nproc, 32);
+	assert_int_equal(sb.fsize_mib, 2);
+	assert_int_equal(sb.as_mib, 512);
+	assert_int_equal(sb.data_mib, 256);
+	assert_int_equal(sb.memory_mib, 300);
+	assert_int_equal(sb.pids_max, 50);
+	assert_int_equal(sb.cpu_quota_us, 150000);
+	assert_false(sb.landlock_off);
+	assert_false(sb.seccomp_off);
+}
+
+/* One bad input each, and the field its error must name. */
+static void test_each_error_names_its_field(void **state)
+{
+	static const struct {
+		const char *policy, *names;
+	} cases[] = {
+		{"{\"sandbox\": {\"uid\": 1000, \"colour\": 1}}", "colour"},
+		{"{\"sandbox\": {\"uid\": -1}}", "uid"},
+		{"{\"sandbox\": {\"uid\": 0}}", "uid"},
+		{"{\"sandbox\": {\"gid\": 4294967295}}", "gid"},
+		{"{\"sandbox\": {\"ro_binds\": [\"usr\"]}}", "ro_binds[0]"},
+		{"{\"sandbox\": {\"ro_binds\": [\"/usr/../etc\"]}}", "ro_binds[0]"},
+		{"{\"sandbox\": {\"ro_binds\": [\"/usr\", \"/proc\"]}}", "ro_binds[1]"},
+		{"{\"sandbox\": {\"ro_binds\": [\"/dev/sda\"]}}", "ro_binds[0]"},
+		{"{\"sandbox\": {\"ro_binds\": \"/usr\"}}", "ro_binds"},
+		{"{\"sandbox\": {\"tmp_mib\": 0}}", "tmp_mib"},
+		{"{\"sandbox\": {\"rlimits\": {\"nofile\": 0}}}", "rlimits"},
+		{"{\"sandbox\": {\"rlimits\": {\"stack\": 1}}}", "stack"},
+		{"{\"sandbox\": {\"cgroup\": {\"pids\": 0}}}", "cgroup.pids"},
+		{"{\"sandbox\": {\"cgroup\": \"off\"}}", "cgroup"},
+		{"{\"sandbox\": {\"landlock\": {}}}", "landlock"},
+		{"{\"sandbox\": {\"seccomp\": {\"waive\": [\"ptrace\"]}}}", "waive"},
+		{"{\"sandbox\": {\"seccomp\": {\"profile\": {\"defaultAction\": "
+		 "\"SCMP_ACT_NOPE\"}}}}",
+		 "profile"},
+		{"{\"tools\": {}}", "tools"},
+		{"{\"sandbox\": 1}", "sandbox"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (policy(cases[i].policy) >= 0)
+			fail_msg("accepted: %s", cases[i].policy);
+		if (strstr(err.msg, cases[i].names) == NULL)
+			fail_msg("'%s' does not name %s", err.msg, cases[i].names);
+		sup_sandbox_free(&sb);
+	}
+}
+
+static void test_layers_turned_off_are_listed(void **state)
+{
+	char buf[128];
+	size_t i = 0, n = 0;
+	const char *w;
+
+	(void)state;
+	assert_int_equal(policy("{\"sandbox\": {\"seccomp\": false, \"landlock\": false, "
+				"\"cgroup\": false}}"),
+			 0);
+	assert_true(sb.seccomp_off && sb.landlock_off && sb.cgroup_off);
+	while ((w = sup_sandbox_weakened(&sb, &i, buf, sizeof(buf))) != NULL)
+		n++;
+	assert_int_equal(n, 3);
+	i = 0;
+	assert_int_equal(policy("{}"), 0);
+	assert_null(sup_sandbox_weakened(&sb, &i, buf, sizeof(buf)));
+}
+
+static char *docker_policy(const char *extra)
+{
+	const char *dir = getenv("WARDEN_TESTDATA");
+	static char text[65536];
+	char path[4096], prof[32768];
+	size_t n;
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "%s/docker-default-seccomp.json",
+		       dir != NULL && dir[0] != '\0' ? dir : "../shared/testdata");
+	f = fopen(path, "rb");
+	if (f == NULL)
+		fail_msg("cannot open %s: set WARDEN_TESTDATA", path);
+	n = fread(prof, 1, sizeof(prof) - 1, f);
+	(void)fclose(f);
+	prof[n] = '\0';
+	(void)snprintf(text, sizeof(text), "{\"sandbox\": {\"seccomp\": {\"profile\": %s%s}}}",
+		       prof, extra);
+	return text;
+}
+
+static void test_waivers_need_a_profile_and_a_hard_name_and_are_listed(void **state)
+{
+	char buf[128];
+	size_t i = 0;
+	const char *w;
+	bool seen = false;
+
+	(void)state;
+	assert_int_equal(policy(docker_policy(", \"waive\": [\"ptrace\"]")), 0);
+	assert_true(sb.has_profile);
+	while ((w = sup_sandbox_weakened(&sb, &i, buf, sizeof(buf))) != NULL)
+		seen |= strstr(w, "ptrace") != NULL;
+	assert_true(seen);
+	sup_sandbox_free(&sb);
+	assert_true(policy(docker_policy(", \"waive\": [\"read\"]")) < 0);
+	assert_non_null(strstr(err.msg, "waive[0]"));
+	sup_sandbox_free(&sb);
+}
+
+static void test_prebuilt_filter_equals_libseccomp_compile(void **state)
+{
+	struct sup_sb_filter a, b;
+
+	(void)state;
+	assert_true(sup_sb_filter_prebuilt());
+	assert_int_equal(policy(""), 0);
+	assert_int_equal(sup_sb_filter_build(&sb, &a, &err), 0);
+	assert_int_equal(sup_sb_filter_compile(&sb, &b, &err), 0);
+	assert_int_equal(a.len, b.len);
+	assert_memory_equal(a.prog, b.prog, (size_t)a.len * 8);
+	assert_memory_equal(&a.errnos, &b.errnos, sizeof(a.errnos));
+	assert_int_equal(a.errnos.dflt, ENOSYS);
+	sup_sb_filter_free(&a);
+	sup_sb_filter_free(&b);
+}
+
+static void test_profile_filter_compiles_and_waiver_changes_it(void **state)
+{
+	struct sup_sb_filter a, b;
+
+	(void)state;
+	assert_int_equal(policy(docker_policy("")), 0);
+	assert_int_equal(sup_sb_filter_build(&sb, &a, &err), 0);
+	assert_int_equal(a.errnos.dflt, EPERM); /* Docker's defaultErrnoRet */
+	sup_sandbox_free(&sb);
+	assert_int_equal(policy(docker_policy(", \"waive\": [\"personality\"]")), 0);
+	assert_int_equal(sup_sb_filter_build(&sb, &b, &err), 0);
+	assert_true(a.len != b.len || memcmp(a.prog, b.prog, (size_t)a.len * 8) != 0);
+	sup_sandbox_free(&sb);
+	sup_sb_filter_free(&a);
+	sup_sb_filter_free(&b);
+}
+
+/* ---- a filtered child -------------------------------------------------------- */
+
+enum { R_NETLINK = 1, R_UNKNOWN = 2, R_TIOCSTI = 4, R_X32 = 8, R_CLONE3 = 16, R_GETPID = 32 };
+
+static int send_listener(int sock, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	char byte = 'L';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *cm;
+
+	memset(&u, 0, sizeof(u));
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof(u.buf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &mh, 0) == 1 ? 0 : -1;
+}
+
+static int recv_listener(int sock)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	char byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *cm;
+	int fd;
+
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof(u.buf);
+	if (recvmsg(sock, &mh, 0) != 1 || (cm = CMSG_FIRSTHDR(&mh)) == NULL)
+		return -1;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+/* In the child: each call's result as a bit when it is what the sandbox
+ * must give. Raw syscalls only: nothing else between the filter and _exit. */
+static void __attribute__((noreturn)) filtered_child(const struct sup_sb_filter *f, int sock)
+{
+	unsigned long args[11] = {0};
+	char c = 'x';
+	int bits = 0, listener;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) < 0)
+		_exit(100);
+	listener = sup_sb_filter_load(f);
+	if (listener < 0 || send_listener(sock, listener) < 0)
+		_exit(101);
+	(void)close(listener);
+	if (syscall(SYS_socket, AF_NETLINK, SOCK_RAW, 0) < 0 && errno == EPERM)
+		bits |= R_NETLINK;
+	if (syscall(1000) < 0 && errno == ENOSYS)
+		bits |= R_UNKNOWN;
+	if (syscall(SYS_ioctl, 0, (1UL << 32) | (unsigned long)TIOCSTI, &c) < 0 && errno == EPERM)
+		bits |= R_TIOCSTI;
+	if (syscall(0x40000000L | 39) < 0 && errno == ENOSYS)
+		bits |= R_X32;
+	if (syscall(SYS_clone3, args, sizeof(args)) < 0 && errno == ENOSYS)
+		bits |= R_CLONE3;
+	if (syscall(SYS_getpid) > 0)
+		bits |= R_GETPID;
+	syscall(SYS_exit_group, bits);
+	_exit(bits);
+}
+
+static void test_denials_reach_the_listener_and_fail(void **state)
+{
+	struct sup_sb_filter f;
+	struct sup_sb_denial d;
+	int sv[2], listener, ws = 0, denials = 0;
+	bool netlink = false, unknown = false, ioctl_seen = false, x32 = false, clone3 = false;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(policy(""), 0);
+	assert_int_equal(sup_sb_filter_build(&sb, &f, &err), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		filtered_child(&f, sv[1]);
+	(void)close(sv[1]);
+	listener = recv_listener(sv[0]);
+	assert_true(listener >= 0);
+	for (;;) {
+		int rc = sup_sb_filter_answer(listener, &f.errnos, &d);
+
+		assert_true(rc >= 0);
+		if (rc == 1) {
+			denials++;
+			netlink |= strcmp(d.name, "socket") == 0 && d.err == EPERM;
+			unknown |= d.nr == 1000 && d.err == ENOSYS;
+			ioctl_seen |= strcmp(d.name, "ioctl") == 0 && d.err == EPERM;
+			x32 |= strcmp(d.abi, "x32") == 0 && d.err == ENOSYS;
+			clone3 |= strcmp(d.name, "clone3") == 0;
+		}
+		if (denials == 4)
+			break;
+	}
+	assert_int_equal(waitpid(pid, &ws, 0), pid);
+	assert_true(WIFEXITED(ws));
+	assert_int_equal(WEXITSTATUS(ws),
+			 R_NETLINK | R_UNKNOWN | R_TIOCSTI | R_X32 | R_CLONE3 | R_GETPID);
+	assert_true(netlink && unknown && ioctl_seen && x32);
+	assert_false(clone3); /* answered by the filter itself, unrecorded */
+	(void)close(listener);
+	(void)close(sv[0]);
+	sup_sb_filter_free(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_turn_every_layer_on),
+		cmocka_unit_test(test_policy_sets_every_field),
+		cmocka_unit_test(test_each_error_names_its_field),
+		cmocka_unit_test(test_layers_turned_off_are_listed),
+		cmocka_unit_test(test_waivers_need_a_profile_and_a_hard_name_and_are_listed),
+		cmocka_unit_test(test_prebuilt_filter_equals_libseccomp_compile),
+		cmocka_unit_test(test_profile_filter_compiles_and_waiver_changes_it),
+		cmocka_unit_test(test_denials_reach_the_listener_and_fail),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
