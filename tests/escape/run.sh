@@ -14,7 +14,10 @@
 #   escape-expect: verdict | verdict-or-oom | timeout
 #   escape-local-policy: JSON  sandbox members added in local mode
 # In the microVM the other programs share one job (one boot), run one after
-# the other by a shell script; in local mode each is its own job.
+# the other by a shell script; in local mode each is its own job. A dozen
+# of them run again under Docker's default seccomp profile (from
+# $WARDEN_TESTDATA, default ../shared/testdata), whose allowlist the hard
+# denials must still override.
 set -euo pipefail
 
 if [[ $# -ne 3 ]]; then
@@ -150,5 +153,48 @@ for n in "${own[@]}"; do
 	rc=$(vm_job "$dir" --timeout "${timeout:-300s}" --file "$PROGS/$n:$n" -- "./$n")
 	check qemu "$n" "$dir/out" "$dir/err" "$dir/audit/records.jsonl" "$rc"
 done
+
+# ---- under Docker's default seccomp profile ----------------------------------
+#
+# The profile replaces the built-in allowlist (it allows ptrace,
+# process_vm_readv and clone with some namespace flags, for example); the
+# hard denials must still hold on top of it, and ordinary programs run.
+
+TESTDATA=${WARDEN_TESTDATA:-$ROOT/../shared/testdata}
+PROFILE=$TESTDATA/docker-default-seccomp.json
+under_profile=(ptrace_init ptrace_sibling process_vm_readv clone_newns unshare_user socket_vsock
+	io_uring bpf mount personality tiocsti x32)
+if [[ ! -r $PROFILE ]]; then
+	fail "docker-profile" "no $PROFILE (set WARDEN_TESTDATA)"
+else
+	members="\"seccomp\": {\"profile\": $(cat "$PROFILE")}"
+	printf '{"sandbox": {%s}}\n' "$members" >"$WORK/docker-policy.json"
+	for n in "${under_profile[@]}"; do
+		dir=$WORK/docker-local-$n
+		mkdir -p "$dir"
+		"$ROOT/tests/lib/local-policy.sh" "$dir/policy.json" "$members" >/dev/null
+		rc=0
+		(cd "$PROGS" && TMPDIR=$dir timeout -s KILL "$JOB_LIMIT_S" "$WARDEN" run --vmm local \
+			--policy "$dir/policy.json" --audit-dir "$dir/audit" --timeout 120s \
+			--file "$PROGS/$n:$n" -- "./$n" >"$dir/out" 2>"$dir/err") || rc=$?
+		check docker-local "$n" "$dir/out" "$dir/err" "$dir/audit/records.jsonl" "$rc"
+	done
+	files=(--file "$driver:battery.sh")
+	for n in "${under_profile[@]}"; do files+=(--file "$PROGS/$n:$n"); done
+	dir=$WORK/docker-vm
+	rc=$(vm_job "$dir" --policy "$WORK/docker-policy.json" --timeout 600s "${files[@]}" \
+		-- ./battery.sh "${under_profile[@]}")
+	for n in "${under_profile[@]}"; do
+		grep -q "^escape-rc $n " "$dir/out" ||
+			{ fail "${n}[docker-qemu]" "it never ran (the job ended with $rc)"; continue; }
+		check docker-qemu "$n" "$dir/out" "$dir/err" "$dir/audit/records.jsonl" \
+			"$(sed -n "s/^escape-rc $n //p" "$dir/out")"
+	done
+	if grep -q '"weakened":"seccomp: a Docker/OCI profile' "$dir/audit/records.jsonl" 2>/dev/null; then
+		ok "docker-profile-is-recorded[qemu]"
+	else
+		fail "docker-profile-is-recorded[qemu]" "no record says the profile replaced the allowlist"
+	fi
+fi
 
 report_end escape
