@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <linux/close_range.h>
 
+#include "../common/fdpass.h"
 #include "../common/log.h"
 #include "../common/signals.h"
 #include "sandbox_priv.h"
@@ -180,59 +181,6 @@ static void __attribute__((noreturn)) exec_agent(const struct wd_job *job)
 	exec_failed(file, denied ? EACCES : ENOENT);
 }
 
-/* The listener fd to the supervisor, over the socket pair (SCM_RIGHTS). */
-static int send_fd(int sock, int fd)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	char byte = 'L';
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr mh;
-	struct cmsghdr *cm;
-
-	memset(&u, 0, sizeof(u));
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof(u.buf);
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) == 1 ? 0 : -errno;
-}
-
-static int recv_fd(int sock)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	char byte;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr mh;
-	struct cmsghdr *cm;
-	int fd = -1;
-
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof(u.buf);
-	if (recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) != 1)
-		return -EPROTO;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (cm == NULL || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
-	    cm->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -EPROTO;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
 /* The agent's cwd: the job's, below the working directory, never through
  * a symlink or "..". */
 static int enter_cwd(const struct sup_spawn *sp, struct wd_err *err)
@@ -298,7 +246,7 @@ agent(const struct sup_spawn *sp, const struct child_fds *c, int fd)
 
 		if (listener < 0)
 			child_fail_sys(fd, "seccomp: load the filter", -listener);
-		rc = send_fd(c->notify, listener);
+		rc = wd_send_fd(c->notify, listener);
 		if (rc < 0)
 			child_fail_sys(fd, "seccomp: hand the listener over", -rc);
 		(void)close(listener);
@@ -395,7 +343,7 @@ static void __attribute__((noreturn)) sandbox_init(const struct sup_spawn *sp, s
 
 		if (open_pty(sp, &master, &c->tty, &err) < 0)
 			child_fail(c->report, &err);
-		rc = send_fd(c->notify, master);
+		rc = wd_send_fd(c->notify, master);
 		if (rc < 0)
 			child_fail_sys(c->report, "pty: hand the master over", -rc);
 		(void)close(master);
@@ -569,14 +517,14 @@ int sup_spawn(const struct sup_spawn *sp, struct sup_agent *a, struct wd_err *er
 	rc = await_exec(report[0], pid, err);
 	if (rc < 0)
 		goto fail;
-	if (tty && ((master = recv_fd(sock[0])) < 0 || set_nonblock(master) < 0)) {
+	if (tty && ((master = wd_recv_fd(sock[0], MSG_DONTWAIT)) < 0 || set_nonblock(master) < 0)) {
 		(void)kill(pid, SIGKILL);
 		(void)waitpid(pid, NULL, 0);
 		rc = wd_err_set(err, EPROTO, "sandbox: no terminal from its init");
 		goto fail;
 	}
 	if (sp->filter != NULL) {
-		a->listener = recv_fd(sock[0]);
+		a->listener = wd_recv_fd(sock[0], MSG_DONTWAIT);
 		if (a->listener < 0) {
 			(void)kill(pid, SIGKILL);
 			(void)waitpid(pid, NULL, 0);

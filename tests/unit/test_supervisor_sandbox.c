@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../../common/fdpass.h"
 #include "../../supervisor/sandbox.h"
 
 static struct sup_sandbox sb;
@@ -217,48 +218,6 @@ static void test_profile_filter_compiles_and_waiver_changes_it(void **state)
 
 enum { R_NETLINK = 1, R_UNKNOWN = 2, R_TIOCSTI = 4, R_X32 = 8, R_CLONE3 = 16, R_GETPID = 32 };
 
-static int send_listener(int sock, int fd)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	char byte = 'L';
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	struct cmsghdr *cm;
-
-	memset(&u, 0, sizeof(u));
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof(u.buf);
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &mh, 0) == 1 ? 0 : -1;
-}
-
-static int recv_listener(int sock)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	char byte;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	struct cmsghdr *cm;
-	int fd;
-
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof(u.buf);
-	if (recvmsg(sock, &mh, 0) != 1 || (cm = CMSG_FIRSTHDR(&mh)) == NULL)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
 /* In the child: each call's result as a bit when it is what the sandbox
  * must give. Raw syscalls only: nothing else between the filter and _exit. */
 static void __attribute__((noreturn)) filtered_child(const struct sup_sb_filter *f, int sock)
@@ -270,7 +229,7 @@ static void __attribute__((noreturn)) filtered_child(const struct sup_sb_filter 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) < 0)
 		_exit(100);
 	listener = sup_sb_filter_load(f);
-	if (listener < 0 || send_listener(sock, listener) < 0)
+	if (listener < 0 || wd_send_fd(sock, listener) < 0)
 		_exit(101);
 	(void)close(listener);
 	if (syscall(SYS_socket, AF_NETLINK, SOCK_RAW, 0) < 0 && errno == EPERM)
@@ -306,7 +265,7 @@ static void test_denials_reach_the_listener_and_fail(void **state)
 	if (pid == 0)
 		filtered_child(&f, sv[1]);
 	(void)close(sv[1]);
-	listener = recv_listener(sv[0]);
+	listener = wd_recv_fd(sv[0], 0);
 	assert_true(listener >= 0);
 	for (;;) {
 		int rc = sup_sb_filter_answer(listener, &f.errnos, &d);

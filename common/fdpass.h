@@ -1,0 +1,17 @@
+/*
+ * common/fdpass.h - one file descriptor over an AF_UNIX socket (SCM_RIGHTS),
+ * with a one-byte message. Used between the sandbox's processes and the
+ * supervisor (supervisor/spawn.c): the agent's seccomp listener and the
+ * sandbox's PTY master.
+ */
+#ifndef WARDEN_COMMON_FDPASS_H
+#define WARDEN_COMMON_FDPASS_H
+
+/* Send `fd`. Returns 0 or -errno. */
+int wd_send_fd(int sock, int fd);
+
+/* Receive one fd (close-on-exec), with recvmsg `flags` (MSG_DONTWAIT...).
+ * Returns it, or -errno (-EPROTO when the message carries no fd). */
+int wd_recv_fd(int sock, int flags);
+
+#endif
