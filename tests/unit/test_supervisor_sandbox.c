@@ -132,8 +132,13 @@ static void test_layers_turned_off_are_listed(void **state)
 				"\"cgroup\": false}}"),
 			 0);
 	assert_true(sb.seccomp_off && sb.landlock_off && sb.cgroup_off);
-	while ((w = sup_sandbox_weakened(&sb, &i, buf, sizeof(buf))) != NULL)
+	while ((w = sup_sandbox_weakened(&sb, &i, buf, sizeof(buf))) != NULL) {
+		static const char *const layers[] = {"seccomp: off", "landlock: off", "cgroup: no"};
+
+		assert_true(n < 3);
+		assert_non_null(strstr(w, layers[n]));
 		n++;
+	}
 	assert_int_equal(n, 3);
 	i = 0;
 	assert_int_equal(policy("{}"), 0);
