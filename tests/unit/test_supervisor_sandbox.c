@@ -126,20 +126,22 @@ static void test_layers_turned_off_are_listed(void **state)
 	char buf[128];
 	size_t i = 0, n = 0;
 	const char *w;
+	bool seccomp = false, landlock = false, cgroup = false;
 
 	(void)state;
 	assert_int_equal(policy("{\"sandbox\": {\"seccomp\": false, \"landlock\": false, "
 				"\"cgroup\": false}}"),
 			 0);
 	assert_true(sb.seccomp_off && sb.landlock_off && sb.cgroup_off);
-	while ((w = sup_sandbox_weakened(&sb, &i, buf, sizeof(buf))) != NULL) {
-		static const char *const layers[] = {"seccomp: off", "landlock: off", "cgroup: no"};
 
-		assert_true(n < 3);
-		assert_non_null(strstr(w, layers[n]));
+	while ((w = sup_sandbox_weakened(&sb, &i, buf, sizeof(buf))) != NULL) {
+		seccomp |= strstr(w, "seccomp: off") != NULL;
+		landlock |= strstr(w, "landlock: off") != NULL;
+		cgroup |= strstr(w, "cgroup: no") != NULL;
 		n++;
 	}
 	assert_int_equal(n, 3);
+	assert_true(seccomp && landlock && cgroup);
 	i = 0;
 	assert_int_equal(policy("{}"), 0);
 	assert_null(sup_sandbox_weakened(&sb, &i, buf, sizeof(buf)));
