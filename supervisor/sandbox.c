@@ -95,6 +95,28 @@ static int layer(const cJSON *obj, const char *name, const char *path, bool *off
 			  objects_ok ? "false, true or an object" : "true or false");
 }
 
+/* Absolute, and every component plain: not empty, not "." or "..". */
+static bool plain_components(const char *p)
+{
+	for (const char *c = p; *c != '\0';) {
+		size_t n;
+
+		c++; /* the '/' */
+		n = strcspn(c, "/");
+		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		c += n;
+	}
+	return true;
+}
+
+static bool under(const char *p, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(p, dir, n) == 0 && (p[n] == '\0' || p[n] == '/');
+}
+
 static int path_ok(const char *p, const char *what, struct wd_err *err)
 {
 	size_t len = strlen(p);
@@ -102,16 +124,13 @@ static int path_ok(const char *p, const char *what, struct wd_err *err)
 	if (p[0] != '/' || len < 2 || len >= SUP_SB_PATH_MAX)
 		return wd_err_set(err, EINVAL,
 				  "policy: %s: '%.64s' is not an absolute path below /", what, p);
-	if (strstr(p, "//") != NULL || strstr(p, "/./") != NULL || strstr(p, "/../") != NULL ||
-	    p[len - 1] == '/' || strcmp(p + len - 2, "/.") == 0 || strcmp(p + len - 3, "/..") == 0)
+	if (!plain_components(p))
 		return wd_err_set(err, EINVAL, "policy: %s: '%.64s' is not a plain path", what, p);
 	for (const char *c = p; *c != '\0'; c++)
 		if (*c < 0x21 || *c > 0x7e)
 			return wd_err_set(err, EINVAL, "policy: %s: only printable ASCII", what);
 	/* The sandbox's own mounts cannot be replaced by a bind. */
-	if (strcmp(p, "/proc") == 0 || strncmp(p, "/proc/", 6) == 0 || strcmp(p, "/dev") == 0 ||
-	    strncmp(p, "/dev/", 5) == 0 || strcmp(p, "/tmp") == 0 || strncmp(p, "/tmp/", 5) == 0 ||
-	    strcmp(p, "/sys") == 0 || strncmp(p, "/sys/", 5) == 0)
+	if (under(p, "/proc") || under(p, "/dev") || under(p, "/tmp") || under(p, "/sys"))
 		return wd_err_set(err, EINVAL,
 				  "policy: %s: '%s' is the sandbox's own or never bound", what, p);
 	return 0;

@@ -28,5 +28,5 @@ int main(int argc, char **argv)
 		}
 		memset(p, 0x5a, CHUNK);
 	}
-	escaped("%d MiB allocated and touched", LIMIT_MIB);
+	escaped("%ld MiB allocated and touched", LIMIT_MIB);
 }

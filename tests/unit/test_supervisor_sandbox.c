@@ -94,6 +94,12 @@ static void test_each_error_names_its_field(void **state)
 		{"{\"sandbox\": {\"gid\": 4294967295}}", "gid"},
 		{"{\"sandbox\": {\"ro_binds\": [\"usr\"]}}", "ro_binds[0]"},
 		{"{\"sandbox\": {\"ro_binds\": [\"/usr/../etc\"]}}", "ro_binds[0]"},
+		{"{\"sandbox\": {\"ro_binds\": [\"/.\"]}}", "ro_binds[0]"},
+		{"{\"sandbox\": {\"ro_binds\": [\"/a/..\"]}}", "ro_binds[0]"},
+		{"{\"sandbox\": {\"ro_binds\": [\"/a//b\"]}}", "ro_binds[0]"},
+		{"{\"sandbox\": {\"ro_binds\": [\"/a/\"]}}", "ro_binds[0]"},
+		{"{\"sandbox\": {\"ro_binds\": [\"/\"]}}", "ro_binds[0]"},
+		{"{\"sandbox\": {\"ro_binds\": [\"/tmp/x\"]}}", "ro_binds[0]"},
 		{"{\"sandbox\": {\"ro_binds\": [\"/usr\", \"/proc\"]}}", "ro_binds[1]"},
 		{"{\"sandbox\": {\"ro_binds\": [\"/dev/sda\"]}}", "ro_binds[0]"},
 		{"{\"sandbox\": {\"ro_binds\": \"/usr\"}}", "ro_binds"},
@@ -119,6 +125,18 @@ static void test_each_error_names_its_field(void **state)
 			fail_msg("'%s' does not name %s", err.msg, cases[i].names);
 		sup_sandbox_free(&sb);
 	}
+}
+
+/* Short paths and names that merely start with dots are plain paths. */
+static void test_plain_bind_paths_are_accepted(void **state)
+{
+	(void)state;
+	assert_int_equal(policy("{\"sandbox\": {\"ro_binds\": [\"/r\", \"/a/..b\", \"/.c\", "
+				"\"/procfs\", \"/devices/x\"]}}"),
+			 0);
+	assert_int_equal(sb.n_ro_binds, 5);
+	assert_string_equal(sb.ro_binds[0], "/r");
+	assert_string_equal(sb.ro_binds[3], "/procfs");
 }
 
 static void test_layers_turned_off_are_listed(void **state)
@@ -306,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_turn_every_layer_on),
 		cmocka_unit_test(test_policy_sets_every_field),
 		cmocka_unit_test(test_each_error_names_its_field),
+		cmocka_unit_test(test_plain_bind_paths_are_accepted),
 		cmocka_unit_test(test_layers_turned_off_are_listed),
 		cmocka_unit_test(test_waivers_need_a_profile_and_a_hard_name_and_are_listed),
 		cmocka_unit_test(test_prebuilt_filter_equals_libseccomp_compile),
