@@ -45,8 +45,6 @@ static int on_exit_frame(struct wd_session *s, const struct wd_frame *f, struct 
 	}
 	s->exited = true;
 	s->stdin_open = false;
-	if (s->exit.oom_killed)
-		wd_warn("the OOM killer ended a process of the job (its memory limit)");
 	wd_debug("agent ended: status %d%s%s%s; cpu %.3f s user, %.3f s system; max rss %llu KiB",
 		 s->exit.status, s->exit.core_dumped ? ", core dumped" : "",
 		 s->exit.oom_killed ? ", killed for memory" : "",

@@ -111,8 +111,8 @@ static int outcome(const struct wd_session *s, const struct wd_vmm *vmm, const s
 			return WD_EXIT_TIMEOUT;
 		}
 		if (s->exit.oom_killed)
-			wd_warn("the agent was killed for lack of memory (--mem %llu)",
-				(unsigned long long)s->o->mem_mib);
+			wd_warn("the OOM killer ended a process of the job (the sandbox's memory "
+				"limit, docs/policy.md)");
 		return s->exit.status;
 	case WD_END_TIMEOUT:
 		print_timeout(s->o, "the guest did not report the job's end within");
