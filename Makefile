@@ -79,7 +79,7 @@ UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(sort $(wildcard tests/unit/tes
 TEST_GUEST_PROGS := tests/init/probe tests/vm/vmcheck
 
 .PHONY: all bootstrap deps image kernel test test-unit test-unit-musl test-unit-asan \
-        test-init test-vm test-run test-escape test-repro test-fuzz test-deps demo bench lint fmt install clean distclean
+        test-init test-vm test-run test-sandbox test-escape test-repro test-fuzz test-deps demo bench lint fmt install clean distclean
 
 all: $(GUEST_BINS) $(HOST_BINS)
 
@@ -294,6 +294,9 @@ test-vm: $(IMAGE) $(TEST_GUEST_BINS) $(HOST_BINS)
 test-run: $(IMAGE) $(HOST_BINS)
 	$(Q)tests/run/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
 
+test-sandbox: $(HOST_BINS)
+	$(Q)tests/sandbox/run.sh $(BIN)
+
 test-escape: $(IMAGE) $(HOST_BINS) $(ESCAPE_BINS)
 	$(Q)tests/escape/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
 
@@ -311,7 +314,7 @@ test-deps: $(DEPS_STAMP)
 test: bootstrap
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/run-all.sh "$(MAKE) --no-print-directory" test-unit-musl test-unit-asan test-init \
-	    test-deps test-repro test-vm test-run test-escape test-fuzz
+	    test-deps test-repro test-vm test-run test-sandbox test-escape test-fuzz
 
 demo: $(IMAGE) $(HOST_BINS)
 	$(Q)scripts/demo.sh $(BIN)

@@ -29,8 +29,10 @@ int sup_sb_net_uts(struct wd_err *err);
 /* rlimits, securebits, bounding and ambient sets, uid/gid, empty
  * capability sets, no_new_privs, each checked after it is set. */
 int sup_sb_drop(const struct sup_sandbox *sb, struct wd_err *err);
-/* The sandbox's init keeps uid 0 but no capability, no way to gain one and
- * no core or /proc/PID/mem access for the agent (not dumpable). */
+/* The sandbox's init keeps uid 0 and only CAP_KILL (it forwards signals to
+ * the agent, another uid), no way to gain more (empty bounding set, locked
+ * securebits, no_new_privs) and no core or /proc/PID/mem access for the
+ * agent (not dumpable). */
 int sup_sb_drop_init(struct wd_err *err);
 /* Landlock: file access only beneath the sandbox's own paths. Returns 0,
  * or -EOPNOTSUPP when the kernel has no Landlock. */

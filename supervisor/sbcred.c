@@ -107,28 +107,37 @@ static int drop_bounding(struct wd_err *err)
 	return 0;
 }
 
-/* Effective, permitted and inheritable emptied, then every set read back. */
-static int drop_sets(struct wd_err *err)
+/*
+ * Effective, permitted and inheritable set to `keep` (none, or CAP_KILL
+ * for the sandbox's init), then every set read back: the three sets, an
+ * empty bounding and ambient set, the securebits.
+ */
+static int set_caps(const cap_value_t *keep, int nkeep, struct wd_err *err)
 {
-	cap_t none = cap_init(), now;
+	cap_t want = cap_init(), now;
 	cap_value_t max = cap_max_bits();
 	int cmp, rc;
 
-	if (none == NULL)
+	if (want == NULL)
 		return wd_err_sys(err, errno, "capabilities: cap_init");
-	rc = cap_set_proc(none);
+	if (nkeep > 0 && (cap_set_flag(want, CAP_EFFECTIVE, nkeep, keep, CAP_SET) < 0 ||
+			  cap_set_flag(want, CAP_PERMITTED, nkeep, keep, CAP_SET) < 0)) {
+		(void)cap_free(want);
+		return wd_err_sys(err, errno, "capabilities: cap_set_flag");
+	}
+	rc = cap_set_proc(want);
 	if (rc < 0) {
 		int e = errno;
 
-		(void)cap_free(none);
+		(void)cap_free(want);
 		return wd_err_sys(err, e, "capabilities: cap_set_proc");
 	}
 	now = cap_get_proc();
-	cmp = now != NULL ? cap_compare(now, none) : -1;
+	cmp = now != NULL ? cap_compare(now, want) : -1;
 	(void)cap_free(now);
-	(void)cap_free(none);
+	(void)cap_free(want);
 	if (cmp != 0)
-		return wd_err_set(err, EPERM, "capabilities: a set is not empty");
+		return wd_err_set(err, EPERM, "capabilities: the sets are not as set");
 	for (cap_value_t c = 0; c < max; c++)
 		if (cap_get_bound(c) != 0 || cap_get_ambient(c) > 0)
 			return wd_err_set(err, EPERM, "capabilities: %d still bounded", (int)c);
@@ -154,7 +163,7 @@ int sup_sb_drop(const struct sup_sandbox *sb, struct wd_err *err)
 	    eu != sb->uid || su != sb->uid || rg != sb->gid || eg != sb->gid || sg != sb->gid ||
 	    getgroups(0, NULL) != 0)
 		return wd_err_set(err, EPERM, "identity: ids not as set");
-	if (drop_sets(err) < 0)
+	if (set_caps(NULL, 0, err) < 0)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) < 0 ||
 	    prctl(PR_GET_NO_NEW_PRIVS, 0UL, 0UL, 0UL, 0UL) != 1)
@@ -164,7 +173,10 @@ int sup_sb_drop(const struct sup_sandbox *sb, struct wd_err *err)
 
 int sup_sb_drop_init(struct wd_err *err)
 {
-	if (drop_bounding(err) < 0 || drop_sets(err) < 0)
+	/* Only the right to signal the agent (another uid) remains. */
+	static const cap_value_t kill_only[] = {CAP_KILL};
+
+	if (drop_bounding(err) < 0 || set_caps(kill_only, 1, err) < 0)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) < 0)
 		return wd_err_sys(err, errno, "init: no_new_privs");

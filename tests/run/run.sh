@@ -174,6 +174,30 @@ test_signal_death_is_128_plus_n() {
 	ok "$t"
 }
 
+# A signal warden gets is forwarded to the agent (through the sandbox's
+# PID 1, which has to be allowed to signal another uid).
+test_forwarded_signal_reaches_the_agent() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 err tmp vm pid i
+	err=$(err_of "$t")
+	tmp=$(tmp_of "$t")
+	read -ra vm <<<"$(vm_args "$mode")"
+	# Started directly, so that the signal reaches warden itself.
+	TMPDIR=$tmp "$WARDEN" run --vmm "$mode" "${vm[@]}" --timeout 300s -- /bin/sh -c \
+		'trap "echo got-usr1; exit 5" USR1; echo ready; while :; do sleep 0.1; done' \
+		</dev/null >"$WORK/fwd.out" 2>"$err" &
+	pid=$!
+	bg_pids+=("$pid")
+	for ((i = 0; i < START_LIMIT_S * 10; i++)); do
+		grep -q ready "$WORK/fwd.out" 2>/dev/null && break
+		sleep 0.1
+	done
+	kill -USR1 "$pid"
+	wait "$pid" || rc=$?
+	[[ $rc -eq 5 ]] || { fail "$t" "exit status $rc, want the agent's 5"; return; }
+	grep -qx got-usr1 "$WORK/fwd.out" || { fail "$t" "the agent never saw SIGUSR1"; return; }
+	ok "$t"
+}
+
 test_timeout_kills_the_job() {
 	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 err tmp why=''
 	err=$(err_of "$t")
@@ -362,6 +386,7 @@ for mode in "${MODES[@]}"; do
 	test_streams_and_exit_status "$mode"
 	test_stdin_reaches_the_agent "$mode"
 	test_signal_death_is_128_plus_n "$mode"
+	test_forwarded_signal_reaches_the_agent "$mode"
 	test_timeout_kills_the_job "$mode"
 	test_sigint_tears_the_guest_down "$mode"
 	test_10mib_of_stdout_arrive_intact "$mode"
