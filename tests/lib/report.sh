@@ -26,3 +26,14 @@ report_end() {
 	echo "$1: $passed passed, $failed failed"
 	[ "$failed" -eq 0 ]
 }
+
+# wait_for_line FILE TEXT SECONDS: until a line of FILE contains TEXT
+# (status 0), or SECONDS have passed (status 1). Polls every 0.1 s.
+wait_for_line() {
+	local file=$1 text=$2 i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -qF -- "$text" "$file" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -177,7 +177,7 @@ test_signal_death_is_128_plus_n() {
 # A signal warden gets is forwarded to the agent (through the sandbox's
 # PID 1, which has to be allowed to signal another uid).
 test_forwarded_signal_reaches_the_agent() {
-	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 err tmp vm pid i
+	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 err tmp vm pid
 	err=$(err_of "$t")
 	tmp=$(tmp_of "$t")
 	read -ra vm <<<"$(vm_args "$mode")"
@@ -187,10 +187,8 @@ test_forwarded_signal_reaches_the_agent() {
 		</dev/null >"$WORK/fwd.out" 2>"$err" &
 	pid=$!
 	bg_pids+=("$pid")
-	for ((i = 0; i < START_LIMIT_S * 10; i++)); do
-		grep -q ready "$WORK/fwd.out" 2>/dev/null && break
-		sleep 0.1
-	done
+	wait_for_line "$WORK/fwd.out" ready "$START_LIMIT_S" ||
+		{ fail "$t" "the job never started"; kill -KILL "$pid"; return; }
 	kill -USR1 "$pid"
 	wait "$pid" || rc=$?
 	[[ $rc -eq 5 ]] || { fail "$t" "exit status $rc, want the agent's 5"; return; }

@@ -67,16 +67,14 @@ test_timeout_kills_everything_and_is_124() {
 }
 
 test_sigterm_reaches_the_command() {
-	local t=${FUNCNAME[0]} rc=0 pid i
+	local t=${FUNCNAME[0]} rc=0 pid
 	# Not under timeout(1): the signal must reach warden itself.
 	"$WARDEN" sandbox --policy "$POLICY" --records "$WORK/rec" --timeout 60s -- /bin/sh -c \
 		'trap "echo got-term; exit 9" TERM; echo ready; while :; do sleep 0.1; done' \
 		>"$WORK/out" 2>"$WORK/err" &
 	pid=$!
-	for ((i = 0; i < 100; i++)); do
-		grep -q ready "$WORK/out" 2>/dev/null && break
-		sleep 0.1
-	done
+	wait_for_line "$WORK/out" ready 10 ||
+		{ fail "$t" "the command never started"; kill -KILL "$pid"; return; }
 	kill -TERM "$pid"
 	wait "$pid" || rc=$?
 	[[ $rc -eq 9 ]] || { fail "$t" "status $rc, want the command's own 9"; return; }
@@ -119,8 +117,10 @@ test_invalid_policy_is_one_line_and_125() {
 	echo '{"sandbox": {"rlimits": {"nofile": 0}}}' >"$WORK/bad.json"
 	ws --policy "$WORK/bad.json" -- /bin/true >/dev/null 2>"$WORK/err" || rc=$?
 	[[ $rc -eq 125 ]] || { fail "$t" "status $rc, want 125"; return; }
-	[[ $(wc -l <"$WORK/err") -eq 1 ]] && grep -q 'sandbox.rlimits' "$WORK/err" ||
-		{ fail "$t" "not one line naming sandbox.rlimits"; return; }
+	if [[ $(wc -l <"$WORK/err") -ne 1 ]] || ! grep -q 'sandbox.rlimits' "$WORK/err"; then
+		fail "$t" "not one line naming sandbox.rlimits"
+		return
+	fi
 	ok "$t"
 }
 
@@ -128,8 +128,10 @@ test_unprivileged_caller_is_refused() {
 	local t=${FUNCNAME[0]} rc=0
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$WARDEN" sandbox -- /bin/true \
 		>/dev/null 2>"$WORK/err" || rc=$?
-	[[ $rc -eq 125 ]] && grep -q 'needs root' "$WORK/err" ||
-		{ fail "$t" "status $rc, want 125 and 'needs root'"; return; }
+	if [[ $rc -ne 125 ]] || ! grep -q 'needs root' "$WORK/err"; then
+		fail "$t" "status $rc, want 125 and 'needs root'"
+		return
+	fi
 	ok "$t"
 }
 
@@ -137,6 +139,7 @@ test_unprivileged_caller_is_refused() {
 # host name, loopback only, /work as cwd and HOME, only PATH/HOME/TERM.
 test_the_command_sees_the_sandbox() {
 	local t=${FUNCNAME[0]} rc=0 want
+	# shellcheck disable=SC2016 # expanded by the sandbox's shell
 	env -i TERM=xterm SECRET=1 "$WARDEN" sandbox --policy "$POLICY" --records "$WORK/rec" \
 		--env K=v -- /bin/sh -c \
 		'id -u; id -G; grep ^CapEff /proc/self/status; hostname; ls /; pwd; echo "$HOME";
@@ -145,8 +148,10 @@ test_the_command_sees_the_sandbox() {
 	want=$(printf '%s\n' 65534 65534 'CapEff:	0000000000000000' sandbox)
 	[[ $(head -4 "$WORK/out") == "$want" ]] || { fail "$t" "identity: $(head -4 "$WORK/out" | tr '\n' ' ')"; return; }
 	grep -qx etc "$WORK/out" && { fail "$t" "/etc is visible"; return; }
-	grep -qx proc "$WORK/out" && grep -qx work "$WORK/out" && grep -qx tmp "$WORK/out" ||
-		{ fail "$t" "the root lacks proc, tmp or work"; return; }
+	if ! grep -qx proc "$WORK/out" || ! grep -qx work "$WORK/out" || ! grep -qx tmp "$WORK/out"; then
+		fail "$t" "the root lacks proc, tmp or work"
+		return
+	fi
 	[[ $(grep -c '^/work$' "$WORK/out") -eq 2 ]] || { fail "$t" "cwd or HOME is not /work"; return; }
 	grep -q '^SECRET=' "$WORK/out" && { fail "$t" "warden's environment leaked"; return; }
 	grep -qx 'K=v' "$WORK/out" || { fail "$t" "--env K=v is missing"; return; }
