@@ -15,6 +15,7 @@
 #include "sandbox.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -158,8 +159,7 @@ static int signals(sigset_t *set)
 
 struct sb_run {
 	struct sup_agent a;
-	struct sup_cgroup cg;
-	const struct sup_sb_errnos *errnos;
+	struct sup_sb_ready ready;
 	int sigfd, records;
 	bool exited, timed_out;
 	int wstatus;
@@ -188,24 +188,14 @@ static void on_signals(struct sb_run *r)
 	}
 }
 
-static void on_denials(struct sb_run *r, short revents)
+static int print_denial(void *ctx, const struct sup_sb_denial *d)
 {
-	while (revents & POLLIN) {
-		struct pollfd p = {.fd = r->a.listener, .events = POLLIN, .revents = 0};
-		struct sup_sb_denial d;
-		char json[SB_RECORD_BYTES];
-		int rc = sup_sb_filter_answer(r->a.listener, r->errnos, &d);
+	const struct sb_run *r = ctx;
+	char json[SB_RECORD_BYTES];
 
-		if (rc < 0)
-			break;
-		if (rc > 0 && sup_sb_denial_json(&d, json, sizeof(json)) > 0)
-			record(r->records, json);
-		revents = poll(&p, 1, 0) > 0 ? p.revents : 0;
-	}
-	if (!(revents & POLLIN) && (revents & (POLLHUP | POLLERR))) {
-		(void)close(r->a.listener);
-		r->a.listener = -1;
-	}
+	if (sup_sb_denial_json(d, json, sizeof(json)) > 0)
+		record(r->records, json);
+	return 0;
 }
 
 static int wait_command(struct sb_run *r, uint64_t timeout_ms)
@@ -222,7 +212,7 @@ static int wait_command(struct sb_run *r, uint64_t timeout_ms)
 
 			if (now >= deadline && !r->timed_out) {
 				r->timed_out = true;
-				sup_cgroup_kill(&r->cg);
+				sup_cgroup_kill(&r->ready.cg);
 				(void)kill(r->a.pid, SIGKILL); /* its namespace dies with it */
 			}
 			wait_ms =
@@ -231,7 +221,9 @@ static int wait_command(struct sb_run *r, uint64_t timeout_ms)
 		if (poll(p, 2, wait_ms) < 0 && errno != EINTR)
 			return -errno;
 		if (p[1].revents != 0)
-			on_denials(r, p[1].revents);
+			(void)sup_sb_filter_drain(&r->a.listener, p[1].revents,
+						  &r->ready.filter.errnos, INT_MAX, print_denial,
+						  r);
 		if (p[0].revents != 0)
 			on_signals(r);
 	}
@@ -249,18 +241,16 @@ static int status_of(const struct sb_run *r)
 
 static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 {
-	static struct sup_sb_filter filter;
 	struct wd_job job;
 	struct sup_spawn sp;
 	struct sb_run r;
 	sigset_t set;
-	char buf[128];
-	const char *weak;
+	char json[256];
 	size_t i = 0;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	r.cg.dirfd = -1;
+	r.ready.cg.dirfd = -1;
 	r.records = -1;
 	if (o->records != NULL) {
 		r.records = open(o->records, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
@@ -268,21 +258,13 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 		if (r.records < 0)
 			return wd_err_sys(err, errno, "--records %s", o->records);
 	}
-	while ((weak = sup_sandbox_weakened(sb, &i, buf, sizeof(buf))) != NULL) {
-		char json[256];
-
-		(void)snprintf(json, sizeof(json), "{\"type\":\"sandbox\",\"weakened\":\"%s\"}",
-			       weak);
+	while (sup_sandbox_weakened_record(sb, &i, json, sizeof(json)) != NULL)
 		record(r.records, json);
+	if (sup_sandbox_prepare(sb, &r.ready, err) < 0) {
+		if (r.records >= 0)
+			(void)close(r.records);
+		return -1;
 	}
-	if (!sb->landlock_off && sup_sb_landlock_abi() == 0)
-		return wd_err_set(err, EOPNOTSUPP,
-				  "landlock: this kernel has none; the policy can turn it off "
-				  "(\"sandbox\": {\"landlock\": false})");
-	if (!sb->seccomp_off && sup_sb_filter_build(sb, &filter, err) < 0)
-		return -1;
-	if (sup_cgroup_create(sb, &r.cg, err) < 0)
-		return -1;
 	r.sigfd = signals(&set);
 	if (r.sigfd < 0) {
 		rc = wd_err_sys(err, errno, "signals");
@@ -303,14 +285,13 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 	memset(&sp, 0, sizeof(sp));
 	sp.job = &job;
 	sp.sb = sb;
-	sp.filter = sb->seccomp_off ? NULL : &filter;
-	sp.cgroup_fd = r.cg.dirfd;
+	sp.filter = sb->seccomp_off ? NULL : &r.ready.filter;
+	sp.cgroup_fd = r.ready.cg.dirfd;
 	sp.workdir_fd = -1;
 	sp.inherit_stdio = true;
 	rc = sup_spawn(&sp, &r.a, err);
 	if (rc < 0)
 		goto out;
-	r.errnos = &filter.errnos;
 	rc = wait_command(&r, o->timeout_ms);
 	if (rc < 0)
 		(void)wd_err_sys(err, -rc, "poll");
@@ -324,8 +305,7 @@ out:
 		(void)close(r.a.listener);
 	if (r.a.status_fd >= 0)
 		(void)close(r.a.status_fd);
-	sup_cgroup_destroy(&r.cg);
-	sup_sb_filter_free(&filter);
+	sup_sandbox_release(&r.ready);
 	if (r.records >= 0)
 		(void)close(r.records);
 	return rc;

@@ -49,6 +49,7 @@ struct run {
 	uint64_t give_up_ns;  /* after SIGKILL: the end of the wait for the pipes */
 	struct wd_exit result;
 	uint64_t denials, denials_sent; /* seccomp notifications answered; records sent */
+	struct sup_fail *fail;          /* where record_denial() reports */
 };
 
 static uint8_t stdin_buffer[SUP_STDIN_BUFFER_BYTES + 1];
@@ -442,36 +443,27 @@ int sup_record_send(struct sup_channel *ch, const char *json, struct sup_fail *f
 	return sup_channel_send(ch, WD_MSG_AUDIT, WD_STREAM_CONTROL, line, n, f);
 }
 
-/* Answer what the listener holds (always with an error) and record it.
- * The receive blocks when nothing is pending (on 6.1 even once every
- * process under the filter is gone), so it is only called after POLLIN. */
+/* One answered denial: a record, up to SUP_DENIAL_RECORDS_MAX per job. */
+static int record_denial(void *ctx, const struct sup_sb_denial *d)
+{
+	struct run *r = ctx;
+	char json[SUP_RECORD_BYTES];
+
+	r->denials++;
+	if (r->denials_sent >= SUP_DENIAL_RECORDS_MAX)
+		return 0;
+	r->denials_sent++;
+	if (sup_sb_denial_json(d, json, sizeof(json)) < 0)
+		return sup_fail_set(r->fail, SUP_FAIL_INTERNAL, ENOSPC,
+				    "a denial record is too long");
+	return sup_record_send(r->ch, json, r->fail);
+}
+
 static int denials(struct run *r, short revents, struct sup_fail *f)
 {
-	for (int i = 0; i < SUP_DENIALS_PER_ROUND && (revents & POLLIN); i++) {
-		struct sup_sb_denial d;
-		char json[SUP_RECORD_BYTES];
-		struct pollfd p = {.fd = r->a->listener, .events = POLLIN, .revents = 0};
-		int rc = sup_sb_filter_answer(r->a->listener, r->a->errnos, &d);
-
-		if (rc < 0) {
-			close_fd(&r->a->listener);
-			return 0;
-		}
-		if (rc > 0) {
-			r->denials++;
-			if (r->denials_sent < SUP_DENIAL_RECORDS_MAX) {
-				r->denials_sent++;
-				if (sup_sb_denial_json(&d, json, sizeof(json)) < 0 ||
-				    sup_record_send(r->ch, json, f) < 0)
-					return -f->err.code;
-			}
-		}
-		revents = poll(&p, 1, 0) > 0 ? p.revents : 0;
-	}
-	/* Every process under the filter is gone. */
-	if ((revents & (POLLHUP | POLLERR)) && !(revents & POLLIN))
-		close_fd(&r->a->listener);
-	return 0;
+	r->fail = f;
+	return sup_sb_filter_drain(&r->a->listener, revents, r->a->errnos, SUP_DENIALS_PER_ROUND,
+				   record_denial, r);
 }
 
 static int denial_summary(struct run *r, struct sup_fail *f)

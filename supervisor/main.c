@@ -66,8 +66,7 @@ struct supervisor {
 	int sigfd;
 	bool agent_started;
 	struct sup_sandbox sb;
-	struct sup_sb_filter filter;
-	struct sup_cgroup cg;
+	struct sup_sb_ready ready; /* the filter and the job's cgroup */
 };
 
 /* Every string of the job points in here. */
@@ -205,8 +204,7 @@ static int handshake(struct supervisor *sv, struct sup_fail *f)
 static int prepare_sandbox(struct supervisor *sv, const struct wd_job *job, struct sup_fail *f)
 {
 	struct sup_sandbox *sb = &sv->sb;
-	char buf[128], json[256];
-	const char *weak;
+	char json[256];
 	size_t i = 0;
 
 	sup_sandbox_defaults(sb);
@@ -215,21 +213,11 @@ static int prepare_sandbox(struct supervisor *sv, const struct wd_job *job, stru
 	if ((size_t)snprintf(sb->workdir, sizeof(sb->workdir), "%s", sv->set.workdir) >=
 	    sizeof(sb->workdir))
 		return sup_fail_set(f, SUP_FAIL_JOB, ENAMETOOLONG, "WARDEN_WORKDIR too long");
-	while ((weak = sup_sandbox_weakened(sb, &i, buf, sizeof(buf))) != NULL) {
-		(void)snprintf(json, sizeof(json), "{\"type\":\"sandbox\",\"weakened\":\"%s\"}",
-			       weak);
-		wd_warn("sandbox: %s", weak);
+	while (sup_sandbox_weakened_record(sb, &i, json, sizeof(json)) != NULL)
 		if (sup_record_send(&sv->ch, json, f) < 0)
 			return -f->err.code;
-	}
-	if (!sb->landlock_off && sup_sb_landlock_abi() == 0)
-		return sup_fail_set(f, SUP_FAIL_JOB, EOPNOTSUPP,
-				    "sandbox: landlock: this kernel has none; the policy can turn "
-				    "it off (\"sandbox\": {\"landlock\": false})");
-	if (!sb->seccomp_off && sup_sb_filter_build(sb, &sv->filter, &f->err) < 0)
-		return sup_fail_wrap(f, SUP_FAIL_JOB, "sandbox");
-	if (sup_cgroup_create(sb, &sv->cg, &f->err) < 0)
-		return sup_fail_wrap(f, SUP_FAIL_JOB, "sandbox");
+	if (sup_sandbox_prepare(sb, &sv->ready, &f->err) < 0)
+		return sup_fail_wrap(f, SUP_FAIL_JOB, "job");
 	return 0;
 }
 
@@ -264,16 +252,16 @@ static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup
 	memset(&sp, 0, sizeof(sp));
 	sp.job = job;
 	sp.sb = &sv->sb;
-	sp.filter = sv->sb.seccomp_off ? NULL : &sv->filter;
-	sp.cgroup_fd = sv->cg.dirfd;
+	sp.filter = sv->sb.seccomp_off ? NULL : &sv->ready.filter;
+	sp.cgroup_fd = sv->ready.cg.dirfd;
 	sp.workdir_fd = dirfd;
 	sp.secrets = &sv->ch.conn.chan;
 	rc = sup_spawn(&sp, a, &f->err);
 	(void)close(dirfd);
 	if (rc < 0)
 		return sup_fail_wrap(f, SUP_FAIL_JOB, "agent");
-	a->cg = sv->cg.dirfd >= 0 ? &sv->cg : NULL;
-	a->errnos = &sv->filter.errnos;
+	a->cg = sv->ready.cg.dirfd >= 0 ? &sv->ready.cg : NULL;
+	a->errnos = &sv->ready.filter.errnos;
 	sv->agent_started = true;
 	wd_info("agent: started in its sandbox, pid %d, uid %d%s", (int)a->pid, (int)sv->sb.uid,
 		a->tty ? ", on a terminal" : "");
@@ -336,8 +324,7 @@ static int serve(struct supervisor *sv, struct sup_fail *f)
 		return -f->err.code;
 	rc = sup_agent_run(&sv->ch, &job, &agent, sv->sigfd, &result, f);
 	sv->agent_started = false; /* whatever the outcome, the run killed and reaped it all */
-	sup_cgroup_destroy(&sv->cg);
-	sup_sb_filter_free(&sv->filter);
+	sup_sandbox_release(&sv->ready);
 	sup_sandbox_free(&sv->sb);
 	if (rc < 0 || send_exit(sv, &result, f) < 0)
 		return -f->err.code;
@@ -379,7 +366,7 @@ int main(void)
 	wd_log_init(PROGRAM, WD_LOG_INFO);
 	memset(&sv, 0, sizeof(sv));
 	sv.ch.conn.fd = -1;
-	sv.cg.dirfd = -1;
+	sv.ready.cg.dirfd = -1;
 	sup_fail_clear(&f);
 	stdio_open();
 	if (read_settings(&sv.set) < 0 || check_place(&sv.set) < 0)
@@ -396,8 +383,8 @@ int main(void)
 	if (f.kind == SUP_FAIL_SHUTDOWN)
 		return shut_down(&sv);
 	wd_error("%s", f.err.msg);
-	if (sv.agent_started || sv.cg.dirfd >= 0) {
-		sup_cgroup_kill(&sv.cg);
+	if (sv.agent_started || sv.ready.cg.dirfd >= 0) {
+		sup_cgroup_kill(&sv.ready.cg);
 		sup_kill_all("the supervisor gives up");
 	}
 	sup_channel_report(&sv.ch, &f);

@@ -356,3 +356,16 @@ const char *sup_sandbox_weakened(const struct sup_sandbox *sb, size_t *i, char *
 			return NULL;
 	}
 }
+
+const char *sup_sandbox_weakened_record(const struct sup_sandbox *sb, size_t *i, char *buf,
+					size_t size)
+{
+	char line[128];
+	const char *w = sup_sandbox_weakened(sb, i, line, sizeof(line));
+
+	if (w == NULL)
+		return NULL;
+	/* The lines are ASCII without quotes or backslashes: no escaping. */
+	(void)snprintf(buf, size, "{\"type\":\"sandbox\",\"weakened\":\"%s\"}", w);
+	return buf;
+}

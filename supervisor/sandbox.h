@@ -104,6 +104,10 @@ int sup_sandbox_policy(const char *text, size_t len, struct sup_sandbox *sb, str
  * after the last. `i` starts at 0. */
 const char *sup_sandbox_weakened(const struct sup_sandbox *sb, size_t *i, char *buf, size_t size);
 
+/* The same line as a record: {"type":"sandbox","weakened":"..."}. */
+const char *sup_sandbox_weakened_record(const struct sup_sandbox *sb, size_t *i, char *buf,
+					size_t size);
+
 /* Landlock's ABI version, or 0 when the kernel has none (sbcred.c). */
 int sup_sb_landlock_abi(void);
 
@@ -151,6 +155,17 @@ bool sup_sb_waived(const struct sup_sandbox *sb, const char *name);
  * listener. Returns the listener fd or -errno. */
 int sup_sb_filter_load(const struct sup_sb_filter *f);
 
+/*
+ * After poll(2) reported `revents` on *listener: answer what is pending, at
+ * most `max`, calling `record` for each denial (a negative return stops
+ * and is returned). The receive blocks when nothing is pending (on 6.1 even
+ * once every filtered process is gone), so it is only called after POLLIN;
+ * on POLLHUP without POLLIN *listener is closed and set to -1.
+ */
+struct sup_sb_denial;
+int sup_sb_filter_drain(int *listener, short revents, const struct sup_sb_errnos *e, int max,
+			int (*record)(void *ctx, const struct sup_sb_denial *d), void *ctx);
+
 /* A denial the listener answered: what to record. */
 struct sup_sb_denial {
 	int nr;
@@ -187,5 +202,22 @@ void sup_cgroup_kill(const struct sup_cgroup *cg);
 bool sup_cgroup_oom(const struct sup_cgroup *cg);
 /* Kill what is left, wait for it to empty and remove it. */
 void sup_cgroup_destroy(struct sup_cgroup *cg);
+
+/* ---- a job's layers, made ready (sbprepare.c) ------------------------------ */
+
+/* What a spawn needs beyond the configuration. */
+struct sup_sb_ready {
+	struct sup_sb_filter filter; /* len 0 when seccomp is off */
+	struct sup_cgroup cg;        /* dirfd -1 when cgroup is off */
+};
+
+/*
+ * Before anything runs: Landlock present unless the policy turned it off
+ * (else a refusal naming the setting), the seccomp filter built, the job's
+ * cgroup made. On failure nothing is left over.
+ */
+int sup_sandbox_prepare(const struct sup_sandbox *sb, struct sup_sb_ready *r, struct wd_err *err);
+/* The cgroup killed and removed, the filter freed. */
+void sup_sandbox_release(struct sup_sb_ready *r);
 
 #endif

@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -714,6 +715,30 @@ int sup_sb_filter_answer(int listener, const struct sup_sb_errnos *e, struct sup
 	free(resolved);
 	d->name = name;
 	return 1;
+}
+
+int sup_sb_filter_drain(int *listener, short revents, const struct sup_sb_errnos *e, int max,
+			int (*record)(void *ctx, const struct sup_sb_denial *d), void *ctx)
+{
+	for (int i = 0; i < max && (revents & POLLIN); i++) {
+		struct pollfd p = {.fd = *listener, .events = POLLIN, .revents = 0};
+		struct sup_sb_denial d;
+		int rc = sup_sb_filter_answer(*listener, e, &d);
+
+		if (rc < 0) {
+			revents = POLLHUP;
+			break;
+		}
+		if (rc > 0 && (rc = record(ctx, &d)) < 0)
+			return rc;
+		revents = poll(&p, 1, 0) > 0 ? p.revents : 0;
+	}
+	/* Every process under the filter is gone. */
+	if ((revents & (POLLHUP | POLLERR)) && !(revents & POLLIN)) {
+		(void)close(*listener);
+		*listener = -1;
+	}
+	return 0;
 }
 
 static const char *errno_name(int e)
