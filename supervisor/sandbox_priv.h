@@ -8,20 +8,12 @@
 
 #include "sandbox.h"
 
-/* Mount sources taken before the staging directory is covered. */
-struct sup_sb_fs {
-	int bind_mnt[SUP_SB_MAX_BINDS];                    /* detached clones, or -1 */
-	char bind_link[SUP_SB_MAX_BINDS][SUP_SB_PATH_MAX]; /* a symlink's target, or "" */
-	int work_mnt;
-};
-
 /* sbfs.c: build the new root and enter it (the sandbox's init, as root).
  * `work_mnt` is a detached clone of the supervisor's working directory
  * (sup_sb_clone_workdir(), taken over), or -1 for a fresh tmpfs. */
 int sup_sb_fs_enter(const struct sup_sandbox *sb, int work_mnt, struct wd_err *err);
 /* In the supervisor: a detached clone of the mount at `workdir_fd`, or -errno. */
 int sup_sb_clone_workdir(int workdir_fd);
-void sup_sb_fs_close(struct sup_sb_fs *fs);
 
 /* sbcred.c */
 /* Loopback up and the host name (the sandbox's init). */

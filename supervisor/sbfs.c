@@ -83,6 +83,13 @@ static const struct {
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Mount sources taken before the staging directory is covered. */
+struct sup_sb_fs {
+	int bind_mnt[SUP_SB_MAX_BINDS];                    /* detached clones, or -1 */
+	char bind_link[SUP_SB_MAX_BINDS][SUP_SB_PATH_MAX]; /* a symlink's target, or "" */
+	int work_mnt;
+};
+
 static long tree_clone(int dfd, const char *path, unsigned flags)
 {
 	return syscall(SYS_open_tree, dfd, path, flags);
@@ -428,7 +435,7 @@ static int enter_root(struct wd_err *err)
 	return 0;
 }
 
-void sup_sb_fs_close(struct sup_sb_fs *fs)
+static void fs_close(struct sup_sb_fs *fs)
 {
 	for (size_t i = 0; i < SUP_SB_MAX_BINDS; i++)
 		if (fs->bind_mnt[i] >= 0) {
@@ -474,6 +481,6 @@ int sup_sb_fs_enter(const struct sup_sandbox *sb, int work_mnt, struct wd_err *e
 	if (rc == 0)
 		rc = enter_root(err);
 out:
-	sup_sb_fs_close(&fs);
+	fs_close(&fs);
 	return rc;
 }
