@@ -464,7 +464,7 @@ static void close_all(int *fds, size_t n)
 int sup_spawn(const struct sup_spawn *sp, struct sup_agent *a, struct wd_err *err)
 {
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, report[2] = {-1, -1};
-	int sock[2] = {-1, -1}, master = -1, slave = -1, rc;
+	int sock[2] = {-1, -1}, master = -1, rc;
 	bool tty = sp->job->tty && !sp->inherit_stdio;
 	struct child_fds c = {.work_mnt = -1};
 	pid_t pid;
@@ -482,10 +482,11 @@ int sup_spawn(const struct sup_spawn *sp, struct sup_agent *a, struct wd_err *er
 		rc = open_pipes(in, out, errp, err);
 	if (rc < 0)
 		goto fail;
-	c.tty = slave;
-	c.in = sp->inherit_stdio ? -1 : tty ? slave : in[0];
-	c.out = sp->inherit_stdio ? -1 : tty ? slave : out[1];
-	c.err = sp->inherit_stdio ? -1 : tty ? slave : errp[1];
+	/* With a PTY, the sandbox's init opens it and sets these (open_pty). */
+	c.tty = -1;
+	c.in = sp->inherit_stdio || tty ? -1 : in[0];
+	c.out = sp->inherit_stdio || tty ? -1 : out[1];
+	c.err = sp->inherit_stdio || tty ? -1 : errp[1];
 	c.report = report[1];
 	c.notify = sock[1];
 	c.work_mnt = -1;
@@ -510,7 +511,6 @@ int sup_spawn(const struct sup_spawn *sp, struct sup_agent *a, struct wd_err *er
 		sandbox_init(sp, &c);
 	close_fd(&report[1]);
 	close_fd(&sock[1]);
-	close_fd(&slave);
 	close_fd(&in[0]);
 	close_fd(&out[1]);
 	close_fd(&errp[1]);
@@ -552,7 +552,6 @@ fail:
 	close_all(report, 2);
 	close_all(sock, 2);
 	close_fd(&master);
-	close_fd(&slave);
 	close_all(in, 2);
 	close_all(out, 2);
 	close_all(errp, 2);

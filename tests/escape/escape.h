@@ -73,6 +73,40 @@ denied_syscall(const char *name, long rc_of_call, int e, int want)
 	blocked("%s: %s", name, strerror(want));
 }
 
+/*
+ * Write 1 MiB chunks to `path` until the filesystem refuses (ENOSPC, or
+ * EFBIG from RLIMIT_FSIZE; SIGXFSZ must be ignored), then remove it.
+ * Returns the MiB written; reaching `limit_mib`, or any other way of
+ * stopping, is an escape.
+ */
+static inline long fill_until_full(const char *path, long limit_mib)
+{
+	static char chunk[1 << 20];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	long mib = 0;
+
+	if (fd < 0)
+		escaped("open %s: %s (cannot test)", path, strerror(errno));
+	memset(chunk, 'x', sizeof(chunk));
+	for (; mib < limit_mib; mib++) {
+		ssize_t n = write(fd, chunk, sizeof(chunk));
+
+		if (n > 0 && n < (ssize_t)sizeof(chunk))
+			continue; /* the last bytes that fit; the next write says why */
+		if (n < (ssize_t)sizeof(chunk)) {
+			if (n >= 0 || (errno != ENOSPC && errno != EFBIG))
+				escaped("%s: stopped by %s, not the cap", path,
+					n >= 0 ? "a short write" : strerror(errno));
+			break;
+		}
+	}
+	(void)close(fd);
+	(void)unlink(path);
+	if (mib >= limit_mib)
+		escaped("%s took %ld MiB", path, limit_mib);
+	return mib;
+}
+
 #define DENIED(name, want, ...)                                                                    \
 	do {                                                                                       \
 		long rc_;                                                                          \
