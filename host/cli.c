@@ -21,7 +21,8 @@ const char wd_cli_run_usage[] =
 	"  --env KEY=VALUE          set a variable for the agent; repeatable\n"
 	"  --timeout DURATION       kill the job after DURATION (N seconds, or Nms, Ns, Nm)\n"
 	"  --tty                    run on a terminal (the host's, in raw mode)\n"
-	"  --audit-dir DIR          where audit records will go (created, mode 0700)\n"
+	"  --audit-dir DIR          keep the guest's signed audit log here (created, mode 0700)\n"
+	"  --audit-segment-mib N    start a new log segment after N MiB (default 64)\n"
 	"  --mem MiB                memory of the VM, and the cap of the agent's directory "
 	"(default 256)\n"
 	"  --cpus N                 virtual CPUs of the VM (default 1)\n"
@@ -47,6 +48,7 @@ enum opt_id {
 	OPT_TIMEOUT,
 	OPT_TTY,
 	OPT_AUDIT_DIR,
+	OPT_AUDIT_SEGMENT,
 	OPT_MEM,
 	OPT_CPUS,
 	OPT_CONSOLE,
@@ -73,6 +75,7 @@ static const struct opt opts[] = {
 	{"--timeout", NULL, true, OPT_TIMEOUT},
 	{"--tty", NULL, false, OPT_TTY},
 	{"--audit-dir", NULL, true, OPT_AUDIT_DIR},
+	{"--audit-segment-mib", NULL, true, OPT_AUDIT_SEGMENT},
 	{"--mem", NULL, true, OPT_MEM},
 	{"--cpus", NULL, true, OPT_CPUS},
 	{"--console", NULL, true, OPT_CONSOLE},
@@ -240,6 +243,11 @@ static int apply_value(const struct opt *opt, const char *v, struct wd_run_opts 
 		return parse_path(opt->name, v, &o->policy, err);
 	case OPT_AUDIT_DIR:
 		return parse_path(opt->name, v, &o->audit_dir, err);
+	case OPT_AUDIT_SEGMENT:
+		if (wd_parse_u64(v, 1, WD_RUN_MAX_SEGMENT_MIB, &n, err) < 0)
+			return wd_err_wrap(err, "--audit-segment-mib");
+		o->audit_segment_bytes = n << 20;
+		return 0;
 	case OPT_FILE:
 		return parse_file(v, o, err);
 	case OPT_ENV:

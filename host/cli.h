@@ -31,6 +31,7 @@
 #define WD_RUN_MAX_ENV (WD_JOB_MAX_ENV - 1) /* one entry stays free for TERM */
 #define WD_RUN_MAX_KERNEL_ARGS 16           /* --kernel-arg */
 #define WD_RUN_MAX_KERNEL_ARG 256           /* bytes of one --kernel-arg */
+#define WD_RUN_MAX_SEGMENT_MIB 65536        /* --audit-segment-mib */
 
 enum wd_vmm_kind {
 	WD_VMM_QEMU = 0,  /* a QEMU microvm: the isolation warden is built for */
@@ -46,12 +47,13 @@ struct wd_file_arg {
 
 struct wd_run_opts {
 	enum wd_vmm_kind vmm;
-	const char *kernel;    /* NULL: the default (host/paths.h) */
-	const char *image;     /* NULL: the default */
-	const char *policy;    /* NULL: none */
-	const char *audit_dir; /* NULL: none */
-	const char *console;   /* NULL: none; else the guest console is kept here */
-	unsigned channel;      /* enum wd_channel_choice (vmm.h) */
+	const char *kernel;           /* NULL: the default (host/paths.h) */
+	const char *image;            /* NULL: the default */
+	const char *policy;           /* NULL: none */
+	const char *audit_dir;        /* NULL: none */
+	uint64_t audit_segment_bytes; /* 0: the collector's default (collect.h) */
+	const char *console;          /* NULL: none; else the guest console is kept here */
+	unsigned channel;             /* enum wd_channel_choice (vmm.h) */
 	const char *kernel_args[WD_RUN_MAX_KERNEL_ARGS]; /* "warden.KEY=VALUE" */
 	size_t nkernel_args;
 	struct wd_file_arg files[WD_RUN_MAX_FILES];

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include "../common/clock.h"
-#include "../common/fileio.h"
 #include "../common/log.h"
 #include "../vsock/msg.h"
 #include "job.h"
@@ -91,41 +90,13 @@ static int on_stdin_ack(struct wd_session *s, const struct wd_frame *f, struct w
 	return 0;
 }
 
-/*
- * AUDIT: records, one JSON object per line, printable ASCII. Kept in
- * --audit-dir's records.jsonl, else printed on stderr. (The signed,
- * chained audit log will carry them; docs/protocol.md.)
- */
+/* AUDIT: records, checked and stored by the collector (collect.h); a bad
+ * one is a protocol error, a failed write fails the job closed. */
 static int on_audit(struct wd_session *s, const struct wd_frame *f, struct wd_err *err)
 {
-	size_t start = 0;
-
-	if (f->len == 0 || f->payload[f->len - 1] != '\n')
-		return protocol_error(s, err, f, "not whole lines");
-	for (size_t i = 0; i < f->len; i++) {
-		uint8_t c = f->payload[i];
-
-		if (c == '\n') {
-			if (i == start || f->payload[start] != '{' || f->payload[i - 1] != '}')
-				return protocol_error(s, err, f,
-						      "a line that is not a JSON object");
-			start = i + 1;
-		} else if (c < 0x20 || c > 0x7e) {
-			return protocol_error(s, err, f, "a byte that is not printable ASCII");
-		}
-	}
-	start = 0;
-	for (size_t i = 0; i < f->len; i++) {
-		if (f->payload[i] != '\n')
-			continue;
-		s->records++;
-		if (s->records_fd >= 0) {
-			if (wd_write_all(s->records_fd, f->payload + start, i + 1 - start) < 0)
-				return wd_err_sys(err, errno, "--audit-dir: write a record");
-		} else {
-			wd_warn("record: %.*s", (int)(i - start), (const char *)f->payload + start);
-		}
-		start = i + 1;
+	if (wd_collect_frame(&s->audit, f->payload, f->len, err) < 0) {
+		wd_session_end(s, WD_END_FAILED);
+		return -err->code;
 	}
 	return 0;
 }
@@ -143,8 +114,9 @@ int wd_inbound_frame(struct wd_session *s, const struct wd_frame *f, struct wd_e
 	if (f->type == WD_MSG_STDIN_ACK ? f->stream != WD_STREAM_STDIN
 					: f->type != WD_MSG_DATA && f->stream != WD_STREAM_CONTROL)
 		return protocol_error(s, err, f, "on the wrong stream");
-	if (s->exited)
-		return protocol_error(s, err, f, "after EXIT, which is the guest's last frame");
+	/* After EXIT only the log's last records come (docs/protocol.md). */
+	if (s->exited && f->type != WD_MSG_AUDIT)
+		return protocol_error(s, err, f, "after EXIT, which ends the job's frames");
 	switch (f->type) {
 	case WD_MSG_DATA:
 		return on_data(s, f, err);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../common/clock.h"
+#include "../supervisor/audit.h"
 #include "../supervisor/sandbox.h"
 #include "paths.h"
 
@@ -101,6 +102,7 @@ static int open_upload(struct wd_upload *u, const struct wd_file_arg *arg, struc
 int wd_read_policy(const char *path, char **out, struct wd_err *err)
 {
 	struct sup_sandbox sb;
+	struct sup_audit_limits lim;
 	struct stat st;
 	char *text;
 	ssize_t n;
@@ -142,7 +144,8 @@ int wd_read_policy(const char *path, char **out, struct wd_err *err)
 	/* The whole policy is read here as the guest will read it: an invalid
 	 * one stops the job before a VM starts. */
 	sup_sandbox_defaults(&sb);
-	if (n == 0 || sup_sandbox_policy(text, (size_t)n, &sb, err) < 0) {
+	if (n == 0 || sup_sandbox_policy(text, (size_t)n, &sb, err) < 0 ||
+	    sup_audit_policy(text, (size_t)n, &lim, err) < 0) {
 		free(text);
 		if (n == 0)
 			return wd_err_set(err, EINVAL, "--policy %s: empty", path);

@@ -87,11 +87,32 @@ static int read_stdin(struct wd_session *s, struct wd_err *err)
 	return 0;
 }
 
+/* The audit records on disk are acknowledged: when everything that
+ * arrived is taken (`idle`), or enough waits for a sync. */
+static int ack_audit(struct wd_session *s, bool idle, struct wd_err *err)
+{
+	uint8_t p[WD_AUDIT_ACK_BYTES];
+	uint64_t seq;
+
+	if (wd_collect_sync(&s->audit, idle, &seq, err) < 0) {
+		wd_session_end(s, WD_END_FAILED);
+		return -err->code;
+	}
+	if (seq == 0 || s->send_broken || s->conn_eof)
+		return 0;
+	wd_audit_ack_encode(seq, p);
+	if (wd_session_send(s, WD_MSG_AUDIT_ACK, WD_STREAM_CONTROL, p, sizeof(p), err) < 0) {
+		wd_session_end(s, WD_END_FAILED);
+		return -err->code;
+	}
+	return 0;
+}
+
 /* Take every complete frame, unless output is waiting to be written. */
 static int take_frames(struct wd_session *s, struct wd_err *err)
 {
 	struct wd_frame f;
-	int rc;
+	int rc = 1;
 
 	while (!wd_output_pending(s) && (rc = wd_conn_next(&s->conn, &f, err)) != 0) {
 		if (rc < 0) {
@@ -100,8 +121,10 @@ static int take_frames(struct wd_session *s, struct wd_err *err)
 		}
 		if (wd_inbound_frame(s, &f, err) < 0)
 			return -err->code;
+		if (f.type == WD_MSG_AUDIT && ack_audit(s, false, err) < 0)
+			return -err->code;
 	}
-	return 0;
+	return ack_audit(s, rc == 0, err);
 }
 
 /* Take what arrived; the channel's end (or a reset) is the guest going away. */
@@ -123,7 +146,10 @@ static bool finished(struct wd_session *s, struct wd_err *err)
 {
 	uint64_t now = wd_mono_ns();
 
-	if (s->exited && (s->vm_ended || (s->end_deadline_ns != 0 && now >= s->end_deadline_ns))) {
+	/* After EXIT the log's last records still come: the channel is read
+	 * to its end, which comes with the guest's. */
+	if (s->exited && ((s->vm_ended && s->conn_eof) ||
+			  (s->end_deadline_ns != 0 && now >= s->end_deadline_ns))) {
 		if (!s->vm_ended)
 			wd_debug("the guest did not end within %d ms of SHUTDOWN: it is killed",
 				 WD_SHUTDOWN_WAIT_MS);

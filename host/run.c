@@ -164,6 +164,42 @@ static void keep_console(const struct wd_vmm *vmm, const char *dest)
 		(void)close(out);
 }
 
+/*
+ * The audit log's end: synced, its final checkpoint stored beside it and
+ * printed, so that a copy exists outside the directory (a truncated or
+ * rolled-back log fails `warden audit verify --checkpoint`). A log that
+ * cannot be closed fails the run.
+ */
+static int audit_summary(struct wd_session *s)
+{
+	struct wd_collector *c = &s->audit;
+	struct wd_err err;
+	const char *l;
+
+	if (wd_collect_close(c, s->final_note, sizeof(s->final_note), &err) < 0) {
+		wd_error("%s", err.msg);
+		return -1;
+	}
+	if (!c->started)
+		return 0;
+	wd_info("audit: %llu records of log %s%s%s%s", (unsigned long long)c->stored, c->v.origin,
+		c->duplicates > 0 ? " (repeats dropped)" : "", c->dir != NULL ? ", in " : "",
+		c->dir != NULL ? c->dir : " (not kept: no --audit-dir)");
+	if (s->final_note[0] == '\0') {
+		wd_warn("audit: the log has no checkpoint: its records are not signed");
+		return 0;
+	}
+	wd_info("audit: final checkpoint:");
+	for (l = s->final_note; *l != '\0';) {
+		const char *nl = strchr(l, '\n');
+		int n = nl != NULL ? (int)(nl - l) : (int)strlen(l);
+
+		wd_info("  %.*s", n, l);
+		l += n + (nl != NULL);
+	}
+	return 0;
+}
+
 /* Start the guest and run the session; the caller tears down. */
 static void run_guest(struct wd_session *s, struct wd_vmm *vmm, const struct run_paths *p,
 		      struct wd_err *err)
@@ -222,6 +258,8 @@ int wd_run(const struct wd_run_opts *o)
 	if (o->console != NULL)
 		keep_console(&vmm, o->console);
 	code = outcome(&s, &vmm, &err);
+	if (audit_summary(&s) < 0 && code < WD_EXIT_LAUNCHER)
+		code = WD_EXIT_LAUNCHER;
 	wd_session_free(&s);
 	if (wd_tmpdir_remove(paths.tmpdir, &err) < 0)
 		wd_warn("%s", err.msg);

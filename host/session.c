@@ -29,16 +29,9 @@ int wd_session_init(struct wd_session *s, const struct wd_run_opts *o, struct wd
 	s->intr.check = wd_session_check_signals;
 	s->intr.ctx = s;
 	s->out_fd = -1;
-	s->records_fd = -1;
-	if (o->audit_dir != NULL) {
-		char path[4096];
-
-		(void)snprintf(path, sizeof(path), "%s/%s", o->audit_dir, WD_RECORDS_FILE);
-		s->records_fd =
-			open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (s->records_fd < 0)
-			return wd_err_sys(err, errno, "--audit-dir: %s", path);
-	}
+	if (wd_collect_open(&s->audit, o->audit_dir, o->audit_segment_bytes,
+			    o->audit_dir == NULL && o->verbose > 0, err) < 0)
+		return -err->code;
 	s->buf = malloc(WD_FRAME_MAX_PAYLOAD + 1);
 	s->out = malloc(WD_FRAME_MAX_PAYLOAD);
 	if (s->buf == NULL || s->out == NULL)
@@ -51,9 +44,7 @@ void wd_session_free(struct wd_session *s)
 	if (s->conn_open)
 		wd_conn_close(&s->conn);
 	s->conn_open = false;
-	if (s->records_fd >= 0)
-		(void)close(s->records_fd);
-	s->records_fd = -1;
+	wd_collect_free(&s->audit);
 	free(s->buf);
 	free(s->out);
 	s->buf = s->out = NULL;
@@ -305,6 +296,10 @@ static int handshake(struct wd_session *s, struct wd_err *err)
 				  s->hello.mode, s->vmm->ops->hello_mode);
 	}
 	print_hello(s);
+	if (wd_collect_hello(&s->audit, &s->hello, err) < 0) {
+		s->end = WD_END_FAILED;
+		return -err->code;
+	}
 	return 0;
 }
 

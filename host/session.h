@@ -45,16 +45,16 @@
 #include "../vsock/conn.h"
 #include "../vsock/msg.h"
 #include "cli.h"
+#include "collect.h"
 #include "job.h"
 #include "sigfd.h"
 #include "vmm.h"
 
-#define WD_BOOT_TIMEOUT_MS 120000       /* VMM start to the guest's READY (TCG is slow) */
-#define WD_HELLO_TIMEOUT_MS 30000       /* KEY to HELLO */
-#define WD_TIMEOUT_GRACE_MS 10000       /* the host's deadline is --timeout plus this */
-#define WD_SHUTDOWN_WAIT_MS 15000       /* SHUTDOWN to the guest's end, then it is killed */
-#define WD_DRAIN_MS 2000                /* guest gone: what is still in the channel */
-#define WD_RECORDS_FILE "records.jsonl" /* in --audit-dir */
+#define WD_BOOT_TIMEOUT_MS 120000 /* VMM start to the guest's READY (TCG is slow) */
+#define WD_HELLO_TIMEOUT_MS 30000 /* KEY to HELLO */
+#define WD_TIMEOUT_GRACE_MS 10000 /* the host's deadline is --timeout plus this */
+#define WD_SHUTDOWN_WAIT_MS 15000 /* SHUTDOWN to the guest's end, then it is killed */
+#define WD_DRAIN_MS 2000          /* guest gone: what is still in the channel */
 
 /* How a session ended, beyond `err`. */
 enum wd_session_end {
@@ -89,8 +89,8 @@ struct wd_session {
 	uint8_t *out; /* one DATA payload on its way to stdout or stderr */
 	size_t out_len, out_off;
 	int out_fd;
-	int records_fd;   /* --audit-dir's records.jsonl, or -1: stderr */
-	uint64_t records; /* lines received */
+	struct wd_collector audit;    /* the guest's audit log (collect.h) */
+	char final_note[WD_NOTE_MAX]; /* its last checkpoint, at the end */
 
 	uint64_t t_vmm_ns; /* when the VMM was started; set by the caller, else at run */
 	uint64_t t_ready_ns, t_hello_ns, t_started_ns;

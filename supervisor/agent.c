@@ -18,6 +18,7 @@
 
 #include "../common/clock.h"
 #include "../common/log.h"
+#include "audit.h"
 
 enum { OUT_STDOUT, OUT_STDERR, OUT_COUNT };
 
@@ -48,8 +49,9 @@ struct run {
 	uint64_t drain_ns;    /* after the exit: the end of the output's grace */
 	uint64_t give_up_ns;  /* after SIGKILL: the end of the wait for the pipes */
 	struct wd_exit result;
-	uint64_t denials, denials_sent; /* seccomp notifications answered; records sent */
-	struct sup_fail *fail;          /* where record_denial() reports */
+	uint64_t denials;      /* seccomp notifications answered, each a record */
+	long uid;              /* the agent's */
+	struct sup_fail *fail; /* where record_denial() reports */
 };
 
 static uint8_t stdin_buffer[SUP_STDIN_BUFFER_BYTES + 1];
@@ -336,6 +338,8 @@ static int on_frame(struct run *r, const struct wd_frame *fr, struct sup_fail *f
 		return signal_agent(r, fr, f);
 	case WD_MSG_WINSIZE:
 		return set_winsize(r, fr, f);
+	case WD_MSG_AUDIT_ACK:
+		return sup_audit_ack(fr, f);
 	default:
 		return sup_channel_unexpected(fr, "the agent's run", f);
 	}
@@ -430,33 +434,32 @@ static int ms_until(uint64_t when)
 
 /* ---- seccomp denials -------------------------------------------------------- */
 
-int sup_record_send(struct sup_channel *ch, const char *json, struct sup_fail *f)
+int sup_record(const char *cls, const char *activity, const char *outcome, const char *severity,
+	       const char *data, struct sup_fail *f)
 {
-	char line[SUP_RECORD_BYTES + 1];
-	size_t n = strlen(json);
+	struct sup_audit_event ev = {
+		cls, activity, outcome, severity, "warden-supervisor", (int)getpid(), 0, data};
 
-	if (n >= SUP_RECORD_BYTES)
-		return sup_fail_set(f, SUP_FAIL_INTERNAL, E2BIG, "a record is too long");
-	memcpy(line, json, n + 1);
-	line[n++] = '\n';
-	wd_info("record: %s", json);
-	return sup_channel_send(ch, WD_MSG_AUDIT, WD_STREAM_CONTROL, line, n, f);
+	if (sup_audit_record(&ev, &f->err) < 0)
+		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "audit");
+	return 0;
 }
 
-/* One answered denial: a record, up to SUP_DENIAL_RECORDS_MAX per job. */
+/* One answered denial, one record: the agent waited for it. */
 static int record_denial(void *ctx, const struct sup_sb_denial *d)
 {
 	struct run *r = ctx;
-	char json[SUP_RECORD_BYTES];
+	char data[SUP_AUDIT_DATA_MAX];
+	struct sup_audit_event ev = {"seccomp", "deny",      "denied", "medium",
+				     "agent",   (int)d->pid, r->uid,   data};
 
 	r->denials++;
-	if (r->denials_sent >= SUP_DENIAL_RECORDS_MAX)
-		return 0;
-	r->denials_sent++;
-	if (sup_sb_denial_json(d, json, sizeof(json)) < 0)
+	if (sup_sb_denial_json(d, data, sizeof(data)) < 0)
 		return sup_fail_set(r->fail, SUP_FAIL_INTERNAL, ENOSPC,
 				    "a denial record is too long");
-	return sup_record_send(r->ch, json, r->fail);
+	if (sup_audit_record(&ev, &r->fail->err) < 0)
+		return sup_fail_wrap(r->fail, SUP_FAIL_INTERNAL, "audit");
+	return 0;
 }
 
 static int denials(struct run *r, short revents, struct sup_fail *f)
@@ -464,18 +467,6 @@ static int denials(struct run *r, short revents, struct sup_fail *f)
 	r->fail = f;
 	return sup_sb_filter_drain(&r->a->listener, revents, r->a->errnos, SUP_DENIALS_PER_ROUND,
 				   record_denial, r);
-}
-
-static int denial_summary(struct run *r, struct sup_fail *f)
-{
-	char json[128];
-
-	if (r->denials == r->denials_sent)
-		return 0;
-	(void)snprintf(json, sizeof(json),
-		       "{\"type\":\"seccomp-summary\",\"denied\":%llu,\"recorded\":%llu}",
-		       (unsigned long long)r->denials, (unsigned long long)r->denials_sent);
-	return sup_record_send(r->ch, json, f);
 }
 
 enum { P_CONN, P_SIG, P_OUT, P_ERR, P_IN, P_NOTIFY, P_COUNT };
@@ -488,7 +479,14 @@ static int one_round(struct run *r, struct sup_fail *f)
 	uint64_t next;
 	int rc;
 
+	uint64_t cp;
+
 	if (deadlines(r, &next, f) < 0)
+		return -f->err.code;
+	if (sup_audit_tick(&cp, &f->err) < 0)
+		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "audit");
+	next = earliest(next, cp);
+	if (sup_audit_pump(r->ch, f) < 0)
 		return -f->err.code;
 	if (!room && r->killed)
 		r->give_up_ns =
@@ -503,7 +501,8 @@ static int one_round(struct run *r, struct sup_fail *f)
 	p[P_ERR].fd = room ? r->out[OUT_STDERR].fd : -1;
 	p[P_ERR].events = POLLIN;
 	p[P_IN].fd = -1;
-	p[P_NOTIFY].fd = r->a->listener;
+	/* A full audit queue holds the agent's audited actions: fail closed. */
+	p[P_NOTIFY].fd = sup_audit_room() ? r->a->listener : -1;
 	p[P_NOTIFY].events = POLLIN;
 	if (want_in && r->a->tty) {
 		/* One fd, both ways: the PTY master. */
@@ -584,6 +583,7 @@ int sup_agent_run(struct sup_channel *ch, const struct wd_job *job, struct sup_a
 	r.job = job;
 	r.a = a;
 	r.sigfd = sigfd;
+	r.uid = a->uid;
 	r.in_buf = stdin_buffer;
 	r.out[OUT_STDOUT].fd = a->out;
 	r.out[OUT_STDOUT].id = WD_STREAM_STDOUT;
@@ -595,8 +595,6 @@ int sup_agent_run(struct sup_channel *ch, const struct wd_job *job, struct sup_a
 	clean_up(&r);
 	close_fd(&a->listener);
 	close_fd(&a->status_fd);
-	if (rc == 0)
-		rc = denial_summary(&r, f);
 	for (int i = 0; i < OUT_COUNT; i++)
 		if (r.out[i].fd >= 0 && !tty_master(&r, r.out[i].fd))
 			close_fd(&r.out[i].fd);

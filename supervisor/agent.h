@@ -26,9 +26,10 @@
  * Anything else is a protocol error.
  *
  * Denials. Each seccomp notification is answered with its errno (never
- * success) and becomes a record (AUDIT, one JSON line), up to
- * SUP_DENIAL_RECORDS_MAX per job; beyond that they are counted and one
- * summary record follows the run.
+ * success) and becomes an audit record (audit.h), every one of them. While
+ * the audit queue is full the notifications wait unanswered: the agent
+ * blocks in its system call rather than a record being lost. Audit records
+ * go out with the output, audit first, and AUDIT_ACK is taken here too.
  *
  * The end. At job.timeout_ms after the start the job's cgroup is killed
  * (cgroup.kill) and every process but PID 1 and the supervisor too
@@ -52,11 +53,9 @@
 #include "spawn.h"
 
 #define SUP_STDIN_BUFFER_BYTES WD_STDIN_WINDOW /* stdin the agent has not read yet */
-#define SUP_DRAIN_GRACE_MS 1000    /* after the agent's exit, until what it left is killed */
-#define SUP_KILL_WAIT_MS 5000      /* after SIGKILL, for the pipes to close and exits to come */
-#define SUP_RECORD_BYTES 1024      /* one record, a JSON line */
-#define SUP_DENIAL_RECORDS_MAX 256 /* per job; more denials are only counted */
-#define SUP_DENIALS_PER_ROUND 64   /* answered per poll round, so output still flows */
+#define SUP_DRAIN_GRACE_MS 1000  /* after the agent's exit, until what it left is killed */
+#define SUP_KILL_WAIT_MS 5000    /* after SIGKILL, for the pipes to close and exits to come */
+#define SUP_DENIALS_PER_ROUND 64 /* answered per poll round, so output still flows */
 
 /*
  * Run the agent `a` (spawned, STARTED sent) until its end; fill `result`.
@@ -65,8 +64,10 @@
 int sup_agent_run(struct sup_channel *ch, const struct wd_job *job, struct sup_agent *a, int sigfd,
 		  struct wd_exit *result, struct sup_fail *f);
 
-/* One record (a JSON object, no newline) to the host as AUDIT, and to the log. */
-int sup_record_send(struct sup_channel *ch, const char *json, struct sup_fail *f);
+/* One audit record of the supervisor's own (audit.h); data: a canonical
+ * JSON object or NULL. */
+int sup_record(const char *cls, const char *activity, const char *outcome, const char *severity,
+	       const char *data, struct sup_fail *f);
 
 /* The status a shell reports for a wait status: 0-255, or 128+N for signal N. */
 void sup_exit_from_wait(int wstatus, struct wd_exit *e);

@@ -13,6 +13,7 @@
 #include "../common/clock.h"
 #include "../common/log.h"
 #include "../vsock/transport.h"
+#include "audit.h"
 
 #define HELLO_JSON_BYTES 4096
 #define ERROR_JSON_BYTES 1024
@@ -210,14 +211,24 @@ int sup_channel_unexpected(const struct wd_frame *fr, const char *stage, struct 
 int sup_channel_recv(struct sup_channel *ch, struct wd_frame *fr, int timeout_ms,
 		     struct sup_fail *f)
 {
-	int rc;
+	uint64_t deadline = wd_mono_ns() + (uint64_t)timeout_ms * WD_NS_PER_MS;
 
-	if (sup_channel_flush(ch, timeout_ms, f) < 0)
-		return -f->err.code;
-	rc = wd_conn_recv_wait(&ch->conn, fr, timeout_ms, &f->err);
-	if (rc < 0)
-		return sup_fail_wrap(f, sup_channel_read_fail_kind(rc), "waiting for the host");
-	return sup_channel_end_frame(fr, f);
+	/* Audit records go out and their acknowledgements are taken in every
+	 * wait, so that nothing waits for the agent's run to move. */
+	for (;;) {
+		int left = ms_until(deadline), rc;
+
+		if (sup_audit_pump(ch, f) < 0 || sup_channel_flush(ch, left, f) < 0)
+			return -f->err.code;
+		rc = wd_conn_recv_wait(&ch->conn, fr, ms_until(deadline), &f->err);
+		if (rc < 0)
+			return sup_fail_wrap(f, sup_channel_read_fail_kind(rc),
+					     "waiting for the host");
+		if (fr->type != WD_MSG_AUDIT_ACK)
+			return sup_channel_end_frame(fr, f);
+		if (sup_audit_ack(fr, f) < 0)
+			return -f->err.code;
+	}
 }
 
 void sup_channel_report(struct sup_channel *ch, const struct sup_fail *f)

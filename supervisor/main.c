@@ -31,12 +31,17 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
+
+#include <bearssl.h>
 
 #include "../common/boottimes.h"
 #include "../common/clock.h"
 #include "../common/log.h"
+#include "../common/jcanon.h"
 #include "agent.h"
+#include "audit.h"
 #include "channel.h"
 #include "fail.h"
 #include "job.h"
@@ -52,6 +57,7 @@
 #define MANIFEST "/etc/warden/manifest"
 #define TERM_WAIT_MS 60000            /* PID 1 sends TERM at once when asked to shut down */
 #define PROC_PID_INIT_INO 0xEFFFFFFCU /* inode of the initial PID namespace */
+#define AUDIT_FINAL_WAIT_MS 5000      /* for the host to acknowledge the last records */
 
 struct settings {
 	const char *channel; /* WARDEN_CHANNEL */
@@ -173,8 +179,139 @@ static int measure(const struct settings *s, struct wd_hello *h, struct sup_fail
 		h->manifest_sha256[0] = '\0';
 	else if (rc < 0)
 		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "hello");
+	(void)wd_b64_encode(sup_audit_pubkey()->spki, WD_SPKI_BYTES, h->audit_pubkey,
+			    sizeof(h->audit_pubkey));
+	wd_hex(sup_audit_pubkey()->id, WD_KEY_ID_BYTES, h->audit_key_id);
+	(void)snprintf(h->audit_origin, sizeof(h->audit_origin), "%s", sup_audit_origin());
 	wd_debug("measured: init %s, supervisor %s, manifest %s", h->init_sha256,
 		 h->supervisor_sha256, h->manifest_sha256[0] != '\0' ? h->manifest_sha256 : "none");
+	return 0;
+}
+
+/* ---- records (docs/audit.md lists them) ---------------------------------- */
+
+/* The first record: what runs, and the key that signs the log. */
+static int record_start(const struct wd_hello *h, struct sup_fail *f)
+{
+	char data[SUP_AUDIT_DATA_MAX];
+	struct wd_jw w;
+
+	wd_jw_init(&w, data, sizeof(data));
+	wd_jw_str(&w, "init_sha256", h->init_sha256);
+	wd_jw_str(&w, "key_id", h->audit_key_id);
+	wd_jw_str(&w, "manifest_sha256", h->manifest_sha256);
+	wd_jw_str(&w, "mode", h->mode);
+	wd_jw_str(&w, "origin", h->audit_origin);
+	wd_jw_str(&w, "pubkey", h->audit_pubkey);
+	wd_jw_str(&w, "supervisor_sha256", h->supervisor_sha256);
+	if (wd_jw_end(&w) < 0)
+		return sup_fail_set(f, SUP_FAIL_INTERNAL, ENOSPC, "audit: the start record");
+	return sup_record("lifecycle", "start", "success", "informational", data, f);
+}
+
+static int record_channel(const struct supervisor *sv, struct sup_fail *f)
+{
+	char data[256];
+	struct wd_jw w;
+
+	wd_jw_init(&w, data, sizeof(data));
+	wd_jw_str(&w, "channel", sv->set.channel);
+	wd_jw_str(&w, "mac", "hmac-sha256");
+	if (wd_jw_end(&w) < 0)
+		return sup_fail_set(f, SUP_FAIL_INTERNAL, ENOSPC, "audit: the channel record");
+	return sup_record("auth", "channel", "success", "informational", data, f);
+}
+
+/* The job as asked (counts and digests only: arguments and environment
+ * may hold secrets) and the policy it brought. */
+static int record_job(const struct wd_job *job, struct sup_fail *f)
+{
+	char data[SUP_AUDIT_DATA_MAX], digest[WD_SHA256_HEX];
+	uint8_t h[WD_HASH_BYTES];
+	struct wd_jw w;
+
+	wd_jw_init(&w, data, sizeof(data));
+	wd_jw_uint(&w, "argc", job->argc);
+	wd_jw_uint(&w, "envc", job->envc);
+	wd_jw_uint(&w, "files", job->nfiles);
+	wd_jw_uint(&w, "mem_mib", job->mem_mib);
+	wd_jw_uint(&w, "timeout_ms", job->timeout_ms);
+	wd_jw_bool(&w, "tty", job->tty);
+	if (wd_jw_end(&w) < 0 ||
+	    sup_record("lifecycle", "job", "success", "informational", data, f) < 0)
+		return f->err.code != 0 ? -f->err.code : -ENOSPC;
+	wd_sha256(job->policy, strlen(job->policy), h);
+	wd_hex(h, sizeof(h), digest);
+	wd_jw_init(&w, data, sizeof(data));
+	wd_jw_uint(&w, "bytes", strlen(job->policy));
+	wd_jw_str(&w, "sha256", digest);
+	if (wd_jw_end(&w) < 0)
+		return sup_fail_set(f, SUP_FAIL_INTERNAL, ENOSPC, "audit: the policy record");
+	return sup_record("policy", "load", "success", "informational", data, f);
+}
+
+/* The agent's exec: its argv as a digest (SHA-256 over each argument and
+ * its NUL), who it runs as and its limits. */
+static int record_exec(const struct supervisor *sv, const struct wd_job *job, pid_t pid,
+		       struct sup_fail *f)
+{
+	char data[SUP_AUDIT_DATA_MAX], digest[WD_SHA256_HEX];
+	const struct sup_sandbox *sb = &sv->sb;
+	struct sup_audit_event ev = {"process", "exec",   "success",     "informational",
+				     "agent",   (int)pid, (long)sb->uid, data};
+	br_sha256_context c;
+	uint8_t h[WD_HASH_BYTES];
+	struct wd_jw w;
+
+	br_sha256_init(&c);
+	for (size_t i = 0; i < job->argc; i++)
+		br_sha256_update(&c, job->argv[i], strlen(job->argv[i]) + 1);
+	br_sha256_out(&c, h);
+	wd_hex(h, sizeof(h), digest);
+	wd_jw_init(&w, data, sizeof(data));
+	wd_jw_uint(&w, "argc", job->argc);
+	wd_jw_str(&w, "argv_sha256", digest);
+	wd_jw_uint(&w, "gid", (uint64_t)sb->gid);
+	wd_jw_object(&w, "limits");
+	wd_jw_uint(&w, "nofile", sb->nofile);
+	wd_jw_uint(&w, "nproc", sb->nproc);
+	wd_jw_uint(&w, "timeout_ms", job->timeout_ms);
+	wd_jw_close(&w);
+	wd_jw_str(&w, "path", job->argv[0]);
+	wd_jw_uint(&w, "uid", (uint64_t)sb->uid);
+	if (wd_jw_end(&w) < 0)
+		return sup_fail_set(f, SUP_FAIL_INTERNAL, ENOSPC, "audit: the exec record");
+	if (sup_audit_record(&ev, &f->err) < 0)
+		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "audit");
+	return 0;
+}
+
+/* Limits the job hit, and its end; then a checkpoint covers it all. */
+static int record_end(const struct wd_exit *e, struct sup_fail *f)
+{
+	char data[SUP_AUDIT_DATA_MAX];
+	struct wd_jw w;
+
+	if (e->timed_out && sup_record("limit", "deadline", "failure", "medium", "{}", f) < 0)
+		return -f->err.code;
+	if (e->oom_killed && sup_record("limit", "memory", "failure", "medium", "{}", f) < 0)
+		return -f->err.code;
+	wd_jw_init(&w, data, sizeof(data));
+	wd_jw_bool(&w, "core_dumped", e->core_dumped);
+	wd_jw_uint(&w, "maxrss_kib", e->maxrss_kib);
+	wd_jw_bool(&w, "oom_killed", e->oom_killed);
+	wd_jw_uint(&w, "signal", (uint64_t)e->signal);
+	wd_jw_uint(&w, "status", (uint64_t)e->status);
+	wd_jw_uint(&w, "stime_us", e->stime_us);
+	wd_jw_bool(&w, "timed_out", e->timed_out);
+	wd_jw_uint(&w, "utime_us", e->utime_us);
+	if (wd_jw_end(&w) < 0)
+		return sup_fail_set(f, SUP_FAIL_INTERNAL, ENOSPC, "audit: the end record");
+	if (sup_record("lifecycle", "job-end", e->status == 0 ? "success" : "failure",
+		       "informational", data, f) < 0)
+		return -f->err.code;
+	if (sup_audit_checkpoint(&f->err) < 0)
+		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "audit");
 	return 0;
 }
 
@@ -190,13 +327,13 @@ static int handshake(struct supervisor *sv, struct sup_fail *f)
 		return -f->err.code;
 	ready_ns = t0 != 0 ? wd_mono_ns() - t0 : 0;
 	wd_info("ready on %s, %.2f ms after init started", sv->set.channel, (double)ready_ns / 1e6);
-	if (measure(&sv->set, &hello, f) < 0)
+	if (measure(&sv->set, &hello, f) < 0 || record_start(&hello, f) < 0)
 		return -f->err.code;
 	hello.ready_ns = ready_ns;
 	if (sup_channel_handshake(&sv->ch, &hello, f) < 0)
 		return -f->err.code;
 	wd_info("handshake done: the channel is authenticated");
-	return 0;
+	return record_channel(sv, f);
 }
 
 /* The job's sandbox: its policy, the record of what it weakened, the
@@ -204,6 +341,7 @@ static int handshake(struct supervisor *sv, struct sup_fail *f)
 static int prepare_sandbox(struct supervisor *sv, const struct wd_job *job, struct sup_fail *f)
 {
 	struct sup_sandbox *sb = &sv->sb;
+	struct sup_audit_limits lim;
 	char json[256];
 	size_t i = 0;
 
@@ -213,8 +351,11 @@ static int prepare_sandbox(struct supervisor *sv, const struct wd_job *job, stru
 	if ((size_t)snprintf(sb->workdir, sizeof(sb->workdir), "%s", sv->set.workdir) >=
 	    sizeof(sb->workdir))
 		return sup_fail_set(f, SUP_FAIL_JOB, ENAMETOOLONG, "WARDEN_WORKDIR too long");
+	if (sup_audit_policy(job->policy, strlen(job->policy), &lim, &f->err) < 0 ||
+	    sup_audit_set_limits(&lim, &f->err) < 0)
+		return sup_fail_wrap(f, SUP_FAIL_JOB, "job");
 	while (sup_sandbox_weakened_record(sb, &i, json, sizeof(json)) != NULL)
-		if (sup_record_send(&sv->ch, json, f) < 0)
+		if (sup_record("policy", "layer-off", "success", "high", json, f) < 0)
 			return -f->err.code;
 	if (sup_sandbox_prepare(sb, &sv->ready, &f->err) < 0)
 		return sup_fail_wrap(f, SUP_FAIL_JOB, "job");
@@ -262,7 +403,10 @@ static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup
 		return sup_fail_wrap(f, SUP_FAIL_JOB, "agent");
 	a->cg = sv->ready.cg.dirfd >= 0 ? &sv->ready.cg : NULL;
 	a->errnos = &sv->ready.filter.errnos;
+	a->uid = (long)sv->sb.uid;
 	sv->agent_started = true;
+	if (record_exec(sv, job, a->pid, f) < 0)
+		return -f->err.code;
 	wd_info("agent: started in its sandbox, pid %d, uid %d%s", (int)a->pid, (int)sv->sb.uid,
 		a->tty ? ", on a terminal" : "");
 	n = wd_started_encode((int)a->pid, started, sizeof(started), &f->err);
@@ -320,15 +464,71 @@ static int serve(struct supervisor *sv, struct sup_fail *f)
 
 	if (handshake(sv, f) < 0 ||
 	    sup_job_receive(&sv->ch, &job, job_arena, sizeof(job_arena), f) < 0 ||
-	    start_job(sv, &job, &agent, f) < 0)
+	    record_job(&job, f) < 0 || start_job(sv, &job, &agent, f) < 0)
 		return -f->err.code;
 	rc = sup_agent_run(&sv->ch, &job, &agent, sv->sigfd, &result, f);
 	sv->agent_started = false; /* whatever the outcome, the run killed and reaped it all */
 	sup_sandbox_release(&sv->ready);
 	sup_sandbox_free(&sv->sb);
-	if (rc < 0 || send_exit(sv, &result, f) < 0)
+	if (rc < 0 || record_end(&result, f) < 0 || sup_audit_pump(&sv->ch, f) < 0 ||
+	    send_exit(sv, &result, f) < 0)
 		return -f->err.code;
 	return await_shutdown(sv, f);
+}
+
+/*
+ * The log's last records: what ends the supervisor, a checkpoint over
+ * everything, and a bounded wait for the host to acknowledge it all (the
+ * host keeps reading and acknowledging after EXIT). Best effort: the
+ * channel may be what failed.
+ */
+static void audit_final(struct supervisor *sv, const char *activity, const char *outcome,
+			const char *data)
+{
+	uint64_t deadline = wd_mono_ns() + (uint64_t)AUDIT_FINAL_WAIT_MS * WD_NS_PER_MS;
+	struct sup_fail f;
+
+	sup_fail_clear(&f);
+	if (sup_record("lifecycle", activity, outcome, "informational", data, &f) < 0 ||
+	    sup_audit_checkpoint(&f.err) < 0) {
+		wd_warn("audit: %s", f.err.msg);
+		return;
+	}
+	if (!sv->ch.open || !sv->ch.conn.chan.keyed)
+		return;
+	while (!sup_audit_all_acked()) {
+		struct wd_frame fr;
+		uint64_t now = wd_mono_ns();
+		int left = now >= deadline ? 0 : (int)((deadline - now) / WD_NS_PER_MS) + 1;
+
+		if (left == 0 || sup_audit_pump(&sv->ch, &f) < 0 ||
+		    sup_channel_flush(&sv->ch, left, &f) < 0 ||
+		    wd_conn_recv_wait(&sv->ch.conn, &fr, left, &f.err) < 0) {
+			wd_warn("audit: records up to %llu not acknowledged by the host",
+				(unsigned long long)sup_audit_last_seq());
+			return;
+		}
+		if (fr.type == WD_MSG_AUDIT_ACK && sup_audit_ack(&fr, &f) < 0) {
+			wd_warn("%s", f.err.msg);
+			return;
+		}
+	}
+}
+
+/* The supervisor gives up: why, as a record before the ERROR frame. */
+static void audit_failure(struct supervisor *sv, const struct sup_fail *fail)
+{
+	char data[SUP_AUDIT_DATA_MAX];
+	struct wd_jw w;
+
+	wd_jw_init(&w, data, sizeof(data));
+	wd_jw_str(&w, "code", sup_fail_code(fail->kind));
+	wd_jw_str(&w, "message", fail->err.msg);
+	if (wd_jw_end(&w) < 0)
+		(void)snprintf(data, sizeof(data), "{}");
+	if (fail->kind == SUP_FAIL_PROTOCOL)
+		(void)sup_record("auth", "reject", "denied", "high", data, &(struct sup_fail){0});
+	audit_final(sv, "failure", "failure", data);
 }
 
 /* SHUTDOWN from the host: PID 1 runs the orderly sequence and sends TERM. */
@@ -338,8 +538,10 @@ static int shut_down(struct supervisor *sv)
 	struct wd_err err;
 	sigset_t term;
 
+	audit_final(sv, "shutdown", "success", NULL);
 	(void)wd_conn_flush_wait(&sv->ch.conn, SUP_ERROR_FLUSH_MS, &err);
 	sup_channel_close(&sv->ch);
+	sup_audit_close();
 	(void)sigemptyset(&term);
 	(void)sigaddset(&term, SIGTERM);
 	(void)sigprocmask(SIG_BLOCK, &term, NULL);
@@ -355,6 +557,18 @@ static int shut_down(struct supervisor *sv)
 		}
 	}
 	return SUP_EXIT_OK;
+}
+
+/* The log, named after the VM (its host name, warden.hostname). */
+static int open_audit(struct sup_fail *f)
+{
+	struct utsname u;
+
+	if (uname(&u) < 0)
+		return sup_fail_set(f, SUP_FAIL_INTERNAL, errno, "uname: %s", strerror(errno));
+	if (sup_audit_open(u.nodename, &f->err) < 0)
+		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "audit");
+	return 0;
 }
 
 int main(void)
@@ -376,8 +590,14 @@ int main(void)
 		wd_error("process setup: %s", strerror(-rc));
 		return SUP_EXIT_INTERNAL;
 	}
+	if (open_audit(&f) < 0) {
+		wd_error("%s", f.err.msg);
+		return SUP_EXIT_INTERNAL;
+	}
 	if (serve(&sv, &f) == 0) {
+		audit_final(&sv, "end", "success", NULL);
 		sup_channel_close(&sv.ch);
+		sup_audit_close();
 		return SUP_EXIT_OK;
 	}
 	if (f.kind == SUP_FAIL_SHUTDOWN)
@@ -387,7 +607,9 @@ int main(void)
 		sup_cgroup_kill(&sv.ready.cg);
 		sup_kill_all("the supervisor gives up");
 	}
+	audit_failure(&sv, &f);
 	sup_channel_report(&sv.ch, &f);
 	sup_channel_close(&sv.ch);
+	sup_audit_close();
 	return sup_fail_exit_status(f.kind);
 }

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
+#include "../common/jcanon.h"
 #include "../common/json.h"
 #include "../vsock/msg.h"
 
@@ -52,7 +53,8 @@ void sup_sandbox_free(struct sup_sandbox *sb)
 
 /* ---- reading the policy ---------------------------------------------------- */
 
-static const struct wd_json_field policy_fields[] = {{"sandbox", false}, {NULL, false}};
+static const struct wd_json_field policy_fields[] = {
+	{"sandbox", false}, {"audit", false}, {NULL, false}}; /* audit: audit.c */
 static const struct wd_json_field sandbox_fields[] = {
 	{"uid", false},      {"gid", false},     {"ro_binds", false},
 	{"tmp_mib", false},  {"rlimits", false}, {"cgroup", false},
@@ -365,7 +367,9 @@ const char *sup_sandbox_weakened_record(const struct sup_sandbox *sb, size_t *i,
 
 	if (w == NULL)
 		return NULL;
-	/* The lines are ASCII without quotes or backslashes: no escaping. */
-	(void)snprintf(buf, size, "{\"type\":\"sandbox\",\"weakened\":\"%s\"}", w);
-	return buf;
+	struct wd_jw jw;
+
+	wd_jw_init(&jw, buf, size);
+	wd_jw_str(&jw, "weakened", w);
+	return wd_jw_end(&jw) < 0 ? NULL : buf;
 }

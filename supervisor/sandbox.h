@@ -104,7 +104,7 @@ int sup_sandbox_policy(const char *text, size_t len, struct sup_sandbox *sb, str
  * after the last. `i` starts at 0. */
 const char *sup_sandbox_weakened(const struct sup_sandbox *sb, size_t *i, char *buf, size_t size);
 
-/* The same line as a record: {"type":"sandbox","weakened":"..."}. */
+/* The same line as a record's data: {"weakened":"..."} (canonical JSON). */
 const char *sup_sandbox_weakened_record(const struct sup_sandbox *sb, size_t *i, char *buf,
 					size_t size);
 
@@ -183,7 +183,8 @@ struct sup_sb_denial {
  */
 int sup_sb_filter_answer(int listener, const struct sup_sb_errnos *e, struct sup_sb_denial *d);
 
-/* The record of a denial as one JSON line (no newline). */
+/* A denial as a record's data, canonical JSON: abi, args (hex strings),
+ * errno, nr, syscall. Its length or -ENOSPC. */
 int sup_sb_denial_json(const struct sup_sb_denial *d, char *out, size_t size);
 
 /* ---- cgroup (cgroup.c) ------------------------------------------------- */

@@ -36,6 +36,8 @@
 
 #include <linux/filter.h>
 
+#include "../common/jcanon.h"
+
 #define BPF_MAX_BYTES 65536L /* BPF_MAXINSNS (4096) instructions of 8 bytes, and room */
 
 /* Allowed unconditionally (names libseccomp does not know are skipped). */
@@ -761,14 +763,19 @@ static const char *errno_name(int e)
 
 int sup_sb_denial_json(const struct sup_sb_denial *d, char *out, size_t size)
 {
-	int n = snprintf(out, size,
-			 "{\"type\":\"seccomp\",\"syscall\":\"%s\",\"nr\":%d,\"abi\":\"%s\","
-			 "\"errno\":\"%s\",\"pid\":%d,\"args\":[%llu,%llu,%llu,%llu,%llu,%llu]}",
-			 d->name != NULL ? d->name : "?", d->nr, d->abi, errno_name(d->err),
-			 (int)d->pid, (unsigned long long)d->args[0],
-			 (unsigned long long)d->args[1], (unsigned long long)d->args[2],
-			 (unsigned long long)d->args[3], (unsigned long long)d->args[4],
-			 (unsigned long long)d->args[5]);
+	struct wd_jw w;
+	char arg[6][20];
 
-	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+	wd_jw_init(&w, out, size);
+	wd_jw_str(&w, "abi", d->abi);
+	wd_jw_array(&w, "args"); /* hex strings: a 64-bit value is over JSON's exact 2^53 */
+	for (int i = 0; i < 6; i++) {
+		(void)snprintf(arg[i], sizeof(arg[i]), "0x%llx", (unsigned long long)d->args[i]);
+		wd_jw_str(&w, NULL, arg[i]);
+	}
+	wd_jw_close(&w);
+	wd_jw_str(&w, "errno", errno_name(d->err));
+	wd_jw_uint(&w, "nr", (uint64_t)(d->nr < 0 ? 0 : d->nr));
+	wd_jw_str(&w, "syscall", d->name != NULL ? d->name : "?");
+	return wd_jw_end(&w) < 0 ? -ENOSPC : (int)w.len;
 }

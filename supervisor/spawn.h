@@ -66,6 +66,7 @@ struct sup_agent {
 	/* set by the caller after sup_spawn(), for the run (agent.h) */
 	const struct sup_cgroup *cg;        /* killed at the deadline; NULL: none */
 	const struct sup_sb_errnos *errnos; /* how denials are answered */
+	long uid;                           /* the agent's, for its records */
 };
 
 /* Start the agent. On failure nothing is left running and every fd is closed. */

@@ -242,6 +242,32 @@ static int job_check(const struct wd_job *job, struct wd_err *err)
 	return 0;
 }
 
+/* The audit log's key (an ECDSA P-256 SubjectPublicKeyInfo), its C2SP key
+ * id and the log's origin: printable ASCII without spaces or '+'. */
+static int hello_audit_check(const struct wd_hello *h, struct wd_err *err)
+{
+	struct wd_pubkey k;
+	char id[2 * WD_KEY_ID_BYTES + 1];
+	size_t n = strnlen(h->audit_origin, sizeof(h->audit_origin));
+
+	if (strnlen(h->audit_pubkey, sizeof(h->audit_pubkey)) == sizeof(h->audit_pubkey) ||
+	    !is_base64(h->audit_pubkey) || wd_pubkey_from_b64(h->audit_pubkey, &k, err) < 0)
+		return wd_err_set(err, EINVAL,
+				  "hello.audit.pubkey: not an ECDSA P-256 public key in base64");
+	wd_hex(k.id, sizeof(k.id), id);
+	if (strcmp(id, h->audit_key_id) != 0)
+		return wd_err_set(err, EINVAL, "hello.audit.key_id: not the key's id (%s)", id);
+	if (n == 0 || n == sizeof(h->audit_origin) || strstr(h->audit_origin, "/audit/") == NULL)
+		return wd_err_set(err, EINVAL, "hello.audit.origin: not '<vm>/audit/<boot>'");
+	for (size_t i = 0; i < n; i++)
+		if (h->audit_origin[i] <= 0x20 || h->audit_origin[i] > 0x7e ||
+		    h->audit_origin[i] == '+')
+			return wd_err_set(err, EINVAL,
+					  "hello.audit.origin: a space, '+' or a byte that is not "
+					  "printable ASCII");
+	return 0;
+}
+
 static int hello_check(const struct wd_hello *h, struct wd_err *err)
 {
 	if (h->version != WD_PROTO_VERSION)
@@ -257,11 +283,7 @@ static int hello_check(const struct wd_hello *h, struct wd_err *err)
 	if (h->manifest_sha256[0] != '\0' && !is_sha256_hex(h->manifest_sha256))
 		return wd_err_set(err, EINVAL,
 				  "hello.measurements.manifest: not a SHA-256 in hex nor \"\"");
-	if (strnlen(h->audit_pubkey, sizeof(h->audit_pubkey)) == sizeof(h->audit_pubkey) ||
-	    !is_base64(h->audit_pubkey))
-		return wd_err_set(err, EINVAL, "hello.audit_pubkey: not base64 under %zu bytes",
-				  sizeof(h->audit_pubkey));
-	return 0;
+	return hello_audit_check(h, err);
 }
 
 static int exit_check(const struct wd_exit *e, struct wd_err *err)
@@ -482,11 +504,33 @@ int wd_stdin_ack_decode(const uint8_t *p, size_t len, uint64_t *total, struct wd
 	return 0;
 }
 
+/* ---- AUDIT_ACK ------------------------------------------------------------ */
+
+void wd_audit_ack_encode(uint64_t seq, uint8_t out[WD_AUDIT_ACK_BYTES])
+{
+	wd_stdin_ack_encode(seq, out);
+}
+
+int wd_audit_ack_decode(const uint8_t *p, size_t len, uint64_t *seq, struct wd_err *err)
+{
+	if (len != WD_AUDIT_ACK_BYTES)
+		return wd_err_set(err, EBADMSG, "audit ack: %zu bytes, expected %d", len,
+				  WD_AUDIT_ACK_BYTES);
+	*seq = (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+	return 0;
+}
+
 /* ---- HELLO ---------------------------------------------------------------- */
 
 static const struct wd_json_field hello_fields[] = {
-	{"version", true},      {"mode", true},         {"boot", true}, {"ready_ns", true},
-	{"measurements", true}, {"audit_pubkey", true}, {NULL, false},
+	{"version", true},      {"mode", true},  {"boot", true}, {"ready_ns", true},
+	{"measurements", true}, {"audit", true}, {NULL, false},
+};
+static const struct wd_json_field audit_fields[] = {
+	{"pubkey", true},
+	{"key_id", true},
+	{"origin", true},
+	{NULL, false},
 };
 static const struct wd_json_field boot_fields[] = {
 	{"t0_ns", true},     {"mounts_ns", true}, {"modules_ns", true}, {"sysctls_ns", true},
@@ -502,7 +546,7 @@ static const struct wd_json_field measurement_fields[] = {
 int wd_hello_encode(const struct wd_hello *h, char *out, size_t size, struct wd_err *err)
 {
 	struct build b = {0};
-	cJSON *root, *boot, *m;
+	cJSON *root, *boot, *m, *a;
 
 	if (hello_check(h, err) < 0)
 		return -err->code;
@@ -523,7 +567,10 @@ int wd_hello_encode(const struct wd_hello *h, char *out, size_t size, struct wd_
 	add_string(&b, m, "init", h->init_sha256);
 	add_string(&b, m, "supervisor", h->supervisor_sha256);
 	add_string(&b, m, "manifest", h->manifest_sha256);
-	add_string(&b, root, "audit_pubkey", h->audit_pubkey);
+	a = add_object(&b, root, "audit");
+	add_string(&b, a, "pubkey", h->audit_pubkey);
+	add_string(&b, a, "key_id", h->audit_key_id);
+	add_string(&b, a, "origin", h->audit_origin);
 	return finish(root, &b, out, size, "hello", err);
 }
 
@@ -531,11 +578,13 @@ static int hello_from_json(const cJSON *root, struct wd_hello *h, struct wd_err 
 {
 	const cJSON *boot = cJSON_GetObjectItemCaseSensitive(root, "boot");
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "measurements");
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, "audit");
 	uint64_t version = 0;
 
 	if (wd_json_check_fields(root, hello_fields, "hello", err) < 0 ||
 	    wd_json_check_fields(boot, boot_fields, "hello.boot", err) < 0 ||
 	    wd_json_check_fields(m, measurement_fields, "hello.measurements", err) < 0 ||
+	    wd_json_check_fields(a, audit_fields, "hello.audit", err) < 0 ||
 	    wd_json_get_uint(root, "version", 255, &version, "hello", err) < 0 ||
 	    get_string_into(root, "mode", h->mode, sizeof(h->mode), "hello", err) < 0 ||
 	    get_u64_text(boot, "t0_ns", &h->boot.t0_ns, "hello.boot", err) < 0 ||
@@ -556,7 +605,11 @@ static int hello_from_json(const cJSON *root, struct wd_hello *h, struct wd_err 
 			    "hello.measurements", err) < 0 ||
 	    get_string_into(m, "manifest", h->manifest_sha256, sizeof(h->manifest_sha256),
 			    "hello.measurements", err) < 0 ||
-	    get_string_into(root, "audit_pubkey", h->audit_pubkey, sizeof(h->audit_pubkey), "hello",
+	    get_string_into(a, "pubkey", h->audit_pubkey, sizeof(h->audit_pubkey), "hello.audit",
+			    err) < 0 ||
+	    get_string_into(a, "key_id", h->audit_key_id, sizeof(h->audit_key_id), "hello.audit",
+			    err) < 0 ||
+	    get_string_into(a, "origin", h->audit_origin, sizeof(h->audit_origin), "hello.audit",
 			    err) < 0)
 		return -err->code;
 	h->version = (unsigned)version;

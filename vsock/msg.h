@@ -33,6 +33,7 @@
 
 #include "../common/boottimes.h"
 #include "../common/err.h"
+#include "../common/tlog.h"
 #include "frame.h"
 
 #define WD_JOB_MAX_ARGS 1024               /* argv entries */
@@ -74,6 +75,11 @@ int wd_signal_decode(const uint8_t *p, size_t len, int *signo, struct wd_err *er
 void wd_stdin_ack_encode(uint64_t total, uint8_t out[WD_STDIN_ACK_BYTES]);
 int wd_stdin_ack_decode(const uint8_t *p, size_t len, uint64_t *total, struct wd_err *err);
 
+/* AUDIT_ACK: host -> guest, the highest audit record sequence stored, u64. */
+#define WD_AUDIT_ACK_BYTES 8
+void wd_audit_ack_encode(uint64_t seq, uint8_t out[WD_AUDIT_ACK_BYTES]);
+int wd_audit_ack_decode(const uint8_t *p, size_t len, uint64_t *seq, struct wd_err *err);
+
 /* HELLO: guest -> host. */
 struct wd_hello {
 	unsigned version;                      /* WD_PROTO_VERSION */
@@ -83,7 +89,9 @@ struct wd_hello {
 	char init_sha256[WD_SHA256_HEX];       /* of /init (or the running warden-init) */
 	char supervisor_sha256[WD_SHA256_HEX]; /* of the running supervisor */
 	char manifest_sha256[WD_SHA256_HEX];   /* of /etc/warden/manifest, "" if none */
-	char audit_pubkey[256]; /* room for the audit key (PEM-less base64), "" for now */
+	char audit_pubkey[WD_SPKI_B64];        /* base64 DER SubjectPublicKeyInfo, P-256 */
+	char audit_key_id[2 * WD_KEY_ID_BYTES + 1]; /* its C2SP key id, hex */
+	char audit_origin[WD_ORIGIN_MAX];           /* the log's origin: <vm>/audit/<boot> */
 };
 int wd_hello_encode(const struct wd_hello *h, char *out, size_t size, struct wd_err *err);
 int wd_hello_decode(const uint8_t *p, size_t len, struct wd_hello *h, struct wd_err *err);

@@ -36,7 +36,9 @@ static bool same_hello(const struct wd_hello *a, const struct wd_hello *b)
 	       strcmp(a->init_sha256, b->init_sha256) == 0 &&
 	       strcmp(a->supervisor_sha256, b->supervisor_sha256) == 0 &&
 	       strcmp(a->manifest_sha256, b->manifest_sha256) == 0 &&
-	       strcmp(a->audit_pubkey, b->audit_pubkey) == 0;
+	       strcmp(a->audit_pubkey, b->audit_pubkey) == 0 &&
+	       strcmp(a->audit_key_id, b->audit_key_id) == 0 &&
+	       strcmp(a->audit_origin, b->audit_origin) == 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -81,6 +81,11 @@ static void job_seeds(void)
 	put("fuzz_job", "full", buf, (size_t)n);
 }
 
+/* An ECDSA P-256 public key (SubjectPublicKeyInfo, base64); its id is eb85d67d. */
+#define AUDIT_KEY                                                                                  \
+	"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEFzJ5tRYfshw+WTlSiJrOwk269HUpWSOty11Si+"               \
+	"hqiNmPIxq8twgHKzqYtD9bmynPLMRZ+Kq6H20qrNA5Y5Z1Sg=="
+
 static void hello_seeds(void)
 {
 	struct wd_hello h;
@@ -95,12 +100,14 @@ static void hello_seeds(void)
 	memcpy(h.init_sha256, SHA_0, sizeof(SHA_0));
 	memcpy(h.supervisor_sha256, SHA_0, sizeof(SHA_0));
 	memcpy(h.manifest_sha256, SHA_0, sizeof(SHA_0));
+	(void)snprintf(h.audit_pubkey, sizeof(h.audit_pubkey), "%s", AUDIT_KEY);
+	(void)snprintf(h.audit_key_id, sizeof(h.audit_key_id), "eb85d67d");
+	(void)snprintf(h.audit_origin, sizeof(h.audit_origin), "vm-1/audit/0123456789abcdef");
 	if ((n = wd_hello_encode(&h, buf, sizeof(buf), &err)) < 0)
 		die("hello", &err);
 	put("fuzz_hello", "vm", buf, (size_t)n);
 	memcpy(h.mode, "ns", 3);
 	h.manifest_sha256[0] = '\0';
-	memcpy(h.audit_pubkey, "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE", 37);
 	if ((n = wd_hello_encode(&h, buf, sizeof(buf), &err)) < 0)
 		die("hello", &err);
 	put("fuzz_hello", "ns", buf, (size_t)n);

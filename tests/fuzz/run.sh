@@ -69,7 +69,9 @@ pinned_src() {
 
 # Third-party code the vsock targets link, instrumented like the targets
 # but compiled without the tree's warning flags (it is not ours to fix).
-# cjson: the parser and printer; bearssl: HMAC-SHA256 and what it needs.
+# cjson: the parser and printer; bearssl: all of it, as an archive the
+# linker takes what it needs from (HMAC and SHA-256 for frames, ECDSA
+# P-256 for the audit log's checkpoints).
 build_third_party() {
 	local cjson bearssl
 	cjson=$(pinned_src cjson)
@@ -78,13 +80,16 @@ build_third_party() {
 	cp -- "$cjson/cJSON.h" "$OUT/include/cjson/cJSON.h"
 	third_cflags=("${std[@]}" -w -g -O1 -fno-omit-frame-pointer
 		"-fsanitize=fuzzer-no-link,address,undefined" -fno-sanitize-recover=all)
-	echo "  CLANG   build/fuzz/third (pinned cJSON, BearSSL HMAC-SHA256)"
+	echo "  CLANG   build/fuzz/third (pinned cJSON, BearSSL)"
 	clang "${third_cflags[@]}" -c "$cjson/cJSON.c" -o "$OUT/third/cJSON.o"
-	local f
-	for f in mac/hmac hash/sha2small codec/dec32be codec/enc32be; do
-		clang "${third_cflags[@]}" -I"$bearssl/inc" -I"$bearssl/src" -c "$bearssl/src/$f.c" \
-			-o "$OUT/third/${f##*/}.o"
-	done
+	if [[ ! -f $OUT/third/libbearssl.a ]]; then
+		mkdir -p -- "$OUT/third/bearssl"
+		(cd -- "$bearssl/src" && find . -name '*.c' -print0) |
+			xargs -0 -P "$(nproc)" -I{} sh -c 'o="$1/$(echo "${2#./}" | tr / _).o"; shift 2;
+				clang "$@" -c "$0" -o "$o"' "$bearssl/src/{}" "$OUT/third/bearssl" {} \
+				"${third_cflags[@]}" -I"$bearssl/inc" -I"$bearssl/src"
+		ar rcs "$OUT/third/libbearssl.a" "$OUT"/third/bearssl/*.o
+	fi
 	third_inc=(-isystem "$OUT/include" -isystem "$bearssl/inc")
 }
 
@@ -134,7 +139,7 @@ declare -A extra=(
 	[fuzz_ociseccomp]=""
 	[fuzz_policy]="-dict=$ROOT/tests/fuzz/policy.dict"
 )
-third_objs=("$OUT"/third/{cJSON,hmac,sha2small,dec32be,enc32be}.o)
+third_objs=("$OUT/third/cJSON.o" "$OUT/third/libbearssl.a")
 
 build_third_party
 

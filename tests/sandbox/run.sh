@@ -88,9 +88,9 @@ test_denials_are_records() {
 	ws --policy "$POLICY" --records "$WORK/rec" -- /usr/bin/unshare -U /bin/true \
 		>/dev/null 2>"$WORK/err" || rc=$?
 	[[ $rc -ne 0 ]] || { fail "$t" "unshare -U succeeded in the sandbox"; return; }
-	grep -q '"type":"seccomp","syscall":"unshare"' "$WORK/rec" 2>/dev/null ||
+	grep -q '"class":"seccomp","data":{.*"syscall":"unshare"' "$WORK/rec" 2>/dev/null ||
 		{ fail "$t" "no record of the unshare denial in --records"; return; }
-	if [[ -n $missing ]] && ! grep -q '"type":"sandbox","weakened"' "$WORK/rec"; then
+	if [[ -n $missing ]] && ! grep -q '"class":"policy","data":{"weakened"' "$WORK/rec"; then
 		fail "$t" "the layers the policy turned off are not recorded"
 		return
 	fi

@@ -257,6 +257,14 @@ static void test_signal_out_of_range_is_rejected(void **state)
 
 /* ---- HELLO ---------------------------------------------------------------- */
 
+/* An ECDSA P-256 public key (SubjectPublicKeyInfo, base64) and its C2SP id. */
+#define AUDIT_KEY                                                                                  \
+	"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEFzJ5tRYfshw+WTlSiJrOwk269HUpWSOty11Si+"               \
+	"hqiNmPIxq8twgHKzqYtD9bmynPLMRZ+Kq6H20qrNA5Y5Z1Sg=="
+#define AUDIT_KEY_ID "eb85d67d"
+#define HELLO_A                                                                                    \
+	",'audit':{'pubkey':'" AUDIT_KEY "','key_id':'" AUDIT_KEY_ID "','origin':'v/audit/1'}"
+
 static void sample_hello(struct wd_hello *h)
 {
 	memset(h, 0, sizeof(*h));
@@ -271,7 +279,9 @@ static void sample_hello(struct wd_hello *h)
 	h->ready_ns = 123456789;
 	memcpy(h->init_sha256, SHA_0, sizeof(SHA_0));
 	memcpy(h->supervisor_sha256, SHA_A, sizeof(SHA_A));
-	memcpy(h->audit_pubkey, "BASE64+/key==", 14);
+	memcpy(h->audit_pubkey, AUDIT_KEY, sizeof(AUDIT_KEY));
+	memcpy(h->audit_key_id, AUDIT_KEY_ID, sizeof(AUDIT_KEY_ID));
+	memcpy(h->audit_origin, "vm-1/audit/0123", 16);
 }
 
 static int hello_decode(const char *s, struct wd_hello *h, struct wd_err *err)
@@ -311,8 +321,8 @@ static void test_hello_minimal_text_decodes(void **state)
 	struct wd_err err;
 
 	(void)state;
-	assert_int_equal(hello_decode("{'version':1,'mode':'ns'," HELLO_BOOT
-				      ",'ready_ns':9," HELLO_M ",'audit_pubkey':''}",
+	assert_int_equal(hello_decode("{'version':2,'mode':'ns'," HELLO_BOOT
+				      ",'ready_ns':9," HELLO_M "" HELLO_A "}",
 				      &h, &err),
 			 0);
 	assert_string_equal(h.mode, "ns");
@@ -327,8 +337,8 @@ static void test_hello_of_another_version_is_rejected(void **state)
 	struct wd_err err;
 
 	(void)state;
-	assert_int_equal(hello_decode("{'version':2,'mode':'vm'," HELLO_BOOT
-				      ",'ready_ns':9," HELLO_M ",'audit_pubkey':''}",
+	assert_int_equal(hello_decode("{'version':1,'mode':'vm'," HELLO_BOOT
+				      ",'ready_ns':9," HELLO_M "" HELLO_A "}",
 				      &h, &err),
 			 -EPROTO);
 }
@@ -339,8 +349,8 @@ static void test_hello_mode_must_be_vm_or_ns(void **state)
 	struct wd_err err;
 
 	(void)state;
-	assert_int_equal(hello_decode("{'version':1,'mode':'host'," HELLO_BOOT
-				      ",'ready_ns':9," HELLO_M ",'audit_pubkey':''}",
+	assert_int_equal(hello_decode("{'version':2,'mode':'host'," HELLO_BOOT
+				      ",'ready_ns':9," HELLO_M "" HELLO_A "}",
 				      &h, &err),
 			 -EINVAL);
 	sample_hello(&h);
@@ -358,10 +368,9 @@ static void test_hello_measurement_not_lowercase_hex_is_rejected(void **state)
 	h.supervisor_sha256[5] = 'A';
 	assert_int_equal(wd_hello_encode(&h, out, OUT_BYTES, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "measurements.supervisor"));
-	assert_int_equal(hello_decode("{'version':1,'mode':'vm'," HELLO_BOOT
+	assert_int_equal(hello_decode("{'version':2,'mode':'vm'," HELLO_BOOT
 				      ",'ready_ns':9,'measurements':{'init':'" SHA_0
-				      "','supervisor':'" SHA_0
-				      "','manifest':'abc'},'audit_pubkey':''}",
+				      "','supervisor':'" SHA_0 "','manifest':'abc'}" HELLO_A "}",
 				      &h, &err),
 			 -EINVAL);
 }
@@ -372,11 +381,11 @@ static void test_hello_missing_field_is_rejected(void **state)
 	struct wd_err err;
 
 	(void)state;
-	assert_int_equal(hello_decode("{'version':1,'mode':'vm'," HELLO_BOOT
+	assert_int_equal(hello_decode("{'version':2,'mode':'vm'," HELLO_BOOT
 				      ",'ready_ns':9," HELLO_M "}",
 				      &h, &err),
 			 -EINVAL);
-	assert_non_null(strstr(err.msg, "missing field 'audit_pubkey'"));
+	assert_non_null(strstr(err.msg, "missing field 'audit'"));
 }
 
 static void test_hello_boot_timestamp_must_be_a_decimal_string(void **state)
@@ -385,9 +394,9 @@ static void test_hello_boot_timestamp_must_be_a_decimal_string(void **state)
 	struct wd_err err;
 
 	(void)state;
-	assert_int_equal(hello_decode("{'version':1,'mode':'vm','boot':{'t0_ns':1,'mounts_ns':1,"
+	assert_int_equal(hello_decode("{'version':2,'mode':'vm','boot':{'t0_ns':1,'mounts_ns':1,"
 				      "'modules_ns':2,'sysctls_ns':3,'system_ns':4,'spawn_ns':5},"
-				      "'ready_ns':9," HELLO_M ",'audit_pubkey':''}",
+				      "'ready_ns':9," HELLO_M "" HELLO_A "}",
 				      &h, &err),
 			 -EINVAL);
 	assert_non_null(strstr(err.msg, "hello.boot.t0_ns"));
@@ -401,6 +410,13 @@ static void test_hello_audit_key_must_be_base64(void **state)
 	(void)state;
 	sample_hello(&h);
 	memcpy(h.audit_pubkey, "not base64!", 12);
+	assert_int_equal(wd_hello_encode(&h, out, OUT_BYTES, &err), -EINVAL);
+	sample_hello(&h);
+	h.audit_key_id[0] = 'f'; /* another key's id */
+	assert_int_equal(wd_hello_encode(&h, out, OUT_BYTES, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "key_id"));
+	sample_hello(&h);
+	memcpy(h.audit_origin, "vm 1/audit/0", 13); /* a space would split a note's key name */
 	assert_int_equal(wd_hello_encode(&h, out, OUT_BYTES, &err), -EINVAL);
 }
 

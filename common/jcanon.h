@@ -1,0 +1,79 @@
+/*
+ * common/jcanon.h - canonical JSON: the one byte form an audit record has.
+ *
+ * Canonical here means: objects only at the top, keys sorted by byte value
+ * (all keys are ASCII, so this is also RFC 8785's UTF-16 order), each key
+ * once, no whitespace, strings in UTF-8 with only `"`, `\` and the control
+ * characters escaped (`\b \f \n \r \t`, the others as `\u00xx`), numbers
+ * only as non-negative integers up to 2^53 written in decimal, `true` and
+ * `false`; no `null`, no fraction, no exponent. Two records are the same
+ * record exactly when their bytes are the same, which is what the hash
+ * chain and the Merkle tree need.
+ *
+ * Writing (the guest): struct wd_jw appends to a caller-owned buffer and
+ * refuses keys out of order, so a record is canonical by construction.
+ * Strings that come from outside (paths, names) may hold any bytes: an
+ * invalid UTF-8 byte is written as U+FFFD. Errors stick: the first one is
+ * kept and wd_jw_end() returns it (-ENOSPC the buffer is short, -EINVAL a
+ * key out of order or a number over 2^53, -E2BIG nesting over
+ * WD_JW_MAX_DEPTH).
+ *
+ * Checking (the host): wd_jcanon_check() parses a line strictly (common/
+ * json.h) and re-serialises it canonically; the line is canonical only if
+ * the bytes match.
+ */
+#ifndef WARDEN_COMMON_JCANON_H
+#define WARDEN_COMMON_JCANON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "err.h"
+
+#define WD_JW_MAX_DEPTH 8        /* nested objects and arrays */
+#define WD_JCANON_MAX_MEMBERS 64 /* members of one object, when checking */
+
+struct wd_jw {
+	char *buf;
+	size_t size, len;
+	int depth;                         /* open objects and arrays */
+	bool array[WD_JW_MAX_DEPTH];       /* the open container is an array */
+	bool first[WD_JW_MAX_DEPTH];       /* nothing written in it yet */
+	const char *last[WD_JW_MAX_DEPTH]; /* its last key (the caller keeps it alive) */
+	int err;
+};
+
+/* Start a record in buf[size]: the top-level object is opened. */
+void wd_jw_init(struct wd_jw *w, char *buf, size_t size);
+
+/* Members: `key` is NULL inside an array, a key otherwise. */
+void wd_jw_object(struct wd_jw *w, const char *key);
+void wd_jw_array(struct wd_jw *w, const char *key);
+void wd_jw_close(struct wd_jw *w); /* the innermost object or array */
+void wd_jw_str(struct wd_jw *w, const char *key, const char *s);
+void wd_jw_strn(struct wd_jw *w, const char *key, const char *s, size_t n);
+void wd_jw_uint(struct wd_jw *w, const char *key, uint64_t v);
+void wd_jw_bool(struct wd_jw *w, const char *key, bool v);
+/* A value that is already canonical JSON text (an object built elsewhere). */
+void wd_jw_raw(struct wd_jw *w, const char *key, const char *json, size_t n);
+
+/* Close the top-level object and NUL-terminate. Returns the length or the
+ * first error (negative errno). */
+int wd_jw_end(struct wd_jw *w);
+
+/*
+ * `line` (len bytes, no newline, at most `max`) is one canonical JSON
+ * object. Returns 0 and, when `out` is not NULL, the parsed tree (the
+ * caller frees it with cJSON_Delete); or -EBADMSG not JSON, -EINVAL not
+ * canonical, with `err` saying where.
+ */
+int wd_jcanon_check(const char *line, size_t len, size_t max, cJSON **out, struct wd_err *err);
+
+/* Write `v` (an object) canonically into buf[size]: the length, or
+ * -ENOSPC, or -EINVAL when it holds what canonical JSON has not. */
+int wd_jcanon_write(const cJSON *v, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * host/collect.h - the host's audit collector: the guest's records (AUDIT
+ * frames), checked as they arrive, stored, acknowledged (docs/audit.md).
+ *
+ * Every record goes through host/auditverify.h before it is stored: a
+ * record that breaks the chain, a checkpoint whose signature or root is
+ * wrong, or a key other than HELLO's is a protocol error that ends the job.
+ * A record whose sequence was already stored (the guest sends again what
+ * was not acknowledged, after a reconnect) is dropped.
+ *
+ * Files, in --audit-dir (made 0700 by `warden run`), per log:
+ *   audit-<boot>.NNNNNN.jsonl  segments: a header line, then records;
+ *                              O_APPEND, 0600; a new segment starts after the
+ *                              first checkpoint past `segment_bytes`
+ *   audit-<boot>.pub           the key pinned from HELLO (PEM)
+ *   audit-<boot>.checkpoint    the last checkpoint (a signed note), written
+ *                              at the end of the job (renamed into place)
+ *
+ * Durability: records are written as they arrive; the segment is
+ * fdatasync'ed before an acknowledgement is sent, so AUDIT_ACK means "on
+ * disk". That happens whenever the frames that arrived are all taken, or
+ * WD_COLLECT_SYNC_BYTES are unsynced, and at each rotation and the end.
+ * A write that fails (ENOSPC, EIO) is cut back to the last whole line and
+ * fails the job closed: the guest is stopped, nothing later is
+ * acknowledged, and what is stored still verifies.
+ *
+ * Without --audit-dir, records are checked and acknowledged, counted, and
+ * (with -v) printed; nothing is kept.
+ */
+#ifndef WARDEN_HOST_COLLECT_H
+#define WARDEN_HOST_COLLECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/err.h"
+#include "../vsock/msg.h"
+#include "auditverify.h"
+
+#define WD_COLLECT_SEGMENT_BYTES (64ULL << 20) /* default rotation size */
+#define WD_COLLECT_SYNC_BYTES (1ULL << 20)     /* unsynced bytes before a sync */
+
+struct wd_collector {
+	const char *dir; /* NULL: records are not kept */
+	int dirfd;
+	bool print; /* each record on stderr (-v without --audit-dir) */
+	uint64_t segment_bytes;
+	struct wd_verify v;
+	char boot[WD_AUDIT_BOOT_HEX];
+	bool started;        /* HELLO taken */
+	int fd;              /* the open segment */
+	uint64_t index;      /* its number */
+	uint64_t size;       /* its bytes */
+	bool rotate;         /* over segment_bytes: a new one after the next checkpoint */
+	uint64_t stored;     /* records stored */
+	uint64_t synced;     /* the highest sequence on disk */
+	uint64_t acked;      /* the highest acknowledged */
+	uint64_t unsynced;   /* bytes written since the last sync */
+	uint64_t duplicates; /* records dropped as already stored */
+	char *buf;           /* one frame's lines, to write at once */
+	size_t buf_len;
+};
+
+int wd_collect_open(struct wd_collector *c, const char *dir, uint64_t segment_bytes, bool print,
+		    struct wd_err *err);
+
+/* HELLO: the log's key and origin, pinned; the files made. */
+int wd_collect_hello(struct wd_collector *c, const struct wd_hello *h, struct wd_err *err);
+
+/* One AUDIT payload: whole lines, each checked and stored. */
+int wd_collect_frame(struct wd_collector *c, const uint8_t *p, size_t n, struct wd_err *err);
+
+/* Sync when something is unsynced and `force` or enough is pending; *ack
+ * is the sequence to acknowledge now, 0 for none. */
+int wd_collect_sync(struct wd_collector *c, bool force, uint64_t *ack, struct wd_err *err);
+
+/* The end: sync, the final checkpoint beside the log; its note into
+ * note[size] ("" when there is none). */
+int wd_collect_close(struct wd_collector *c, char *note, size_t size, struct wd_err *err);
+
+void wd_collect_free(struct wd_collector *c);
+
+#endif

@@ -1,0 +1,131 @@
+/*
+ * supervisor/audit.h - the guest's audit log: every security-relevant
+ * event becomes one record, chained, checkpointed, signed and delivered to
+ * the host without loss (docs/audit.md).
+ *
+ * One log per boot, owned by this module (the supervisor is
+ * single-threaded): init's events (read from its pipe, see
+ * sup_audit_take_init) and the supervisor's own go through
+ * sup_audit_record(). Each record is one canonical JSON line
+ * (common/jcanon.h) with metadata.sequence (1, 2, ...), metadata.prev (the
+ * previous record's leaf hash, hex) and metadata.uid ("<boot>/<sequence>").
+ * Every SUP_AUDIT_CHECKPOINT_EVERY records or SUP_AUDIT_CHECKPOINT_MS,
+ * at the job's end and at shutdown, a checkpoint record follows: a C2SP
+ * signed note over the RFC 6962 root of every record before it
+ * (common/tlog.h), signed with the boot's ECDSA P-256 key.
+ *
+ * The key. Made at sup_audit_open() from the kernel CRNG (getrandom),
+ * kept in one page that is locked (mlock), left out of core dumps
+ * (MADV_DONTDUMP) and zeroed in any child (MADV_WIPEONFORK: the sandbox's
+ * processes are forks of the supervisor), and wiped by sup_audit_close().
+ * Its public key and id go to the host in HELLO.
+ *
+ * Delivery. Records wait in a queue until the host acknowledges them
+ * (AUDIT_ACK, the highest sequence it has stored): first a memory buffer
+ * (memory_bytes), then a spill file on the kernel's tmpfs (a memfd, at
+ * most spill_bytes). sup_audit_pump() sends what the host has not seen, as
+ * AUDIT frames of whole lines, while the channel's queue has room. When the
+ * queue is full, sup_audit_room() says no: the supervisor then stops
+ * answering the agent's audited actions (its seccomp notifications), so
+ * the agent blocks instead of a record being dropped; the stall becomes a
+ * record when it ends. The last SUP_AUDIT_RESERVE_BYTES of the spill are
+ * kept for the supervisor's own records (the end of the job); a record
+ * that does not fit even there fails the job (-ENOBUFS).
+ *
+ * Errors are 0 / -errno with `err` set (common/err.h).
+ */
+#ifndef WARDEN_SUPERVISOR_AUDIT_H
+#define WARDEN_SUPERVISOR_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/err.h"
+#include "../common/tlog.h"
+#include "../vsock/frame.h"
+#include "channel.h"
+#include "fail.h"
+
+#define SUP_AUDIT_CHECKPOINT_EVERY 1000       /* records between checkpoints */
+#define SUP_AUDIT_CHECKPOINT_MS 1000          /* ... or this long after a record */
+#define SUP_AUDIT_MEMORY_BYTES (4UL << 20)    /* unacknowledged records in memory */
+#define SUP_AUDIT_SPILL_BYTES (32UL << 20)    /* then in the spill file */
+#define SUP_AUDIT_RESERVE_BYTES (256UL << 10) /* of the spill: the supervisor's own */
+#define SUP_AUDIT_RECORD_MAX 4096             /* one record, its line, bytes */
+#define SUP_AUDIT_DATA_MAX 2048               /* a record's "data" object */
+#define SUP_AUDIT_BOOT_HEX 33                 /* 128-bit boot id, hex, NUL */
+#define SUP_AUDIT_INIT_MAX 16384              /* init's records, all of them */
+
+struct sup_audit_limits {
+	uint64_t checkpoint_every; /* records; 1 .. 1000000 */
+	uint64_t checkpoint_ms;    /* 1 .. 3600000 */
+	uint64_t memory_bytes;     /* 64 KiB .. 1 GiB */
+	uint64_t spill_bytes;      /* 0 (no spill file) .. 4 GiB */
+};
+
+/* One event. Strings are the caller's; data is a canonical JSON object
+ * (struct wd_jw) or NULL for {}. */
+struct sup_audit_event {
+	const char *cls; /* "lifecycle", "auth", "process", "seccomp", "limit", "policy", "audit" */
+	const char *activity; /* per class, docs/audit.md */
+	const char *outcome;  /* "success", "failure", "denied" */
+	const char *severity; /* "informational", "low", "medium", "high", "critical" */
+	const char *actor;    /* "warden-init", "warden-supervisor", "agent" */
+	int pid;              /* the actor's pid, 0: none */
+	long uid;             /* the actor's uid, -1: none */
+	const char *data;
+};
+
+/* The log for this boot: key pair, boot id, origin "<vm_id>/audit/<boot>". */
+int sup_audit_open(const char *vm_id, struct wd_err *err);
+void sup_audit_defaults(struct sup_audit_limits *l);
+/* The policy's "audit" section (docs/policy.md) read strictly into `l`
+ * (the defaults for what it leaves out). */
+int sup_audit_policy(const char *text, size_t len, struct sup_audit_limits *l, struct wd_err *err);
+
+/* The policy's limits, before the job starts. */
+int sup_audit_set_limits(const struct sup_audit_limits *l, struct wd_err *err);
+const struct wd_pubkey *sup_audit_pubkey(void);
+const char *sup_audit_origin(void);
+const char *sup_audit_boot_id(void);
+
+/* Append a record. -ENOBUFS: no room even in the reserve. */
+int sup_audit_record(const struct sup_audit_event *ev, struct wd_err *err);
+
+/* Init's records: lines of canonical JSON objects with class, activity,
+ * outcome, severity and data (init/audit.c), read from fd until EOF, at
+ * most SUP_AUDIT_INIT_MAX bytes; each is recorded with actor warden-init. */
+int sup_audit_take_init(int fd, struct wd_err *err);
+
+/* A checkpoint now (if any record is not covered yet). */
+int sup_audit_checkpoint(struct wd_err *err);
+
+/* A checkpoint if one is due; *next_ns: when the next one will be (0 none). */
+int sup_audit_tick(uint64_t *next_ns, struct wd_err *err);
+
+/* May the agent's next audited action go ahead? False while the queue is
+ * full; the stall is recorded when it ends. */
+bool sup_audit_room(void);
+
+/* Send the records the host has not seen while the channel has room. */
+int sup_audit_pump(struct sup_channel *ch, struct sup_fail *f);
+
+/* AUDIT_ACK from the host: drop what it stored. A sequence never sent, or
+ * lower than an earlier acknowledgement, is a protocol error. */
+int sup_audit_ack(const struct wd_frame *fr, struct sup_fail *f);
+
+/* Everything is acknowledged. The last sequence given. */
+bool sup_audit_all_acked(void);
+uint64_t sup_audit_last_seq(void);
+
+/* After a reconnect: send again everything not acknowledged. */
+void sup_audit_resend(void);
+
+/* Wipe the key and free the queue. */
+void sup_audit_close(void);
+
+/* A record's common fields, for unit tests and the benchmark. */
+const char *sup_audit_last_line(size_t *len);
+
+#endif
