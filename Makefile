@@ -79,7 +79,7 @@ UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(sort $(wildcard tests/unit/tes
 TEST_GUEST_PROGS := tests/init/probe tests/vm/vmcheck
 
 .PHONY: all bootstrap deps image kernel test test-unit test-unit-musl test-unit-asan \
-        test-init test-vm test-run test-sandbox test-escape test-repro test-fuzz test-deps demo bench lint fmt install clean distclean
+        test-init test-vm test-run test-sandbox test-escape test-audit test-repro test-fuzz test-deps demo bench lint fmt install clean distclean
 
 all: $(GUEST_BINS) $(HOST_BINS)
 
@@ -227,6 +227,13 @@ $(BIN)/tests/escape/%: tests/escape/%.c tests/escape/escape.h $(TOOLCHAIN)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(MUSL_CC) $(MUSL_CFLAGS) -Wno-missing-prototypes $(MUSL_LDFLAGS) -o $@ $<
 
+# The audit tests' agents: static, libc only.
+AUDIT_TEST_BINS := $(patsubst tests/audit/%.c,$(BIN)/tests/audit/%,$(sort $(wildcard tests/audit/*.c)))
+$(BIN)/tests/audit/%: tests/audit/%.c $(TOOLCHAIN)
+	@echo "  CC      $<"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(MUSL_CC) $(MUSL_CFLAGS) -Wno-missing-prototypes $(MUSL_LDFLAGS) -o $@ $< -lpthread
+
 # vmcheck compares the kernel's view with init's sysctl table.
 $(BIN)/tests/vm/vmcheck: $(MUSL_OBJ)/tests/vm/vmcheck.o $(MUSL_OBJ)/libinit.a \
                          $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a
@@ -300,6 +307,9 @@ test-sandbox: $(HOST_BINS)
 test-escape: $(IMAGE) $(HOST_BINS) $(ESCAPE_BINS)
 	$(Q)tests/escape/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
 
+test-audit: $(IMAGE) $(HOST_BINS) $(AUDIT_TEST_BINS)
+	$(Q)tests/audit/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
+
 test-repro: $(GUEST_BINS) $(KERNEL_STAMP)
 	$(Q)tests/image/repro.sh $(BIN) $(KERNEL_DIR)
 
@@ -314,7 +324,7 @@ test-deps: $(DEPS_STAMP)
 test: bootstrap
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/run-all.sh "$(MAKE) --no-print-directory" test-unit-musl test-unit-asan test-init \
-	    test-deps test-repro test-vm test-run test-sandbox test-escape test-fuzz
+	    test-deps test-repro test-vm test-run test-sandbox test-escape test-audit test-fuzz
 
 demo: $(IMAGE) $(HOST_BINS)
 	$(Q)scripts/demo.sh $(BIN)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "audit.h"
 #include "cli.h"
 #include "exitcodes.h"
 #include "run.h"
@@ -22,6 +23,7 @@
 static const char usage[] = "usage: warden COMMAND [OPTIONS]\n"
 			    "\n"
 			    "  run       run one command in a fresh microVM (warden run --help)\n"
+			    "  audit     verify, show or prune audit logs (warden audit --help)\n"
 			    "  sandbox   run one command in the agent's sandbox on this kernel\n"
 			    "            (warden sandbox --help)\n"
 			    "\n"
@@ -68,6 +70,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 2, argv + 2);
+	if (strcmp(argv[1], "audit") == 0)
+		return wd_audit_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "sandbox") == 0)
 		return wd_sandbox_main(argc - 2, argv + 2);
 	wd_error("unknown command '%s' (warden --help lists them)", argv[1]);

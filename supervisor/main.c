@@ -57,7 +57,7 @@
 #define MANIFEST "/etc/warden/manifest"
 #define TERM_WAIT_MS 60000            /* PID 1 sends TERM at once when asked to shut down */
 #define PROC_PID_INIT_INO 0xEFFFFFFCU /* inode of the initial PID namespace */
-#define AUDIT_FINAL_WAIT_MS 5000      /* for the host to acknowledge the last records */
+#define AUDIT_ACK_IDLE_MS 30000       /* the longest the host may acknowledge nothing */
 
 struct settings {
 	const char *channel; /* WARDEN_CHANNEL */
@@ -415,6 +415,39 @@ static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup
 	return sup_channel_send(&sv->ch, WD_MSG_STARTED, WD_STREAM_CONTROL, started, (size_t)n, f);
 }
 
+/*
+ * Until the host has acknowledged every record: as long as it keeps
+ * acknowledging, and at most AUDIT_ACK_IDLE_MS without progress. What the
+ * host sends meanwhile that has nobody to go to (stdin, signals, window
+ * sizes after the agent's end) is dropped; SHUTDOWN and ERROR end the wait.
+ */
+static int await_acks(struct supervisor *sv, struct sup_fail *f)
+{
+	while (!sup_audit_all_acked()) {
+		struct wd_frame fr;
+		int rc;
+
+		if (sup_audit_pump(&sv->ch, f) < 0 ||
+		    sup_channel_flush(&sv->ch, AUDIT_ACK_IDLE_MS, f) < 0)
+			return -f->err.code;
+		rc = wd_conn_recv_wait(&sv->ch.conn, &fr, AUDIT_ACK_IDLE_MS, &f->err);
+		if (rc < 0)
+			return sup_fail_wrap(f, sup_channel_read_fail_kind(rc),
+					     "waiting for the host's AUDIT_ACK");
+		if (fr.type == WD_MSG_AUDIT_ACK) {
+			if (sup_audit_ack(&fr, f) < 0)
+				return -f->err.code;
+			continue;
+		}
+		if (sup_channel_end_frame(&fr, f) < 0)
+			return -f->err.code;
+		if (!((fr.type == WD_MSG_DATA && fr.stream == WD_STREAM_STDIN) ||
+		      fr.type == WD_MSG_SIGNAL || fr.type == WD_MSG_WINSIZE))
+			return sup_channel_unexpected(&fr, "the wait for AUDIT_ACK", f);
+	}
+	return 0;
+}
+
 static int send_exit(struct supervisor *sv, const struct wd_exit *e, struct sup_fail *f)
 {
 	char json[256];
@@ -470,7 +503,9 @@ static int serve(struct supervisor *sv, struct sup_fail *f)
 	sv->agent_started = false; /* whatever the outcome, the run killed and reaped it all */
 	sup_sandbox_release(&sv->ready);
 	sup_sandbox_free(&sv->sb);
-	if (rc < 0 || record_end(&result, f) < 0 || sup_audit_pump(&sv->ch, f) < 0 ||
+	/* The job is over when its records are on the host's disk: only then
+	 * EXIT, so that the host never ends a VM that still holds records. */
+	if (rc < 0 || record_end(&result, f) < 0 || await_acks(sv, f) < 0 ||
 	    send_exit(sv, &result, f) < 0)
 		return -f->err.code;
 	return await_shutdown(sv, f);
@@ -478,14 +513,13 @@ static int serve(struct supervisor *sv, struct sup_fail *f)
 
 /*
  * The log's last records: what ends the supervisor, a checkpoint over
- * everything, and a bounded wait for the host to acknowledge it all (the
- * host keeps reading and acknowledging after EXIT). Best effort: the
- * channel may be what failed.
+ * everything, and the wait for the host to acknowledge it all (the host
+ * keeps reading and acknowledging after EXIT). Best effort: the channel
+ * may be what failed.
  */
 static void audit_final(struct supervisor *sv, const char *activity, const char *outcome,
 			const char *data)
 {
-	uint64_t deadline = wd_mono_ns() + (uint64_t)AUDIT_FINAL_WAIT_MS * WD_NS_PER_MS;
 	struct sup_fail f;
 
 	sup_fail_clear(&f);
@@ -494,25 +528,9 @@ static void audit_final(struct supervisor *sv, const char *activity, const char 
 		wd_warn("audit: %s", f.err.msg);
 		return;
 	}
-	if (!sv->ch.open || !sv->ch.conn.chan.keyed)
-		return;
-	while (!sup_audit_all_acked()) {
-		struct wd_frame fr;
-		uint64_t now = wd_mono_ns();
-		int left = now >= deadline ? 0 : (int)((deadline - now) / WD_NS_PER_MS) + 1;
-
-		if (left == 0 || sup_audit_pump(&sv->ch, &f) < 0 ||
-		    sup_channel_flush(&sv->ch, left, &f) < 0 ||
-		    wd_conn_recv_wait(&sv->ch.conn, &fr, left, &f.err) < 0) {
-			wd_warn("audit: records up to %llu not acknowledged by the host",
-				(unsigned long long)sup_audit_last_seq());
-			return;
-		}
-		if (fr.type == WD_MSG_AUDIT_ACK && sup_audit_ack(&fr, &f) < 0) {
-			wd_warn("%s", f.err.msg);
-			return;
-		}
-	}
+	if (sv->ch.open && sv->ch.conn.chan.keyed && await_acks(sv, &f) < 0)
+		wd_warn("audit: records up to %llu not acknowledged: %s",
+			(unsigned long long)sup_audit_last_seq(), f.err.msg);
 }
 
 /* The supervisor gives up: why, as a record before the ERROR frame. */

@@ -7,10 +7,12 @@
 # writes FILE with exactly the layers this kernel lacks turned off, and
 # prints one line naming them (nothing when none is missing), so the
 # caller can say so loudly. Extra "sandbox" members may follow as $2
-# (JSON text, e.g. '"rlimits": {"as_mib": 512}').
+# (JSON text, e.g. '"rlimits": {"as_mib": 512}'), extra top-level members
+# as $3 (e.g. '"audit": {"checkpoint_every": 10}').
 set -euo pipefail
 file=$1
 extra=${2:-}
+extra_top=${3:-}
 off=()
 members=()
 if ! grep -qw landlock /sys/kernel/security/lsm 2>/dev/null; then
@@ -30,7 +32,7 @@ for c in memory pids cpu; do
 done
 [[ -n $extra ]] && members+=("$extra")
 body=$(IFS=,; echo "${members[*]}")
-printf '{"sandbox": {%s}}\n' "$body" >"$file"
+printf '{"sandbox": {%s}%s}\n' "$body" "${extra_top:+, $extra_top}" >"$file"
 if [[ ${#off[@]} -gt 0 ]]; then
 	list=$(printf '%s, ' "${off[@]}")
 	echo "this kernel has no ${list%, }: the policy turns that off (recorded)"

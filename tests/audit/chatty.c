@@ -1,0 +1,60 @@
+/*
+ * tests/audit/chatty.c - an agent that makes records: N denied system
+ * calls (unshare(CLONE_NEWUSER), which the sandbox answers with EPERM and
+ * records), spread over T threads, then "chatty: N denied" on stdout.
+ * Any other answer is printed and fails (exit 1).
+ *
+ *   chatty N [T]
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define MAX_THREADS 16
+
+static long per_thread;
+
+static void *deny(void *arg)
+{
+	long *bad = arg;
+
+	for (long i = 0; i < per_thread; i++) {
+		long rc = syscall(SYS_unshare, CLONE_NEWUSER);
+
+		if (rc != -1 || errno != EPERM)
+			(*bad)++;
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	pthread_t t[MAX_THREADS];
+	long bad[MAX_THREADS] = {0}, n, threads = 1, total_bad = 0;
+
+	if (argc < 2 || argc > 3 || (n = strtol(argv[1], NULL, 10)) <= 0 ||
+	    (argc == 3 && ((threads = strtol(argv[2], NULL, 10)) < 1 || threads > MAX_THREADS))) {
+		fprintf(stderr, "usage: chatty N [THREADS (1-%d)]\n", MAX_THREADS);
+		return 2;
+	}
+	per_thread = n / threads;
+	for (long i = 0; i < threads; i++)
+		if (pthread_create(&t[i], NULL, deny, &bad[i]) != 0) {
+			perror("chatty: pthread_create");
+			return 1;
+		}
+	for (long i = 0; i < threads; i++) {
+		(void)pthread_join(t[i], NULL);
+		total_bad += bad[i];
+	}
+	printf("chatty: %ld denied\n", per_thread * threads - total_bad);
+	if (total_bad > 0) {
+		printf("chatty: %ld calls were not answered EPERM\n", total_bad);
+		return 1;
+	}
+	return 0;
+}
