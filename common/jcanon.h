@@ -35,6 +35,7 @@
 
 #define WD_JW_MAX_DEPTH 8        /* nested objects and arrays */
 #define WD_JCANON_MAX_MEMBERS 64 /* members of one object, when checking */
+#define WD_JCANON_MAX_LINE 65536 /* longest line wd_jcanon_check takes */
 
 struct wd_jw {
 	char *buf;
@@ -65,10 +66,12 @@ void wd_jw_raw(struct wd_jw *w, const char *key, const char *json, size_t n);
 int wd_jw_end(struct wd_jw *w);
 
 /*
- * `line` (len bytes, no newline, at most `max`) is one canonical JSON
- * object. Returns 0 and, when `out` is not NULL, the parsed tree (the
- * caller frees it with cJSON_Delete); or -EBADMSG not JSON, -EINVAL not
- * canonical, with `err` saying where.
+ * `line` (len bytes, no newline, at most `max` and WD_JCANON_MAX_LINE) is
+ * one canonical JSON object. Returns 0 and, when `out` is not NULL, the
+ * parsed tree; or -EBADMSG not JSON, -EINVAL not canonical, -E2BIG too
+ * long, with `err` saying where. The tree lives in an arena that the next
+ * call reuses: the caller is done with it (cJSON_Delete, which is then
+ * free) before checking another line. Not thread-safe.
  */
 int wd_jcanon_check(const char *line, size_t len, size_t max, cJSON **out, struct wd_err *err);
 

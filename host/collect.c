@@ -115,7 +115,7 @@ int wd_collect_hello(struct wd_collector *c, const struct wd_hello *h, struct wd
 	c->v.repeats = true;
 	(void)snprintf(c->v.origin, sizeof(c->v.origin), "%s", h->audit_origin);
 	c->started = true;
-	wd_info("audit: log %s, key id %s", h->audit_origin, h->audit_key_id);
+	wd_debug("audit: log %s, key id %s", h->audit_origin, h->audit_key_id);
 	if (c->dirfd < 0)
 		return 0;
 	(void)snprintf(name, sizeof(name), "audit-%s.pub", c->boot);

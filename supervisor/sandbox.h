@@ -174,6 +174,7 @@ struct sup_sb_denial {
 	int err;          /* the errno the syscall got */
 	pid_t pid;        /* in the supervisor's pid namespace when known, else 0 */
 	uint64_t args[6];
+	uint64_t id; /* the notification's, for the answer */
 };
 
 /*
@@ -182,6 +183,12 @@ struct sup_sb_denial {
  * (or the caller went away), -errno when the listener is unusable.
  */
 int sup_sb_filter_answer(int listener, const struct sup_sb_errnos *e, struct sup_sb_denial *d);
+
+/* The two halves: take one pending notification into `d` (1, 0 or -errno
+ * as above) without answering it; answer it with d->err. Between them the
+ * caller makes the record: the system call waits until it exists. */
+int sup_sb_filter_receive(int listener, const struct sup_sb_errnos *e, struct sup_sb_denial *d);
+void sup_sb_filter_respond(int listener, const struct sup_sb_denial *d);
 
 /* A denial as a record's data, canonical JSON: abi, args (hex strings),
  * errno, nr, syscall. Its length or -ENOSPC. */

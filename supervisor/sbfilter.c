@@ -678,45 +678,71 @@ static const char *abi_name(uint32_t arch, int nr)
 	return arch == SCMP_ARCH_X86_64 ? "x86_64" : "other";
 }
 
-int sup_sb_filter_answer(int listener, const struct sup_sb_errnos *e, struct sup_sb_denial *d)
+/* A system call's name, resolved by libseccomp once per number (the
+ * resolution is a table walk and an allocation: too slow per denial). */
+static const char *syscall_name(const char *abi, int nr)
 {
-	static char name[SUP_SC_NAME_MAX + 1];
-	struct seccomp_notif *req = NULL;
-	struct seccomp_notif_resp *resp = NULL;
+	static char names[2][SUP_SB_SYSCALL_TABLE][SUP_SC_NAME_MAX + 1];
+	static char other[SUP_SC_NAME_MAX + 1];
+	bool i386 = strcmp(abi, "i386") == 0;
+	int n = nr & ~0x40000000;
+	char *slot = n >= 0 && n < SUP_SB_SYSCALL_TABLE ? names[i386][n] : other;
 	char *resolved;
+
+	if (slot != other && slot[0] != '\0')
+		return slot;
+	resolved = seccomp_syscall_resolve_num_arch(i386 ? SCMP_ARCH_X86 : SCMP_ARCH_X86_64, n);
+	(void)snprintf(slot, SUP_SC_NAME_MAX + 1, "%s", resolved != NULL ? resolved : "?");
+	free(resolved);
+	return slot;
+}
+
+int sup_sb_filter_receive(int listener, const struct sup_sb_errnos *e, struct sup_sb_denial *d)
+{
+	/* One request and one response, reused: the kernel's sizes never change. */
+	static struct seccomp_notif *req;
+	static struct seccomp_notif_resp *resp;
 	int rc;
 
 	memset(d, 0, sizeof(*d));
-	if (seccomp_notify_alloc(&req, &resp) < 0)
+	if (req == NULL && seccomp_notify_alloc(&req, &resp) < 0)
 		return -ENOMEM;
+	memset(req, 0, sizeof(*req)); /* the kernel refuses a request that is not zeroed */
 	rc = seccomp_notify_receive(listener, req);
-	if (rc < 0) {
-		seccomp_notify_free(req, resp);
-		/* ENOENT: the caller died before we read it; EINTR: again later. */
+	if (rc < 0) /* ENOENT: the caller died before we read it; EINTR: again later. */
 		return rc == -ENOENT || rc == -EINTR ? 0 : rc;
-	}
 	d->nr = req->data.nr;
 	d->abi = abi_name(req->data.arch, d->nr);
 	d->pid = (pid_t)req->pid;
+	d->id = req->id;
 	memcpy(d->args, req->data.args, sizeof(d->args));
 	d->err = ENOSYS;
 	if (strcmp(d->abi, "x86_64") == 0)
 		d->err = d->nr >= 0 && d->nr < SUP_SB_SYSCALL_TABLE && e->by_nr[d->nr] != 0
 				 ? e->by_nr[d->nr]
 				 : e->dflt;
-	resp->id = req->id;
-	resp->val = 0;
-	resp->error = -d->err; /* never 0: a notification is never a success */
-	resp->flags = 0;
-	(void)seccomp_notify_respond(listener, resp); /* ENOENT: it died meanwhile */
-	seccomp_notify_free(req, resp);
-	resolved = seccomp_syscall_resolve_num_arch(strcmp(d->abi, "i386") == 0 ? SCMP_ARCH_X86
-										: SCMP_ARCH_X86_64,
-						    d->nr & ~0x40000000);
-	(void)snprintf(name, sizeof(name), "%s", resolved != NULL ? resolved : "?");
-	free(resolved);
-	d->name = name;
+	d->name = syscall_name(d->abi, d->nr);
 	return 1;
+}
+
+int sup_sb_filter_answer(int listener, const struct sup_sb_errnos *e, struct sup_sb_denial *d)
+{
+	int rc = sup_sb_filter_receive(listener, e, d);
+
+	if (rc > 0)
+		sup_sb_filter_respond(listener, d);
+	return rc;
+}
+
+void sup_sb_filter_respond(int listener, const struct sup_sb_denial *d)
+{
+	static struct seccomp_notif_resp resp;
+
+	resp.id = d->id;
+	resp.val = 0;
+	resp.error = -d->err; /* never 0: a notification is never a success */
+	resp.flags = 0;
+	(void)seccomp_notify_respond(listener, &resp); /* ENOENT: it died meanwhile */
 }
 
 int sup_sb_filter_drain(int *listener, short revents, const struct sup_sb_errnos *e, int max,
@@ -725,14 +751,17 @@ int sup_sb_filter_drain(int *listener, short revents, const struct sup_sb_errnos
 	for (int i = 0; i < max && (revents & POLLIN); i++) {
 		struct pollfd p = {.fd = *listener, .events = POLLIN, .revents = 0};
 		struct sup_sb_denial d;
-		int rc = sup_sb_filter_answer(*listener, e, &d);
+		int rc = sup_sb_filter_receive(*listener, e, &d);
 
 		if (rc < 0) {
 			revents = POLLHUP;
 			break;
 		}
-		if (rc > 0 && (rc = record(ctx, &d)) < 0)
-			return rc;
+		/* The record first: the caller waits until it exists. */
+		if (rc > 0 && record(ctx, &d) < 0)
+			return -1;
+		if (rc > 0)
+			sup_sb_filter_respond(*listener, &d);
 		revents = poll(&p, 1, 0) > 0 ? p.revents : 0;
 	}
 	/* Every process under the filter is gone. */

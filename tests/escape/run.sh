@@ -84,7 +84,7 @@ check() {
 		grep -q "^escape $n: blocked: " "$out" || { fail "$t" "no verdict (exit $rc)"; return; } ;;
 	esac
 	while read -r sys; do
-		grep -qF "\"syscall\":\"$sys\"" "$records" 2>/dev/null ||
+		grep -rqF "\"syscall\":\"$sys\"" "$records" 2>/dev/null ||
 			{ fail "$t" "no seccomp record names $sys"; return; }
 	done < <(sed -n "s/^escape $n: expect-record: //p" "$out")
 	ok "$t"
@@ -102,7 +102,7 @@ local_job() {
 	[[ $n == fill_workdir ]] && args+=(--mem 64)
 	(cd "$PROGS" && TMPDIR=$dir timeout -s KILL "$JOB_LIMIT_S" "$WARDEN" run "${args[@]}" \
 		--file "$PROGS/$n:$n" -- "./$n" >"$dir/out" 2>"$dir/err") || rc=$?
-	check local "$n" "$dir/out" "$dir/err" "$dir/audit/records.jsonl" "$rc"
+	check local "$n" "$dir/out" "$dir/err" "$dir/audit" "$rc"
 }
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -144,14 +144,14 @@ if [[ $rc -ne 0 ]]; then
 fi
 for n in "${shared[@]}"; do
 	grep -q "^escape-rc $n " "$dir/out" || { fail "${n}[qemu]" "it never ran (the job ended with $rc)"; continue; }
-	check qemu "$n" "$dir/out" "$dir/err" "$dir/audit/records.jsonl" \
+	check qemu "$n" "$dir/out" "$dir/err" "$dir/audit" \
 		"$(sed -n "s/^escape-rc $n //p" "$dir/out")"
 done
 for n in "${own[@]}"; do
 	timeout=$(directive "$n" timeout)
 	dir=$WORK/vm-$n
 	rc=$(vm_job "$dir" --timeout "${timeout:-300s}" --file "$PROGS/$n:$n" -- "./$n")
-	check qemu "$n" "$dir/out" "$dir/err" "$dir/audit/records.jsonl" "$rc"
+	check qemu "$n" "$dir/out" "$dir/err" "$dir/audit" "$rc"
 done
 
 # ---- under Docker's default seccomp profile ----------------------------------
@@ -177,7 +177,7 @@ else
 		(cd "$PROGS" && TMPDIR=$dir timeout -s KILL "$JOB_LIMIT_S" "$WARDEN" run --vmm local \
 			--policy "$dir/policy.json" --audit-dir "$dir/audit" --timeout 120s \
 			--file "$PROGS/$n:$n" -- "./$n" >"$dir/out" 2>"$dir/err") || rc=$?
-		check docker-local "$n" "$dir/out" "$dir/err" "$dir/audit/records.jsonl" "$rc"
+		check docker-local "$n" "$dir/out" "$dir/err" "$dir/audit" "$rc"
 	done
 	files=(--file "$driver:battery.sh")
 	for n in "${under_profile[@]}"; do files+=(--file "$PROGS/$n:$n"); done
@@ -187,10 +187,10 @@ else
 	for n in "${under_profile[@]}"; do
 		grep -q "^escape-rc $n " "$dir/out" ||
 			{ fail "${n}[docker-qemu]" "it never ran (the job ended with $rc)"; continue; }
-		check docker-qemu "$n" "$dir/out" "$dir/err" "$dir/audit/records.jsonl" \
+		check docker-qemu "$n" "$dir/out" "$dir/err" "$dir/audit" \
 			"$(sed -n "s/^escape-rc $n //p" "$dir/out")"
 	done
-	if grep -q '"weakened":"seccomp: a Docker/OCI profile' "$dir/audit/records.jsonl" 2>/dev/null; then
+	if grep -rq '"weakened":"seccomp: a Docker/OCI profile' "$dir/audit" 2>/dev/null; then
 		ok "docker-profile-is-recorded[qemu]"
 	else
 		fail "docker-profile-is-recorded[qemu]" "no record says the profile replaced the allowlist"

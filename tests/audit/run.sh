@@ -1,0 +1,370 @@
+#!/usr/bin/env bash
+# tests/audit/run.sh BINDIR KERNEL_DIR IMAGE - the signed audit log, end to end.
+#
+# Jobs run in a real QEMU microVM (qemu) and in local mode (local), keep
+# their log with --audit-dir, and `warden audit verify` judges it:
+#
+#   - every event class of docs/audit.md appears, and the log verifies;
+#   - tampering (a flipped byte, a deleted, swapped or inserted line, a
+#     cut tail, a rollback to an older prefix, another key) is caught and
+#     the first bad record named; the intact log passes;
+#   - openssl(1) verifies checkpoint signatures made in the guest;
+#   - segments rotate and prune keeps what it must;
+#   - faults: the collector stopped for 10 s (the agent waits, nothing is
+#     lost), the collector's disk full (the job fails closed, what is stored
+#     verifies), a chatty job's records all arrive, gap-free.
+#
+# Each test prints "ok NAME" or "FAIL NAME: why"; the last line is
+# "audit: N passed, M failed". Needs root (local mode does).
+set -euo pipefail
+
+if [[ $# -ne 3 ]]; then
+	echo "usage: tests/audit/run.sh BINDIR KERNEL_DIR IMAGE" >&2
+	exit 2
+fi
+BIN=$(cd -- "$1" && pwd)
+KERNEL=$(cd -- "$2" && pwd)/vmlinuz
+IMAGE=$(cd -- "$(dirname -- "$3")" && pwd)/$(basename -- "$3")
+HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd -- "$HERE/../.." && pwd)
+WARDEN=$BIN/warden
+CHATTY=$BIN/tests/audit/chatty
+readonly JOB_LIMIT_S=900
+# The chatty job's size: the local figure is the issue's million; TCG
+# emulates every instruction, so the microVM's is smaller.
+readonly CHATTY_LOCAL=${AUDIT_CHATTY_LOCAL:-1000000}
+readonly CHATTY_QEMU=${AUDIT_CHATTY_QEMU:-100000}
+
+# shellcheck source=tests/lib/report.sh
+. "$ROOT/tests/lib/report.sh"
+
+WORK=$(mktemp -d /tmp/warden-audit.XXXXXX)
+cleanup() {
+	if mountpoint -q "$WORK/full" 2>/dev/null; then umount "$WORK/full"; fi
+	[[ -n ${AUDIT_KEEP:-} ]] || rm -rf -- "$WORK"
+}
+trap cleanup EXIT
+
+report_detail() {
+	if [[ -s $WORK/err ]]; then sed 's/^/    stderr| /' "$WORK/err" | tail -15; fi
+	if [[ -s $WORK/verify ]]; then sed 's/^/    verify| /' "$WORK/verify" | tail -5; fi
+}
+
+# policy FILE [TOP-LEVEL MEMBERS]: for local mode, the layers this kernel
+# lacks turned off (said once, loudly); for the microVM, as given.
+policy() {
+	local file=$1 top=${2:-} said
+	said=$("$ROOT/tests/lib/local-policy.sh" "$file.local" "" "$top")
+	if [[ -n $said && ! -e $WORK/said ]]; then
+		echo "audit: --vmm local on this kernel: $said" >&2
+		: >"$WORK/said"
+	fi
+	printf '{"sandbox": {"landlock": false}%s}\n' "${top:+, $top}" >"$file.qemu"
+}
+
+# wrun MODE DIR POLICY [OPTIONS] -- ARGV: a job whose log goes to DIR.
+wrun() {
+	local mode=$1 dir=$2 pol=$3 vm=()
+	shift 3
+	[[ $mode == qemu ]] && vm=(--kernel "$KERNEL" --image "$IMAGE")
+	timeout -s KILL "$JOB_LIMIT_S" "$WARDEN" run --vmm "$mode" "${vm[@]}" \
+		--policy "$pol.$mode" --audit-dir "$dir" --file "$CHATTY:chatty" "$@"
+}
+
+# verify ARGS...: `warden audit verify`, output in $WORK/verify; the status.
+verify() {
+	local rc=0
+	"$WARDEN" audit verify "$@" >"$WORK/verify" 2>&1 || rc=$?
+	return "$rc"
+}
+
+# The records of DIR's log (one log per directory here), without headers.
+records() {
+	cat "$1"/audit-*.jsonl | grep -v '^{"segment":'
+}
+
+count() { records "$1" | grep -c "$2" || true; }
+
+# ---- the events --------------------------------------------------------------
+
+test_every_event_class_is_recorded() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 dir=$WORK/events-$1 want missing=()
+	policy "$WORK/events" '"audit": {"checkpoint_every": 5}'
+	wrun "$mode" "$dir" "$WORK/events" -- /bin/sh -c './chatty 3; exit 3' \
+		>"$WORK/out" 2>"$WORK/err" || rc=$?
+	[[ $rc -eq 3 ]] || { fail "$t" "exit status $rc, want 3"; return; }
+	verify "$dir" || { fail "$t" "verify: status $?"; return; }
+	for want in lifecycle/start auth/channel lifecycle/job policy/load policy/layer-off \
+		process/exec seccomp/deny lifecycle/job-end audit/checkpoint lifecycle/shutdown; do
+		[[ $(count "$dir" "\"activity\":\"${want#*/}\",.*\"class\":\"${want%/*}\"") -gt 0 ]] ||
+			missing+=("$want")
+	done
+	[[ ${#missing[@]} -eq 0 ]] || { fail "$t" "no record of: ${missing[*]}"; return; }
+	[[ $(count "$dir" '"class":"seccomp"') -eq 3 ]] ||
+		{ fail "$t" "$(count "$dir" '"class":"seccomp"') seccomp records, want 3"; return; }
+	ok "$t"
+}
+
+test_deadline_is_recorded() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 dir=$WORK/deadline-$1
+	policy "$WORK/deadline"
+	wrun "$mode" "$dir" "$WORK/deadline" --timeout 2s -- /bin/sleep 60 \
+		>"$WORK/out" 2>"$WORK/err" || rc=$?
+	[[ $rc -eq 124 ]] || { fail "$t" "exit status $rc, want 124"; return; }
+	verify "$dir" || { fail "$t" "verify: status $?"; return; }
+	[[ $(count "$dir" '"activity":"deadline",.*"class":"limit"') -eq 1 ]] ||
+		{ fail "$t" "no limit/deadline record"; return; }
+	ok "$t"
+}
+
+# The memory limit is a cgroup's: the microVM has cgroup2 (this host may not).
+test_oom_kill_is_recorded() {
+	local t="${FUNCNAME[0]}[qemu]" rc=0 dir=$WORK/oom
+	printf '{"sandbox": {"cgroup": {"memory_mib": 24}}}\n' >"$WORK/oom.qemu"
+	wrun qemu "$dir" "$WORK/oom" -- /bin/sh -c \
+		'v=$(head -c 67108864 /dev/zero | tr "\0" x); echo ${#v}' \
+		>"$WORK/out" 2>"$WORK/err" || rc=$?
+	verify "$dir" || { fail "$t" "verify: status $?"; return; }
+	[[ $(count "$dir" '"activity":"memory",.*"class":"limit"') -eq 1 ]] ||
+		{ fail "$t" "no limit/memory record (exit status $rc)"; return; }
+	ok "$t"
+}
+
+# ---- tampering ----------------------------------------------------------------
+
+# A log of a few hundred records and many checkpoints to tamper with.
+make_log() {
+	local rc=0
+	policy "$WORK/tamper" '"audit": {"checkpoint_every": 10}'
+	wrun local "$WORK/orig" "$WORK/tamper" -- ./chatty 200 >"$WORK/out" 2>"$WORK/err" || rc=$?
+	[[ $rc -eq 0 ]] && verify "$WORK/orig"
+}
+
+# fresh: a copy of the intact log in $WORK/t; prints its segment's path.
+fresh() {
+	rm -rf -- "$WORK/t"
+	cp -a -- "$WORK/orig" "$WORK/t"
+	echo "$WORK"/t/audit-*.000001.jsonl
+}
+
+# expect_caught NAME WHAT [VERIFY ARGS]: verify must fail (1) and name WHAT.
+expect_caught() {
+	local t=$1 what=$2 rc=0
+	shift 2
+	verify "$WORK/t" "$@" || rc=$?
+	[[ $rc -eq 1 ]] || { fail "$t" "verify: status $rc, want 1"; return; }
+	grep -q -- "$what" "$WORK/verify" || { fail "$t" "the report does not say '$what'"; return; }
+	ok "$t"
+}
+
+test_tampering_is_caught() {
+	local seg n
+	if ! make_log; then
+		fail "tampering" "no intact log to start from (verify status: $?)"
+		return
+	fi
+	ok "intact_log_verifies"
+
+	# Line k+1 is record k (line 1 is the segment header).
+	seg=$(fresh)
+	sed -i '51s/"syscall":"unshare"/"syscall":"unshard"/' "$seg"
+	expect_caught flipped_byte_is_caught "record 50"
+
+	seg=$(fresh)
+	sed -i '81d' "$seg"
+	expect_caught deleted_line_is_caught "record 81"
+
+	seg=$(fresh)
+	awk 'NR == 61 { held = $0; next } NR == 62 { print; print held; next } { print }' "$seg" \
+		>"$seg.swapped" && mv "$seg.swapped" "$seg"
+	expect_caught swapped_lines_are_caught "record 61"
+
+	seg=$(fresh)
+	sed -i '100r /dev/stdin' "$seg" < <(sed -n '90p' "$seg")
+	expect_caught inserted_line_is_caught "record 89"
+
+	seg=$(fresh)
+	n=$(wc -l <"$seg")
+	head -n $((n - 5)) "$seg" >"$seg.cut" && mv "$seg.cut" "$seg"
+	expect_caught cut_tail_is_caught "truncated or rolled back"
+
+	# A rollback: the log cut after an older checkpoint, its .checkpoint
+	# replaced by that one, so the directory is consistent in itself. The
+	# final checkpoint kept elsewhere (the run's summary) catches it.
+	seg=$(fresh)
+	cp -- "$WORK"/t/audit-*.checkpoint "$WORK/real-final"
+	n=$(grep -n '"activity":"checkpoint"' "$seg" | sed -n '5p' | cut -d: -f1)
+	head -n "$n" "$seg" >"$seg.old" && mv "$seg.old" "$seg"
+	sed -n "${n}p" "$seg" | sed 's/.*"note":"\([^"]*\)".*/\1/' |
+		{ IFS= read -r note; printf '%b' "$note"; } >"$WORK"/t/audit-*.checkpoint
+	if verify "$WORK/t"; then ok "rollback_is_consistent_in_itself"; else
+		fail "rollback_is_consistent_in_itself" "verify: status $?"; fi
+	expect_caught rollback_is_caught_by_the_kept_checkpoint "truncated or rolled back" \
+		--checkpoint "$WORK/real-final"
+
+	# Another key: the log pinned to a key that did not sign it.
+	fresh >/dev/null
+	openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null |
+		openssl pkey -pubout -out "$WORK/other.pem" 2>/dev/null
+	expect_caught other_key_is_refused "another key" --pubkey "$WORK/other.pem"
+	fresh >/dev/null
+	if verify "$WORK/t" --pubkey "$WORK"/t/audit-*.pub; then ok "own_key_verifies"; else
+		fail "own_key_verifies" "verify: status $?"; fi
+}
+
+# ---- openssl ------------------------------------------------------------------
+
+# openssl_verifies NOTEFILE PEM: the note's signature, checked by openssl.
+openssl_verifies() {
+	local note=$1 pem=$2 n
+	n=$(grep -n '^$' "$note" | head -1 | cut -d: -f1)
+	head -n $((n - 1)) "$note" >"$WORK/body"
+	sed -n "$((n + 1))p" "$note" | awk '{print $NF}' | base64 -d | tail -c +5 >"$WORK/sig.der"
+	openssl dgst -sha256 -verify "$pem" -signature "$WORK/sig.der" "$WORK/body" >/dev/null 2>&1
+}
+
+test_openssl_verifies_guest_checkpoints() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" dir=$WORK/events-$1 note
+	[[ -d $dir ]] || { fail "$t" "no log from the events test"; return; }
+	openssl_verifies "$dir"/audit-*.checkpoint "$dir"/audit-*.pub ||
+		{ fail "$t" "openssl: the final checkpoint does not verify"; return; }
+	# A checkpoint from the middle of the log, from its record.
+	note=$(records "$dir" | grep '"activity":"checkpoint"' | head -1 |
+		sed 's/.*"note":"\([^"]*\)".*/\1/')
+	printf '%b' "$note" >"$WORK/mid.note"
+	openssl_verifies "$WORK/mid.note" "$dir"/audit-*.pub ||
+		{ fail "$t" "openssl: a checkpoint record's note does not verify"; return; }
+	# And a signature openssl must refuse: the tree size changed.
+	sed -i '2s/^[0-9]*/9999/' "$WORK/mid.note"
+	openssl_verifies "$WORK/mid.note" "$dir"/audit-*.pub &&
+		{ fail "$t" "openssl accepts a changed checkpoint"; return; }
+	ok "$t"
+}
+
+# ---- segments -----------------------------------------------------------------
+
+test_segments_rotate_and_prune_keeps_what_it_must() {
+	local t=${FUNCNAME[0]} rc=0 dir=$WORK/segments segs left
+	policy "$WORK/segments"
+	wrun local "$dir" "$WORK/segments" --audit-segment-mib 1 -- ./chatty 6000 \
+		>"$WORK/out" 2>"$WORK/err" || rc=$?
+	[[ $rc -eq 0 ]] || { fail "$t" "exit status $rc"; return; }
+	segs=$(find "$dir" -name 'audit-*.jsonl' | wc -l)
+	[[ $segs -ge 3 ]] || { fail "$t" "$segs segments, want 3 or more"; return; }
+	verify "$dir" || { fail "$t" "verify: status $?"; return; }
+	"$WARDEN" audit prune "$dir" --older-than 0s >"$WORK/plan" 2>&1 ||
+		{ fail "$t" "prune (plan): status $?"; return; }
+	[[ $(find "$dir" -name 'audit-*.jsonl' | wc -l) -eq $segs ]] ||
+		{ fail "$t" "prune without --apply removed a file"; return; }
+	grep -q "^$((segs - 1)) segments to remove" "$WORK/plan" ||
+		{ fail "$t" "the plan: $(tail -1 "$WORK/plan")"; return; }
+	"$WARDEN" audit prune "$dir" --older-than 0s --apply >"$WORK/plan" 2>&1 ||
+		{ fail "$t" "prune --apply: status $?"; return; }
+	left=$(find "$dir" -name 'audit-*.jsonl' | wc -l)
+	[[ $left -eq 1 ]] || { fail "$t" "$left segments left, want the last one"; return; }
+	verify "$dir" || { fail "$t" "verify after prune: status $?"; return; }
+	ok "$t"
+}
+
+# A segment whose content does not verify is never pruned.
+test_prune_keeps_a_bad_segment() {
+	local t=${FUNCNAME[0]} dir=$WORK/segments2 rc=0 first
+	policy "$WORK/segments"
+	wrun local "$dir" "$WORK/segments" --audit-segment-mib 1 -- ./chatty 4000 \
+		>"$WORK/out" 2>"$WORK/err" || rc=$?
+	[[ $rc -eq 0 ]] || { fail "$t" "exit status $rc"; return; }
+	first=$(find "$dir" -name 'audit-*.000001.jsonl')
+	sed -i '10s/"syscall":"unshare"/"syscall":"unshard"/' "$first"
+	"$WARDEN" audit prune "$dir" --older-than 0s --apply >"$WORK/plan" 2>&1 || true
+	[[ -f $first ]] || { fail "$t" "the tampered segment was removed"; return; }
+	ok "$t"
+}
+
+# ---- faults -------------------------------------------------------------------
+
+# gap_free DIR N: the log verifies, holds N seccomp records, gap-free.
+gap_free() {
+	local dir=$1 n=$2 got
+	verify "$dir" || { why="verify: status $?"; return 1; }
+	got=$(count "$dir" '"class":"seccomp"')
+	[[ $got -eq $n ]] || { why="$got seccomp records, want $n"; return 1; }
+}
+
+# The collector stops (SIGSTOP) for 10 s while the agent makes records: the
+# guest's queue fills, the agent's next audited call waits, nothing is lost,
+# and the stall is a record.
+test_collector_stall_blocks_the_agent() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" dir=$WORK/stall-$1 pid wpid='' p rc=0 n=300000 why
+	policy "$WORK/stall" '"audit": {"memory_bytes": 65536, "spill_bytes": 524288}'
+	[[ $mode == qemu ]] && n=30000 # long enough to outlast the stop
+	wrun "$mode" "$dir" "$WORK/stall" -- ./chatty "$n" 2 >"$WORK/out" 2>"$WORK/err" &
+	pid=$!
+	if ! timeout 300 bash -c "until [[ \$(cat $dir/audit-*.jsonl 2>/dev/null | wc -l) -gt 200 ]]; do
+		sleep 0.1; done"; then
+		kill "$pid" 2>/dev/null
+		wait "$pid" || true
+		fail "$t" "no records arrived"
+		return
+	fi
+	# The launcher itself, not the shell or timeout(1) around it.
+	for p in $(pgrep -f -- "--audit-dir $dir"); do
+		if [[ -z $wpid && $(cat "/proc/$p/comm" 2>/dev/null) == warden ]]; then wpid=$p; fi
+	done
+	[[ -n $wpid ]] || { fail "$t" "no warden process to stop"; wait "$pid" || true; return; }
+	kill -STOP "$wpid"
+	sleep 10
+	kill -CONT "$wpid"
+	wait "$pid" || rc=$?
+	[[ $rc -eq 0 ]] || { fail "$t" "exit status $rc"; return; }
+	grep -q "chatty: $n denied" "$WORK/out" || { fail "$t" "the agent: $(cat "$WORK/out")"; return; }
+	gap_free "$dir" "$n" || { fail "$t" "$why"; return; }
+	[[ $(count "$dir" '"activity":"stall",.*"data":{"blocked_ms":[0-9]\{4,\}') -gt 0 ]] ||
+		{ fail "$t" "no audit/stall record of a wait of seconds"; return; }
+	ok "$t"
+}
+
+# The collector's disk fills: the job fails closed with a clear reason and
+# what is stored verifies (status 2: its last records are not signed).
+test_full_disk_fails_closed() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 vrc=0
+	mkdir -p "$WORK/full"
+	mountpoint -q "$WORK/full" || mount -t tmpfs -o size=512k tmpfs "$WORK/full"
+	rm -rf "${WORK:?}/full/"*
+	policy "$WORK/full-pol"
+	wrun "$mode" "$WORK/full/log" "$WORK/full-pol" -- ./chatty 100000 \
+		>"$WORK/out" 2>"$WORK/err" || rc=$?
+	[[ $rc -eq 125 ]] || { fail "$t" "exit status $rc, want 125"; return; }
+	grep -q 'No space left on device' "$WORK/err" ||
+		{ fail "$t" "no clear reason on stderr"; return; }
+	verify "$WORK/full/log" || vrc=$?
+	[[ $vrc -eq 0 || $vrc -eq 2 ]] || { fail "$t" "what is stored does not verify ($vrc)"; return; }
+	ok "$t"
+}
+
+test_chatty_job_arrives_gap_free() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 dir=$WORK/chatty-$1 n why
+	n=$CHATTY_LOCAL
+	[[ $mode == qemu ]] && n=$CHATTY_QEMU
+	policy "$WORK/chatty"
+	wrun "$mode" "$dir" "$WORK/chatty" -- ./chatty "$n" 4 >"$WORK/out" 2>"$WORK/err" || rc=$?
+	[[ $rc -eq 0 ]] || { fail "$t" "exit status $rc"; return; }
+	gap_free "$dir" "$n" || { fail "$t" "$why"; return; }
+	ok "$t ($n records)"
+}
+
+# AUDIT_MODES and AUDIT_ONLY (test names) narrow a run by hand.
+read -ra modes <<<"${AUDIT_MODES:-local qemu}"
+run() { if [[ -z ${AUDIT_ONLY:-} || " $AUDIT_ONLY " == *" $1 "* ]]; then "$@"; fi; }
+for mode in "${modes[@]}"; do
+	run test_every_event_class_is_recorded "$mode"
+	run test_deadline_is_recorded "$mode"
+	run test_openssl_verifies_guest_checkpoints "$mode"
+	run test_collector_stall_blocks_the_agent "$mode"
+	run test_full_disk_fails_closed "$mode"
+	run test_chatty_job_arrives_gap_free "$mode"
+done
+if [[ " ${modes[*]} " == *" qemu "* ]]; then run test_oom_kill_is_recorded; fi
+run test_tampering_is_caught
+run test_segments_rotate_and_prune_keeps_what_it_must
+run test_prune_keeps_a_bad_segment
+report_end audit
