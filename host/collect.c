@@ -131,11 +131,7 @@ static int flush_buf(struct wd_collector *c, struct wd_err *err)
 {
 	char name[96];
 
-	if (c->fd < 0 || c->buf_len == 0) {
-		c->buf_len = 0;
-		return 0;
-	}
-	if (wd_write_all(c->fd, c->buf, c->buf_len) < 0) {
+	if (c->buf_len > 0 && wd_write_all(c->fd, c->buf, c->buf_len) < 0) {
 		int e = errno;
 
 		seg_name(c, c->index, name, sizeof(name));
@@ -143,11 +139,19 @@ static int flush_buf(struct wd_collector *c, struct wd_err *err)
 			wd_warn("audit: %s: cannot cut back a partial line: %s", name,
 				strerror(errno));
 		c->buf_len = 0;
+		c->failed = true;
 		return fail_io(c, e, name, err);
 	}
 	c->size += c->buf_len;
 	c->unsynced += c->buf_len;
+	c->stored += c->buf_records;
+	if (c->buf_records > 0)
+		c->written = c->buf_last;
+	if (c->buf_note[0] != '\0')
+		memcpy(c->note, c->buf_note, sizeof(c->note));
+	c->buf_note[0] = '\0';
 	c->buf_len = 0;
+	c->buf_records = 0;
 	return 0;
 }
 
@@ -156,11 +160,12 @@ static int sync_segment(struct wd_collector *c, struct wd_err *err)
 	char name[96];
 
 	if (c->fd >= 0 && c->unsynced > 0 && fdatasync(c->fd) < 0) {
+		c->failed = true;
 		seg_name(c, c->index, name, sizeof(name));
 		return fail_io(c, errno, name, err);
 	}
 	c->unsynced = 0;
-	c->synced = c->v.seq;
+	c->synced = c->fd >= 0 ? c->written : c->v.seq;
 	return 0;
 }
 
@@ -179,6 +184,9 @@ int wd_collect_frame(struct wd_collector *c, const uint8_t *p, size_t n, struct 
 
 	if (!c->started)
 		return wd_err_set(err, EPROTO, "protocol: AUDIT before HELLO");
+	if (c->failed)
+		return wd_err_set(err, EIO,
+				  "audit: the log cannot be written: nothing more is taken");
 	if (n == 0 || p[n - 1] != '\n')
 		return wd_err_set(err, EPROTO, "protocol: AUDIT: not whole lines");
 	for (size_t i = 0; i < n; i++) {
@@ -196,12 +204,18 @@ int wd_collect_frame(struct wd_collector *c, const uint8_t *p, size_t n, struct 
 			c->duplicates++;
 			continue;
 		}
-		c->stored++;
 		if (c->print)
 			wd_info("record: %.*s", (int)len, line);
-		if (c->fd >= 0) {
+		if (c->fd < 0) {
+			c->stored++;
+			memcpy(c->note, c->v.last_note, c->v.last_note_len + 1);
+		} else {
 			memcpy(c->buf + c->buf_len, line, len + 1);
 			c->buf_len += len + 1;
+			c->buf_records++;
+			c->buf_last = c->v.seq;
+			if (c->v.last_was_checkpoint)
+				memcpy(c->buf_note, c->v.last_note, c->v.last_note_len + 1);
 			if (c->size + c->buf_len >= c->segment_bytes)
 				c->rotate = true;
 			if (c->rotate && c->v.last_was_checkpoint && rotate(c, err) < 0)
@@ -214,7 +228,7 @@ int wd_collect_frame(struct wd_collector *c, const uint8_t *p, size_t n, struct 
 int wd_collect_sync(struct wd_collector *c, bool force, uint64_t *ack, struct wd_err *err)
 {
 	*ack = 0;
-	if (!c->started || c->v.seq == c->acked)
+	if (!c->started || c->failed || c->v.seq == c->acked)
 		return 0;
 	if (!force && c->unsynced < WD_COLLECT_SYNC_BYTES)
 		return 0;
@@ -230,21 +244,23 @@ int wd_collect_close(struct wd_collector *c, char *note, size_t size, struct wd_
 	char name[96], tmp[112];
 	int rc = 0;
 
+	size_t n;
+
 	note[0] = '\0';
 	if (!c->started)
 		return 0;
-	if (c->v.last_note_len > 0 && c->v.last_note_len < size)
-		memcpy(note, c->v.last_note, c->v.last_note_len + 1);
-	if (c->dirfd < 0)
-		return 0;
-	if (flush_buf(c, err) < 0 || sync_segment(c, err) < 0)
+	if (c->dirfd >= 0 && !c->failed && (flush_buf(c, err) < 0 || sync_segment(c, err) < 0))
 		return -err->code;
-	if (c->v.last_note_len == 0)
+	/* Only a checkpoint that is on disk: the log must hold what it covers. */
+	n = strlen(c->note);
+	if (n > 0 && n < size)
+		memcpy(note, c->note, n + 1);
+	if (c->dirfd < 0 || n == 0)
 		return 0;
 	(void)snprintf(name, sizeof(name), "audit-%s.checkpoint", c->boot);
 	(void)snprintf(tmp, sizeof(tmp), "%s.tmp", name);
 	(void)unlinkat(c->dirfd, tmp, 0);
-	if (write_new(c, tmp, c->v.last_note, c->v.last_note_len, err) < 0)
+	if (write_new(c, tmp, c->note, n, err) < 0)
 		return -err->code;
 	if (renameat(c->dirfd, tmp, c->dirfd, name) < 0)
 		rc = fail_io(c, errno, name, err);

@@ -60,6 +60,12 @@ struct wd_collector {
 	uint64_t duplicates; /* records dropped as already stored */
 	char *buf;           /* one frame's lines, to write at once */
 	size_t buf_len;
+	uint64_t buf_records;           /* records in buf */
+	uint64_t buf_last;              /* the last sequence in buf */
+	uint64_t written;               /* the last sequence written */
+	bool failed;                    /* a write failed: nothing more is taken */
+	char note[WD_NOTE_MAX + 1];     /* the last checkpoint written to disk */
+	char buf_note[WD_NOTE_MAX + 1]; /* the last one in buf */
 };
 
 int wd_collect_open(struct wd_collector *c, const char *dir, uint64_t segment_bytes, bool print,
