@@ -198,7 +198,7 @@ $(BIN)/warden-supervisor: $(MUSL_OBJ)/supervisor/main.o $(SBGEN_MUSL) $(MUSL_OBJ
 	$(Q)strip --strip-all -o $@ $@.debug
 
 # Benchmark tools: static musl, both sides of the channel.
-BENCH_BINS := $(BIN)/bench/chanbench $(BIN)/bench/sbbench
+BENCH_BINS := $(BIN)/bench/chanbench $(BIN)/bench/sbbench $(BIN)/bench/auditbench
 $(BIN)/bench/%: $(MUSL_OBJ)/bench/%.o $(SBGEN_MUSL) $(MUSL_OBJ)/libsupervisor.a $(MUSL_OBJ)/libvsock.a \
                 $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
 	@echo "  LD      $@"
@@ -329,7 +329,7 @@ test: bootstrap
 demo: $(IMAGE) $(HOST_BINS)
 	$(Q)scripts/demo.sh $(BIN)
 
-bench: $(GUEST_BINS) $(HOST_BINS) $(TEST_GUEST_BINS) $(BENCH_BINS) $(IMAGE)
+bench: $(GUEST_BINS) $(HOST_BINS) $(TEST_GUEST_BINS) $(BENCH_BINS) $(AUDIT_TEST_BINS) $(IMAGE)
 	$(Q)bench/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
 
 # ---- code hygiene ----------------------------------------------------------

@@ -13,6 +13,12 @@
 #      (bwrap --unshare-all --die-with-parent --ro-bind / / --dev /dev
 #      --proc /proc /bin/true), whole processes, and the in-process spawn
 #      latency (request to the agent's exec), p50 and p99
+#   6. the audit log: records per second end to end in local mode (a job
+#      of N denied calls, guest emit to the host's segment on disk, with
+#      checkpoints), the guest's emit rate alone, the host's verify rate;
+#      the cost of auditing an exec (a job of execs with audit.exec on and
+#      off); ECDSA P-256 signatures per second, BearSSL against
+#      `openssl speed ecdsap256`
 #
 # Targets are printed next to the figures as ratios; nothing fails because a
 # figure misses its target. The exit status is 1 only when a figure could
@@ -24,6 +30,8 @@
 #   BENCH_VM_BOOTS   microVM boots (default 3 under TCG, 10 under KVM)
 #   BENCH_CHAN_MIB, BENCH_CHAN_ROUNDS        AF_UNIX figures (256 MiB, 20000)
 #   BENCH_CHAN_VM_MIB, BENCH_CHAN_VM_ROUNDS  virtio-serial figures (32 MiB, 1000)
+#   BENCH_AUDIT_RECORDS  records of the end-to-end audit job (default 300000)
+#   BENCH_AUDIT_EXECS    execs of the exec-cost job (default 2000)
 set -euo pipefail
 export LC_ALL=C # EPOCHREALTIME's decimal point, sort order
 
@@ -522,11 +530,78 @@ bench_sandbox() {
 	load_note
 }
 
+# ---- 6. the audit log ---------------------------------------------------------
+
+# A local-mode job's wall time in ms: job_ms POLICY AUDITDIR ARGV...
+job_ms() {
+	local pol=$1 dir=$2 t0 t1
+	shift 2
+	rm -rf "$dir"
+	t0=${EPOCHREALTIME/./}
+	"$BIN/warden" run --vmm local --policy "$pol" --audit-dir "$dir" \
+		--file "$BIN/tests/audit/chatty:chatty" "$@" >/dev/null 2>"$WORK/audit.err" || return 1
+	t1=${EPOCHREALTIME/./}
+	echo $(((t1 - t0) / 1000))
+}
+
+bench_audit() {
+	local n=${BENCH_AUDIT_RECORDS:-300000} e=${BENCH_AUDIT_EXECS:-2000} dir=$WORK/audit
+	local t1 tn rate bytes on off v0 v1 sign osign ab=$BIN/bench/auditbench
+	echo
+	echo "6. the audit log"
+	if [[ ! -x $BIN/tests/audit/chatty || ! -x $ab ]]; then
+		unmeasured "the audit log (build tests/audit/chatty and bench/auditbench)"
+		return
+	fi
+	# End to end: N denied calls, each a record made in the guest, sent,
+	# checked and written by the host, acknowledged after fdatasync; less a
+	# one-record job's time (boot, handshake, teardown).
+	t1=$(job_ms "$LOCAL_POLICY" "$dir" -- ./chatty 1 1) || { unmeasured "audit: a job"; return; }
+	tn=$(job_ms "$LOCAL_POLICY" "$dir" -- ./chatty "$n" 2) ||
+		{ unmeasured "audit: the $n-record job"; return; }
+	bytes=$(cat "$dir"/audit-*.jsonl | wc -c)
+	rate=$(awk -v n="$n" -v ms="$((tn - t1))" 'BEGIN { printf "%.0f", n / (ms > 0 ? ms : 1) * 1000 }')
+	printf '  %-46s %9s records/s  (%d records, %d ms, %d bytes each)\n' \
+		"end to end, local mode, checkpoints on" "$rate" "$n" "$((tn - t1))" "$((bytes / n))"
+	echo "  ratio to the target of 100000 records/s: $(fmt "$rate" 100000 2) (target >= 1.00)"
+	v0=${EPOCHREALTIME/./}
+	"$BIN/warden" audit verify "$dir" >/dev/null 2>&1 || { unmeasured "audit: verify"; return; }
+	v1=${EPOCHREALTIME/./}
+	printf '  %-46s %9s records/s\n' "warden audit verify (the same log)" \
+		"$(awk -v n="$n" -v us="$((v1 - v0))" 'BEGIN { printf "%.0f", n / us * 1e6 }')"
+	printf '  %-46s %9s records/s\n' "guest emit alone (auditbench, no delivery)" \
+		"$("$ab" emit "$n" 2>/dev/null | awk '$1 == "emit_records_per_s" { print $2 }')"
+	# An exec with and without its record (the listener's round trip).
+	printf '{"sandbox": {"landlock": false, "cgroup": false}, "audit": {"exec": false}}\n' \
+		>"$WORK/audit-off.json"
+	on=$(job_ms "$LOCAL_POLICY" "$dir" -- /bin/sh -c "i=0; while [ \$i -lt $e ]; do /bin/true; i=\$((i+1)); done") ||
+		{ unmeasured "audit: the exec job"; return; }
+	off=$(job_ms "$WORK/audit-off.json" "$dir" -- /bin/sh -c "i=0; while [ \$i -lt $e ]; do /bin/true; i=\$((i+1)); done") ||
+		{ unmeasured "audit: the exec job without exec records"; return; }
+	printf '  %-46s %9s ms  (%s us per exec)\n' "$e execs, each recorded (audit.exec on)" "$on" \
+		"$(fmt "$((on * 1000))" "$e" 1)"
+	printf '  %-46s %9s ms  (%s us per exec)\n' "$e execs, not recorded (audit.exec off)" "$off" \
+		"$(fmt "$((off * 1000))" "$e" 1)"
+	echo "  ratio on/off: $(fmt "$on" "$off" 2); the record adds $(fmt "$(((on - off) * 1000))" "$e" 1) us per exec"
+	# Signatures: BearSSL as built here against OpenSSL on the same machine.
+	sign=$("$ab" crypto 2 | awk '$1 == "sign_per_s" { print $2 }')
+	if command -v openssl >/dev/null; then
+		osign=$(openssl speed -seconds 2 ecdsap256 2>/dev/null | awk '/nistp256/ { print $(NF - 1) }')
+		printf '  %-46s %9s sign/s\n' "ECDSA P-256, BearSSL (i31, as linked)" "$sign"
+		printf '  %-46s %9s sign/s\n' "ECDSA P-256, openssl speed ecdsap256" "${osign%.*}"
+		echo "  ratio BearSSL/openssl: $(fmt "$sign" "${osign:-1}" 2) (a checkpoint every 1000 records needs ~100/s at 100000 records/s)"
+	else
+		unmeasured "openssl speed ecdsap256 (no openssl)"
+	fi
+	load_note
+}
+
 bench_namespace
 bench_vm
 bench_sizes
 bench_channel
 bench_sandbox
+bench_audit
 
 echo
 if ((${#UNMEASURED[@]} > 0)); then

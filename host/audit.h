@@ -25,7 +25,7 @@
 #define WD_AUDIT_EXIT_INTACT 0
 #define WD_AUDIT_EXIT_BAD 1
 #define WD_AUDIT_EXIT_UNSIGNED 2
-#define WD_AUDIT_MAX_LOGS 256     /* logs in one directory */
+#define WD_AUDIT_MAX_LOGS 256      /* logs in one directory */
 #define WD_AUDIT_MAX_SEGMENTS 4096 /* segments of one log */
 
 int wd_audit_main(int argc, char **argv);

@@ -30,6 +30,7 @@
 #include "../common/log.h"
 #include "../common/parse.h"
 #include "../supervisor/agent.h"
+#include "../supervisor/audit.h"
 #include "../supervisor/sandbox.h"
 #include "../supervisor/spawn.h"
 #include "../vsock/msg.h"
@@ -37,7 +38,7 @@
 #include "job.h"
 
 #define SB_MAX_ENV 64
-#define SB_RECORD_BYTES 1024
+#define SB_RECORD_BYTES 2048
 
 const char wd_sandbox_usage[] =
 	"usage: warden sandbox [OPTIONS] -- COMMAND [ARG]...\n"
@@ -197,6 +198,13 @@ static int print_denial(void *ctx, const struct sup_sb_denial *d)
 	const struct sb_run *r = ctx;
 	char json[SB_RECORD_BYTES];
 
+	/* Execs are records only for --records: on stderr they would drown
+	 * the command's own output. */
+	if (d->exec) {
+		if (r->records >= 0 && sup_sb_exec_json(r->a.listener, d, json, sizeof(json)) > 0)
+			record(r->records, "process", "exec", json);
+		return 0;
+	}
 	if (sup_sb_denial_json(d, json, sizeof(json)) > 0)
 		record(r->records, "seccomp", "deny", json);
 	return 0;
@@ -293,6 +301,8 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 	sp.cgroup_fd = r.ready.cg.dirfd;
 	sp.workdir_fd = -1;
 	sp.inherit_stdio = true;
+	sp.record = print_denial;
+	sp.record_ctx = &r;
 	rc = sup_spawn(&sp, &r.a, err);
 	if (rc < 0)
 		goto out;
@@ -318,6 +328,7 @@ out:
 int wd_sandbox_main(int argc, char **argv)
 {
 	static struct sb_opts o;
+	struct sup_audit_limits lim;
 	struct sup_sandbox sb;
 	struct wd_err err;
 	char *policy = NULL;
@@ -337,13 +348,16 @@ int wd_sandbox_main(int argc, char **argv)
 		return WD_EXIT_LAUNCHER;
 	}
 	sup_sandbox_defaults(&sb);
+	sup_audit_defaults(&lim);
 	if (o.policy != NULL && (wd_read_policy(o.policy, &policy, &err) < 0 ||
-				 sup_sandbox_policy(policy, strlen(policy), &sb, &err) < 0)) {
+				 sup_sandbox_policy(policy, strlen(policy), &sb, &err) < 0 ||
+				 sup_audit_policy(policy, strlen(policy), &lim, &err) < 0)) {
 		free(policy);
 		wd_error("sandbox: %s", err.msg);
 		return WD_EXIT_LAUNCHER;
 	}
 	free(policy);
+	sb.exec_audit_off = !lim.exec;
 	rc = run(&o, &sb, &err);
 	sup_sandbox_free(&sb);
 	if (rc < 0) {

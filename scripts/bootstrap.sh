@@ -16,6 +16,7 @@ packages=(
 	bubblewrap                    # make bench: the sandbox baseline
 	qemu-system-x86               # the microVM
 	util-linux                    # unshare(1) for the PID 1 tests
+	openssl                       # a second verifier of the audit log's signatures
 	tini catatonit                # size and boot comparisons in make bench
 	cppcheck clang-tidy clang-format shellcheck   # make lint
 	clang libclang-rt-14-dev      # libFuzzer targets

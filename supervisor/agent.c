@@ -49,9 +49,7 @@ struct run {
 	uint64_t drain_ns;    /* after the exit: the end of the output's grace */
 	uint64_t give_up_ns;  /* after SIGKILL: the end of the wait for the pipes */
 	struct wd_exit result;
-	uint64_t denials;      /* seccomp notifications answered, each a record */
-	long uid;              /* the agent's */
-	struct sup_fail *fail; /* where record_denial() reports */
+	struct sup_notify notify; /* the agent's notifications, each a record */
 };
 
 static uint8_t stdin_buffer[SUP_STDIN_BUFFER_BYTES + 1];
@@ -445,28 +443,37 @@ int sup_record(const char *cls, const char *activity, const char *outcome, const
 	return 0;
 }
 
-/* One answered denial, one record: the agent waited for it. */
-static int record_denial(void *ctx, const struct sup_sb_denial *d)
+int sup_record_notification(void *ctx, const struct sup_sb_denial *d)
 {
-	struct run *r = ctx;
+	struct sup_notify *n = ctx;
 	char data[SUP_AUDIT_DATA_MAX];
 	struct sup_audit_event ev = {"seccomp", "deny",      "denied", "medium",
-				     "agent",   (int)d->pid, r->uid,   data};
+				     "agent",   (int)d->pid, n->uid,   data};
 
-	r->denials++;
-	if (sup_sb_denial_json(d, data, sizeof(data)) < 0)
-		return sup_fail_set(r->fail, SUP_FAIL_INTERNAL, ENOSPC,
-				    "a denial record is too long");
-	if (sup_audit_record(&ev, &r->fail->err) < 0)
-		return sup_fail_wrap(r->fail, SUP_FAIL_INTERNAL, "audit");
+	if (d->exec) {
+		ev.cls = "process";
+		ev.activity = "exec";
+		ev.outcome = "success";
+		ev.severity = "informational";
+		if (sup_sb_exec_json(*n->listener, d, data, sizeof(data)) < 0)
+			return sup_fail_set(n->fail, SUP_FAIL_INTERNAL, ENOSPC,
+					    "an exec record is too long");
+	} else {
+		n->denials++;
+		if (sup_sb_denial_json(d, data, sizeof(data)) < 0)
+			return sup_fail_set(n->fail, SUP_FAIL_INTERNAL, ENOSPC,
+					    "a denial record is too long");
+	}
+	if (sup_audit_record(&ev, &n->fail->err) < 0)
+		return sup_fail_wrap(n->fail, SUP_FAIL_INTERNAL, "audit");
 	return 0;
 }
 
 static int denials(struct run *r, short revents, struct sup_fail *f)
 {
-	r->fail = f;
+	r->notify.fail = f;
 	return sup_sb_filter_drain(&r->a->listener, revents, r->a->errnos, SUP_DENIALS_PER_ROUND,
-				   record_denial, r);
+				   sup_record_notification, &r->notify);
 }
 
 enum { P_CONN, P_SIG, P_OUT, P_ERR, P_IN, P_NOTIFY, P_COUNT };
@@ -583,7 +590,8 @@ int sup_agent_run(struct sup_channel *ch, const struct wd_job *job, struct sup_a
 	r.job = job;
 	r.a = a;
 	r.sigfd = sigfd;
-	r.uid = a->uid;
+	r.notify.uid = a->uid;
+	r.notify.listener = &a->listener;
 	r.in_buf = stdin_buffer;
 	r.out[OUT_STDOUT].fd = a->out;
 	r.out[OUT_STDOUT].id = WD_STREAM_STDOUT;

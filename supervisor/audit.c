@@ -71,6 +71,7 @@ void sup_audit_defaults(struct sup_audit_limits *l)
 	l->checkpoint_ms = SUP_AUDIT_CHECKPOINT_MS;
 	l->memory_bytes = SUP_AUDIT_MEMORY_BYTES;
 	l->spill_bytes = SUP_AUDIT_SPILL_BYTES;
+	l->exec = true;
 }
 
 /* ---- the key ------------------------------------------------------------- */
@@ -636,12 +637,17 @@ int sup_audit_policy(const char *text, size_t len, struct sup_audit_limits *l, s
 			  wd_json_get_uint(a, "spill_bytes", 4ULL << 30, &l->spill_bytes,
 					   "policy.audit", err) < 0))
 		rc = -err->code;
+	else if (a != NULL && cJSON_GetObjectItemCaseSensitive(a, "exec") != NULL &&
+		 !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(a, "exec")))
+		rc = wd_err_set(err, EINVAL, "policy.audit.exec: not a boolean");
 	else if (l->checkpoint_every == 0 || l->checkpoint_ms == 0)
 		rc = wd_err_set(err, EINVAL,
 				"policy.audit: checkpoint_every and checkpoint_ms are "
 				"at least 1");
 	else if (l->memory_bytes < 65536)
 		rc = wd_err_set(err, EINVAL, "policy.audit.memory_bytes: at least 65536");
+	if (rc == 0 && a != NULL && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(a, "exec")))
+		l->exec = false;
 	cJSON_Delete(root);
 	return rc;
 }

@@ -62,6 +62,7 @@ struct sup_audit_limits {
 	uint64_t checkpoint_ms;    /* 1 .. 3600000 */
 	uint64_t memory_bytes;     /* 64 KiB .. 1 GiB */
 	uint64_t spill_bytes;      /* 0 (no spill file) .. 4 GiB */
+	bool exec;                 /* record the agent's execs (execve, execveat) */
 };
 
 /* One event. Strings are the caller's; data is a canonical JSON object

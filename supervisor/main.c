@@ -250,14 +250,15 @@ static int record_job(const struct wd_job *job, struct sup_fail *f)
 	return sup_record("policy", "load", "success", "informational", data, f);
 }
 
-/* The agent's exec: its argv as a digest (SHA-256 over each argument and
- * its NUL), who it runs as and its limits. */
+/* The agent's start: its argv as a digest (SHA-256 over each argument and
+ * its NUL), who it runs as and its limits. Its exec, and its children's,
+ * are process/exec records of their own (agent.c). */
 static int record_exec(const struct supervisor *sv, const struct wd_job *job, pid_t pid,
 		       struct sup_fail *f)
 {
 	char data[SUP_AUDIT_DATA_MAX], digest[WD_SHA256_HEX];
 	const struct sup_sandbox *sb = &sv->sb;
-	struct sup_audit_event ev = {"process", "exec",   "success",     "informational",
+	struct sup_audit_event ev = {"process", "start",  "success",     "informational",
 				     "agent",   (int)pid, (long)sb->uid, data};
 	br_sha256_context c;
 	uint8_t h[WD_HASH_BYTES];
@@ -354,6 +355,7 @@ static int prepare_sandbox(struct supervisor *sv, const struct wd_job *job, stru
 	if (sup_audit_policy(job->policy, strlen(job->policy), &lim, &f->err) < 0 ||
 	    sup_audit_set_limits(&lim, &f->err) < 0)
 		return sup_fail_wrap(f, SUP_FAIL_JOB, "job");
+	sb->exec_audit_off = !lim.exec;
 	while (sup_sandbox_weakened_record(sb, &i, json, sizeof(json)) != NULL)
 		if (sup_record("policy", "layer-off", "success", "high", json, f) < 0)
 			return -f->err.code;
@@ -368,6 +370,7 @@ static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup
 {
 	uint64_t size_mib = job->mem_mib != 0 ? job->mem_mib : SUP_WORKDIR_DEFAULT_MIB;
 	struct sup_spawn sp;
+	struct sup_notify notify = {0};
 	char started[64];
 	int dirfd = -1, cwdfd = -1, rc, n;
 
@@ -397,6 +400,11 @@ static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup
 	sp.cgroup_fd = sv->ready.cg.dirfd;
 	sp.workdir_fd = dirfd;
 	sp.secrets = &sv->ch.conn.chan;
+	notify.listener = &a->listener;
+	notify.uid = (long)sv->sb.uid;
+	notify.fail = f;
+	sp.record = sup_record_notification;
+	sp.record_ctx = &notify;
 	rc = sup_spawn(&sp, a, &f->err);
 	(void)close(dirfd);
 	if (rc < 0)

@@ -53,9 +53,13 @@
 
 /* How a syscall the filter does not allow is answered (errno, recorded). */
 struct sup_sb_errnos {
-	uint16_t by_nr[SUP_SB_SYSCALL_TABLE]; /* 0: the default below */
+	uint16_t by_nr[SUP_SB_SYSCALL_TABLE]; /* 0: the default below; SUP_SB_EXEC: an exec */
 	uint16_t dflt;                        /* unknown syscalls: ENOSYS */
 };
+
+/* by_nr's mark for execve and execveat when the policy allows them and
+ * they are audited: recorded, then let run (SECCOMP_USER_NOTIF_FLAG_CONTINUE). */
+#define SUP_SB_EXEC 0xffffU
 
 struct sup_sandbox {
 	/* identity */
@@ -85,6 +89,7 @@ struct sup_sandbox {
 	bool has_profile;
 	struct sup_sc_profile profile;         /* owned when has_profile */
 	uint64_t waived[SUP_SB_HARD_MAX / 64]; /* hard denials waived, by sup_sb_hard_index() */
+	bool exec_audit_off;                   /* policy audit.exec = false */
 };
 
 /* The defaults: every layer on, uid/gid 65534, /bin /lib /lib64 /usr where present. */
@@ -175,6 +180,7 @@ struct sup_sb_denial {
 	pid_t pid;        /* in the supervisor's pid namespace when known, else 0 */
 	uint64_t args[6];
 	uint64_t id; /* the notification's, for the answer */
+	bool exec;   /* an audited execve/execveat: it goes on once recorded */
 };
 
 /*
@@ -189,6 +195,20 @@ int sup_sb_filter_answer(int listener, const struct sup_sb_errnos *e, struct sup
  * caller makes the record: the system call waits until it exists. */
 int sup_sb_filter_receive(int listener, const struct sup_sb_errnos *e, struct sup_sb_denial *d);
 void sup_sb_filter_respond(int listener, const struct sup_sb_denial *d);
+
+/*
+ * An audited exec (d->exec) as a record's data, canonical JSON: `path`,
+ * `argc`, `argv_sha256` (SHA-256 over each argument and its NUL, as the
+ * agent's start record has it), read from the caller's memory through
+ * /proc/PID/mem, at most SUP_SB_EXEC_ARGS arguments and SUP_SB_EXEC_BYTES
+ * in all; what cannot be read is said (`unreadable`). It is what the
+ * memory held when the call was made: another thread of the caller may
+ * change it before the kernel reads it (seccomp_unotify(2)); the record is
+ * of the request. Returns the length or -ENOSPC.
+ */
+#define SUP_SB_EXEC_ARGS 4096
+#define SUP_SB_EXEC_BYTES (1U << 20)
+int sup_sb_exec_json(int listener, const struct sup_sb_denial *d, char *out, size_t size);
 
 /* A denial as a record's data, canonical JSON: abi, args (hex strings),
  * errno, nr, syscall. Its length or -ENOSPC. */

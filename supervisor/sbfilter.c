@@ -20,6 +20,7 @@
 #include "sandbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
@@ -34,9 +35,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <bearssl.h>
 #include <linux/filter.h>
 
 #include "../common/jcanon.h"
+#include "../common/tlog.h"
 
 #define BPF_MAX_BYTES 65536L /* BPF_MAXINSNS (4096) instructions of 8 bytes, and room */
 
@@ -441,12 +444,28 @@ static int arg_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, struct s
 	return 0;
 }
 
-static int builtin_rules(scmp_filter_ctx ctx, struct wd_err *err)
+/* execve and execveat, when allowed, go to the listener to be recorded. */
+static bool exec_audited(const struct sup_sandbox *sb, const char *name)
+{
+	return !sb->exec_audit_off &&
+	       (strcmp(name, "execve") == 0 || strcmp(name, "execveat") == 0);
+}
+
+static int builtin_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, struct sup_sb_errnos *e,
+			 struct wd_err *err)
 {
 	for (size_t i = 0; i < N(allowed); i++) {
 		int nr = nr_of(allowed[i]);
+		bool exec = exec_audited(sb, allowed[i]);
 
-		if (nr >= 0 && rule(ctx, SCMP_ACT_ALLOW, nr, 0, NULL, allowed[i], err) < 0)
+		if (nr < 0)
+			continue;
+		/* The default goes to the listener already: an exec needs no rule. */
+		if (exec) {
+			e->by_nr[nr] = SUP_SB_EXEC;
+			continue;
+		}
+		if (rule(ctx, SCMP_ACT_ALLOW, nr, 0, NULL, allowed[i], err) < 0)
 			return -1;
 	}
 	return 0;
@@ -516,16 +535,19 @@ static int profile_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, uint
 
 	for (size_t gi = 0; gi < p->n_groups; gi++) {
 		const struct sup_sc_group *g = &p->groups[gi];
-		uint32_t action = profile_action(g->action);
 
 		for (size_t ni = 0; ni < g->n_names; ni++) {
 			const char *name = g->names[ni];
+			uint32_t action = profile_action(g->action);
 			int nr = nr_of(name);
 
 			/* Unknown to this libseccomp or this ABI: nothing to filter. */
 			if (nr < 0 || hard(sb, name))
 				continue;
-			if (action == SCMP_ACT_NOTIFY)
+			if (action == SCMP_ACT_ALLOW && exec_audited(sb, name)) {
+				e->by_nr[nr] = SUP_SB_EXEC;
+				action = SCMP_ACT_NOTIFY;
+			} else if (action == SCMP_ACT_NOTIFY)
 				e->by_nr[nr] = (uint16_t)(g->has_errno_ret ? g->errno_ret : EPERM);
 			if (action == dflt)
 				continue; /* libseccomp refuses a rule that is the default */
@@ -599,7 +621,7 @@ int sup_sb_filter_build(const struct sup_sandbox *sb, struct sup_sb_filter *f, s
 {
 	size_t bytes;
 
-	if (sb->has_profile || !sup_sb_filter_prebuilt())
+	if (sb->has_profile || sb->exec_audit_off || !sup_sb_filter_prebuilt())
 		return sup_sb_filter_compile(sb, f, err);
 	memset(f, 0, sizeof(*f));
 	bytes = (size_t)sup_sb_builtin_len * sizeof(struct sock_filter);
@@ -643,7 +665,7 @@ int sup_sb_filter_compile(const struct sup_sandbox *sb, struct sup_sb_filter *f,
 	if (arg_rules(ctx, sb, &f->errnos, err) < 0)
 		goto out;
 	if ((sb->has_profile ? profile_rules(ctx, sb, dflt, &f->errnos, err)
-			     : builtin_rules(ctx, err)) < 0)
+			     : builtin_rules(ctx, sb, &f->errnos, err)) < 0)
 		goto out;
 	rc = export(ctx, f, err);
 out:
@@ -721,6 +743,9 @@ int sup_sb_filter_receive(int listener, const struct sup_sb_errnos *e, struct su
 		d->err = d->nr >= 0 && d->nr < SUP_SB_SYSCALL_TABLE && e->by_nr[d->nr] != 0
 				 ? e->by_nr[d->nr]
 				 : e->dflt;
+	d->exec = d->err == SUP_SB_EXEC;
+	if (d->exec)
+		d->err = 0;
 	d->name = syscall_name(d->abi, d->nr);
 	return 1;
 }
@@ -740,8 +765,10 @@ void sup_sb_filter_respond(int listener, const struct sup_sb_denial *d)
 
 	resp.id = d->id;
 	resp.val = 0;
-	resp.error = -d->err; /* never 0: a notification is never a success */
-	resp.flags = 0;
+	/* An audited exec goes on as the filter would have let it without the
+	 * audit; everything else fails with its errno, never 0. */
+	resp.error = d->exec ? 0 : -(d->err != 0 ? d->err : ENOSYS);
+	resp.flags = d->exec ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
 	(void)seccomp_notify_respond(listener, &resp); /* ENOENT: it died meanwhile */
 }
 
@@ -806,5 +833,85 @@ int sup_sb_denial_json(const struct sup_sb_denial *d, char *out, size_t size)
 	wd_jw_str(&w, "errno", errno_name(d->err));
 	wd_jw_uint(&w, "nr", (uint64_t)(d->nr < 0 ? 0 : d->nr));
 	wd_jw_str(&w, "syscall", d->name != NULL ? d->name : "?");
+	return wd_jw_end(&w) < 0 ? -ENOSPC : (int)w.len;
+}
+
+/* ---- audited execs ------------------------------------------------------------ */
+
+/* A NUL-terminated string of the caller's at `addr`, at most `size` - 1
+ * bytes, read page by page (the next page may not be mapped). Its length,
+ * or -1. */
+static ssize_t read_string(int mem, uint64_t addr, char *out, size_t size)
+{
+	size_t got = 0;
+
+	while (got + 1 < size) {
+		size_t room = 4096 - (size_t)((addr + got) % 4096), want = size - 1 - got;
+		ssize_t n = pread(mem, out + got, room < want ? room : want, (off_t)(addr + got));
+		char *nul;
+
+		if (n <= 0)
+			return -1;
+		nul = memchr(out + got, '\0', (size_t)n);
+		if (nul != NULL)
+			return nul - out;
+		got += (size_t)n;
+	}
+	out[size - 1] = '\0';
+	return (ssize_t)(size - 1); /* cut: the digest says so by its count */
+}
+
+int sup_sb_exec_json(int listener, const struct sup_sb_denial *d, char *out, size_t size)
+{
+	static char path[4096], arg[65536];
+	bool at = d->nr == SCMP_SYS(execveat);
+	uint64_t argv = d->args[at ? 2 : 1], total = 0;
+	char file[40], digest[2 * WD_HASH_BYTES + 1];
+	uint8_t h[WD_HASH_BYTES];
+	br_sha256_context c;
+	struct wd_jw w;
+	uint64_t argc = 0;
+	bool unreadable = false;
+	int mem;
+
+	(void)snprintf(file, sizeof(file), "/proc/%d/mem", (int)d->pid);
+	mem = d->pid > 0 ? open(file, O_RDONLY | O_CLOEXEC) : -1;
+	path[0] = '\0';
+	br_sha256_init(&c);
+	if (mem < 0 || read_string(mem, d->args[at ? 1 : 0], path, sizeof(path)) < 0)
+		unreadable = true;
+	while (!unreadable && argv != 0 && argc < SUP_SB_EXEC_ARGS) {
+		uint64_t p;
+		ssize_t n;
+
+		if (pread(mem, &p, sizeof(p), (off_t)(argv + argc * sizeof(p))) !=
+		    (ssize_t)sizeof(p)) {
+			unreadable = true;
+			break;
+		}
+		if (p == 0)
+			break;
+		n = read_string(mem, p, arg, sizeof(arg));
+		if (n < 0 || (total += (uint64_t)n + 1) > SUP_SB_EXEC_BYTES) {
+			unreadable = true;
+			break;
+		}
+		br_sha256_update(&c, arg, (size_t)n + 1);
+		argc++;
+	}
+	if (mem >= 0)
+		(void)close(mem);
+	/* The notification must still be pending, else pid may be another's. */
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &d->id) < 0)
+		unreadable = true;
+	br_sha256_out(&c, h);
+	wd_hex(h, sizeof(h), digest);
+	wd_jw_init(&w, out, size);
+	wd_jw_uint(&w, "argc", argc);
+	wd_jw_str(&w, "argv_sha256", digest);
+	wd_jw_str(&w, "path", path);
+	wd_jw_str(&w, "syscall", at ? "execveat" : "execve");
+	if (unreadable)
+		wd_jw_bool(&w, "unreadable", true);
 	return wd_jw_end(&w) < 0 ? -ENOSPC : (int)w.len;
 }

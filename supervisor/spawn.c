@@ -7,6 +7,7 @@
 #include "spawn.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -414,21 +415,73 @@ static int read_report(int fd, struct report *r)
 	return got == sizeof(*r) ? 0 : got == 0 ? -ENODATA : -EIO;
 }
 
-/* Wait for the agent's exec, or why the sandbox gave up. */
-static int await_exec(int fd, pid_t pid, struct wd_err *err)
+static int no_record(void *ctx, const struct sup_sb_denial *d)
+{
+	(void)ctx;
+	(void)d;
+	return 0;
+}
+
+/*
+ * Wait for the agent's exec, or why the sandbox gave up. Meanwhile take the
+ * terminal's master (from the init) and the seccomp listener (from the
+ * agent) as they come over `sock`, and answer the agent's notifications:
+ * with execs audited, its own execve waits for its record.
+ */
+static int await_exec(const struct sup_spawn *sp, int report, int sock, bool tty, int *master,
+		      int *listener, bool *listener_gone, pid_t pid, struct wd_err *err)
 {
 	struct report r;
-	int rc = read_report(fd, &r);
+	int rc;
 
-	if (rc == 0 && r.kind == REPORT_EXECED)
-		return 0;
+	for (;;) {
+		bool want_fd = (tty && *master < 0) || (sp->filter != NULL && *listener < 0);
+		struct pollfd p[3] = {{.fd = report, .events = POLLIN, .revents = 0},
+				      {.fd = want_fd ? sock : -1, .events = POLLIN, .revents = 0},
+				      {.fd = *listener, .events = POLLIN, .revents = 0}};
+
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = wd_err_sys(err, errno, "sandbox: poll");
+			break;
+		}
+		if (p[1].revents != 0) {
+			int fd = wd_recv_fd(sock, MSG_DONTWAIT);
+
+			if (fd >= 0 && tty && *master < 0)
+				*master = fd;
+			else if (fd >= 0)
+				*listener = fd;
+		}
+		if (p[2].revents != 0 &&
+		    sup_sb_filter_drain(listener, p[2].revents, &sp->filter->errnos, 16,
+					sp->record != NULL ? sp->record : no_record,
+					sp->record_ctx) < 0) {
+			rc = wd_err_set(err, EIO, "sandbox: a record of the agent's start failed");
+			break;
+		}
+		/* Closed by the drain: nothing is under the filter any more (an
+		 * exec that failed, and the agent's exit). */
+		if (p[2].fd >= 0 && *listener < 0)
+			*listener_gone = true;
+		if (p[0].revents == 0)
+			continue;
+		rc = read_report(report, &r);
+		if (rc == 0 && r.kind == REPORT_EXECED)
+			return 0;
+		if (rc == -ENODATA)
+			rc = wd_err_set(err, EIO,
+					"sandbox: its init ended before the agent started");
+		else if (rc < 0 || r.kind != REPORT_FAILED)
+			rc = wd_err_set(err, EIO, "sandbox: a malformed report from its init");
+		else
+			rc = wd_err_set(err, r.err, "sandbox: %s", r.what);
+		break;
+	}
 	(void)kill(pid, SIGKILL);
 	(void)waitpid(pid, NULL, 0);
-	if (rc == -ENODATA)
-		return wd_err_set(err, EIO, "sandbox: its init ended before the agent started");
-	if (rc < 0 || r.kind != REPORT_FAILED)
-		return wd_err_set(err, EIO, "sandbox: a malformed report from its init");
-	return wd_err_set(err, r.err, "sandbox: %s", r.what);
+	return rc;
 }
 
 int sup_agent_status(struct sup_agent *a, int init_wstatus)
@@ -465,7 +518,7 @@ int sup_spawn(const struct sup_spawn *sp, struct sup_agent *a, struct wd_err *er
 {
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, report[2] = {-1, -1};
 	int sock[2] = {-1, -1}, master = -1, rc;
-	bool tty = sp->job->tty && !sp->inherit_stdio;
+	bool tty = sp->job->tty && !sp->inherit_stdio, listener_gone = false;
 	struct child_fds c = {.work_mnt = -1};
 	pid_t pid;
 
@@ -514,18 +567,22 @@ int sup_spawn(const struct sup_spawn *sp, struct sup_agent *a, struct wd_err *er
 	close_fd(&in[0]);
 	close_fd(&out[1]);
 	close_fd(&errp[1]);
-	rc = await_exec(report[0], pid, err);
+	rc = await_exec(sp, report[0], sock[0], tty, &master, &a->listener, &listener_gone, pid,
+			err);
 	if (rc < 0)
 		goto fail;
-	if (tty && ((master = wd_recv_fd(sock[0], MSG_DONTWAIT)) < 0 || set_nonblock(master) < 0)) {
+	if (tty && master < 0)
+		master = wd_recv_fd(sock[0], MSG_DONTWAIT);
+	if (tty && (master < 0 || set_nonblock(master) < 0)) {
 		(void)kill(pid, SIGKILL);
 		(void)waitpid(pid, NULL, 0);
 		rc = wd_err_set(err, EPROTO, "sandbox: no terminal from its init");
 		goto fail;
 	}
 	if (sp->filter != NULL) {
-		a->listener = wd_recv_fd(sock[0], MSG_DONTWAIT);
-		if (a->listener < 0) {
+		if (a->listener < 0 && !listener_gone)
+			a->listener = wd_recv_fd(sock[0], MSG_DONTWAIT);
+		if (a->listener < 0 && !listener_gone) {
 			(void)kill(pid, SIGKILL);
 			(void)waitpid(pid, NULL, 0);
 			rc = wd_err_set(err, EPROTO, "sandbox: no seccomp listener from the agent");

@@ -51,6 +51,11 @@ struct sup_spawn {
 	int workdir_fd;                     /* mounted on sb->workdir; -1: a fresh tmpfs */
 	bool inherit_stdio;                 /* the caller's fds 0-2 (warden sandbox) */
 	struct wd_chan *secrets; /* erased in the children before anything else; may be NULL */
+	/* The agent's seccomp notifications before its exec is done (its own
+	 * execve is one when execs are audited): given to sup_sb_filter_drain
+	 * with this record function; NULL: answered without a record. */
+	int (*record)(void *ctx, const struct sup_sb_denial *d);
+	void *record_ctx;
 };
 
 /* The running agent, as the parent sees it. Every fd is non-blocking and
