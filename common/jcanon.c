@@ -362,3 +362,329 @@ int wd_jcanon_check(const char *line, size_t len, size_t max, cJSON **out, struc
 		cJSON_Delete(v);
 	return 0;
 }
+
+/* ---- the fast check ------------------------------------------------------------ */
+
+struct scanner {
+	const uint8_t *p;
+	size_t n, i;
+	struct wd_jscan *out;
+	struct wd_err *err;
+};
+
+static int not_canonical(struct scanner *sc, const char *why)
+{
+	return wd_err_set(sc->err, EINVAL, "record: not canonical JSON: %s at byte %zu", why,
+			  sc->i);
+}
+
+static bool lower_hex(uint8_t c, unsigned *v)
+{
+	if (c >= '0' && c <= '9')
+		*v = c - '0';
+	else if (c >= 'a' && c <= 'f')
+		*v = c - 'a' + 10;
+	else
+		return false;
+	return true;
+}
+
+/* A string from its opening quote; its content's span. */
+static int scan_string(struct scanner *sc, const char **start, size_t *len)
+{
+	size_t i = sc->i + 1;
+
+	while (i < sc->n) {
+		uint8_t c = sc->p[i];
+
+		if (c == '"') {
+			*start = (const char *)sc->p + sc->i + 1;
+			*len = i - sc->i - 1;
+			sc->i = i + 1;
+			return 0;
+		}
+		if (c < 0x20) {
+			sc->i = i;
+			return not_canonical(sc, "a raw control character in a string");
+		}
+		if (c == '\\') {
+			uint8_t e = i + 1 < sc->n ? sc->p[i + 1] : 0;
+			unsigned hi, lo, v;
+
+			if (e == '"' || e == '\\' || e == 'b' || e == 'f' || e == 'n' || e == 'r' ||
+			    e == 't') {
+				i += 2;
+				continue;
+			}
+			/* \u00xx, lower-case hex, only for the controls that have no
+			 * short escape; never NUL (the strict reader refuses it). */
+			if (e != 'u' || i + 5 >= sc->n || sc->p[i + 2] != '0' ||
+			    sc->p[i + 3] != '0' || !lower_hex(sc->p[i + 4], &hi) ||
+			    !lower_hex(sc->p[i + 5], &lo) || (v = hi * 16 + lo) >= 0x20 || v == 0 ||
+			    v == '\b' || v == '\f' || v == '\n' || v == '\r' || v == '\t') {
+				sc->i = i;
+				return not_canonical(sc, "an escape canonical JSON has not");
+			}
+			i += 6;
+			continue;
+		}
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		c = (uint8_t)wd_utf8_seq(sc->p + i, sc->n - i);
+		if (c == 0) {
+			sc->i = i;
+			return not_canonical(sc, "invalid UTF-8");
+		}
+		i += c;
+	}
+	return not_canonical(sc, "an unterminated string");
+}
+
+/* The next decoded byte of an escaped string at *i (the escapes the
+ * scanner let through). */
+static unsigned decoded(const char *s, size_t *i)
+{
+	unsigned c = (uint8_t)s[*i], hi, lo;
+
+	if (c != '\\') {
+		(*i)++;
+		return c;
+	}
+	c = (uint8_t)s[*i + 1];
+	*i += 2;
+	switch (c) {
+	case 'b':
+		return '\b';
+	case 'f':
+		return '\f';
+	case 'n':
+		return '\n';
+	case 'r':
+		return '\r';
+	case 't':
+		return '\t';
+	case 'u':
+		(void)lower_hex((uint8_t)s[*i + 2], &hi);
+		(void)lower_hex((uint8_t)s[*i + 3], &lo);
+		*i += 4;
+		return hi * 16 + lo;
+	default:
+		return c; /* " and \ */
+	}
+}
+
+/* Compare two escaped keys by their decoded bytes. */
+static int key_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t i = 0, j = 0;
+
+	while (i < an && j < bn) {
+		unsigned x = decoded(a, &i), y = decoded(b, &j);
+
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return i < an ? 1 : j < bn ? -1 : 0;
+}
+
+static int scan_number(struct scanner *sc)
+{
+	uint64_t v = 0;
+	size_t digits = 0;
+
+	if (sc->p[sc->i] == '0') {
+		sc->i++;
+		return 0; /* a digit after it fails in the container: no leading zero */
+	}
+	while (sc->i < sc->n && sc->p[sc->i] >= '0' && sc->p[sc->i] <= '9') {
+		if (++digits > 16)
+			return not_canonical(sc, "a number over 2^53");
+		v = v * 10 + (sc->p[sc->i] - '0');
+		sc->i++;
+	}
+	if (v > WD_JSON_MAX_INT)
+		return not_canonical(sc, "a number over 2^53");
+	return 0;
+}
+
+static int scan_value(struct scanner *sc, int depth, int record_as);
+
+static int scan_object(struct scanner *sc, int depth, int parent)
+{
+	const char *prev = NULL;
+	size_t prev_len = 0, members = 0;
+
+	if (depth > WD_JW_MAX_DEPTH)
+		return not_canonical(sc, "nested too deep");
+	sc->i++;
+	if (sc->i < sc->n && sc->p[sc->i] == '}') {
+		sc->i++;
+		return 0;
+	}
+	for (;;) {
+		const char *key;
+		size_t key_len, vstart;
+		int at = -1;
+
+		if (sc->i >= sc->n || sc->p[sc->i] != '"')
+			return not_canonical(sc, "no key");
+		if (scan_string(sc, &key, &key_len) < 0)
+			return -EINVAL;
+		if (prev != NULL && key_cmp(prev, prev_len, key, key_len) >= 0)
+			return not_canonical(sc, "keys not in order, or repeated");
+		if (++members > WD_JCANON_MAX_MEMBERS)
+			return not_canonical(sc, "too many members");
+		prev = key;
+		prev_len = key_len;
+		if (sc->i >= sc->n || sc->p[sc->i] != ':')
+			return not_canonical(sc, "no ':'");
+		sc->i++;
+		vstart = sc->i;
+		if (parent >= -1 && sc->out->n < WD_JSCAN_MEMBERS) {
+			struct wd_jmember *m = &sc->out->m[sc->out->n];
+
+			at = (int)sc->out->n++;
+			m->key = key;
+			m->key_len = key_len;
+			m->parent = parent;
+		}
+		/* Members of the top level's objects are kept too, no deeper. */
+		if (scan_value(sc, depth, parent == -1 ? at : -2) < 0)
+			return -EINVAL;
+		if (at >= 0) {
+			struct wd_jmember *m = &sc->out->m[at];
+			uint8_t c = sc->p[vstart];
+
+			m->type = (char)(c == '"'   ? 's'
+					 : c == '{' ? 'o'
+					 : c == '[' ? 'a'
+					 : c == 't' ? 't'
+					 : c == 'f' ? 'f'
+						    : 'n');
+			m->val = (const char *)sc->p + vstart + (c == '"');
+			m->val_len = sc->i - vstart - (c == '"' ? 2 : 0);
+		}
+		if (sc->i < sc->n && sc->p[sc->i] == ',') {
+			sc->i++;
+			continue;
+		}
+		if (sc->i < sc->n && sc->p[sc->i] == '}') {
+			sc->i++;
+			return 0;
+		}
+		return not_canonical(sc, "no ',' or '}'");
+	}
+}
+
+static int scan_value(struct scanner *sc, int depth, int record_as)
+{
+	const char *s;
+	size_t l;
+
+	if (sc->i >= sc->n)
+		return not_canonical(sc, "a value missing");
+	switch (sc->p[sc->i]) {
+	case '"':
+		return scan_string(sc, &s, &l);
+	case '{':
+		return scan_object(sc, depth + 1, record_as >= 0 ? record_as : -2);
+	case '[':
+		if (depth + 1 > WD_JW_MAX_DEPTH)
+			return not_canonical(sc, "nested too deep");
+		sc->i++;
+		if (sc->i < sc->n && sc->p[sc->i] == ']') {
+			sc->i++;
+			return 0;
+		}
+		for (;;) {
+			if (scan_value(sc, depth + 1, -2) < 0)
+				return -EINVAL;
+			if (sc->i < sc->n && sc->p[sc->i] == ',') {
+				sc->i++;
+				continue;
+			}
+			if (sc->i < sc->n && sc->p[sc->i] == ']') {
+				sc->i++;
+				return 0;
+			}
+			return not_canonical(sc, "no ',' or ']'");
+		}
+	case 't':
+		if (sc->n - sc->i < 4 || memcmp(sc->p + sc->i, "true", 4) != 0)
+			return not_canonical(sc, "not a value");
+		sc->i += 4;
+		return 0;
+	case 'f':
+		if (sc->n - sc->i < 5 || memcmp(sc->p + sc->i, "false", 5) != 0)
+			return not_canonical(sc, "not a value");
+		sc->i += 5;
+		return 0;
+	default:
+		if (sc->p[sc->i] >= '0' && sc->p[sc->i] <= '9')
+			return scan_number(sc);
+		return not_canonical(sc, "not a value (null, a sign, a space?)");
+	}
+}
+
+int wd_jcanon_scan(const char *line, size_t len, size_t max, struct wd_jscan *s, struct wd_err *err)
+{
+	struct scanner sc = {(const uint8_t *)line, len, 0, s, err};
+
+	s->n = 0;
+	if (len > max)
+		return wd_err_set(err, E2BIG, "record: over %zu bytes", max);
+	if (len == 0 || line[0] != '{')
+		return not_canonical(&sc, "not an object");
+	if (scan_object(&sc, 1, -1) < 0)
+		return -EINVAL;
+	if (sc.i != len)
+		return not_canonical(&sc, "bytes after the object");
+	return 0;
+}
+
+const struct wd_jmember *wd_jscan_get(const struct wd_jscan *s, int parent, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->m[i].parent == parent && s->m[i].key_len == kl &&
+		    memcmp(s->m[i].key, key, kl) == 0)
+			return &s->m[i];
+	return NULL;
+}
+
+int wd_jscan_index(const struct wd_jscan *s, const struct wd_jmember *m)
+{
+	return m != NULL ? (int)(m - s->m) : -3;
+}
+
+ssize_t wd_jscan_string(const struct wd_jmember *m, char *out, size_t size)
+{
+	size_t i = 0, o = 0;
+
+	if (m == NULL || m->type != 's')
+		return -1;
+	while (i < m->val_len) {
+		unsigned c = decoded(m->val, &i);
+
+		if (c == 0 || o + 1 >= size)
+			return -1;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return (ssize_t)o;
+}
+
+bool wd_jscan_uint(const struct wd_jmember *m, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (m == NULL || m->type != 'n')
+		return false;
+	for (size_t i = 0; i < m->val_len; i++)
+		v = v * 10 + (uint64_t)(m->val[i] - '0');
+	*out = v;
+	return true;
+}

@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <cjson/cJSON.h>
 
@@ -78,5 +79,44 @@ int wd_jcanon_check(const char *line, size_t len, size_t max, cJSON **out, struc
 /* Write `v` (an object) canonically into buf[size]: the length, or
  * -ENOSPC, or -EINVAL when it holds what canonical JSON has not. */
 int wd_jcanon_write(const cJSON *v, char *buf, size_t size);
+
+/*
+ * The fast check, one pass and no allocation: the same verdict as
+ * wd_jcanon_check() (a fuzz target holds them to it), and the members of
+ * the top-level object and of the objects directly in it, as spans of the
+ * line, for lookups (at most WD_JSCAN_MEMBERS; further ones are checked
+ * but not kept).
+ */
+#define WD_JSCAN_MEMBERS 96
+
+struct wd_jmember {
+	const char *key; /* its bytes, between the quotes, escaped as in the line */
+	size_t key_len;
+	const char *val; /* the value; a string's without its quotes, still escaped */
+	size_t val_len;
+	char type;  /* 's' string, 'n' number, 'o' object, 'a' array, 't' true, 'f' false */
+	int parent; /* index of the object member it is in, -1: the top level */
+};
+
+struct wd_jscan {
+	struct wd_jmember m[WD_JSCAN_MEMBERS];
+	size_t n;
+};
+
+int wd_jcanon_scan(const char *line, size_t len, size_t max, struct wd_jscan *s,
+		   struct wd_err *err);
+
+/* The member `key` of the object `parent` (-1: the top level), or NULL. */
+const struct wd_jmember *wd_jscan_get(const struct wd_jscan *s, int parent, const char *key);
+
+/* Index of a member (for wd_jscan_get's `parent`). */
+int wd_jscan_index(const struct wd_jscan *s, const struct wd_jmember *m);
+
+/* A string member's value, unescaped, NUL-terminated into out[size]: its
+ * length, or -1 when it is not a string, holds a NUL or does not fit. */
+ssize_t wd_jscan_string(const struct wd_jmember *m, char *out, size_t size);
+
+/* An integer member's value, or false when it is not a number. */
+bool wd_jscan_uint(const struct wd_jmember *m, uint64_t *out);
 
 #endif

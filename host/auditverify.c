@@ -80,17 +80,46 @@ static int keep_cp(struct wd_verify *v, uint64_t size, const uint8_t root[WD_HAS
 	return 0;
 }
 
-/* The first record names the log: its key, origin and boot. */
-static int take_start(struct wd_verify *v, uint64_t seq, const cJSON *rec, const char *boot,
-		      struct wd_err *err)
+/* A record's members, found by the one-pass canonical scan. */
+struct rec {
+	struct wd_jscan s;
+	int data, md, actor; /* indices of those objects, -3: none */
+};
+
+static const struct wd_jmember *top(const struct rec *r, const char *key)
 {
-	const cJSON *data = cJSON_GetObjectItemCaseSensitive(rec, "data");
-	const char *cls = str(rec, "class"), *act = str(rec, "activity");
-	const char *pub = str(data, "pubkey"), *origin = str(data, "origin");
+	return wd_jscan_get(&r->s, -1, key);
+}
+
+static const struct wd_jmember *in(const struct rec *r, int parent, const char *key)
+{
+	return parent >= 0 ? wd_jscan_get(&r->s, parent, key) : NULL;
+}
+
+/* A string member, unescaped into out[size], or NULL. */
+static const char *text(const struct wd_jmember *m, char *out, size_t size)
+{
+	return wd_jscan_string(m, out, size) >= 0 ? out : NULL;
+}
+
+/* Is the member the string `want` (ASCII names need no unescaping)? */
+static bool is(const struct wd_jmember *m, const char *want)
+{
+	size_t n = strlen(want);
+
+	return m != NULL && m->type == 's' && m->val_len == n && memcmp(m->val, want, n) == 0;
+}
+
+/* The first record names the log: its key, origin and boot. */
+static int take_start(struct wd_verify *v, uint64_t seq, const struct rec *r, struct wd_err *err)
+{
+	char pubbuf[WD_SPKI_B64 + 1], originbuf[WD_ORIGIN_MAX];
+	const char *pub = text(in(r, r->data, "pubkey"), pubbuf, sizeof(pubbuf));
+	const char *origin = text(in(r, r->data, "origin"), originbuf, sizeof(originbuf));
 	struct wd_pubkey k;
 
-	if (cls == NULL || act == NULL || strcmp(cls, "lifecycle") != 0 ||
-	    strcmp(act, "start") != 0 || pub == NULL || origin == NULL)
+	if (!is(top(r, "class"), "lifecycle") || !is(top(r, "activity"), "start") || pub == NULL ||
+	    origin == NULL)
 		return wd_err_set(err, EBADMSG,
 				  "record %llu: the log's first record is not lifecycle/start "
 				  "with its key and origin",
@@ -102,25 +131,26 @@ static int take_start(struct wd_verify *v, uint64_t seq, const cJSON *rec, const
 				  "record %llu: the log is signed by another key than the one "
 				  "pinned",
 				  (unsigned long long)seq);
-	if (strlen(origin) >= sizeof(v->origin) || strstr(origin, boot) == NULL ||
+	if (strstr(origin, v->boot) == NULL ||
 	    (v->origin[0] != '\0' && strcmp(origin, v->origin) != 0))
 		return wd_err_set(err, EBADMSG, "record %llu: data.origin does not name boot %s",
-				  (unsigned long long)seq, boot);
+				  (unsigned long long)seq, v->boot);
 	v->key = k;
 	v->have_key = true;
 	(void)snprintf(v->origin, sizeof(v->origin), "%s", origin);
 	return 0;
 }
 
-static int check_checkpoint(struct wd_verify *v, uint64_t seq, const cJSON *rec, struct wd_err *err)
+static int check_checkpoint(struct wd_verify *v, uint64_t seq, const struct rec *r,
+			    struct wd_err *err)
 {
-	const cJSON *data = cJSON_GetObjectItemCaseSensitive(rec, "data");
-	const char *note = str(data, "note");
+	static char notebuf[WD_NOTE_MAX + 1];
+	const char *note = text(in(r, r->data, "note"), notebuf, sizeof(notebuf));
 	uint8_t root[WD_HASH_BYTES];
 	struct wd_checkpoint c;
 	uint64_t size;
 
-	if (note == NULL || !uint_of(data, "tree_size", &size))
+	if (note == NULL || !wd_jscan_uint(in(r, r->data, "tree_size"), &size))
 		return wd_err_set(err, EBADMSG,
 				  "record %llu: a checkpoint without note or tree_size",
 				  (unsigned long long)seq);
@@ -158,31 +188,34 @@ static int check_checkpoint(struct wd_verify *v, uint64_t seq, const cJSON *rec,
 }
 
 /* The metadata every record has, checked against the chain. */
-static int check_metadata(struct wd_verify *v, const cJSON *rec, uint64_t *seq_out,
+static int check_metadata(struct wd_verify *v, const struct rec *r, uint64_t *seq_out,
 			  struct wd_err *err)
 {
-	const cJSON *md = cJSON_GetObjectItemCaseSensitive(rec, "metadata");
-	const char *boot = str(md, "boot"), *prev = str(md, "prev"), *uid = str(md, "uid");
-	const char *version = str(md, "version");
-	char want_uid[WD_AUDIT_BOOT_HEX + 24];
-	uint64_t seq, t;
+	char bootbuf[WD_AUDIT_BOOT_HEX + 1], prevbuf[2 * WD_HASH_BYTES + 2];
+	char uidbuf[WD_AUDIT_BOOT_HEX + 24], want_uid[WD_AUDIT_BOOT_HEX + 24];
+	const char *boot = text(in(r, r->md, "boot"), bootbuf, sizeof(bootbuf));
+	const char *prev = text(in(r, r->md, "prev"), prevbuf, sizeof(prevbuf));
+	const char *uid = text(in(r, r->md, "uid"), uidbuf, sizeof(uidbuf));
+	const struct wd_jmember *d = top(r, "data"), *t = top(r, "time");
+	uint64_t seq;
 
-	if (!uint_of(md, "sequence", &seq) || boot == NULL || prev == NULL || uid == NULL ||
-	    version == NULL)
+	if (!wd_jscan_uint(in(r, r->md, "sequence"), &seq) || boot == NULL || prev == NULL ||
+	    uid == NULL || in(r, r->md, "version") == NULL)
 		return wd_err_set(
 			err, EBADMSG,
 			"after record %llu: a line without metadata.sequence, boot, prev, "
 			"uid and version",
 			(unsigned long long)v->seq);
 	*seq_out = seq;
-	if (strcmp(version, "1") != 0)
-		return wd_err_set(err, EBADMSG, "record %llu: metadata.version %s is not 1",
-				  (unsigned long long)seq, version);
-	if (str(rec, "class") == NULL || str(rec, "activity") == NULL ||
-	    str(rec, "outcome") == NULL || str(rec, "severity") == NULL ||
-	    !uint_of(rec, "time", &t) ||
-	    !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(rec, "data")) ||
-	    str(cJSON_GetObjectItemCaseSensitive(rec, "actor"), "process") == NULL)
+	if (!is(in(r, r->md, "version"), "1"))
+		return wd_err_set(err, EBADMSG, "record %llu: metadata.version is not \"1\"",
+				  (unsigned long long)seq);
+	if (top(r, "class") == NULL || top(r, "class")->type != 's' || top(r, "activity") == NULL ||
+	    top(r, "activity")->type != 's' || top(r, "outcome") == NULL ||
+	    top(r, "outcome")->type != 's' || top(r, "severity") == NULL ||
+	    top(r, "severity")->type != 's' || t == NULL || t->type != 'n' || d == NULL ||
+	    d->type != 'o' || in(r, r->actor, "process") == NULL ||
+	    in(r, r->actor, "process")->type != 's')
 		return wd_err_set(err, EBADMSG,
 				  "record %llu: class, activity, outcome, severity, time, data or "
 				  "actor.process missing",
@@ -309,10 +342,9 @@ out:
 
 int wd_verify_line(struct wd_verify *v, const char *line, size_t len, struct wd_err *err)
 {
+	static struct rec r;
 	uint8_t leaf[WD_HASH_BYTES];
-	cJSON *rec = NULL;
 	uint64_t seq = v->seq + 1;
-	const char *cls, *act;
 	int rc;
 
 	if (len > WD_AUDIT_LINE_MAX)
@@ -320,25 +352,23 @@ int wd_verify_line(struct wd_verify *v, const char *line, size_t len, struct wd_
 				  (unsigned long long)v->seq, WD_AUDIT_LINE_MAX);
 	if (wd_verify_is_header(line, len))
 		return take_header(v, line, len, err);
-	if (wd_jcanon_check(line, len, WD_AUDIT_LINE_MAX, &rec, err) < 0)
+	if (wd_jcanon_scan(line, len, WD_AUDIT_LINE_MAX, &r.s, err) < 0)
 		return wd_err_wrap(err, "record %llu (the one after %llu)", (unsigned long long)seq,
 				   (unsigned long long)v->seq);
-	rc = check_metadata(v, rec, &seq, err);
-	if (rc == 1) {
-		cJSON_Delete(rec);
+	r.data = wd_jscan_index(&r.s, top(&r, "data"));
+	r.md = wd_jscan_index(&r.s, top(&r, "metadata"));
+	r.actor = wd_jscan_index(&r.s, top(&r, "actor"));
+	rc = check_metadata(v, &r, &seq, err);
+	if (rc == 1)
 		return 1;
-	}
 	if (rc == 0 && seq == 1)
-		rc = take_start(v, seq, rec, v->boot, err);
-	cls = str(rec, "class");
-	act = str(rec, "activity");
+		rc = take_start(v, seq, &r, err);
 	v->last_was_checkpoint = false;
-	if (rc == 0 && strcmp(cls, "audit") == 0 && strcmp(act, "checkpoint") == 0) {
-		rc = check_checkpoint(v, seq, rec, err);
+	if (rc == 0 && is(top(&r, "class"), "audit") && is(top(&r, "activity"), "checkpoint")) {
+		rc = check_checkpoint(v, seq, &r, err);
 		v->last_was_checkpoint = rc == 1;
 		rc = rc < 0 ? rc : 0;
 	}
-	cJSON_Delete(rec);
 	if (rc < 0)
 		return rc;
 	wd_merkle_leaf(line, len, leaf);

@@ -112,7 +112,7 @@ fi
 # The JSON payloads' own bound is the frame's (1 MiB); as for the module
 # list, inputs that large would only slow libFuzzer down, and
 # tests/unit/test_msg.c covers that bound.
-targets=(fuzz_cmdline fuzz_modules fuzz_boottimes fuzz_frame fuzz_job fuzz_hello fuzz_exit
+targets=(${FUZZ_TARGETS:-fuzz_cmdline fuzz_modules fuzz_boottimes fuzz_frame fuzz_job fuzz_hello fuzz_exit
 	fuzz_ociseccomp fuzz_policy fuzz_record fuzz_verify)
 declare -A sources=(
 	[fuzz_cmdline]="init/config.c init/modules.c"
