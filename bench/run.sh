@@ -32,6 +32,7 @@
 #   BENCH_CHAN_VM_MIB, BENCH_CHAN_VM_ROUNDS  virtio-serial figures (32 MiB, 1000)
 #   BENCH_AUDIT_RECORDS  records of the end-to-end audit job (default 300000)
 #   BENCH_AUDIT_EXECS    execs of the exec-cost job (default 2000)
+#   BENCH_SECTIONS       the sections to run, by number (default "1 2 3 4 5 6")
 set -euo pipefail
 export LC_ALL=C # EPOCHREALTIME's decimal point, sort order
 
@@ -596,12 +597,14 @@ bench_audit() {
 	load_note
 }
 
-bench_namespace
-bench_vm
-bench_sizes
-bench_channel
-bench_sandbox
-bench_audit
+# BENCH_SECTIONS picks sections by number (default: all of them).
+sections=" ${BENCH_SECTIONS:-1 2 3 4 5 6} "
+[[ $sections == *" 1 "* ]] && bench_namespace
+[[ $sections == *" 2 "* ]] && bench_vm
+[[ $sections == *" 3 "* ]] && bench_sizes
+[[ $sections == *" 4 "* ]] && bench_channel
+[[ $sections == *" 5 "* ]] && bench_sandbox
+[[ $sections == *" 6 "* ]] && bench_audit
 
 echo
 if ((${#UNMEASURED[@]} > 0)); then

@@ -611,6 +611,7 @@ static const struct wd_json_field audit_fields[] = {
 	{"checkpoint_ms", false},
 	{"memory_bytes", false},
 	{"spill_bytes", false},
+	{"exec", false},
 	{NULL, false},
 };
 
