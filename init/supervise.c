@@ -25,11 +25,12 @@
 #include <unistd.h>
 
 #include "../common/clock.h"
+#include "../common/jcanon.h"
 #include "../common/log.h"
 #include "../common/signals.h"
 #include "init.h"
 
-#define ENV_MAX 8
+#define ENV_MAX 9
 
 enum phase {
 	PHASE_RUNNING,     /* the supervisor runs */
@@ -101,6 +102,29 @@ static void __attribute__((noreturn)) child_exec(struct init_run *run, char *con
 	_exit(e == ENOENT || e == ENOTDIR ? INIT_EXIT_NOT_FOUND : INIT_EXIT_NOT_EXEC);
 }
 
+/*
+ * PID 1's own audit record, for the supervisor to put in the log
+ * (docs/audit.md, lifecycle/boot): what it set up before the supervisor
+ * ran. Canonical JSON (common/jcanon.h) in WARDEN_INIT_RECORD.
+ */
+static int init_record(const struct init_run *run, char *out, size_t size)
+{
+	static const char name[] = "WARDEN_INIT_RECORD=";
+	struct wd_jw w;
+
+	if (size <= sizeof(name))
+		return -ENOSPC;
+	memcpy(out, name, sizeof(name) - 1);
+	wd_jw_init(&w, out + sizeof(name) - 1, size - (sizeof(name) - 1));
+	wd_jw_str(&w, "hostname", run->cfg->hostname);
+	/* In namespace mode the host's kernel is as it is: nothing was set. */
+	wd_jw_str(&w, "lockdown", run->ns_mode ? "host" : init_lockdown_names[run->cfg->lockdown]);
+	wd_jw_str(&w, "mode", run->ns_mode ? "ns" : "vm");
+	wd_jw_bool(&w, "modules_locked", !run->ns_mode);
+	wd_jw_bool(&w, "sysctls_hardened", !run->ns_mode);
+	return wd_jw_end(&w) < 0 ? -ENOSPC : 0;
+}
+
 static int build_env(struct init_run *run, char store[ENV_MAX][INIT_PATH_MAX_BYTES + 32],
 		     char *envp[ENV_MAX + 1])
 {
@@ -119,6 +143,9 @@ static int build_env(struct init_run *run, char store[ENV_MAX][INIT_PATH_MAX_BYT
 		       wd_log_level_name(run->cfg->log_level));
 	(void)snprintf(store[n++], sizeof(store[0]), "%s=%s", WD_BOOT_TIMES_ENV, times);
 	(void)snprintf(store[n++], sizeof(store[0]), "WARDEN_WORKDIR=%s", run->cfg->workdir);
+	if (init_record(run, store[n], sizeof(store[0])) < 0)
+		return -ENAMETOOLONG;
+	n++;
 	for (size_t i = 0; i < n; i++)
 		envp[i] = store[i];
 	envp[n] = NULL;

@@ -9,7 +9,7 @@
  * option) and is reported as absent.
  *
  * Several values are one-way until reboot (modules_disabled,
- * kexec_load_disabled, unprivileged_bpf_disabled=1, yama ptrace_scope=3):
+ * kexec_load_disabled, unprivileged_bpf_disabled=1, yama ptrace_scope=2):
  * that is the point.
  */
 #include <errno.h>
@@ -34,8 +34,11 @@ const struct init_sysctl init_sysctls[] = {
 	{ "kernel/perf_event_paranoid",        "3",     false },
 	{ "kernel/kexec_load_disabled",        "1",     false },
 	{ "net/core/bpf_jit_harden",           "2",     true  },
-	/* No process may attach to another with ptrace, root included. */
-	{ "kernel/yama/ptrace_scope",          "3",     true  },
+	/* Only CAP_SYS_PTRACE may attach to another process: the supervisor
+	 * reads an exec's arguments from /proc/PID/mem for its audit record
+	 * (3 would forbid root too); the agent has no capability, and its
+	 * ptrace and process_vm_* calls are denied by seccomp. */
+	{ "kernel/yama/ptrace_scope",          "2",     true  },
 	/* Link and file tricks in shared writable directories. */
 	{ "fs/protected_symlinks",             "1",     false },
 	{ "fs/protected_hardlinks",            "1",     false },

@@ -60,9 +60,10 @@
 #define AUDIT_ACK_IDLE_MS 30000       /* the longest the host may acknowledge nothing */
 
 struct settings {
-	const char *channel; /* WARDEN_CHANNEL */
-	const char *workdir; /* WARDEN_WORKDIR */
-	bool vm;             /* WARDEN_MODE: "vm", or "ns" */
+	const char *channel;     /* WARDEN_CHANNEL */
+	const char *workdir;     /* WARDEN_WORKDIR */
+	const char *init_record; /* WARDEN_INIT_RECORD: PID 1's own, canonical JSON; NULL none */
+	bool vm;                 /* WARDEN_MODE: "vm", or "ns" */
 	struct wd_boot_times times;
 };
 
@@ -90,6 +91,7 @@ static int read_settings(struct settings *s)
 	memset(s, 0, sizeof(*s));
 	s->channel = getenv("WARDEN_CHANNEL");
 	s->workdir = getenv("WARDEN_WORKDIR");
+	s->init_record = getenv("WARDEN_INIT_RECORD");
 	if (s->channel == NULL || s->workdir == NULL || mode == NULL) {
 		wd_error("WARDEN_CHANNEL, WARDEN_MODE and WARDEN_WORKDIR must be set "
 			 "(warden-supervisor is started by warden-init)");
@@ -207,6 +209,25 @@ static int record_start(const struct wd_hello *h, struct sup_fail *f)
 	if (wd_jw_end(&w) < 0)
 		return sup_fail_set(f, SUP_FAIL_INTERNAL, ENOSPC, "audit: the start record");
 	return sup_record("lifecycle", "start", "success", "informational", data, f);
+}
+
+/* PID 1's record: what it set up before this process ran, as it wrote it;
+ * checked (canonical JSON, bounded) before it goes into the log. */
+static int record_boot(const struct settings *set, struct sup_fail *f)
+{
+	static struct wd_jscan scan;
+	struct sup_audit_event ev = {"lifecycle",   "boot", "success", "informational",
+				     "warden-init", 1,      0,         set->init_record};
+	const char *r = set->init_record;
+
+	if (r == NULL || wd_jcanon_scan(r, strlen(r), SUP_AUDIT_DATA_MAX, &scan, &f->err) < 0) {
+		wd_warn("WARDEN_INIT_RECORD: %s", r == NULL ? "not set" : f->err.msg);
+		ev.outcome = "failure";
+		ev.data = "{\"error\":\"no valid record from warden-init\"}";
+	}
+	if (sup_audit_record(&ev, &f->err) < 0)
+		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "audit");
+	return 0;
 }
 
 static int record_channel(const struct supervisor *sv, struct sup_fail *f)
@@ -328,7 +349,8 @@ static int handshake(struct supervisor *sv, struct sup_fail *f)
 		return -f->err.code;
 	ready_ns = t0 != 0 ? wd_mono_ns() - t0 : 0;
 	wd_info("ready on %s, %.2f ms after init started", sv->set.channel, (double)ready_ns / 1e6);
-	if (measure(&sv->set, &hello, f) < 0 || record_start(&hello, f) < 0)
+	if (measure(&sv->set, &hello, f) < 0 || record_start(&hello, f) < 0 ||
+	    record_boot(&sv->set, f) < 0)
 		return -f->err.code;
 	hello.ready_ns = ready_ns;
 	if (sup_channel_handshake(&sv->ch, &hello, f) < 0)

@@ -94,14 +94,23 @@ test_every_event_class_is_recorded() {
 		>"$WORK/out" 2>"$WORK/err" || rc=$?
 	[[ $rc -eq 3 ]] || { fail "$t" "exit status $rc, want 3"; return; }
 	verify "$dir" || { fail "$t" "verify: status $?"; return; }
-	for want in lifecycle/start auth/channel lifecycle/job policy/load policy/layer-off \
-		process/exec seccomp/deny lifecycle/job-end audit/checkpoint lifecycle/shutdown; do
+	for want in lifecycle/start lifecycle/boot auth/channel lifecycle/job policy/load \
+		policy/layer-off process/start process/exec seccomp/deny lifecycle/job-end \
+		audit/checkpoint lifecycle/shutdown; do
 		[[ $(count "$dir" "\"activity\":\"${want#*/}\",.*\"class\":\"${want%/*}\"") -gt 0 ]] ||
 			missing+=("$want")
 	done
 	[[ ${#missing[@]} -eq 0 ]] || { fail "$t" "no record of: ${missing[*]}"; return; }
 	[[ $(count "$dir" '"class":"seccomp"') -eq 3 ]] ||
 		{ fail "$t" "$(count "$dir" '"class":"seccomp"') seccomp records, want 3"; return; }
+	# The shell and chatty: two execs, the first the agent's own.
+	[[ $(count "$dir" '"activity":"exec",.*"path":"./chatty"') -eq 1 ]] ||
+		{ fail "$t" "no process/exec record of ./chatty"; return; }
+	# PID 1 did the boot's hardening in the microVM, not in local mode.
+	if [[ $mode == qemu ]] && [[ $(count "$dir" '"activity":"boot",.*"modules_locked":true') -ne 1 ]]; then
+		fail "$t" "the microVM's boot record does not say the modules are locked"
+		return
+	fi
 	ok "$t"
 }
 
