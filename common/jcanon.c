@@ -72,7 +72,7 @@ static void write_value(struct wd_jw *w, const char *key, const cJSON *v);
 
 static void write_members(struct wd_jw *w, const cJSON *obj)
 {
-	const cJSON *m[WD_JCANON_MAX_MEMBERS];
+	const cJSON *m[WD_JCANON_MAX_MEMBERS] = {NULL};
 	size_t n = 0;
 
 	for (const cJSON *c = obj->child; c != NULL; c = c->next) {
@@ -82,7 +82,7 @@ static void write_members(struct wd_jw *w, const cJSON *obj)
 		}
 		m[n++] = c;
 	}
-	qsort(m, n, sizeof(m[0]), by_key);
+	qsort(m, n, sizeof(const cJSON *), by_key);
 	/* A repeated key fails member()'s strict order. */
 	for (size_t i = 0; i < n; i++)
 		write_value(w, m[i]->string, m[i]);
@@ -318,8 +318,8 @@ static int scan_object(struct scanner *sc, int depth, int parent)
 		return 0;
 	}
 	for (;;) {
-		const char *key;
-		size_t key_len, vstart;
+		const char *key = NULL;
+		size_t key_len = 0, vstart;
 		int at = -1;
 
 		if (sc->i >= sc->n || sc->p[sc->i] != '"')

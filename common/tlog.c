@@ -257,17 +257,18 @@ int wd_checkpoint_text(const char *origin, uint64_t size, const uint8_t root[WD_
 int wd_note_sign(const char *text, size_t n, const char *key_name, const uint8_t *priv,
 		 const struct wd_pubkey *k, char *out, size_t size, struct wd_err *err)
 {
-	br_ec_private_key sk = {BR_EC_secp256r1, (unsigned char *)(uintptr_t)priv,
-				WD_P256_PRIV_BYTES};
+	uint8_t x[WD_P256_PRIV_BYTES]; /* BearSSL's key structs hold non-const pointers */
+	br_ec_private_key sk = {BR_EC_secp256r1, x, WD_P256_PRIV_BYTES};
 	uint8_t h[WD_HASH_BYTES], blob[WD_KEY_ID_BYTES + WD_SIG_MAX_BYTES];
 	char sig64[(sizeof(blob) + 2) / 3 * 4 + 1];
 	size_t sl;
 	int len;
 
+	memcpy(x, priv, sizeof(x));
 	wd_sha256(text, n, h);
 	sl = br_ecdsa_i31_sign_asn1(&br_ec_p256_m31, &br_sha256_vtable, h, &sk,
 				    blob + WD_KEY_ID_BYTES);
-	explicit_bzero(&sk, sizeof(sk));
+	explicit_bzero(x, sizeof(x));
 	if (sl == 0)
 		return wd_err_set(err, EIO, "ECDSA P-256 signing failed");
 	memcpy(blob, k->id, WD_KEY_ID_BYTES);
@@ -335,14 +336,15 @@ static int parse_text(const char *note, size_t n, struct wd_checkpoint *c, size_
 int wd_note_verify(const char *note, size_t n, const struct wd_pubkey *k, struct wd_checkpoint *c,
 		   struct wd_err *err)
 {
-	br_ec_public_key pk = {BR_EC_secp256r1, (unsigned char *)(uintptr_t)k->point,
-			       WD_P256_PUB_BYTES};
+	uint8_t q[WD_P256_PUB_BYTES];
+	br_ec_public_key pk = {BR_EC_secp256r1, q, WD_P256_PUB_BYTES};
 	size_t at, name_len;
 	uint8_t h[WD_HASH_BYTES];
 	bool found = false;
 	const char *l;
 	ssize_t ln;
 
+	memcpy(q, k->point, sizeof(q));
 	memset(c, 0, sizeof(*c));
 	if (n > WD_NOTE_MAX)
 		return wd_err_set(err, E2BIG, "checkpoint: over %d bytes", WD_NOTE_MAX);

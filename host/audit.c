@@ -186,6 +186,8 @@ static void lines_close(struct lines *l)
  * line over WD_AUDIT_LINE_MAX; EBADMSG: the file ends inside a line). */
 static int lines_next(struct lines *l, const char **line, size_t *len, struct wd_err *err)
 {
+	if (l->buf == NULL)
+		return wd_err_set(err, EINVAL, "no file open");
 	for (;;) {
 		char *nl = memchr(l->buf + l->off, '\n', l->len - l->off);
 		ssize_t n;
@@ -262,8 +264,8 @@ static int verify_log(struct logset *ls, size_t from, size_t to, const struct ve
 	for (size_t i = from; i < to; i++) {
 		struct segment *s = &ls->seg[i];
 		struct lines l;
-		const char *line;
-		size_t len;
+		const char *line = NULL;
+		size_t len = 0;
 		int r;
 
 		if (i > from && s->index != ls->seg[i - 1].index + 1) {
@@ -421,7 +423,8 @@ static int parse_time(const char *s, uint64_t *ms, struct wd_err *err)
 		return wd_err_set(err, EINVAL, "'%s': neither YYYY-MM-DDTHH:MM:SSZ nor an age", s);
 	n = 0;
 	if (rest[0] == '.' && strspn(rest + 1, "0123456789") == 3) {
-		n = (uint64_t)((rest[1] - '0') * 100 + (rest[2] - '0') * 10 + (rest[3] - '0'));
+		n = (uint64_t)(rest[1] - '0') * 100 + (uint64_t)(rest[2] - '0') * 10 +
+		    (uint64_t)(rest[3] - '0');
 		rest += 4;
 	}
 	if (strcmp(rest, "Z") != 0 && rest[0] != '\0')
@@ -520,8 +523,8 @@ static int show_all(const struct logset *ls, const struct show_opts *o)
 
 	for (size_t i = 0; i < ls->n; i++) {
 		struct lines l;
-		const char *line;
-		size_t len;
+		const char *line = NULL;
+		size_t len = 0;
 		int r;
 
 		if (lines_open(&l, ls->seg[i].path, &err) < 0) {

@@ -169,14 +169,14 @@ static int check_checkpoint(struct wd_verify *v, uint64_t seq, const struct rec 
 				  "record %llu: the checkpoint covers %llu records, not the %llu "
 				  "before it",
 				  (unsigned long long)seq, (unsigned long long)c.size,
-				  (unsigned long long)(seq - 1));
+				  (unsigned long long)seq - 1);
 	wd_merkle_root(&v->tree, root);
 	if (memcmp(root, c.root, sizeof(root)) != 0)
 		return wd_err_set(err, EBADMSG,
 				  "record %llu: the checkpoint's root is not the root of records "
 				  "%llu..%llu: a record before it was changed, added or removed",
 				  (unsigned long long)seq, (unsigned long long)v->start,
-				  (unsigned long long)(seq - 1));
+				  (unsigned long long)seq - 1);
 	if (keep_cp(v, c.size, c.root, err) < 0)
 		return -err->code;
 	v->checkpoints++;
@@ -235,7 +235,7 @@ static int check_metadata(struct wd_verify *v, const struct rec *r, uint64_t *se
 			return wd_err_set(err, EBADMSG,
 					  "record %llu: the log starts there; records 1..%llu are "
 					  "missing",
-					  (unsigned long long)seq, (unsigned long long)(seq - 1));
+					  (unsigned long long)seq, (unsigned long long)seq - 1);
 		v->start = 1;
 	} else if (seq <= v->seq && v->repeats) {
 		return 1;
@@ -245,20 +245,39 @@ static int check_metadata(struct wd_verify *v, const struct rec *r, uint64_t *se
 				  (unsigned long long)seq, (unsigned long long)v->seq);
 	} else if (seq != v->seq + 1) {
 		return wd_err_set(err, EBADMSG, "record %llu: records %llu..%llu are missing",
-				  (unsigned long long)seq, (unsigned long long)(v->seq + 1),
-				  (unsigned long long)(seq - 1));
+				  (unsigned long long)seq, (unsigned long long)v->seq + 1,
+				  (unsigned long long)seq - 1);
 	}
 	(void)snprintf(want_uid, sizeof(want_uid), "%s/%llu", v->boot, (unsigned long long)seq);
 	if (strcmp(uid, want_uid) != 0)
 		return wd_err_set(err, EBADMSG, "record %llu: metadata.uid is not %s",
 				  (unsigned long long)seq, want_uid);
-	if (seq == 1 ? strspn(prev, "0") != 2 * WD_HASH_BYTES || prev[2 * WD_HASH_BYTES] != '\0'
+	if (seq == 1 ? strspn(prev, "0") != (size_t)2 * WD_HASH_BYTES ||
+			       prev[(size_t)2 * WD_HASH_BYTES] != '\0'
 		     : !hex_is(prev, v->prev, WD_HASH_BYTES))
 		return wd_err_set(err, EBADMSG,
 				  "record %llu: metadata.prev is not the hash of record %llu: the "
 				  "chain is broken (a record changed, added, removed or moved)",
-				  (unsigned long long)seq, (unsigned long long)(seq - 1));
+				  (unsigned long long)seq, (unsigned long long)seq - 1);
 	return 0;
+}
+
+static int nibble(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Lower-case hex of n bytes (2n digits) into out. */
+static bool unhex(const char *s, uint8_t *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int hi = nibble(s[2 * i]), lo = hi < 0 ? -1 : nibble(s[2 * i + 1]);
+
+		if (lo < 0)
+			return false;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
 }
 
 static int take_header(struct wd_verify *v, const char *line, size_t len, struct wd_err *err)
@@ -317,14 +336,9 @@ static int take_header(struct wd_verify *v, const char *line, size_t len, struct
 		(void)wd_err_set(err, EBADMSG, "segment header: peaks do not match its start");
 		goto out;
 	}
-	for (size_t i = 0; i < WD_HASH_BYTES; i++) {
-		unsigned b;
-
-		if (sscanf(prev + 2 * i, "%2x", &b) != 1) {
-			(void)wd_err_set(err, EBADMSG, "segment header: prev is not hex");
-			goto out;
-		}
-		v->prev[i] = (uint8_t)b;
+	if (!unhex(prev, v->prev, WD_HASH_BYTES)) {
+		(void)wd_err_set(err, EBADMSG, "segment header: prev is not hex");
+		goto out;
 	}
 	if (!v->have_key && wd_pubkey_from_b64(pub, &v->key, err) < 0)
 		goto out;
@@ -394,8 +408,8 @@ int wd_verify_final(struct wd_verify *v, const char *final, size_t n, struct wd_
 			"record %llu: missing; the final checkpoint covers %llu records and "
 			"is itself record %llu, the log ends at record %llu: truncated or "
 			"rolled back",
-			(unsigned long long)(v->seq + 1), (unsigned long long)c.size,
-			(unsigned long long)(c.size + 1), (unsigned long long)v->seq);
+			(unsigned long long)v->seq + 1, (unsigned long long)c.size,
+			(unsigned long long)c.size + 1, (unsigned long long)v->seq);
 	for (size_t i = 0; i < v->ncps; i++)
 		if (v->cps[i].size == c.size) {
 			if (memcmp(v->cps[i].root, c.root, WD_HASH_BYTES) != 0)
@@ -403,13 +417,13 @@ int wd_verify_final(struct wd_verify *v, const char *final, size_t n, struct wd_
 					err, EBADMSG,
 					"record %llu: the final checkpoint's root differs "
 					"from the log's checkpoint there: another history",
-					(unsigned long long)(c.size + 1));
+					(unsigned long long)c.size + 1);
 			return 0;
 		}
 	return wd_err_set(err, EBADMSG,
 			  "record %llu: the log has no checkpoint where the final one is (tree "
 			  "size %llu)",
-			  (unsigned long long)(c.size + 1), (unsigned long long)c.size);
+			  (unsigned long long)c.size + 1, (unsigned long long)c.size);
 }
 
 int wd_verify_header(const struct wd_verify *v, uint64_t index, char *out, size_t size)

@@ -40,28 +40,25 @@ struct queue {
 };
 
 static struct {
-	bool open;
 	struct secret *key;
-	struct wd_pubkey pub;
-	char boot[SUP_AUDIT_BOOT_HEX];
-	char origin[WD_ORIGIN_MAX];
-	struct sup_audit_limits lim;
-
-	uint64_t seq; /* the last record's */
-	uint8_t prev[WD_HASH_BYTES];
-	struct wd_merkle tree;
+	uint64_t seq;        /* the last record's */
 	uint64_t covered;    /* tree size of the last checkpoint */
 	uint64_t last_cp_ns; /* when it was made */
 	uint64_t lost;       /* records that could not be written */
-	bool in_checkpoint;
-
-	struct queue q;
-	uint64_t acked; /* the host stored every sequence up to this */
-	bool stalled;
+	uint64_t acked;      /* the host stored every sequence up to this */
 	uint64_t stall_ns;
-
-	char line[SUP_AUDIT_RECORD_MAX + 1];
 	size_t line_len;
+	struct sup_audit_limits lim;
+	struct queue q;
+	struct wd_merkle tree;
+	bool open;
+	bool in_checkpoint;
+	bool stalled;
+	uint8_t prev[WD_HASH_BYTES];
+	char boot[SUP_AUDIT_BOOT_HEX];
+	struct wd_pubkey pub;
+	char origin[WD_ORIGIN_MAX];
+	char line[SUP_AUDIT_RECORD_MAX + 1];
 	uint8_t frame[WD_CONN_DATA_CHUNK];
 } lg;
 
@@ -141,17 +138,21 @@ static void queue_free(struct queue *q)
 	q->spill_fd = -1;
 }
 
-static void ring_copy(struct queue *q, size_t off, void *dst, const void *src, size_t n, bool in)
+/* Bytes in and out of the ring, `off` bytes after its head. */
+static void ring_put(struct queue *q, size_t off, const void *src, size_t n)
 {
 	size_t at = (q->head + off) % q->cap, first = n < q->cap - at ? n : q->cap - at;
 
-	if (in) {
-		memcpy(q->mem + at, src, first);
-		memcpy(q->mem, (const uint8_t *)src + first, n - first);
-	} else {
-		memcpy(dst, q->mem + at, first);
-		memcpy((uint8_t *)dst + first, q->mem, n - first);
-	}
+	memcpy(q->mem + at, src, first);
+	memcpy(q->mem, (const uint8_t *)src + first, n - first);
+}
+
+static void ring_get(const struct queue *q, size_t off, void *dst, size_t n)
+{
+	size_t at = (q->head + off) % q->cap, first = n < q->cap - at ? n : q->cap - at;
+
+	memcpy(dst, q->mem + at, first);
+	memcpy((uint8_t *)dst + first, q->mem, n - first);
 }
 
 static bool mem_fits(const struct queue *q, size_t n)
@@ -161,7 +162,7 @@ static bool mem_fits(const struct queue *q, size_t n)
 
 static void mem_push(struct queue *q, const void *line, size_t n)
 {
-	ring_copy(q, q->used, NULL, line, n, true);
+	ring_put(q, q->used, line, n);
 	q->lens[(q->lens_head + q->n) % q->lens_cap] = (uint32_t)n;
 	q->used += n;
 	q->n++;
@@ -440,7 +441,7 @@ int sup_audit_pump(struct sup_channel *ch, struct sup_fail *f)
 
 			if (len + l > sizeof(lg.frame))
 				break;
-			ring_copy(q, q->sent_bytes, lg.frame + len, NULL, l, false);
+			ring_get(q, q->sent_bytes, lg.frame + len, l);
 			len += l;
 			q->sent_bytes += l;
 			q->nsent++;
@@ -540,7 +541,7 @@ static int queue_resize(struct queue *q, size_t cap, struct wd_err *err)
 		free(lens);
 		return wd_err_set(err, ENOMEM, "audit: a queue of %zu bytes", cap);
 	}
-	ring_copy(q, 0, mem, NULL, q->used, false);
+	ring_get(q, 0, mem, q->used);
 	for (size_t i = 0; i < q->n; i++)
 		lens[i] = q->lens[(q->lens_head + i) % q->lens_cap];
 	free(q->mem);
@@ -607,12 +608,8 @@ void sup_audit_close(void)
 /* ---- policy --------------------------------------------------------------------- */
 
 static const struct wd_json_field audit_fields[] = {
-	{"checkpoint_every", false},
-	{"checkpoint_ms", false},
-	{"memory_bytes", false},
-	{"spill_bytes", false},
-	{"exec", false},
-	{NULL, false},
+	{"checkpoint_every", false}, {"checkpoint_ms", false}, {"memory_bytes", false},
+	{"spill_bytes", false},      {"exec", false},          {NULL, false},
 };
 
 int sup_audit_policy(const char *text, size_t len, struct sup_audit_limits *l, struct wd_err *err)

@@ -130,6 +130,7 @@ test_deadline_is_recorded() {
 test_oom_kill_is_recorded() {
 	local t="${FUNCNAME[0]}[qemu]" rc=0 dir=$WORK/oom
 	printf '{"sandbox": {"cgroup": {"memory_mib": 24}}}\n' >"$WORK/oom.qemu"
+	# shellcheck disable=SC2016 # the agent's shell expands it
 	wrun qemu "$dir" "$WORK/oom" -- /bin/sh -c \
 		'v=$(head -c 67108864 /dev/zero | tr "\0" x); echo ${#v}' \
 		>"$WORK/out" 2>"$WORK/err" || rc=$?

@@ -23,7 +23,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct wd_jscan scan;
 	struct wd_err err, err2;
 	cJSON *tree = NULL;
-	int n, fast = wd_jcanon_scan((const char *)data, size, 8192, &scan, &err2);
+	int n, fast;
+
+	wd_err_clear(&err2);
+	fast = wd_jcanon_scan((const char *)data, size, 8192, &scan, &err2);
 
 	if (wd_jcanon_check((const char *)data, size, 8192, &tree, &err) < 0) {
 		if (err.code <= 0 || err.msg[0] == '\0' || tree != NULL || fast == 0)

@@ -84,6 +84,7 @@ build_third_party() {
 	clang "${third_cflags[@]}" -c "$cjson/cJSON.c" -o "$OUT/third/cJSON.o"
 	if [[ ! -f $OUT/third/libbearssl.a ]]; then
 		mkdir -p -- "$OUT/third/bearssl"
+		# shellcheck disable=SC2016 # the inner sh expands them
 		(cd -- "$bearssl/src" && find . -name '*.c' -print0) |
 			xargs -0 -P "$(nproc)" -I{} sh -c 'o="$1/$(echo "${2#./}" | tr / _).o"; shift 2;
 				clang "$@" -c "$0" -o "$o"' "$bearssl/src/{}" "$OUT/third/bearssl" {} \
@@ -112,7 +113,7 @@ fi
 # The JSON payloads' own bound is the frame's (1 MiB); as for the module
 # list, inputs that large would only slow libFuzzer down, and
 # tests/unit/test_msg.c covers that bound.
-targets=(${FUZZ_TARGETS:-fuzz_cmdline fuzz_modules fuzz_boottimes fuzz_frame fuzz_job fuzz_hello fuzz_exit
+targets=(fuzz_cmdline fuzz_modules fuzz_boottimes fuzz_frame fuzz_job fuzz_hello fuzz_exit
 	fuzz_ociseccomp fuzz_policy fuzz_record fuzz_verify)
 declare -A sources=(
 	[fuzz_cmdline]="init/config.c init/modules.c"

@@ -234,10 +234,12 @@ static const uint8_t priv[WD_P256_PRIV_BYTES] = {0x1f, 0x2e, 0x3d, 0x4c, 0x5b, 0
 
 static void key_of(const uint8_t *x, struct wd_pubkey *k)
 {
-	br_ec_private_key sk = {BR_EC_secp256r1, (unsigned char *)(uintptr_t)x, WD_P256_PRIV_BYTES};
+	uint8_t copy[WD_P256_PRIV_BYTES];
+	br_ec_private_key sk = {BR_EC_secp256r1, copy, WD_P256_PRIV_BYTES};
 	br_ec_public_key pk;
 	uint8_t pub[BR_EC_KBUF_PUB_MAX_SIZE];
 
+	memcpy(copy, x, sizeof(copy));
 	assert_int_equal(br_ec_compute_pub(&br_ec_p256_m31, &pk, pub, &sk), WD_P256_PUB_BYTES);
 	wd_pubkey_from_point(pub, k);
 }
