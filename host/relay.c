@@ -203,7 +203,12 @@ static void fill_pollfds(const struct wd_session *s, struct pollfd *pfd)
 		 * nothing to send not polled at all, so a hang-up cannot spin the loop. */
 		if (!wd_output_pending(s))
 			ev |= POLLIN;
-		if (wd_conn_queued(&s->conn) > 0 && !s->send_broken)
+		/* Uploads still to go need a wake-up too: a turn may end with
+		 * the queue empty (the guest read it all), and nothing else
+		 * would come to wake us. */
+		if ((wd_conn_queued(&s->conn) > 0 ||
+		     (!s->exited && !wd_job_plan_uploads_done(s->plan))) &&
+		    !s->send_broken)
 			ev |= POLLOUT;
 		if (ev != 0) {
 			pfd[P_CONN].fd = s->conn.fd;

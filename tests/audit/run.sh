@@ -140,6 +140,40 @@ test_oom_kill_is_recorded() {
 	ok "$t"
 }
 
+# The supervisor fails (an upload larger than the working directory): why
+# is a record, before the ERROR frame, and a checkpoint covers it.
+test_supervisor_failure_is_recorded() {
+	local t=${FUNCNAME[0]} rc=0 dir=$WORK/failure
+	policy "$WORK/failure"
+	head -c $((80 << 20)) /dev/zero >"$WORK/big"
+	timeout -s KILL "$JOB_LIMIT_S" "$WARDEN" run --vmm local --mem 64 --policy "$WORK/failure.local" \
+		--audit-dir "$dir" --file "$WORK/big:big" -- /bin/true >"$WORK/out" 2>"$WORK/err" || rc=$?
+	rm -f -- "$WORK/big"
+	[[ $rc -eq 125 ]] || { fail "$t" "exit status $rc, want 125"; return; }
+	verify "$dir" || { fail "$t" "verify: status $?"; return; }
+	[[ $(count "$dir" '"activity":"failure",.*"class":"lifecycle".*No space left on device') -eq 1 ]] ||
+		{ fail "$t" "no lifecycle/failure record with the reason"; return; }
+	ok "$t"
+}
+
+# show: one line per record, filtered by class and outcome; --json the
+# records themselves.
+test_show_filters() {
+	local t=${FUNCNAME[0]} dir=$WORK/events-local n
+	[[ -d $dir ]] || { fail "$t" "no log from the events test"; return; }
+	"$WARDEN" audit show "$dir" --class seccomp >"$WORK/show" 2>&1 || { fail "$t" "status $?"; return; }
+	n=$(wc -l <"$WORK/show")
+	[[ $n -eq 3 ]] || { fail "$t" "--class seccomp: $n lines, want 3"; return; }
+	grep -c 'seccomp/deny  denied' "$WORK/show" | grep -qx 3 || { fail "$t" "lines: $(head -1 "$WORK/show")"; return; }
+	"$WARDEN" audit show "$dir" --outcome failure --json >"$WORK/show" 2>&1 || { fail "$t" "status $?"; return; }
+	[[ $(grep -c '"outcome":"failure"' "$WORK/show") -eq $(wc -l <"$WORK/show") && -s $WORK/show ]] ||
+		{ fail "$t" "--outcome failure --json: $(head -c 200 "$WORK/show")"; return; }
+	"$WARDEN" audit show "$dir" --since 2000-01-01T00:00:00Z --until 2000-01-02T00:00:00Z >"$WORK/show" 2>&1 ||
+		{ fail "$t" "status $?"; return; }
+	[[ ! -s $WORK/show ]] || { fail "$t" "records from the year 2000"; return; }
+	ok "$t"
+}
+
 # ---- tampering ----------------------------------------------------------------
 
 # A log of a few hundred records and many checkpoints to tamper with.
@@ -374,6 +408,8 @@ for mode in "${modes[@]}"; do
 	run test_chatty_job_arrives_gap_free "$mode"
 done
 if [[ " ${modes[*]} " == *" qemu "* ]]; then run test_oom_kill_is_recorded; fi
+if [[ " ${modes[*]} " == *" local "* ]]; then run test_show_filters; fi
+run test_supervisor_failure_is_recorded
 run test_tampering_is_caught
 run test_segments_rotate_and_prune_keeps_what_it_must
 run test_prune_keeps_a_bad_segment
