@@ -212,7 +212,11 @@ test_tampering_is_caught() {
 	# Line k+1 is record k (line 1 is the segment header).
 	seg=$(fresh)
 	sed -i '51s/"syscall":"unshare"/"syscall":"unshard"/' "$seg"
-	expect_caught flipped_byte_is_caught "record 50"
+	if cmp -s "$seg" "$WORK"/orig/audit-*.000001.jsonl; then
+		fail flipped_byte_is_caught "record 50 is not a denial: nothing was changed"
+	else
+		expect_caught flipped_byte_is_caught "record 50"
+	fi
 
 	seg=$(fresh)
 	sed -i '81d' "$seg"
@@ -318,7 +322,9 @@ test_prune_keeps_a_bad_segment() {
 		>"$WORK/out" 2>"$WORK/err" || rc=$?
 	[[ $rc -eq 0 ]] || { fail "$t" "exit status $rc"; return; }
 	first=$(find "$dir" -name 'audit-*.000001.jsonl')
-	sed -i '10s/"syscall":"unshare"/"syscall":"unshard"/' "$first"
+	cp -- "$first" "$WORK/first.orig"
+	sed -i '0,/"syscall":"unshare"/s//"syscall":"unshard"/' "$first"
+	cmp -s "$first" "$WORK/first.orig" && { fail "$t" "no denial to change in segment 1"; return; }
 	"$WARDEN" audit prune "$dir" --older-than 0s --apply >"$WORK/plan" 2>&1 || true
 	[[ -f $first ]] || { fail "$t" "the tampered segment was removed"; return; }
 	ok "$t"
