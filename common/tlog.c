@@ -8,6 +8,7 @@
 #include <bearssl.h>
 
 #include "parse.h"
+#include "sha256.h"
 
 static const uint8_t spki_prefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
 				      0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
@@ -20,11 +21,11 @@ static const char em_dash[] = "\xe2\x80\x94 "; /* U+2014 and a space: a signatur
 
 void wd_sha256(const void *p, size_t n, uint8_t out[WD_HASH_BYTES])
 {
-	br_sha256_context c;
+	struct wd_sha256 c;
 
-	br_sha256_init(&c);
-	br_sha256_update(&c, p, n);
-	br_sha256_out(&c, out);
+	wd_sha256_init(&c);
+	wd_sha256_update(&c, p, n);
+	wd_sha256_final(&c, out);
 }
 
 void wd_hex(const uint8_t *p, size_t n, char *out)
@@ -43,25 +44,26 @@ void wd_hex(const uint8_t *p, size_t n, char *out)
 void wd_merkle_leaf(const void *record, size_t n, uint8_t out[WD_HASH_BYTES])
 {
 	static const uint8_t zero = 0x00;
-	br_sha256_context c;
+	struct wd_sha256 c;
 
-	br_sha256_init(&c);
-	br_sha256_update(&c, &zero, 1);
-	br_sha256_update(&c, record, n);
-	br_sha256_out(&c, out);
+	wd_sha256_init(&c);
+	wd_sha256_update(&c, &zero, 1);
+	wd_sha256_update(&c, record, n);
+	wd_sha256_final(&c, out);
 }
 
 static void node(const uint8_t l[WD_HASH_BYTES], const uint8_t r[WD_HASH_BYTES],
 		 uint8_t out[WD_HASH_BYTES])
 {
-	static const uint8_t one = 0x01;
-	br_sha256_context c;
+	uint8_t in[1 + 2 * WD_HASH_BYTES];
+	struct wd_sha256 c;
 
-	br_sha256_init(&c);
-	br_sha256_update(&c, &one, 1);
-	br_sha256_update(&c, l, WD_HASH_BYTES);
-	br_sha256_update(&c, r, WD_HASH_BYTES);
-	br_sha256_out(&c, out);
+	in[0] = 0x01;
+	memcpy(in + 1, l, WD_HASH_BYTES);
+	memcpy(in + 1 + WD_HASH_BYTES, r, WD_HASH_BYTES);
+	wd_sha256_init(&c);
+	wd_sha256_update(&c, in, sizeof(in));
+	wd_sha256_final(&c, out);
 }
 
 void wd_merkle_init(struct wd_merkle *m)

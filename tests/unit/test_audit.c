@@ -20,7 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bearssl.h>
+
 #include "../../common/jcanon.h"
+#include "../../common/sha256.h"
 #include "../../common/tlog.h"
 #include "../../host/auditverify.h"
 #include "../../supervisor/audit.h"
@@ -204,6 +207,74 @@ static void test_merkle_compact_root_equals_the_definition(void **state)
 	}
 }
 
+/* SHA-256, both paths (SHA-NI where the CPU has it, and the portable
+ * one), against BearSSL's, for every length up to 300 bytes, in pieces of
+ * every size, and for 1 MiB. */
+static void test_sha256_matches_bearssl_on_both_paths(void **state)
+{
+	static uint8_t data[1 << 20];
+	uint8_t a[32], b[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 2654435761U >> 13);
+	for (int path = 0; path < 2; path++) {
+		wd_sha256_use_hw(path == 0);
+		for (size_t n = 0; n <= 300; n++) {
+			for (size_t piece = 1; piece <= 70; piece += 23) {
+				struct wd_sha256 c;
+				br_sha256_context r;
+
+				wd_sha256_init(&c);
+				for (size_t at = 0; at < n; at += piece)
+					wd_sha256_update(&c, data + at,
+							 piece < n - at ? piece : n - at);
+				wd_sha256_final(&c, a);
+				br_sha256_init(&r);
+				br_sha256_update(&r, data, n);
+				br_sha256_out(&r, b);
+				if (memcmp(a, b, 32) != 0)
+					fail_msg("path %d, %zu bytes in pieces of %zu", path, n,
+						 piece);
+			}
+		}
+		wd_sha256(data, sizeof(data), a);
+		{
+			br_sha256_context r;
+
+			br_sha256_init(&r);
+			br_sha256_update(&r, data, sizeof(data));
+			br_sha256_out(&r, b);
+		}
+		assert_memory_equal(a, b, 32);
+	}
+	wd_sha256_use_hw(true);
+}
+
+/* HMAC-SHA256 as the channel uses it, against BearSSL's. */
+static void test_hmac_matches_bearssl(void **state)
+{
+	uint8_t key[32], a[32], b[32], msg[200];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(7 * i + 1);
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i ^ 0x5a);
+	for (size_t n = 0; n <= sizeof(msg); n += 13) {
+		br_hmac_key_context kc;
+		br_hmac_context hc;
+
+		wd_hmac_sha256(key, sizeof(key), "label", 5, msg, n, a);
+		br_hmac_key_init(&kc, &br_sha256_vtable, key, sizeof(key));
+		br_hmac_init(&hc, &kc, 0);
+		br_hmac_update(&hc, "label", 5);
+		br_hmac_update(&hc, msg, n);
+		(void)br_hmac_out(&hc, b);
+		assert_memory_equal(a, b, 32);
+	}
+}
+
 /* ---- base64, keys, notes ------------------------------------------------------------ */
 
 static void test_base64_round_trips_and_refuses_bad_text(void **state)
@@ -229,8 +300,6 @@ static const uint8_t priv[WD_P256_PRIV_BYTES] = {0x1f, 0x2e, 0x3d, 0x4c, 0x5b, 0
 						 0x97, 0xa6, 0xb5, 0xc4, 0xd3, 0xe2, 0xf1, 0x00,
 						 0x0f, 0x1e, 0x2d, 0x3c, 0x4b, 0x5a, 0x69, 0x78,
 						 0x87, 0x96, 0xa5, 0xb4, 0xc3, 0xd2, 0xe1, 0xf0};
-
-#include <bearssl.h>
 
 static void key_of(const uint8_t *x, struct wd_pubkey *k)
 {
@@ -419,6 +488,8 @@ int main(void)
 		cmocka_unit_test(test_non_canonical_lines_are_refused),
 		cmocka_unit_test(test_merkle_roots_match_rfc6962_vectors),
 		cmocka_unit_test(test_merkle_compact_root_equals_the_definition),
+		cmocka_unit_test(test_sha256_matches_bearssl_on_both_paths),
+		cmocka_unit_test(test_hmac_matches_bearssl),
 		cmocka_unit_test(test_base64_round_trips_and_refuses_bad_text),
 		cmocka_unit_test(test_signed_checkpoint_verifies_and_tampering_does_not),
 		cmocka_unit_test(test_guest_log_verifies_and_a_changed_record_does_not),
