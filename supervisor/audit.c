@@ -257,6 +257,26 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* "<boot>/<sequence>", by hand: it is made for every record. */
+static void uid_of(uint64_t seq, char *out, size_t size)
+{
+	char num[24];
+	size_t at = sizeof(num), b = strlen(lg.boot);
+
+	do {
+		num[--at] = (char)('0' + seq % 10);
+		seq /= 10;
+	} while (seq != 0);
+	if (b + 1 + sizeof(num) - at + 1 > size) {
+		out[0] = '\0';
+		return;
+	}
+	memcpy(out, lg.boot, b);
+	out[b] = '/';
+	memcpy(out + b + 1, num + at, sizeof(num) - at);
+	out[b + 1 + sizeof(num) - at] = '\0';
+}
+
 static int write_line(const struct sup_audit_event *ev, struct wd_err *err)
 {
 	char prev[2 * WD_HASH_BYTES + 1], uid[SUP_AUDIT_BOOT_HEX + 24];
@@ -266,7 +286,7 @@ static int write_line(const struct sup_audit_event *ev, struct wd_err *err)
 	int n;
 
 	wd_hex(lg.prev, sizeof(lg.prev), prev);
-	(void)snprintf(uid, sizeof(uid), "%s/%llu", lg.boot, (unsigned long long)seq);
+	uid_of(seq, uid, sizeof(uid));
 	wd_jw_init(&w, lg.line, sizeof(lg.line) - 1); /* room for the \n */
 	wd_jw_str(&w, "activity", ev->activity);
 	wd_jw_object(&w, "actor");

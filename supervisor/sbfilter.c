@@ -817,6 +817,24 @@ static const char *errno_name(int e)
 	}
 }
 
+/* "0x" and lower-case hex without leading zeros, by hand (every denial). */
+static void hex_arg(uint64_t v, char out[20])
+{
+	static const char digits[] = "0123456789abcdef";
+	char tmp[16];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = digits[v & 15];
+		v >>= 4;
+	} while (v != 0);
+	out[0] = '0';
+	out[1] = 'x';
+	for (size_t i = 0; i < n; i++)
+		out[2 + i] = tmp[n - 1 - i];
+	out[2 + n] = '\0';
+}
+
 int sup_sb_denial_json(const struct sup_sb_denial *d, char *out, size_t size)
 {
 	struct wd_jw w;
@@ -825,8 +843,8 @@ int sup_sb_denial_json(const struct sup_sb_denial *d, char *out, size_t size)
 	wd_jw_init(&w, out, size);
 	wd_jw_str(&w, "abi", d->abi);
 	wd_jw_array(&w, "args"); /* hex strings: a 64-bit value is over JSON's exact 2^53 */
-	for (int i = 0; i < 6; i++) {
-		(void)snprintf(arg[i], sizeof(arg[i]), "0x%llx", (unsigned long long)d->args[i]);
+	for (size_t i = 0; i < 6; i++) {
+		hex_arg(d->args[i], arg[i]);
 		wd_jw_str(&w, NULL, arg[i]);
 	}
 	wd_jw_close(&w);
