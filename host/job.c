@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../common/clock.h"
+#include "../common/tlog.h"
 #include "../supervisor/audit.h"
 #include "../supervisor/sandbox.h"
 #include "paths.h"
@@ -19,15 +20,10 @@
 
 static void hex_digest(br_sha256_context *hc, char out[WD_SHA256_HEX])
 {
-	static const char digits[] = "0123456789abcdef";
 	uint8_t d[32];
 
 	br_sha256_out(hc, d);
-	for (size_t i = 0; i < sizeof(d); i++) {
-		out[2 * i] = digits[d[i] >> 4];
-		out[2 * i + 1] = digits[d[i] & 0xf];
-	}
-	out[64] = '\0';
+	wd_hex(d, sizeof(d), out);
 }
 
 /* pread(2) all of [off, off+len), or fewer bytes at the end of the file. */

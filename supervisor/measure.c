@@ -1,5 +1,5 @@
 /*
- * supervisor/measure.c - SHA-256 of files and hex rendering, for the HELLO
+ * supervisor/measure.c - SHA-256 of files, for the HELLO
  * measurements (see measure.h).
  */
 #include "measure.h"
@@ -8,29 +8,19 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <bearssl_hash.h>
-
-void sup_hex(const uint8_t *raw, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[raw[i] >> 4];
-		out[2 * i + 1] = digits[raw[i] & 0x0f];
-	}
-	out[2 * n] = '\0';
-}
+#include "../common/sha256.h"
+#include "../common/tlog.h"
 
 int sup_sha256_file(const char *path, char hex[WD_SHA256_HEX], struct wd_err *err)
 {
 	static uint8_t chunk[SUP_MEASURE_CHUNK];
 	uint8_t digest[SUP_SHA256_BYTES];
-	br_sha256_context sha;
+	struct wd_sha256 sha;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0)
 		return wd_err_sys(err, errno, "measure %s: open", path);
-	br_sha256_init(&sha);
+	wd_sha256_init(&sha);
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
 
@@ -44,10 +34,10 @@ int sup_sha256_file(const char *path, char hex[WD_SHA256_HEX], struct wd_err *er
 		}
 		if (n == 0)
 			break;
-		br_sha256_update(&sha, chunk, (size_t)n);
+		wd_sha256_update(&sha, chunk, (size_t)n);
 	}
 	(void)close(fd);
-	br_sha256_out(&sha, digest);
-	sup_hex(digest, sizeof(digest), hex);
+	wd_sha256_final(&sha, digest);
+	wd_hex(digest, sizeof(digest), hex);
 	return 0;
 }

@@ -1,5 +1,6 @@
 /*
- * supervisor/measure.h - SHA-256 measurements (BearSSL), in lowercase hex.
+ * supervisor/measure.h - SHA-256 measurements (common/sha256.c), in lowercase hex
+ * (common/tlog.h wd_hex).
  *
  * The supervisor measures what runs in the guest for its HELLO (PID 1's
  * program, its own, the image manifest) and checks every uploaded file
@@ -17,9 +18,6 @@
 
 #define SUP_MEASURE_CHUNK 65536
 #define SUP_SHA256_BYTES 32
-
-/* Lowercase hex of `n` bytes into `out` (2n + 1 bytes, NUL-terminated). */
-void sup_hex(const uint8_t *raw, size_t n, char *out);
 
 /*
  * SHA-256 of the whole file at `path` (a final symlink is followed: the

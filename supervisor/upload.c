@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../common/fileio.h"
+#include "../common/tlog.h"
 #include "measure.h"
 
 int sup_upload_begin(struct sup_upload *u, int dirfd, const struct wd_job_file *file, uid_t uid,
@@ -31,7 +32,7 @@ int sup_upload_begin(struct sup_upload *u, int dirfd, const struct wd_job_file *
 		return wd_err_sys(err, errno, "file %s: create", name);
 	if (fchown(u->fd, uid, gid) < 0)
 		return wd_err_sys(err, errno, "file %s: chown", name);
-	br_sha256_init(&u->sha);
+	wd_sha256_init(&u->sha);
 	return 0;
 }
 
@@ -45,7 +46,7 @@ int sup_upload_write(struct sup_upload *u, const uint8_t *p, size_t n, struct wd
 	rc = wd_write_all(u->fd, p, n);
 	if (rc < 0)
 		return wd_err_sys(err, -rc, "file %s: write", u->file->name);
-	br_sha256_update(&u->sha, p, n);
+	wd_sha256_update(&u->sha, p, n);
 	u->got += n;
 	return 0;
 }
@@ -59,8 +60,8 @@ int sup_upload_finish(struct sup_upload *u, struct wd_err *err)
 	if (u->got != u->file->size)
 		return wd_err_set(err, EBADMSG, "file %s: %llu bytes, %llu declared", u->file->name,
 				  (unsigned long long)u->got, (unsigned long long)u->file->size);
-	br_sha256_out(&u->sha, digest);
-	sup_hex(digest, sizeof(digest), hex);
+	wd_sha256_final(&u->sha, digest);
+	wd_hex(digest, sizeof(digest), hex);
 	if (strcmp(hex, u->file->sha256) != 0)
 		return wd_err_set(err, EBADMSG, "file %s: SHA-256 %s, %s declared", u->file->name,
 				  hex, u->file->sha256);

@@ -15,16 +15,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <bearssl_hash.h>
-
 #include "../common/err.h"
+#include "../common/sha256.h"
 #include "../vsock/msg.h"
 
 struct sup_upload {
 	int fd;
 	const struct wd_job_file *file;
 	uint64_t got; /* bytes written so far */
-	br_sha256_context sha;
+	struct wd_sha256 sha;
 };
 
 /* Create file->name under dirfd for uid:gid. */

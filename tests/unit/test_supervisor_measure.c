@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../../common/fileio.h"
+#include "../../common/tlog.h"
 #include "../../supervisor/measure.h"
 
 /* FIPS 180-2 test vectors. */
@@ -79,7 +80,7 @@ static void test_hex_is_lowercase(void **state)
 	char out[9];
 
 	(void)state;
-	sup_hex(raw, sizeof(raw), out);
+	wd_hex(raw, sizeof(raw), out);
 	assert_string_equal(out, "009fabff");
 }
 
