@@ -511,12 +511,6 @@ uint64_t sup_audit_last_seq(void)
 	return lg.seq;
 }
 
-void sup_audit_resend(void)
-{
-	lg.q.nsent = 0;
-	lg.q.sent_bytes = 0;
-}
-
 /* ---- setup ------------------------------------------------------------------- */
 
 int sup_audit_open(const char *vm_id, struct wd_err *err)

@@ -4,9 +4,8 @@
  * the host without loss (docs/audit.md).
  *
  * One log per boot, owned by this module (the supervisor is
- * single-threaded): init's events (read from its pipe, see
- * sup_audit_take_init) and the supervisor's own go through
- * sup_audit_record(). Each record is one canonical JSON line
+ * single-threaded): PID 1's record (WARDEN_INIT_RECORD, checked by
+ * main.c) and the supervisor's own go through sup_audit_record(). Each record is one canonical JSON line
  * (common/jcanon.h) with metadata.sequence (1, 2, ...), metadata.prev (the
  * previous record's leaf hash, hex) and metadata.uid ("<boot>/<sequence>").
  * Every SUP_AUDIT_CHECKPOINT_EVERY records or SUP_AUDIT_CHECKPOINT_MS,
@@ -55,7 +54,6 @@
 #define SUP_AUDIT_RECORD_MAX 4096             /* one record, its line, bytes */
 #define SUP_AUDIT_DATA_MAX 2048               /* a record's "data" object */
 #define SUP_AUDIT_BOOT_HEX 33                 /* 128-bit boot id, hex, NUL */
-#define SUP_AUDIT_INIT_MAX 16384              /* init's records, all of them */
 
 struct sup_audit_limits {
 	uint64_t checkpoint_every; /* records; 1 .. 1000000 */
@@ -94,11 +92,6 @@ const char *sup_audit_boot_id(void);
 /* Append a record. -ENOBUFS: no room even in the reserve. */
 int sup_audit_record(const struct sup_audit_event *ev, struct wd_err *err);
 
-/* Init's records: lines of canonical JSON objects with class, activity,
- * outcome, severity and data (init/audit.c), read from fd until EOF, at
- * most SUP_AUDIT_INIT_MAX bytes; each is recorded with actor warden-init. */
-int sup_audit_take_init(int fd, struct wd_err *err);
-
 /* A checkpoint now (if any record is not covered yet). */
 int sup_audit_checkpoint(struct wd_err *err);
 
@@ -119,9 +112,6 @@ int sup_audit_ack(const struct wd_frame *fr, struct sup_fail *f);
 /* Everything is acknowledged. The last sequence given. */
 bool sup_audit_all_acked(void);
 uint64_t sup_audit_last_seq(void);
-
-/* After a reconnect: send again everything not acknowledged. */
-void sup_audit_resend(void);
 
 /* Wipe the key and free the queue. */
 void sup_audit_close(void);
