@@ -363,16 +363,16 @@ static int verify_all(struct logset *ls, const struct verify_opts *o)
 	}
 	for (size_t i = 0; i < ls->n;) {
 		size_t j = i;
+		int rc;
 
 		while (j < ls->n && strcmp(ls->seg[j].boot, ls->seg[i].boot) == 0)
 			j++;
+		rc = verify_log(ls, i, j, o, pinned);
 		logs++;
-		int rc = verify_log(ls, i, j, o, pinned);
-
-		if (rc > worst)
-			worst = rc == WD_AUDIT_EXIT_BAD || worst != WD_AUDIT_EXIT_BAD ? rc : worst;
-		if (rc == WD_AUDIT_EXIT_BAD)
-			worst = WD_AUDIT_EXIT_BAD;
+		/* Not intact outranks an unsigned tail, which outranks intact. */
+		if (rc == WD_AUDIT_EXIT_BAD ||
+		    (rc == WD_AUDIT_EXIT_UNSIGNED && worst == WD_AUDIT_EXIT_INTACT))
+			worst = rc;
 		i = j;
 	}
 	if (o->checkpoint != NULL && logs > 1) {
