@@ -146,6 +146,11 @@ static bool finished(struct wd_session *s, struct wd_err *err)
 {
 	uint64_t now = wd_mono_ns();
 
+	if (s->resume_err.code != 0 && !s->exited) {
+		wd_session_end(s, s->stop_signal != 0 ? WD_END_STOPPED : WD_END_GUEST_LOST);
+		*err = s->resume_err;
+		return true;
+	}
 	/* After EXIT the log's last records still come: the channel is read
 	 * to its end, which comes with the guest's. */
 	if (s->exited && ((s->vm_ended && s->conn_eof) ||

@@ -273,6 +273,7 @@ static int handshake(struct wd_session *s, struct wd_err *err)
 	}
 	wd_chan_set_key(&s->conn.chan, key);
 	explicit_bzero(key, sizeof(key));
+	wd_conn_keep_sent(&s->conn);
 	keyed = wd_mono_ns();
 	do {
 		/* READY goes on until the guest has read the key: the extras are ignored. */
@@ -300,6 +301,7 @@ static int handshake(struct wd_session *s, struct wd_err *err)
 		s->end = WD_END_FAILED;
 		return -err->code;
 	}
+	wd_conn_on_break(&s->conn, wd_session_broken, s);
 	return 0;
 }
 

@@ -55,6 +55,10 @@
 #define WD_TIMEOUT_GRACE_MS 10000 /* the host's deadline is --timeout plus this */
 #define WD_SHUTDOWN_WAIT_MS 15000 /* SHUTDOWN to the guest's end, then it is killed */
 #define WD_DRAIN_MS 2000          /* guest gone: what is still in the channel */
+#define WD_RESUME_WAIT_MS 60000   /* a broken channel: the guest has this long to resume it */
+#define WD_RESUME_TRY_MS 3000     /* one new connection: its RESUME within this */
+#define WD_RESUME_GAP_MS 200      /* virtio-serial: our end stays closed this long, doubling */
+#define WD_RESUME_JUNK_BYTES (16UL << 20) /* bytes skipped before a RESUME, at most */
 
 /* How a session ended, beyond `err`. */
 enum wd_session_end {
@@ -82,6 +86,9 @@ struct wd_session {
 	bool send_broken;                 /* a write to the channel failed: the guest is going */
 	bool out_ended[2];                /* stdout, stderr: the guest sent their empty DATA */
 	uint64_t stdin_sent, stdin_acked; /* at most WD_STDIN_WINDOW apart */
+	uint64_t resume_peer_seq;         /* what the guest had at the last resumption */
+	unsigned resumes;                 /* resumptions of the channel */
+	struct wd_err resume_err;         /* why the last one failed (code 0: none did) */
 	uint64_t host_deadline_ns;        /* 0: none */
 	uint64_t end_deadline_ns;         /* 0: none; the guest must be gone by then */
 
@@ -122,6 +129,12 @@ int wd_session_send(struct wd_session *s, unsigned type, uint32_t stream, const 
 
 /* For host/relay.c: the agent runs (a --tty job gets its window size again). */
 void wd_session_started(struct wd_session *s);
+
+/*
+ * The conn's break handler (host/resume.c, vsock/conn.h): take the guest's
+ * next connection and its RESUME. A failure is kept in resume_err.
+ */
+int wd_session_broken(struct wd_conn *c, void *ctx, const char *why, struct wd_err *err);
 
 /* The signal reader for long waits elsewhere (struct wd_intr's check). */
 bool wd_session_check_signals(void *session);

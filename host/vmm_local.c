@@ -195,9 +195,8 @@ static int local_connect(struct wd_vmm *v, uint64_t deadline_ns, const struct wd
 				wd_warn("channel: a connection from another user refused");
 				continue;
 			}
-			(void)close(v->listen_fd);
-			v->listen_fd = -1;
-			(void)unlink(v->sock_path);
+			/* The listener stays: the supervisor comes back to it
+			 * after a broken channel (host/resume.c). */
 			return fd;
 		}
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)

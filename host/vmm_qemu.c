@@ -256,8 +256,7 @@ static int vsock_accept(struct wd_vmm *v, uint64_t deadline_ns, const struct wd_
 
 		if (fd >= 0) {
 			if (peer.svm_family == AF_VSOCK && peer.svm_cid == v->guest_cid) {
-				(void)close(v->listen_fd);
-				v->listen_fd = -1;
+				/* The listener stays, for a resumption (host/resume.c). */
 				return fd;
 			}
 			wd_warn("vhost-vsock: refused a connection from CID %u (the guest is %u)",

@@ -453,6 +453,8 @@ int sup_audit_pump(struct sup_channel *ch, struct sup_fail *f)
 {
 	struct queue *q = &lg.q;
 
+	if (lg.open && sup_channel_record_resume(ch, f) < 0)
+		return -f->err.code;
 	while (lg.open && q->nsent < q->n && wd_conn_queued(&ch->conn) < WD_CONN_HIGH_WATER) {
 		size_t len = 0;
 

@@ -6,11 +6,13 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../common/clock.h"
+#include "../common/jcanon.h"
 #include "../common/log.h"
 #include "../vsock/transport.h"
 #include "audit.h"
@@ -45,6 +47,10 @@ int sup_channel_open(struct sup_channel *ch, const char *spec, struct sup_fail *
 	memset(ch, 0, sizeof(*ch));
 	ch->conn.fd = -1;
 	ch->serial = strncmp(spec, "virtio-serial:", 14) == 0;
+	if (strlen(spec) >= sizeof(ch->spec))
+		return sup_fail_set(f, SUP_FAIL_CHANNEL, ENAMETOOLONG, "channel %.32s...: too long",
+				    spec);
+	memcpy(ch->spec, spec, strlen(spec) + 1);
 	for (;;) {
 		fd = wd_channel_open(spec, &f->err);
 		if (fd >= 0)
@@ -123,6 +129,138 @@ static int await_first_frame(struct sup_channel *ch, struct wd_frame *fr, struct
 	}
 }
 
+/* The channel again: the transport reopened, retried until the deadline. */
+static int reopen(struct sup_channel *ch, uint64_t deadline, struct wd_err *err)
+{
+	for (;;) {
+		int fd = wd_channel_open(ch->spec, err);
+
+		if (fd >= 0)
+			return wd_conn_attach(&ch->conn, fd, err);
+		if (wd_mono_ns() >= deadline)
+			return -err->code;
+		sleep_ms(SUP_CHANNEL_RETRY_MS);
+	}
+}
+
+/* virtio-serial: the port says HUP until the host end is connected again. */
+static int await_host_end(struct sup_channel *ch, uint64_t deadline, struct wd_err *err)
+{
+	for (;;) {
+		struct pollfd pfd = {.fd = ch->conn.fd, .events = POLLOUT, .revents = 0};
+
+		if (poll(&pfd, 1, 0) < 0 && errno != EINTR)
+			return wd_err_sys(err, errno, "channel: poll");
+		if ((pfd.revents & POLLHUP) == 0 && (pfd.revents & POLLOUT) != 0)
+			return 0;
+		if (wd_mono_ns() >= deadline)
+			return wd_err_set(err, ETIMEDOUT, "channel: no host end");
+		sleep_ms(NO_HOST_POLL_MS);
+	}
+}
+
+/* Send RESUME, wait for the host's. 1 with its last sequence, 0 nothing in
+ * time or the connection went again, -errno: give up. */
+static int exchange_resume(struct sup_channel *ch, uint64_t epoch, uint64_t deadline,
+			   uint64_t *peer_seq, struct wd_err *err)
+{
+	struct wd_conn *c = &ch->conn;
+
+	wd_conn_send_resume(c, epoch);
+	for (;;) {
+		struct pollfd pfd = {.fd = c->fd, .events = POLLIN, .revents = 0};
+		uint64_t got;
+		int rc = wd_conn_flush_resume(c, err);
+
+		if (rc < 0)
+			return 0;
+		if (rc > 0)
+			pfd.events |= POLLOUT;
+		rc = wd_conn_find_resume(c, &got, peer_seq);
+		if (rc == 1 && got != epoch)
+			return wd_err_set(err, EPROTO,
+					  "channel: the host resumed epoch %llu, not %llu",
+					  (unsigned long long)got, (unsigned long long)epoch);
+		if (rc == 1)
+			return 1;
+		rc = wd_conn_read(c, err);
+		if (rc > 0)
+			continue;
+		if (rc == 0 || (rc < 0 && rc != -EAGAIN))
+			return 0;
+		if (wd_mono_ns() >= deadline)
+			return 0;
+		if (poll(&pfd, 1, ms_until(deadline)) < 0 && errno != EINTR)
+			return wd_err_sys(err, errno, "channel: poll");
+		if ((pfd.revents & POLLHUP) != 0 && (pfd.revents & POLLIN) == 0)
+			return 0;
+	}
+}
+
+int sup_channel_record_resume(struct sup_channel *ch, struct sup_fail *f)
+{
+	char data[SUP_AUDIT_DATA_MAX];
+	struct sup_audit_event ev = {
+		"auth", "resume", "success", "medium", "warden-supervisor", (int)getpid(), 0, data};
+	struct wd_jw w;
+
+	if (!ch->resumed.pending)
+		return 0;
+	ch->resumed.pending = false;
+	wd_jw_init(&w, data, sizeof(data));
+	wd_jw_uint(&w, "down_ms", ch->resumed.down_ms);
+	wd_jw_uint(&w, "epoch", ch->resumed.epoch);
+	wd_jw_str(&w, "reason", ch->resumed.why);
+	wd_jw_uint(&w, "resent_frames", ch->resumed.resent);
+	if (wd_jw_end(&w) < 0)
+		return sup_fail_set(f, SUP_FAIL_INTERNAL, ENOSPC, "audit: the resume record");
+	if (sup_audit_record(&ev, &f->err) < 0)
+		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "audit");
+	return 0;
+}
+
+/* The conn's break handler (vsock/conn.h): put a new connection in place. */
+static int channel_broken(struct wd_conn *c, void *ctx, const char *why, struct wd_err *err)
+{
+	struct sup_channel *ch = ctx;
+	uint64_t t0 = wd_mono_ns(), deadline = t0 + SUP_RESUME_WAIT_MS * WD_NS_PER_MS;
+	uint64_t epoch = c->epoch + 1, peer_seq = 0, resent = c->resent_frames;
+	int rc = 0;
+
+	if (ch->final)
+		return 0;
+	wd_warn("channel broken (%s): waiting up to %d s for the host to resume it", why,
+		SUP_RESUME_WAIT_MS / 1000);
+	while (rc == 0) {
+		uint64_t answer = wd_mono_ns() + SUP_RESUME_ANSWER_MS * WD_NS_PER_MS;
+
+		wd_conn_detach(c);
+		if (wd_mono_ns() >= deadline)
+			return wd_err_set(err, ETIMEDOUT,
+					  "channel broken (%s) and not resumed within %d s", why,
+					  SUP_RESUME_WAIT_MS / 1000);
+		if (reopen(ch, deadline, err) < 0 ||
+		    (ch->serial && await_host_end(ch, deadline, err) < 0))
+			continue;
+		rc = exchange_resume(ch, epoch, answer < deadline ? answer : deadline, &peer_seq,
+				     err);
+		if (rc < 0)
+			return rc;
+	}
+	if (wd_conn_rewind(c, peer_seq, err) < 0)
+		return -err->code;
+	c->epoch = epoch;
+	ch->resumed.pending = true;
+	ch->resumed.epoch = epoch;
+	ch->resumed.down_ms = (wd_mono_ns() - t0) / WD_NS_PER_MS;
+	ch->resumed.resent = c->resent_frames - resent;
+	(void)snprintf(ch->resumed.why, sizeof(ch->resumed.why), "%s", why);
+	wd_info("channel resumed (epoch %llu) after %llu ms; %llu frame(s) sent again",
+		(unsigned long long)epoch, (unsigned long long)ch->resumed.down_ms,
+		(unsigned long long)ch->resumed.resent);
+	return 1;
+}
+
 int sup_channel_handshake(struct sup_channel *ch, const struct wd_hello *hello, struct sup_fail *f)
 {
 	char json[HELLO_JSON_BYTES];
@@ -142,6 +280,7 @@ int sup_channel_handshake(struct sup_channel *ch, const struct wd_hello *hello, 
 		return sup_fail_wrap(f, SUP_FAIL_PROTOCOL, "handshake");
 	wd_chan_set_key(&ch->conn.chan, key);
 	explicit_bzero(key, sizeof(key));
+	wd_conn_keep_sent(&ch->conn);
 	wd_debug("handshake: job key installed");
 
 	n = wd_hello_encode(hello, json, sizeof(json), &f->err);
@@ -150,6 +289,7 @@ int sup_channel_handshake(struct sup_channel *ch, const struct wd_hello *hello, 
 	if (sup_channel_send(ch, WD_MSG_HELLO, WD_STREAM_CONTROL, json, (size_t)n, f) < 0 ||
 	    sup_channel_flush(ch, SUP_HOST_WAIT_MS, f) < 0)
 		return sup_fail_wrap(f, f->kind, "handshake: HELLO");
+	wd_conn_on_break(&ch->conn, channel_broken, ch);
 	return 0;
 }
 

@@ -32,22 +32,40 @@
 #define SUP_CHANNEL_WAIT_MS 10000 /* ... for this long */
 #define SUP_READY_INTERVAL_MS 250 /* READY repeated until the host speaks */
 #define SUP_HOST_WAIT_MS                                                                           \
-	120000                  /* longest silence of the host before the agent runs;
+	120000                    /* longest silence of the host before the agent runs;
 				      TCG boots are slow */
-#define SUP_ERROR_FLUSH_MS 1000 /* the last ERROR frame gets this long to leave */
+#define SUP_ERROR_FLUSH_MS 1000   /* the last ERROR frame gets this long to leave */
+#define SUP_RESUME_WAIT_MS 60000  /* a broken channel: the host has this long to come back */
+#define SUP_RESUME_ANSWER_MS 5000 /* RESUME sent: the host's answer within this, else again */
+#define SUP_CHANNEL_SPEC_MAX 128
 
 struct sup_channel {
 	struct wd_conn conn;
 	bool open;
 	bool serial;     /* virtio-serial: reads see EOF until the host end connects */
 	bool host_spoke; /* the host's first frame arrived */
+	bool final;      /* EXIT went out: a break now is the end, not resumed */
+	char spec[SUP_CHANNEL_SPEC_MAX];
+	struct { /* the last resumption, until its record is written */
+		bool pending;
+		uint64_t epoch, down_ms, resent;
+		char why[160];
+	} resumed;
 };
 
 /* Open the channel named `spec` (vsock/transport.h), retrying while a
  * virtio-serial port does not exist yet. */
 int sup_channel_open(struct sup_channel *ch, const char *spec, struct sup_fail *f);
 
-/* READY until KEY, install the key, send `hello` and flush it. */
+/*
+ * READY until KEY, install the key, send `hello` and flush it. From then on
+ * a broken channel is resumed (docs/protocol.md, "A broken channel"): the
+ * supervisor reconnects (virtio-serial: reopens the port and waits for the
+ * host end), sends RESUME and, once the host's RESUME says what it has,
+ * sends the rest again; meanwhile nothing else moves, so the agent's
+ * audited actions and output wait. Each resumption is an auth/resume
+ * record. Not within SUP_RESUME_WAIT_MS: the job fails.
+ */
 int sup_channel_handshake(struct sup_channel *ch, const struct wd_hello *hello, struct sup_fail *f);
 
 /*
@@ -61,6 +79,10 @@ int sup_channel_recv(struct sup_channel *ch, struct wd_frame *fr, int timeout_ms
 /* Queue a frame; when the queue is full, flush first (bounded by SUP_HOST_WAIT_MS). */
 int sup_channel_send(struct sup_channel *ch, unsigned type, uint32_t stream, const void *payload,
 		     size_t len, struct sup_fail *f);
+
+/* The auth/resume record of a resumption, if one is pending (called where
+ * records may be added: sup_audit_pump). */
+int sup_channel_record_resume(struct sup_channel *ch, struct sup_fail *f);
 
 /* Flush everything queued within timeout_ms. */
 int sup_channel_flush(struct sup_channel *ch, int timeout_ms, struct sup_fail *f);

@@ -492,6 +492,8 @@ static int send_exit(struct supervisor *sv, const struct wd_exit *e, struct sup_
 	else
 		wd_info("agent: exited with status %d%s", e->status,
 			e->timed_out ? ", timed out" : "");
+	/* After EXIT a broken channel is the end: the host stops resuming it too. */
+	sv->ch.final = true;
 	return sup_channel_send(&sv->ch, WD_MSG_EXIT, WD_STREAM_CONTROL, json, (size_t)n, f);
 }
 

@@ -24,6 +24,7 @@ static const char *const type_names[] = {
 	[WD_MSG_SHUTDOWN] = "SHUTDOWN",
 	[WD_MSG_ERROR] = "ERROR",
 	[WD_MSG_STDIN_ACK] = "STDIN_ACK",
+	[WD_MSG_RESUME] = "RESUME",
 };
 
 /* Who sends what: bit 0 host may send, bit 1 guest may send. */
@@ -46,6 +47,7 @@ static const unsigned char senders[] = {
 	[WD_MSG_SHUTDOWN] = FROM_HOST,
 	[WD_MSG_ERROR] = FROM_HOST | FROM_GUEST,
 	[WD_MSG_STDIN_ACK] = FROM_GUEST,
+	[WD_MSG_RESUME] = FROM_HOST | FROM_GUEST,
 };
 
 const char *wd_msg_type_name(unsigned type)
@@ -137,9 +139,10 @@ int wd_frame_encode(struct wd_chan *ch, unsigned type, uint32_t stream, const vo
 	bool mac = !unkeyed_type(type);
 	size_t total = WD_FRAME_HEADER_BYTES + len + (mac ? WD_FRAME_MAC_BYTES : 0);
 
-	if (!may_send(ch->side, type))
-		return wd_err_set(err, EPROTO, "frame %s: not sent by this side",
-				  wd_msg_type_name(type));
+	if (!may_send(ch->side, type) || type == WD_MSG_RESUME)
+		return wd_err_set(err, EPROTO, "frame %s: not sent by this side%s",
+				  wd_msg_type_name(type),
+				  type == WD_MSG_RESUME ? " in the stream" : "");
 	if (len > WD_FRAME_MAX_PAYLOAD)
 		return wd_err_set(err, E2BIG, "frame %s: payload of %zu bytes over %lu",
 				  wd_msg_type_name(type), len, WD_FRAME_MAX_PAYLOAD);
@@ -240,6 +243,8 @@ static int check_header(struct wd_decoder *d, const struct wd_chan *ch, const ui
 			    seq);
 	if (get_be32(h + 20) > WD_FRAME_MAX_PAYLOAD)
 		return fail(d, err, EMSGSIZE, "length over the bound", type, seq);
+	if (type == WD_MSG_RESUME)
+		return fail(d, err, EPROTO, "RESUME inside the stream", type, seq);
 	return 0;
 }
 
@@ -318,4 +323,85 @@ int wd_decoder_next(struct wd_decoder *d, struct wd_chan *ch, struct wd_frame *f
 	f->payload = h + WD_FRAME_HEADER_BYTES;
 	d->consumed = need;
 	return 1;
+}
+
+size_t wd_frame_size(const uint8_t *h)
+{
+	return WD_FRAME_HEADER_BYTES + get_be32(h + 20) +
+	       ((h[4] & WD_FLAG_MAC) != 0 ? WD_FRAME_MAC_BYTES : 0);
+}
+
+uint64_t wd_frame_seq(const uint8_t *h)
+{
+	return get_be64(h + 12);
+}
+
+static void resume_header(uint8_t *h, uint64_t epoch)
+{
+	h[0] = 'W';
+	h[1] = 'D';
+	h[2] = WD_PROTO_VERSION;
+	h[3] = WD_MSG_RESUME;
+	h[4] = WD_FLAG_MAC;
+	h[5] = h[6] = h[7] = 0;
+	put_be32(h + 8, WD_STREAM_CONTROL);
+	put_be64(h + 12, epoch);
+	put_be32(h + 20, 8);
+}
+
+int wd_resume_encode(const struct wd_chan *ch, uint64_t epoch, uint64_t last_seq,
+		     uint8_t out[WD_RESUME_FRAME_BYTES])
+{
+	resume_header(out, epoch);
+	put_be64(out + WD_FRAME_HEADER_BYTES, last_seq);
+	hmac(ch->send_key, NULL, out, WD_FRAME_HEADER_BYTES + 8, out + WD_FRAME_HEADER_BYTES + 8);
+	return WD_RESUME_FRAME_BYTES;
+}
+
+/* Could a RESUME start at p (n bytes available, n >= 1)? Compares what is there. */
+static bool resume_prefix(const uint8_t *p, size_t n)
+{
+	uint8_t want[WD_FRAME_HEADER_BYTES];
+
+	resume_header(want, 0);
+	for (size_t i = 0; i < n && i < WD_FRAME_HEADER_BYTES; i++) {
+		if (i >= 12 && i < 20)
+			continue; /* the epoch: any */
+		if (p[i] != want[i])
+			return false;
+	}
+	return true;
+}
+
+int wd_decoder_find_resume(struct wd_decoder *d, const struct wd_chan *ch, uint64_t *epoch,
+			   uint64_t *last_seq)
+{
+	uint8_t mac[WD_FRAME_MAC_BYTES];
+
+	drop_consumed(d);
+	while (d->start < d->used) {
+		const uint8_t *p = d->buf + d->start;
+		size_t n = d->used - d->start;
+
+		if (!resume_prefix(p, n)) {
+			d->start++;
+			continue;
+		}
+		if (n < WD_RESUME_FRAME_BYTES)
+			break;
+		hmac(ch->recv_key, NULL, p, WD_FRAME_HEADER_BYTES + 8, mac);
+		if (!mac_equal(mac, p + WD_FRAME_HEADER_BYTES + 8)) {
+			d->start++;
+			continue;
+		}
+		*epoch = get_be64(p + 12);
+		*last_seq = get_be64(p + WD_FRAME_HEADER_BYTES);
+		d->start += WD_RESUME_FRAME_BYTES;
+		if (d->start == d->used)
+			d->start = d->used = 0;
+		return 1;
+	}
+	if (d->start == d->used)
+		d->start = d->used = 0;
+	return 0;
 }

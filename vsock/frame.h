@@ -87,8 +87,11 @@ enum wd_msg_type {
 	WD_MSG_SHUTDOWN = 0x0e,     /* h->g: end the VM */
 	WD_MSG_ERROR = 0x0f,        /* either way: a fatal error (JSON: code, message) */
 	WD_MSG_STDIN_ACK = 0x10,    /* g->h: stdin bytes taken so far, u64 (flow control) */
+	WD_MSG_RESUME = 0x11,       /* either way, first on a new connection: epoch in the
+				    sequence field, last sequence received, u64 */
 };
-#define WD_MSG_TYPE_MAX WD_MSG_STDIN_ACK
+#define WD_MSG_TYPE_MAX WD_MSG_RESUME
+#define WD_RESUME_FRAME_BYTES (WD_FRAME_HEADER_BYTES + 8 + WD_FRAME_MAC_BYTES)
 
 /* Which side a context speaks for: it signs with its own direction key and
  * verifies with the other's. */
@@ -173,5 +176,32 @@ void wd_decoder_fill(struct wd_decoder *d, size_t n);
  */
 int wd_decoder_next(struct wd_decoder *d, struct wd_chan *ch, struct wd_frame *f,
 		    struct wd_err *err);
+
+/* A whole encoded frame's size and sequence number, from its (valid) header. */
+size_t wd_frame_size(const uint8_t *h);
+uint64_t wd_frame_seq(const uint8_t *h);
+
+/*
+ * Resumption (docs/protocol.md, "A broken channel"). A RESUME frame is
+ * authenticated with the sender's direction key like every other frame,
+ * but its sequence field carries the resumption's epoch (1 for the first,
+ * then +1) instead of the stream's counter, and it is valid only as the
+ * first frame of a new connection: inside the stream the decoder refuses
+ * it. Its payload is the last sequence number the sender accepted, so the
+ * other side knows which frames to send again.
+ */
+int wd_resume_encode(const struct wd_chan *ch, uint64_t epoch, uint64_t last_seq,
+		     uint8_t out[WD_RESUME_FRAME_BYTES]);
+
+/*
+ * Look for the peer's RESUME among the bytes a new connection brought
+ * (virtio-serial may first deliver the rest of what was in flight before
+ * the break). Bytes that cannot start one are dropped. Returns 1 with the
+ * frame taken out of the buffer (what follows it stays for
+ * wd_decoder_next), or 0 when more bytes are needed. Never an error: the
+ * caller bounds the wait and the bytes.
+ */
+int wd_decoder_find_resume(struct wd_decoder *d, const struct wd_chan *ch, uint64_t *epoch,
+			   uint64_t *last_seq);
 
 #endif

@@ -2,9 +2,10 @@
  * tests/audit/chatty.c - an agent that makes records: N denied system
  * calls (unshare(CLONE_NEWUSER), which the sandbox answers with EPERM and
  * records), spread over T threads, then "chatty: N denied" on stdout.
- * Any other answer is printed and fails (exit 1).
+ * Any other answer is printed and fails (exit 1). With L, the main thread
+ * meanwhile writes L numbered lines ("chatty: line I") to stdout.
  *
- *   chatty N [T]
+ *   chatty N [T [L]]
  */
 #include <errno.h>
 #include <pthread.h>
@@ -34,11 +35,12 @@ static void *deny(void *arg)
 int main(int argc, char **argv)
 {
 	pthread_t t[MAX_THREADS];
-	long bad[MAX_THREADS] = {0}, n, threads = 1, total_bad = 0;
+	long bad[MAX_THREADS] = {0}, n, threads = 1, total_bad = 0, lines = 0;
 
-	if (argc < 2 || argc > 3 || (n = strtol(argv[1], NULL, 10)) <= 0 ||
-	    (argc == 3 && ((threads = strtol(argv[2], NULL, 10)) < 1 || threads > MAX_THREADS))) {
-		fprintf(stderr, "usage: chatty N [THREADS (1-%d)]\n", MAX_THREADS);
+	if (argc < 2 || argc > 4 || (n = strtol(argv[1], NULL, 10)) <= 0 ||
+	    (argc >= 3 && ((threads = strtol(argv[2], NULL, 10)) < 1 || threads > MAX_THREADS)) ||
+	    (argc == 4 && (lines = strtol(argv[3], NULL, 10)) < 0)) {
+		fprintf(stderr, "usage: chatty N [THREADS (1-%d) [LINES]]\n", MAX_THREADS);
 		return 2;
 	}
 	per_thread = n / threads;
@@ -47,6 +49,8 @@ int main(int argc, char **argv)
 			perror("chatty: pthread_create");
 			return 1;
 		}
+	for (long i = 0; i < lines; i++)
+		printf("chatty: line %ld\n", i);
 	for (long i = 0; i < threads; i++) {
 		(void)pthread_join(t[i], NULL);
 		total_bad += bad[i];
