@@ -340,11 +340,23 @@ gap_free() {
 	[[ $got -eq $n ]] || { why="$got seccomp records, want $n"; return 1; }
 }
 
+# launcher_pid DIR: the launcher of the job whose log goes to DIR (not the
+# shell or timeout(1) around it).
+launcher_pid() {
+	local p
+	for p in $(pgrep -f -- "--audit-dir $1"); do
+		if [[ $(cat "/proc/$p/comm" 2>/dev/null) == warden ]]; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
 # The collector stops (SIGSTOP) for 10 s while the agent makes records: the
 # guest's queue fills, the agent's next audited call waits, nothing is lost,
 # and the stall is a record.
 test_collector_stall_blocks_the_agent() {
-	local mode=$1 t="${FUNCNAME[0]}[$1]" dir=$WORK/stall-$1 pid wpid='' p rc=0 n=300000 why
+	local mode=$1 t="${FUNCNAME[0]}[$1]" dir=$WORK/stall-$1 pid wpid rc=0 n=300000 why
 	policy "$WORK/stall" '"audit": {"memory_bytes": 65536, "spill_bytes": 524288}'
 	[[ $mode == qemu ]] && n=30000 # long enough to outlast the stop
 	wrun "$mode" "$dir" "$WORK/stall" -- ./chatty "$n" 2 >"$WORK/out" 2>"$WORK/err" &
@@ -356,10 +368,7 @@ test_collector_stall_blocks_the_agent() {
 		fail "$t" "no records arrived"
 		return
 	fi
-	# The launcher itself, not the shell or timeout(1) around it.
-	for p in $(pgrep -f -- "--audit-dir $dir"); do
-		if [[ -z $wpid && $(cat "/proc/$p/comm" 2>/dev/null) == warden ]]; then wpid=$p; fi
-	done
+	wpid=$(launcher_pid "$dir")
 	[[ -n $wpid ]] || { fail "$t" "no warden process to stop"; wait "$pid" || true; return; }
 	kill -STOP "$wpid"
 	sleep 10
@@ -391,6 +400,66 @@ test_full_disk_fails_closed() {
 	ok "$t"
 }
 
+# supervisor_of PID: the first warden-supervisor below the launcher PID
+# (local mode: the supervisor is a process of this host).
+supervisor_of() {
+	local s p
+	for s in $(pgrep -x warden-supervis); do
+		p=$s
+		while [[ $p -gt 1 ]]; do
+			p=$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null) || break
+			if [[ $p == "$1" ]]; then
+				echo "$s"
+				return
+			fi
+		done
+	done
+}
+
+# The channel breaks three times mid-job, cut from outside both programs
+# (tests/audit/fdcut: the socket shut down both ways, what was in flight
+# lost): each time the guest resumes it, and the job ends as if nothing had
+# happened: every record once and in order, every line of the agent's
+# output once and in order, one auth/resume record per break. In local mode
+# the second cut is the supervisor's end, so both sides see a break first.
+test_channel_break_is_resumed() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" dir=$WORK/resume-$1 pid wpid victim rc=0 n=400000
+	local lines=100000 cut why
+	policy "$WORK/resume"
+	[[ $mode == qemu ]] && n=30000 lines=5000
+	wrun "$mode" "$dir" "$WORK/resume" -- ./chatty "$n" 2 "$lines" >"$WORK/out" 2>"$WORK/err" &
+	pid=$!
+	for cut in 1 2 3; do
+		# Some records between the breaks, so each is a different place.
+		if ! timeout 300 bash -c "until [[ \$(cat $dir/audit-*.jsonl 2>/dev/null | wc -l) -gt $((cut * 300)) ]]; do
+			sleep 0.05; done"; then
+			why="too few records before break $cut"
+			break
+		fi
+		wpid=$(launcher_pid "$dir")
+		victim=$wpid
+		if [[ $mode == local && $cut -eq 2 ]]; then victim=$(supervisor_of "$wpid"); fi
+		[[ -n $victim ]] || { why="no process to cut at break $cut"; break; }
+		"$BIN/tests/audit/fdcut" "$victim" /chan.sock >/dev/null ||
+			{ why="nothing to cut at break $cut"; break; }
+		if ! timeout 120 bash -c "until [[ \$(grep -c 'channel resumed' $WORK/err) -ge $cut ]]; do
+			sleep 0.05; done"; then
+			why="break $cut not resumed within 120 s"
+			break
+		fi
+	done
+	wait "$pid" || rc=$?
+	[[ -z ${why:-} ]] || { fail "$t" "$why"; return; }
+	[[ $rc -eq 0 ]] || { fail "$t" "exit status $rc"; return; }
+	grep -q "chatty: $n denied" "$WORK/out" || { fail "$t" "the agent: $(tail -1 "$WORK/out")"; return; }
+	seq 0 $((lines - 1)) | sed 's/^/chatty: line /' | cmp -s - <(grep '^chatty: line ' "$WORK/out") ||
+		{ fail "$t" "the agent's output is not whole and in order"; return; }
+	gap_free "$dir" "$n" || { fail "$t" "$why"; return; }
+	[[ $(count "$dir" '"activity":"resume",.*"epoch":[123],') -eq 3 ]] ||
+		{ fail "$t" "$(count "$dir" '"activity":"resume"') auth/resume records, want 3"; return; }
+	ok "$t"
+}
+
 test_chatty_job_arrives_gap_free() {
 	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 dir=$WORK/chatty-$1 n why
 	n=$CHATTY_LOCAL
@@ -411,6 +480,7 @@ for mode in "${modes[@]}"; do
 	run test_openssl_verifies_guest_checkpoints "$mode"
 	run test_collector_stall_blocks_the_agent "$mode"
 	run test_full_disk_fails_closed "$mode"
+	run test_channel_break_is_resumed "$mode"
 	run test_chatty_job_arrives_gap_free "$mode"
 done
 if [[ " ${modes[*]} " == *" qemu "* ]]; then run test_oom_kill_is_recorded; fi
