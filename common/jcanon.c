@@ -164,6 +164,7 @@ struct scanner {
 	size_t n, i;
 	struct wd_jscan *out;
 	struct wd_err *err;
+	bool escaped; /* the last string scanned had an escape */
 };
 
 static int not_canonical(struct scanner *sc, const char *why)
@@ -183,13 +184,37 @@ static bool lower_hex(uint8_t c, unsigned *v)
 	return true;
 }
 
+/* Bytes a string may hold as they are: printable ASCII but '"' and '\\'. */
+static const uint8_t plain[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 /* A string from its opening quote; its content's span. */
 static int scan_string(struct scanner *sc, const char **start, size_t *len)
 {
 	size_t i = sc->i + 1;
 
+	sc->escaped = false;
 	while (i < sc->n) {
-		uint8_t c = sc->p[i];
+		uint8_t c;
+
+		/* The common case first: a run of plain bytes. */
+		while (i + 4 <= sc->n && plain[sc->p[i]] & plain[sc->p[i + 1]] &
+						 plain[sc->p[i + 2]] & plain[sc->p[i + 3]])
+			i += 4;
+		while (i < sc->n && plain[sc->p[i]])
+			i++;
+		if (i >= sc->n)
+			break;
+		c = sc->p[i];
 
 		if (c == '"') {
 			*start = (const char *)sc->p + sc->i + 1;
@@ -205,6 +230,7 @@ static int scan_string(struct scanner *sc, const char **start, size_t *len)
 			uint8_t e = i + 1 < sc->n ? sc->p[i + 1] : 0;
 			unsigned hi, lo, v;
 
+			sc->escaped = true;
 			if (e == '"' || e == '\\' || e == 'b' || e == 'f' || e == 'n' || e == 'r' ||
 			    e == 't') {
 				i += 2;
@@ -270,9 +296,15 @@ static unsigned decoded(const char *s, size_t *i)
 }
 
 /* Compare two escaped keys by their decoded bytes. */
-static int key_cmp(const char *a, size_t an, const char *b, size_t bn)
+static int key_cmp(const char *a, size_t an, const char *b, size_t bn, bool plain_keys)
 {
 	size_t i = 0, j = 0;
+
+	if (plain_keys) {
+		int r = memcmp(a, b, an < bn ? an : bn);
+
+		return r != 0 ? r : (an > bn) - (an < bn);
+	}
 
 	while (i < an && j < bn) {
 		unsigned x = decoded(a, &i), y = decoded(b, &j);
@@ -309,6 +341,7 @@ static int scan_object(struct scanner *sc, int depth, int parent)
 {
 	const char *prev = NULL;
 	size_t prev_len = 0, members = 0;
+	bool prev_escaped = false;
 
 	if (depth > WD_JW_MAX_DEPTH)
 		return not_canonical(sc, "nested too deep");
@@ -326,12 +359,14 @@ static int scan_object(struct scanner *sc, int depth, int parent)
 			return not_canonical(sc, "no key");
 		if (scan_string(sc, &key, &key_len) < 0)
 			return -EINVAL;
-		if (prev != NULL && key_cmp(prev, prev_len, key, key_len) >= 0)
+		if (prev != NULL &&
+		    key_cmp(prev, prev_len, key, key_len, !prev_escaped && !sc->escaped) >= 0)
 			return not_canonical(sc, "keys not in order, or repeated");
 		if (++members > WD_JCANON_MAX_MEMBERS)
 			return not_canonical(sc, "too many members");
 		prev = key;
 		prev_len = key_len;
+		prev_escaped = sc->escaped;
 		if (sc->i >= sc->n || sc->p[sc->i] != ':')
 			return not_canonical(sc, "no ':'");
 		sc->i++;
@@ -424,7 +459,7 @@ static int scan_value(struct scanner *sc, int depth, int record_as)
 
 int wd_jcanon_scan(const char *line, size_t len, size_t max, struct wd_jscan *s, struct wd_err *err)
 {
-	struct scanner sc = {(const uint8_t *)line, len, 0, s, err};
+	struct scanner sc = {(const uint8_t *)line, len, 0, s, err, false};
 
 	s->n = 0;
 	if (len > max)
@@ -440,12 +475,20 @@ int wd_jcanon_scan(const char *line, size_t len, size_t max, struct wd_jscan *s,
 
 const struct wd_jmember *wd_jscan_get(const struct wd_jscan *s, int parent, const char *key)
 {
-	size_t kl = strlen(key);
+	size_t kl = strlen(key), i = 0;
 
-	for (size_t i = 0; i < s->n; i++)
-		if (s->m[i].parent == parent && s->m[i].key_len == kl &&
-		    memcmp(s->m[i].key, key, kl) == 0)
-			return &s->m[i];
+	/* An object's members follow it, in one run (nothing deeper is kept). */
+	if (parent >= 0)
+		i = (size_t)parent + 1;
+	for (; i < s->n; i++) {
+		const struct wd_jmember *m = &s->m[i];
+
+		if (parent >= 0 && m->parent != parent)
+			break;
+		if (m->parent == parent && m->key_len == kl && (kl == 0 || m->key[0] == key[0]) &&
+		    memcmp(m->key, key, kl) == 0)
+			return m;
+	}
 	return NULL;
 }
 
@@ -461,8 +504,12 @@ ssize_t wd_jscan_string(const struct wd_jmember *m, char *out, size_t size)
 	if (m == NULL || m->type != 's')
 		return -1;
 	while (i < m->val_len) {
-		unsigned c = decoded(m->val, &i);
+		unsigned c = (uint8_t)m->val[i];
 
+		if (c == '\\')
+			c = decoded(m->val, &i);
+		else
+			i++;
 		if (c == 0 || o + 1 >= size)
 			return -1;
 		out[o++] = (char)c;

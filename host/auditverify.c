@@ -197,25 +197,26 @@ static int check_metadata(struct wd_verify *v, const struct rec *r, uint64_t *se
 	const char *prev = text(in(r, r->md, "prev"), prevbuf, sizeof(prevbuf));
 	const char *uid = text(in(r, r->md, "uid"), uidbuf, sizeof(uidbuf));
 	const struct wd_jmember *d = top(r, "data"), *t = top(r, "time");
+	const struct wd_jmember *version = in(r, r->md, "version");
+	const struct wd_jmember *cls = top(r, "class"), *act = top(r, "activity");
+	const struct wd_jmember *out = top(r, "outcome"), *sev = top(r, "severity");
+	const struct wd_jmember *proc = in(r, r->actor, "process");
 	uint64_t seq;
 
 	if (!wd_jscan_uint(in(r, r->md, "sequence"), &seq) || boot == NULL || prev == NULL ||
-	    uid == NULL || in(r, r->md, "version") == NULL)
+	    uid == NULL || version == NULL)
 		return wd_err_set(
 			err, EBADMSG,
 			"after record %llu: a line without metadata.sequence, boot, prev, "
 			"uid and version",
 			(unsigned long long)v->seq);
 	*seq_out = seq;
-	if (!is(in(r, r->md, "version"), "1"))
+	if (!is(version, "1"))
 		return wd_err_set(err, EBADMSG, "record %llu: metadata.version is not \"1\"",
 				  (unsigned long long)seq);
-	if (top(r, "class") == NULL || top(r, "class")->type != 's' || top(r, "activity") == NULL ||
-	    top(r, "activity")->type != 's' || top(r, "outcome") == NULL ||
-	    top(r, "outcome")->type != 's' || top(r, "severity") == NULL ||
-	    top(r, "severity")->type != 's' || t == NULL || t->type != 'n' || d == NULL ||
-	    d->type != 'o' || in(r, r->actor, "process") == NULL ||
-	    in(r, r->actor, "process")->type != 's')
+	if (cls == NULL || cls->type != 's' || act == NULL || act->type != 's' || out == NULL ||
+	    out->type != 's' || sev == NULL || sev->type != 's' || t == NULL || t->type != 'n' ||
+	    d == NULL || d->type != 'o' || proc == NULL || proc->type != 's')
 		return wd_err_set(err, EBADMSG,
 				  "record %llu: class, activity, outcome, severity, time, data or "
 				  "actor.process missing",
