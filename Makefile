@@ -199,8 +199,8 @@ $(BIN)/warden-supervisor: $(MUSL_OBJ)/supervisor/main.o $(SBGEN_MUSL) $(MUSL_OBJ
 
 # Benchmark tools: static musl, both sides of the channel.
 BENCH_BINS := $(BIN)/bench/chanbench $(BIN)/bench/sbbench $(BIN)/bench/auditbench
-$(BIN)/bench/%: $(MUSL_OBJ)/bench/%.o $(SBGEN_MUSL) $(MUSL_OBJ)/libsupervisor.a $(MUSL_OBJ)/libvsock.a \
-                $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
+$(BIN)/bench/%: $(MUSL_OBJ)/bench/%.o $(SBGEN_MUSL) $(MUSL_OBJ)/libhost.a $(MUSL_OBJ)/libsupervisor.a \
+                $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
 	@echo "  LD      $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS)

@@ -72,11 +72,14 @@ fi
 # Scratch space on tmpfs when there is one, so that the figures do not include
 # writing the logs of the runs to a disk.
 WORK=$(mktemp -d /dev/shm/warden-bench.XXXXXX 2>/dev/null) || WORK=$(mktemp -d /tmp/warden-bench.XXXXXX)
+# ... except the audit logs of section 6, whose fdatasync is part of what
+# is measured: they go to a disk, as an operator's --audit-dir would.
+DISK=$(mktemp -d /var/tmp/warden-bench-audit.XXXXXX)
 LISTEN_PID=""
 cleanup() {
 	if [[ -n $LISTEN_PID ]]; then kill "$LISTEN_PID" 2>/dev/null || true; fi
 	qemu_cleanup
-	rm -rf "$WORK"
+	rm -rf "$WORK" "$DISK"
 }
 trap cleanup EXIT
 
@@ -546,7 +549,7 @@ job_ms() {
 }
 
 bench_audit() {
-	local n=${BENCH_AUDIT_RECORDS:-300000} e=${BENCH_AUDIT_EXECS:-2000} dir=$WORK/audit
+	local n=${BENCH_AUDIT_RECORDS:-300000} e=${BENCH_AUDIT_EXECS:-2000} dir=$DISK/audit
 	local t1 tn rate bytes on off v0 v1 sign osign ab=$BIN/bench/auditbench
 	echo
 	echo "6. the audit log"
@@ -554,17 +557,31 @@ bench_audit() {
 		unmeasured "the audit log (build tests/audit/chatty and bench/auditbench)"
 		return
 	fi
-	# End to end: N denied calls, each a record made in the guest, sent,
-	# checked and written by the host, acknowledged after fdatasync; less a
-	# one-record job's time (boot, handshake, teardown).
+	# Guest emit to host disk: the supervisor's audit module makes N
+	# records as fast as its queue takes them and sends them over a
+	# channel (frames, HMAC, acknowledgements) to the launcher's collector,
+	# which checks each and acknowledges after fdatasync. Two processes, the
+	# code of both sides, no event source.
+	mkdir -p "$DISK/pipe"
+	rate=$("$ab" pipe "$n" "$DISK/pipe" 2>/dev/null | awk '$1 == "pipe_records_per_s" { print $2 }')
+	if [[ -n $rate ]] && "$BIN/warden" audit verify "$DISK/pipe" >/dev/null 2>&1; then
+		printf '  %-46s %9s records/s  (%d records)\n' \
+			"guest emit to host disk, checkpoints on" "$rate" "$n"
+		echo "  ratio to the target of 100000 records/s: $(fmt "$rate" 100000 2) (target >= 1.00)"
+	else
+		unmeasured "audit: auditbench pipe (or its log does not verify)"
+	fi
+	# A whole job: N denied calls, each a record, with what a record costs
+	# the agent too (the seccomp listener's round trip); less a one-record
+	# job's time (boot, handshake, teardown).
 	t1=$(job_ms "$LOCAL_POLICY" "$dir" -- ./chatty 1 1) || { unmeasured "audit: a job"; return; }
 	tn=$(job_ms "$LOCAL_POLICY" "$dir" -- ./chatty "$n" 2) ||
 		{ unmeasured "audit: the $n-record job"; return; }
 	bytes=$(cat "$dir"/audit-*.jsonl | wc -c)
 	rate=$(awk -v n="$n" -v ms="$((tn - t1))" 'BEGIN { printf "%.0f", n / (ms > 0 ? ms : 1) * 1000 }')
 	printf '  %-46s %9s records/s  (%d records, %d ms, %d bytes each)\n' \
-		"end to end, local mode, checkpoints on" "$rate" "$n" "$((tn - t1))" "$((bytes / n))"
-	echo "  ratio to the target of 100000 records/s: $(fmt "$rate" 100000 2) (target >= 1.00)"
+		"a local-mode job, each record a denied call" "$rate" "$n" "$((tn - t1))" "$((bytes / n))"
+	echo "  ratio to the target of 100000 records/s: $(fmt "$rate" 100000 2) (the agent's calls through the listener included)"
 	v0=${EPOCHREALTIME/./}
 	"$BIN/warden" audit verify "$dir" >/dev/null 2>&1 || { unmeasured "audit: verify"; return; }
 	v1=${EPOCHREALTIME/./}

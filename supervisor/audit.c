@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,7 +21,8 @@
 #include "../vsock/msg.h"
 
 #define PAGE 4096
-#define LEN_BYTES 4 /* a spilled line's length prefix */
+#define LEN_BYTES 4                   /* a spilled line's length prefix */
+#define SPILL_CHUNK_BYTES (64 * 1024) /* the spill file is read back in pieces of this */
 
 /* The one page that holds the private key. */
 struct secret {
@@ -177,37 +179,48 @@ static int spill_push(struct queue *q, const void *line, size_t n, struct wd_err
 {
 	uint8_t len[LEN_BYTES] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
 				  (uint8_t)n};
+	/* writev's iovec is not const: the line is only read. */
+	struct iovec iov[2] = {{len, sizeof(len)}, {(void *)(uintptr_t)line, n}};
 
-	if (pwrite(q->spill_fd, len, sizeof(len), (off_t)q->spill_end) != (ssize_t)sizeof(len) ||
-	    pwrite(q->spill_fd, line, n, (off_t)(q->spill_end + LEN_BYTES)) != (ssize_t)n)
+	if (pwritev(q->spill_fd, iov, 2, (off_t)q->spill_end) != (ssize_t)(sizeof(len) + n))
 		return wd_err_sys(err, errno ? errno : EIO, "audit: the spill file");
 	q->spill_end += LEN_BYTES + n;
 	q->spill_n++;
 	return 0;
 }
 
-/* Move spilled lines into memory while they fit. */
+/* Move spilled lines into memory while they fit, reading the file in
+ * chunks (not a read per line: a full queue drains at the host's pace). */
 static int spill_refill(struct queue *q, struct wd_err *err)
 {
-	while (q->spill_n > 0) {
-		uint8_t len[LEN_BYTES];
-		size_t n;
+	static uint8_t chunk[SPILL_CHUNK_BYTES];
 
-		if (pread(q->spill_fd, len, sizeof(len), (off_t)q->spill_off) !=
-		    (ssize_t)sizeof(len))
-			return wd_err_sys(err, errno ? errno : EIO,
+	while (q->spill_n > 0) {
+		size_t want = spill_used(q) < sizeof(chunk) ? (size_t)spill_used(q) : sizeof(chunk);
+		ssize_t got = pread(q->spill_fd, chunk, want, (off_t)q->spill_off);
+		size_t at = 0;
+
+		if (got < LEN_BYTES)
+			return wd_err_sys(err, got < 0 ? errno : EIO,
 					  "audit: reading the spill file");
-		n = (size_t)len[0] << 24 | (size_t)len[1] << 16 | (size_t)len[2] << 8 | len[3];
-		if (n == 0 || n > SUP_AUDIT_RECORD_MAX + 1)
+		while (q->spill_n > 0 && at + LEN_BYTES <= (size_t)got) {
+			const uint8_t *len = chunk + at;
+			size_t n = (size_t)len[0] << 24 | (size_t)len[1] << 16 |
+				   (size_t)len[2] << 8 | len[3];
+
+			if (n == 0 || n > SUP_AUDIT_RECORD_MAX + 1)
+				return wd_err_set(err, EIO, "audit: the spill file is corrupt");
+			if (at + LEN_BYTES + n > (size_t)got)
+				break; /* in the next chunk */
+			if (!mem_fits(q, n))
+				return 0;
+			mem_push(q, chunk + at + LEN_BYTES, n);
+			at += LEN_BYTES + n;
+			q->spill_off += LEN_BYTES + n;
+			q->spill_n--;
+		}
+		if (at == 0)
 			return wd_err_set(err, EIO, "audit: the spill file is corrupt");
-		if (!mem_fits(q, n))
-			return 0;
-		if (pread(q->spill_fd, lg.line, n, (off_t)(q->spill_off + LEN_BYTES)) != (ssize_t)n)
-			return wd_err_sys(err, errno ? errno : EIO,
-					  "audit: reading the spill file");
-		mem_push(q, lg.line, n);
-		q->spill_off += LEN_BYTES + n;
-		q->spill_n--;
 	}
 	/* Give the file's pages back. */
 	if (q->spill_end > 0 && ftruncate(q->spill_fd, 0) == 0)
