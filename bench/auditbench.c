@@ -239,7 +239,7 @@ static int pipe_host(int fd, const uint8_t key[WD_KEY_BYTES], uint64_t n, const 
 	for (;;) { /* until the guest, all its records acknowledged, closes */
 		struct pollfd p = {.fd = conn.fd, .events = POLLIN, .revents = 0};
 		struct wd_frame fr;
-		int rc;
+		int rc, due;
 
 		while ((rc = wd_conn_next(&conn, &fr, &err)) == 1) {
 			if (fr.type == WD_MSG_HELLO) {
@@ -266,7 +266,8 @@ static int pipe_host(int fd, const uint8_t key[WD_KEY_BYTES], uint64_t n, const 
 			return die("host: ack", &err);
 		if (wd_conn_flush(&conn, &err) < 0)
 			return die("host: send", &err);
-		if (poll(&p, 1, 1000) < 0)
+		due = wd_collect_sync_due_ms(&col);
+		if (poll(&p, 1, due >= 0 ? due : 1000) < 0)
 			return die("host: poll", &(struct wd_err){errno, "poll"});
 	}
 	printf("pipe_records_per_s %.0f\n", (double)n * 1e9 / (double)(t1 - t0));

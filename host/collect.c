@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/clock.h"
 #include "../common/fileio.h"
 #include "../common/log.h"
 
@@ -142,6 +143,8 @@ static int flush_buf(struct wd_collector *c, struct wd_err *err)
 		c->failed = true;
 		return fail_io(c, e, name, err);
 	}
+	if (c->unsynced == 0 && c->buf_len > 0)
+		c->unsynced_ns = wd_mono_ns();
 	c->size += c->buf_len;
 	c->unsynced += c->buf_len;
 	c->stored += c->buf_records;
@@ -225,12 +228,29 @@ int wd_collect_frame(struct wd_collector *c, const uint8_t *p, size_t n, struct 
 	return flush_buf(c, err);
 }
 
-int wd_collect_sync(struct wd_collector *c, bool force, uint64_t *ack, struct wd_err *err)
+/* Is an idle sync due? Records kept nowhere (no --audit-dir) are at once. */
+static bool sync_due(const struct wd_collector *c)
+{
+	return c->unsynced == 0 ||
+	       wd_mono_ns() - c->unsynced_ns >= (uint64_t)WD_COLLECT_SYNC_MS * WD_NS_PER_MS;
+}
+
+int wd_collect_sync_due_ms(const struct wd_collector *c)
+{
+	uint64_t due = c->unsynced_ns + (uint64_t)WD_COLLECT_SYNC_MS * WD_NS_PER_MS, now;
+
+	if (!c->started || c->failed || c->v.seq == c->acked || c->unsynced == 0)
+		return -1;
+	now = wd_mono_ns();
+	return now >= due ? 0 : (int)((due - now + WD_NS_PER_MS - 1) / WD_NS_PER_MS);
+}
+
+int wd_collect_sync(struct wd_collector *c, bool idle, uint64_t *ack, struct wd_err *err)
 {
 	*ack = 0;
 	if (!c->started || c->failed || c->v.seq == c->acked)
 		return 0;
-	if (!force && c->unsynced < WD_COLLECT_SYNC_BYTES)
+	if (c->unsynced < WD_COLLECT_SYNC_BYTES && !(idle && sync_due(c)))
 		return 0;
 	if (sync_segment(c, err) < 0)
 		return -err->code;

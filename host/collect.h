@@ -18,8 +18,10 @@
  *
  * Durability: records are written as they arrive; the segment is
  * fdatasync'ed before an acknowledgement is sent, so AUDIT_ACK means "on
- * disk". That happens whenever the frames that arrived are all taken, or
- * WD_COLLECT_SYNC_BYTES are unsynced, and at each rotation and the end.
+ * disk". That happens when WD_COLLECT_SYNC_BYTES are unsynced, when the
+ * frames that arrived are all taken and the oldest unsynced record has
+ * waited WD_COLLECT_SYNC_MS (a trickle of records is synced a few at a
+ * time, not one by one), and at each rotation and the end.
  * A write that fails (ENOSPC, EIO) is cut back to the last whole line and
  * fails the job closed: the guest is stopped, nothing later is
  * acknowledged, and what is stored still verifies.
@@ -40,6 +42,7 @@
 
 #define WD_COLLECT_SEGMENT_BYTES (64ULL << 20) /* default rotation size */
 #define WD_COLLECT_SYNC_BYTES (1ULL << 20)     /* unsynced bytes before a sync */
+#define WD_COLLECT_SYNC_MS 5                   /* ... or, idle, the oldest's wait */
 
 struct wd_collector {
 	const char *dir; /* NULL: records are not kept */
@@ -48,17 +51,18 @@ struct wd_collector {
 	uint64_t segment_bytes;
 	struct wd_verify v;
 	char boot[WD_AUDIT_BOOT_HEX];
-	bool started;        /* HELLO taken */
-	int fd;              /* the open segment */
-	uint64_t index;      /* its number */
-	uint64_t size;       /* its bytes */
-	bool rotate;         /* over segment_bytes: a new one after the next checkpoint */
-	uint64_t stored;     /* records stored */
-	uint64_t synced;     /* the highest sequence on disk */
-	uint64_t acked;      /* the highest acknowledged */
-	uint64_t unsynced;   /* bytes written since the last sync */
-	uint64_t duplicates; /* records dropped as already stored */
-	char *buf;           /* one frame's lines, to write at once */
+	bool started;         /* HELLO taken */
+	int fd;               /* the open segment */
+	uint64_t index;       /* its number */
+	uint64_t size;        /* its bytes */
+	bool rotate;          /* over segment_bytes: a new one after the next checkpoint */
+	uint64_t stored;      /* records stored */
+	uint64_t synced;      /* the highest sequence on disk */
+	uint64_t acked;       /* the highest acknowledged */
+	uint64_t unsynced;    /* bytes written since the last sync */
+	uint64_t unsynced_ns; /* when the first of them was written (CLOCK_MONOTONIC) */
+	uint64_t duplicates;  /* records dropped as already stored */
+	char *buf;            /* one frame's lines, to write at once */
 	size_t buf_len;
 	uint64_t buf_records;           /* records in buf */
 	uint64_t buf_last;              /* the last sequence in buf */
@@ -77,9 +81,13 @@ int wd_collect_hello(struct wd_collector *c, const struct wd_hello *h, struct wd
 /* One AUDIT payload: whole lines, each checked and stored. */
 int wd_collect_frame(struct wd_collector *c, const uint8_t *p, size_t n, struct wd_err *err);
 
-/* Sync when something is unsynced and `force` or enough is pending; *ack
+/* Sync when enough is pending, or when `idle` (every frame that arrived is
+ * taken) and the oldest unsynced record has waited WD_COLLECT_SYNC_MS; *ack
  * is the sequence to acknowledge now, 0 for none. */
-int wd_collect_sync(struct wd_collector *c, bool force, uint64_t *ack, struct wd_err *err);
+int wd_collect_sync(struct wd_collector *c, bool idle, uint64_t *ack, struct wd_err *err);
+
+/* Milliseconds until an idle sync is due (for a poll timeout), -1: none. */
+int wd_collect_sync_due_ms(const struct wd_collector *c);
 
 /* The end: sync, the final checkpoint beside the log; its note into
  * note[size] ("" when there is none). */

@@ -146,7 +146,7 @@ static bool finished(struct wd_session *s, struct wd_err *err)
 {
 	uint64_t now = wd_mono_ns();
 
-	if (s->resume_err.code != 0 && !s->exited) {
+	if (s->resume_err.code != 0 && !s->exited && s->end == WD_END_NONE) {
 		wd_session_end(s, s->stop_signal != 0 ? WD_END_STOPPED : WD_END_GUEST_LOST);
 		*err = s->resume_err;
 		return true;
@@ -185,14 +185,17 @@ static bool finished(struct wd_session *s, struct wd_err *err)
 static int poll_timeout(const struct wd_session *s)
 {
 	uint64_t now = wd_mono_ns(), next = 0;
+	int ms, sync = wd_collect_sync_due_ms(&s->audit);
 
 	if (s->host_deadline_ns != 0 && !s->exited)
 		next = s->host_deadline_ns;
 	if (s->end_deadline_ns != 0 && (next == 0 || s->end_deadline_ns < next))
 		next = s->end_deadline_ns;
 	if (next == 0)
-		return -1;
-	return next <= now ? 0 : (int)((next - now + WD_NS_PER_MS - 1) / WD_NS_PER_MS);
+		return sync;
+	ms = next <= now ? 0 : (int)((next - now + WD_NS_PER_MS - 1) / WD_NS_PER_MS);
+	/* Records waiting for their sync wake the loop too. */
+	return sync >= 0 && sync < ms ? sync : ms;
 }
 
 static void fill_pollfds(const struct wd_session *s, struct pollfd *pfd)
@@ -211,9 +214,9 @@ static void fill_pollfds(const struct wd_session *s, struct pollfd *pfd)
 		/* Uploads still to go need a wake-up too: a turn may end with
 		 * the queue empty (the guest read it all), and nothing else
 		 * would come to wake us. */
-		if ((wd_conn_queued(&s->conn) > 0 ||
+		if ((wd_conn_want_write(&s->conn) ||
 		     (!s->exited && !wd_job_plan_uploads_done(s->plan))) &&
-		    !s->send_broken)
+		    !s->send_broken && !s->conn.write_broken)
 			ev |= POLLOUT;
 		if (ev != 0) {
 			pfd[P_CONN].fd = s->conn.fd;

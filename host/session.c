@@ -124,7 +124,7 @@ static int handshake_poll(struct wd_session *s, uint64_t *deadline_ns, struct wd
 			 : (int)((*deadline_ns - now + WD_NS_PER_MS - 1) / WD_NS_PER_MS);
 	struct pollfd pfd[3] = {
 		{.fd = s->conn.fd,
-		 .events = (short)(POLLIN | (wd_conn_queued(&s->conn) > 0 ? POLLOUT : 0)),
+		 .events = (short)(POLLIN | (wd_conn_want_write(&s->conn) ? POLLOUT : 0)),
 		 .revents = 0},
 		{.fd = wd_vmm_fd(s->vmm), .events = POLLIN, .revents = 0},
 		{.fd = s->sigfd, .events = POLLIN, .revents = 0},

@@ -500,7 +500,7 @@ static int one_round(struct run *r, struct sup_fail *f)
 			wd_mono_ns() + SUP_KILL_WAIT_MS * WD_NS_PER_MS; /* the host's pace */
 	memset(p, 0, sizeof(p));
 	p[P_CONN].fd = r->ch->conn.fd;
-	p[P_CONN].events = POLLIN | (wd_conn_queued(&r->ch->conn) > 0 ? POLLOUT : 0);
+	p[P_CONN].events = POLLIN | (wd_conn_want_write(&r->ch->conn) ? POLLOUT : 0);
 	p[P_SIG].fd = r->sigfd;
 	p[P_SIG].events = POLLIN;
 	p[P_OUT].fd = room ? r->out[OUT_STDOUT].fd : -1;

@@ -449,7 +449,8 @@ static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup
  * Until the host has acknowledged every record: as long as it keeps
  * acknowledging, and at most AUDIT_ACK_IDLE_MS without progress. What the
  * host sends meanwhile that has nobody to go to (stdin, signals, window
- * sizes after the agent's end) is dropped; SHUTDOWN and ERROR end the wait.
+ * sizes after the agent's end; the rest of an upload that failed) is
+ * dropped; SHUTDOWN and ERROR end the wait.
  */
 static int await_acks(struct supervisor *sv, struct sup_fail *f)
 {
@@ -471,8 +472,8 @@ static int await_acks(struct supervisor *sv, struct sup_fail *f)
 		}
 		if (sup_channel_end_frame(&fr, f) < 0)
 			return -f->err.code;
-		if (!((fr.type == WD_MSG_DATA && fr.stream == WD_STREAM_STDIN) ||
-		      fr.type == WD_MSG_SIGNAL || fr.type == WD_MSG_WINSIZE))
+		if (!(fr.type == WD_MSG_DATA || fr.type == WD_MSG_SIGNAL ||
+		      fr.type == WD_MSG_WINSIZE))
 			return sup_channel_unexpected(&fr, "the wait for AUDIT_ACK", f);
 	}
 	return 0;

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "../common/clock.h"
@@ -51,6 +52,11 @@ void wd_conn_close(struct wd_conn *c)
 size_t wd_conn_queued(const struct wd_conn *c)
 {
 	return c->pre_len - c->pre_off + c->qtail - c->qhead;
+}
+
+bool wd_conn_want_write(const struct wd_conn *c)
+{
+	return !c->write_broken && wd_conn_queued(c) > 0;
 }
 
 /*
@@ -142,12 +148,30 @@ static int write_out(struct wd_conn *c, const uint8_t *buf, size_t *off, size_t 
 	return 0;
 }
 
+/* Are bytes from the peer still waiting to be read? */
+static bool unread(const struct wd_conn *c)
+{
+	struct pollfd p = {.fd = c->fd, .events = POLLIN, .revents = 0};
+	int n = 0;
+
+	if (ioctl(c->fd, FIONREAD, &n) == 0)
+		return n > 0;
+	return poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0;
+}
+
 int wd_conn_flush(struct wd_conn *c, struct wd_err *err)
 {
-	int rc = write_out(c, c->pre, &c->pre_off, c->pre_len, err);
+	int rc;
 
+	if (c->write_broken)
+		return 0;
+	rc = write_out(c, c->pre, &c->pre_off, c->pre_len, err);
 	if (rc == 0)
 		rc = write_out(c, c->queue, &c->qhead, c->qtail, err);
+	if (rc == -EPIPE && c->on_break != NULL && !c->in_break && unread(c)) {
+		c->write_broken = true;
+		return 0;
+	}
 	if (rc == -EPIPE) {
 		rc = broken(c, err);
 		return rc == 1 ? 1 : rc == 0 ? -EPIPE : rc;
@@ -276,6 +300,7 @@ void wd_conn_detach(struct wd_conn *c)
 	explicit_bzero(c->rbuf, WD_FRAME_MAX_BYTES);
 	wd_decoder_init(&c->dec, c->rbuf, WD_FRAME_MAX_BYTES);
 	c->pre_off = c->pre_len = 0;
+	c->write_broken = false;
 }
 
 int wd_conn_attach(struct wd_conn *c, int fd, struct wd_err *err)

@@ -30,7 +30,10 @@
  * wd_conn_rewind) and the read or write that saw the break reports
  * "nothing yet" (-EAGAIN, 1), so the caller's poll loop goes on with the
  * new fd. Nothing is resent that the peer has, and nothing is skipped: the
- * peer says which sequence number it accepted last.
+ * peer says which sequence number it accepted last. A write that fails
+ * while bytes from the peer are still unread does not call the handler at
+ * once: those bytes (an ERROR, the last records) are read first, and the
+ * end of the stream that follows calls it.
  */
 #ifndef WARDEN_VSOCK_CONN_H
 #define WARDEN_VSOCK_CONN_H
@@ -71,6 +74,9 @@ struct wd_conn {
 	wd_conn_break_fn on_break;
 	void *break_ctx;
 	bool in_break;
+	bool write_broken;      /* a write failed while the peer's last bytes were still
+			      to be read: nothing is written (the queue is kept)
+			      until the read side ends and the handler runs */
 	uint64_t epoch;         /* resumptions completed */
 	uint64_t resent_frames; /* frames sent again after them */
 	uint64_t bytes_in, bytes_out, frames_in, frames_out;
@@ -92,6 +98,10 @@ int wd_conn_send(struct wd_conn *c, unsigned type, uint32_t stream, const void *
 
 /* Bytes waiting to be written. */
 size_t wd_conn_queued(const struct wd_conn *c);
+
+/* Is there something to write, on a stream that takes writes (poll for
+ * POLLOUT only then: a broken one would wake the poll at once)? */
+bool wd_conn_want_write(const struct wd_conn *c);
 
 /*
  * Write queued bytes without blocking. Returns 0 when the queue is empty,

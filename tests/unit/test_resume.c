@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,6 +313,44 @@ static void test_break_handler_decides_what_an_end_means(void **state)
 	assert_int_equal(handler_calls, 2);
 }
 
+/* The peer's last words (an ERROR, say) and then its end: a write that
+ * fails first must not lose them. The handler runs at the end of the
+ * stream, after they were read. */
+static void test_last_words_are_read_before_the_break_is_handled(void **state)
+{
+	struct pair *p = *state;
+	struct wd_frame f;
+	struct wd_err err;
+	static uint8_t chunk[60000];
+	int rc = 0;
+
+	wd_conn_on_break(&p->host, on_break, NULL);
+	handler_calls = 0;
+	handler_answer = 0;
+	assert_int_equal(wd_conn_send(&p->guest, WD_MSG_DATA, WD_STREAM_STDOUT, "bye", 3, &err), 0);
+	assert_int_equal(wd_conn_flush(&p->guest, &err), 0);
+	(void)close(p->guest.fd);
+	p->guest.fd = -1;
+	/* The host goes on writing into a socket nobody reads any more. */
+	for (int i = 0; i < 200 && rc == 0; i++) {
+		assert_int_equal(wd_conn_send(&p->host, WD_MSG_DATA, WD_STREAM_STDIN, chunk,
+					      sizeof(chunk), &err),
+				 0);
+		rc = wd_conn_flush(&p->host, &err);
+		if (p->host.write_broken)
+			break;
+	}
+	assert_true(p->host.write_broken);
+	assert_int_equal(handler_calls, 0);
+	assert_false(wd_conn_want_write(&p->host));
+	assert_true(wd_conn_read(&p->host, &err) > 0);
+	assert_int_equal(wd_conn_next(&p->host, &f, &err), 1);
+	assert_int_equal(f.len, 3);
+	assert_memory_equal(f.payload, "bye", 3);
+	assert_int_equal(wd_conn_read(&p->host, &err), 0);
+	assert_int_equal(handler_calls, 1);
+}
+
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 
 int main(void)
@@ -325,7 +364,9 @@ int main(void)
 		T(test_rewind_refuses_a_claim_beyond_what_was_sent),
 		T(test_rewind_past_what_is_kept_is_refused),
 		T(test_break_handler_decides_what_an_end_means),
+		T(test_last_words_are_read_before_the_break_is_handled),
 	};
 
+	(void)signal(SIGPIPE, SIG_IGN); /* as both programs do: EPIPE, not a signal */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
