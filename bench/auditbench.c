@@ -181,7 +181,7 @@ static int pipe_guest(int fd, const uint8_t key[WD_KEY_BYTES], uint64_t n)
 			if (sup_audit_checkpoint(&f.err) < 0)
 				return die("guest: checkpoint", &f.err);
 		}
-		if (sup_audit_pump(&ch, &f) < 0 || (rc = wd_conn_flush(&ch.conn, &f.err)) < 0)
+		if (sup_audit_pump(&ch, &f) < 0 || wd_conn_flush(&ch.conn, &f.err) < 0)
 			return die("guest: send", &f.err);
 		rc = wd_conn_read(&ch.conn, &f.err);
 		if (rc == 0 || (rc < 0 && rc != -EAGAIN))

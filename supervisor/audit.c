@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/uio.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -177,12 +176,18 @@ static uint64_t spill_used(const struct queue *q)
 
 static int spill_push(struct queue *q, const void *line, size_t n, struct wd_err *err)
 {
-	uint8_t len[LEN_BYTES] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
-				  (uint8_t)n};
-	/* writev's iovec is not const: the line is only read. */
-	struct iovec iov[2] = {{len, sizeof(len)}, {(void *)(uintptr_t)line, n}};
+	/* The length and the line in one write. */
+	static uint8_t rec[LEN_BYTES + SUP_AUDIT_RECORD_MAX + 1];
 
-	if (pwritev(q->spill_fd, iov, 2, (off_t)q->spill_end) != (ssize_t)(sizeof(len) + n))
+	if (n > SUP_AUDIT_RECORD_MAX + 1)
+		return wd_err_set(err, E2BIG, "audit: a line of %zu bytes for the spill file", n);
+	rec[0] = (uint8_t)(n >> 24);
+	rec[1] = (uint8_t)(n >> 16);
+	rec[2] = (uint8_t)(n >> 8);
+	rec[3] = (uint8_t)n;
+	memcpy(rec + LEN_BYTES, line, n);
+	if (pwrite(q->spill_fd, rec, LEN_BYTES + n, (off_t)q->spill_end) !=
+	    (ssize_t)(LEN_BYTES + n))
 		return wd_err_sys(err, errno ? errno : EIO, "audit: the spill file");
 	q->spill_end += LEN_BYTES + n;
 	q->spill_n++;
