@@ -15,9 +15,10 @@
  *                               warden.port=TMP/chan.sock
  *                               warden.workdir=TMP/work -- warden-supervisor
  *
- * The launcher listens on TMP/chan.sock before the fork, accepts exactly
- * one connection (from its own uid, checked with SO_PEERCRED), then closes
- * the listener and removes the socket. The outer process leads its own
+ * The launcher listens on TMP/chan.sock before the fork and accepts
+ * connections from its own uid only (SO_PEERCRED): the first, and after a
+ * broken channel the one that resumes it (host/resume.c); the listener is
+ * closed when the guest is stopped, the socket goes with TMP. The outer process leads its own
  * process group and PID 1 stays in it, so the stop (SIGKILL to the group)
  * kills PID 1, and with it the kernel kills everything in the namespace:
  * no process the agent started survives the job. Both carry
