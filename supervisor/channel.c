@@ -227,7 +227,9 @@ static int channel_broken(struct wd_conn *c, void *ctx, const char *why, struct 
 	uint64_t epoch = c->epoch + 1, peer_seq = 0, resent = c->resent_frames;
 	int rc = 0;
 
-	if (ch->final)
+	/* After EXIT a break is the end; so it is when the guest listens
+	 * (vsock-listen): only the host could come back there. */
+	if (ch->final || strncmp(ch->spec, "vsock-listen:", 13) == 0)
 		return 0;
 	wd_warn("channel broken (%s): waiting up to %d s for the host to resume it", why,
 		SUP_RESUME_WAIT_MS / 1000);
