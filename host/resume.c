@@ -66,8 +66,9 @@ static bool resume_in_order(const struct wd_session *s, uint64_t epoch, uint64_t
 	return c->epoch > 0 && epoch == c->epoch && peer_seq >= s->resume_peer_seq;
 }
 
-static int give_up(struct wd_session *s, struct wd_err *err)
+static int give_up(struct wd_session *s, const char *why, struct wd_err *err)
 {
+	(void)wd_err_wrap(err, "channel broken (%s), not resumed", why);
 	s->resume_err = *err;
 	return -err->code;
 }
@@ -91,31 +92,30 @@ int wd_session_broken(struct wd_conn *c, void *ctx, const char *why, struct wd_e
 
 		wd_conn_detach(c);
 		if (now >= deadline) {
-			(void)wd_err_set(err, ETIMEDOUT,
-					 "channel broken (%s) and not resumed within %d s", why,
+			(void)wd_err_set(err, ETIMEDOUT, "the guest did not come back within %d s",
 					 WD_RESUME_WAIT_MS / 1000);
-			return give_up(s, err);
+			return give_up(s, why, err);
 		}
 		if (we_connect(s)) {
 			if (wd_vmm_pause(s->vmm, -1, gap, &s->intr) == -EINTR) {
 				(void)wd_err_set(err, EINTR, "stopped by %s",
 						 strsignal(s->stop_signal));
-				return give_up(s, err);
+				return give_up(s, why, err);
 			}
 			gap = gap * 2 > WD_RESUME_TRY_MS ? WD_RESUME_TRY_MS : gap * 2;
 		}
 		if (wd_vmm_ended(s->vmm)) {
 			(void)wd_err_set(err, EPIPE,
 					 "the guest ended while the channel was broken");
-			return give_up(s, err);
+			return give_up(s, why, err);
 		}
 		fd = s->vmm->ops->connect(s->vmm, deadline, &s->intr, err);
 		if (fd < 0 || wd_conn_attach(c, fd, err) < 0)
-			return give_up(s, err);
+			return give_up(s, why, err);
 		rc = await_resume(s, try_end < deadline ? try_end : deadline, &epoch, &peer_seq,
 				  err);
 		if (rc < 0)
-			return give_up(s, err);
+			return give_up(s, why, err);
 		if (rc == 1 && resume_in_order(s, epoch, peer_seq))
 			break;
 		if (rc == 1)
@@ -123,7 +123,7 @@ int wd_session_broken(struct wd_conn *c, void *ctx, const char *why, struct wd_e
 				(unsigned long long)epoch, (unsigned long long)c->epoch);
 	}
 	if (wd_conn_rewind(c, peer_seq, err) < 0)
-		return give_up(s, err);
+		return give_up(s, why, err);
 	c->epoch = epoch;
 	s->resume_peer_seq = peer_seq;
 	s->resumes++;
