@@ -485,7 +485,7 @@ static void test_audit_ack_round_trips_and_refuses_other_sizes(void **state)
  * The pages that hold the log's signing key (there is one): locked in
  * memory (VmFlags "lo"), left out of core dumps ("dd"), and blank in a
  * forked child ("wf": the agent is a fork of the supervisor). Found in
- * /proc/self/smaps by those flags; `addr` is where they start. Under
+ * /proc/self/smaps by those flags; *addr is where they start. Under
  * AddressSanitizer mlock() is a no-op by design, so "lo" is not asked for
  * there; the musl build asks for it.
  */
@@ -495,11 +495,11 @@ static void test_audit_ack_round_trips_and_refuses_other_sizes(void **state)
 #define KEY_FLAGS_LOCKED true
 #endif
 
-static int key_pages(uintptr_t *addr)
+static int key_pages(const volatile uint8_t **addr)
 {
 	FILE *f = fopen("/proc/self/smaps", "r");
 	char line[512];
-	uintptr_t start = 0, end = 0;
+	void *start = NULL, *end = NULL;
 	int found = 0;
 
 	assert_non_null(f);
@@ -507,11 +507,12 @@ static int key_pages(uintptr_t *addr)
 		/* A mapping's first line: "START-END PERMS ...", no ':' in its first word. */
 		if (strcspn(line, " ") > strcspn(line, "-") &&
 		    strcspn(line, " ") < strcspn(line, ":") &&
-		    sscanf(line, "%lx-%lx ", &start, &end) == 2)
+		    sscanf(line, "%p-%p ", &start, &end) == 2)
 			continue;
 		if (strncmp(line, "VmFlags:", 8) == 0 && strstr(line, " dd") != NULL &&
 		    strstr(line, " wf") != NULL &&
-		    (!KEY_FLAGS_LOCKED || strstr(line, " lo") != NULL) && end - start == 4096) {
+		    (!KEY_FLAGS_LOCKED || strstr(line, " lo") != NULL) &&
+		    (uintptr_t)end - (uintptr_t)start == 4096) {
 			*addr = start;
 			found++;
 		}
@@ -523,16 +524,17 @@ static int key_pages(uintptr_t *addr)
 static void test_key_page_is_locked_undumped_and_blank_in_a_fork(void **state)
 {
 	struct wd_err err;
-	uintptr_t addr = 0;
-	const volatile uint8_t *page;
+	const volatile uint8_t *page = NULL;
 	bool blank = true;
 	int status = -1;
 	pid_t pid;
 
 	(void)state;
 	assert_int_equal(sup_audit_open("keytest", &err), 0);
-	assert_int_equal(key_pages(&addr), 1);
-	page = (const volatile uint8_t *)addr;
+	assert_int_equal(key_pages(&page), 1);
+	assert_non_null(page);
+	if (page == NULL)
+		return;
 	for (size_t i = 0; i < 64; i++)
 		blank = blank && page[i] == 0;
 	assert_false(blank); /* the key is there, in the supervisor */
@@ -548,7 +550,7 @@ static void test_key_page_is_locked_undumped_and_blank_in_a_fork(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0); /* ... and not in a fork */
 	sup_audit_close();
-	assert_int_equal(key_pages(&addr), 0); /* gone at the end */
+	assert_int_equal(key_pages(&page), 0); /* gone at the end */
 }
 
 int main(void)
