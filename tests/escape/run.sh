@@ -16,7 +16,7 @@
 # In the microVM the other programs share one job (one boot), run one after
 # the other by a shell script; in local mode each is its own job. A dozen
 # of them run again under Docker's default seccomp profile (from
-# $WARDEN_TESTDATA, default ../shared/testdata), whose allowlist the hard
+# $WARDEN_TESTDATA, default tests/data), whose allowlist the hard
 # denials must still override.
 set -euo pipefail
 
@@ -160,7 +160,7 @@ done
 # process_vm_readv and clone with some namespace flags, for example); the
 # hard denials must still hold on top of it, and ordinary programs run.
 
-TESTDATA=${WARDEN_TESTDATA:-$ROOT/../shared/testdata}
+TESTDATA=${WARDEN_TESTDATA:-$ROOT/tests/data}
 PROFILE=$TESTDATA/docker-default-seccomp.json
 under_profile=(ptrace_init ptrace_sibling process_vm_readv clone_newns unshare_user socket_vsock
 	io_uring bpf mount personality tiocsti x32)

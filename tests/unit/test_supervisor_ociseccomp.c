@@ -4,8 +4,9 @@
  * capabilities, and every malformed profile is refused with its JSON path.
  *
  * Docker's profile is read from $WARDEN_TESTDATA/docker-default-seccomp.json,
- * or ../shared/testdata/docker-default-seccomp.json from the working
- * directory (the tests run from the repository root).
+ * or tests/data/docker-default-seccomp.json from the working directory
+ * (the tests run from the repository root; tests/data/README.md says where
+ * the file comes from).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,7 +29,7 @@ static size_t read_docker_profile(uint8_t *buf, size_t size)
 	FILE *f;
 
 	(void)snprintf(path, sizeof(path), "%s/" PROFILE_NAME,
-		       dir != NULL && dir[0] != '\0' ? dir : "../shared/testdata");
+		       dir != NULL && dir[0] != '\0' ? dir : "tests/data");
 	f = fopen(path, "rb");
 	if (f == NULL)
 		fail_msg("cannot open %s: set WARDEN_TESTDATA to the folder holding " PROFILE_NAME,

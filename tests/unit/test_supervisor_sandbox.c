@@ -174,7 +174,7 @@ static char *docker_policy(const char *extra)
 	FILE *f;
 
 	(void)snprintf(path, sizeof(path), "%s/docker-default-seccomp.json",
-		       dir != NULL && dir[0] != '\0' ? dir : "../shared/testdata");
+		       dir != NULL && dir[0] != '\0' ? dir : "tests/data");
 	f = fopen(path, "rb");
 	if (f == NULL)
 		fail_msg("cannot open %s: set WARDEN_TESTDATA", path);
