@@ -16,8 +16,8 @@
 
 #include "../common/clock.h"
 #include "../common/fileio.h"
-#include "../supervisor/sandbox.h"
-#include "../supervisor/spawn.h"
+#include "../sandbox/sandbox.h"
+#include "../sandbox/spawn.h"
 
 #define POLICY_MAX 65536
 

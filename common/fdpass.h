@@ -1,7 +1,7 @@
 /*
  * common/fdpass.h - one file descriptor over an AF_UNIX socket (SCM_RIGHTS),
  * with a one-byte message. Used between the sandbox's processes and the
- * supervisor (supervisor/spawn.c): the agent's seccomp listener and the
+ * supervisor (sandbox/spawn.c): the agent's seccomp listener and the
  * sandbox's PTY master.
  */
 #ifndef WARDEN_COMMON_FDPASS_H

@@ -2,7 +2,7 @@
  * common/json.h - strict reading of JSON from outside the trusted side.
  *
  * Used by the protocol's message decoders (vsock/msg.c) and by the seccomp
- * profile parser (supervisor/ociseccomp.c). Decoding goes in steps, each
+ * profile parser (sandbox/ociseccomp.c). Decoding goes in steps, each
  * rejecting what the next would accept too loosely:
  *
  *   1. a scan of the raw bytes: UTF-8 only inside strings, no control

@@ -13,7 +13,7 @@
 #include "../common/clock.h"
 #include "../common/tlog.h"
 #include "../supervisor/audit.h"
-#include "../supervisor/sandbox.h"
+#include "../sandbox/sandbox.h"
 #include "paths.h"
 
 #define HASH_CHUNK (64UL * 1024UL)

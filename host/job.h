@@ -53,7 +53,7 @@ struct wd_job_plan {
 
 /*
  * Read a --policy file (at most WD_JOB_MAX_POLICY bytes, no NUL) into a
- * heap string and check it as the guest will (supervisor/sandbox.h), so a
+ * heap string and check it as the guest will (sandbox/sandbox.h), so a
  * bad policy is refused, naming the field, before anything starts.
  */
 int wd_read_policy(const char *path, char **out, struct wd_err *err);

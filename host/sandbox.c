@@ -1,6 +1,6 @@
 /*
  * host/sandbox.c - `warden sandbox [OPTIONS] -- COMMAND`: one command in
- * the agent's sandbox (supervisor/sandbox.h) on this kernel, without a VM.
+ * the agent's sandbox (sandbox/sandbox.h) on this kernel, without a VM.
  *
  * Runs as root on the host (namespaces and mounts are made without a user
  * namespace). The command gets this process's stdio, a fresh tmpfs as its
@@ -31,8 +31,8 @@
 #include "../common/parse.h"
 #include "../supervisor/agent.h"
 #include "../supervisor/audit.h"
-#include "../supervisor/sandbox.h"
-#include "../supervisor/spawn.h"
+#include "../sandbox/sandbox.h"
+#include "../sandbox/spawn.h"
 #include "../vsock/msg.h"
 #include "exitcodes.h"
 #include "job.h"

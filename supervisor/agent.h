@@ -50,7 +50,7 @@
 #include "../vsock/msg.h"
 #include "channel.h"
 #include "fail.h"
-#include "spawn.h"
+#include "../sandbox/spawn.h"
 
 #define SUP_STDIN_BUFFER_BYTES WD_STDIN_WINDOW /* stdin the agent has not read yet */
 #define SUP_DRAIN_GRACE_MS 1000  /* after the agent's exit, until what it left is killed */

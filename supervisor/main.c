@@ -46,10 +46,10 @@
 #include "fail.h"
 #include "job.h"
 #include "measure.h"
-#include "sandbox.h"
-#include "spawn.h"
+#include "../sandbox/sandbox.h"
+#include "../sandbox/spawn.h"
 #include "wallclock.h"
-#include "workdir.h"
+#include "../sandbox/workdir.h"
 
 #define PROGRAM "warden-supervisor"
 #define INIT_EXE "/proc/1/exe"

@@ -1,5 +1,5 @@
 /*
- * tests/fuzz/fuzz_ociseccomp.c - supervisor/ociseccomp.c on arbitrary bytes.
+ * tests/fuzz/fuzz_ociseccomp.c - sandbox/ociseccomp.c on arbitrary bytes.
  *
  * Beyond "no crash, no undefined behaviour, no leak": a refusal has a code
  * and a message; an accepted profile respects every bound of the header.
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../supervisor/ociseccomp.h"
+#include "../../sandbox/ociseccomp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

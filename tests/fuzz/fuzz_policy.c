@@ -1,6 +1,6 @@
 /*
  * tests/fuzz/fuzz_policy.c - the policy's sandbox section
- * (supervisor/sandbox.c, with the Docker/OCI profile it may carry) on
+ * (sandbox/sandbox.c, with the Docker/OCI profile it may carry) on
  * arbitrary bytes.
  *
  * Beyond "no crash, no undefined behaviour, no leak": a refusal has a code
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../supervisor/sandbox.h"
+#include "../../sandbox/sandbox.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * supervisor/sbfs.c - the sandbox's filesystem: a fresh root built from
+ * sandbox/sbfs.c - the sandbox's filesystem: a fresh root built from
  * fd-based mounts, entered with pivot_root.
  *
  * Runs in the sandbox's init (root, its own mount and pid namespaces)

@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_supervisor_ociseccomp.c - supervisor/ociseccomp.c: Docker's
+ * tests/unit/test_sandbox_ociseccomp.c - sandbox/ociseccomp.c: Docker's
  * default profile reads, its conditions are evaluated for x86_64 with no
  * capabilities, and every malformed profile is refused with its JSON path.
  *
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../supervisor/ociseccomp.h"
+#include "../../sandbox/ociseccomp.h"
 
 #define PROFILE_NAME "docker-default-seccomp.json"
 

@@ -1,5 +1,5 @@
 /*
- * supervisor/sbcred.c - who the agent is and what it may do: rlimits,
+ * sandbox/sbcred.c - who the agent is and what it may do: rlimits,
  * securebits, capabilities (libcap), uid/gid, no_new_privs, Landlock, and
  * the sandbox's network and host name.
  *

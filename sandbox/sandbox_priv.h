@@ -1,10 +1,13 @@
 /*
- * supervisor/sandbox_priv.h - the sandbox's steps, shared between its files
+ * sandbox/sandbox_priv.h - the sandbox's steps, shared between its files
  * (sandbox.h is the contract for callers). Every function here runs in a
  * sandbox process before exec and fails closed with `err` set.
  */
-#ifndef WARDEN_SUPERVISOR_SANDBOX_PRIV_H
-#define WARDEN_SUPERVISOR_SANDBOX_PRIV_H
+#ifndef WARDEN_SANDBOX_SANDBOX_PRIV_H
+#define WARDEN_SANDBOX_SANDBOX_PRIV_H
+
+#include <sched.h>
+#include <stdint.h>
 
 #include "sandbox.h"
 
@@ -29,5 +32,19 @@ int sup_sb_drop_init(struct wd_err *err);
 /* Landlock: file access only beneath the sandbox's own paths. Returns 0,
  * or -EOPNOTSUPP when the kernel has no Landlock. */
 int sup_sb_landlock(const struct sup_sandbox *sb, struct wd_err *err);
+
+/* sbtables.c: the built-in filter's data, compiled by sbfilter.c. */
+extern const char *const sup_sb_allowed[]; /* allowed unconditionally */
+extern const size_t sup_sb_n_allowed;
+#define SUP_SB_N_SOCKET_FAMILIES 3
+#define SUP_SB_N_PERSONALITIES 3
+#define SUP_SB_N_DENIED_IOCTLS 2
+extern const int sup_sb_socket_families[SUP_SB_N_SOCKET_FAMILIES]; /* socket's allowed domains */
+extern const unsigned long sup_sb_personalities[SUP_SB_N_PERSONALITIES]; /* allowed personas */
+extern const uint32_t sup_sb_denied_ioctls[SUP_SB_N_DENIED_IOCTLS];      /* low 32 bits refused */
+/* clone flags that make a namespace: refused by the filter */
+#define CLONE_NS_FLAGS                                                                             \
+	((uint64_t)(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |  \
+		    CLONE_NEWPID | CLONE_NEWNET))
 
 #endif

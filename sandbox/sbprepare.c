@@ -1,5 +1,5 @@
 /*
- * supervisor/sbprepare.c - a job's layers made ready before anything runs,
+ * sandbox/sbprepare.c - a job's layers made ready before anything runs,
  * for the supervisor and `warden sandbox` alike (sandbox.h).
  */
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * supervisor/workdir.c - mounting the agent's tmpfs working directory and
+ * sandbox/workdir.c - mounting the agent's tmpfs working directory and
  * resolving the job's cwd below it without following symlinks (workdir.h).
  */
 #include "workdir.h"

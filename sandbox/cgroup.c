@@ -1,5 +1,5 @@
 /*
- * supervisor/cgroup.c - the job's cgroup v2: memory.max with no swap,
+ * sandbox/cgroup.c - the job's cgroup v2: memory.max with no swap,
  * pids.max, cpu.max, then cgroup.kill at the end and the OOM count.
  *
  * The job's cgroup is a child of the supervisor's own (in the guest, the

@@ -1,11 +1,11 @@
 /*
- * tests/unit/test_supervisor_sandbox.c - supervisor/sandbox.c (the policy's
- * sandbox section) and supervisor/sbfilter.c (the seccomp filter): every
+ * tests/unit/test_sandbox.c - sandbox/sandbox.c (the policy's
+ * sandbox section) and sandbox/sbfilter.c (the seccomp filter): every
  * field read and bounded, errors naming the field, weakened layers listed,
  * the build-time filter identical to libseccomp's, and a filtered child
  * whose denials reach the listener and come back as errors, never success.
  *
- * Docker's profile is read as in test_supervisor_ociseccomp.c.
+ * Docker's profile is read as in test_sandbox_ociseccomp.c.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -25,7 +25,7 @@
 #include <cmocka.h>
 
 #include "../../common/fdpass.h"
-#include "../../supervisor/sandbox.h"
+#include "../../sandbox/sandbox.h"
 
 static struct sup_sandbox sb;
 static struct wd_err err;

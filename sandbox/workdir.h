@@ -1,5 +1,5 @@
 /*
- * supervisor/workdir.h - the agent's working directory.
+ * sandbox/workdir.h - the agent's working directory.
  *
  * A fresh tmpfs on WARDEN_WORKDIR for every job: size-capped, nosuid and
  * nodev (not noexec: the agent runs the files it was given), owned by the
@@ -9,8 +9,8 @@
  * at a time below it with O_NOFOLLOW, never climbing out ("..").
  * Runs as root before any untrusted process exists.
  */
-#ifndef WARDEN_SUPERVISOR_WORKDIR_H
-#define WARDEN_SUPERVISOR_WORKDIR_H
+#ifndef WARDEN_SANDBOX_WORKDIR_H
+#define WARDEN_SANDBOX_WORKDIR_H
 
 #include <stdint.h>
 #include <sys/types.h>

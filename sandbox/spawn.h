@@ -1,5 +1,5 @@
 /*
- * supervisor/spawn.h - starting the agent inside the sandbox: its stdio
+ * sandbox/spawn.h - starting the agent inside the sandbox: its stdio
  * (pipes, a PTY, or the caller's own), the sandbox's init and the agent's
  * exec with a PATH search.
  *
@@ -25,8 +25,8 @@
  * are skipped (never "the current directory"); a script without "#!" is
  * not run by a shell.
  */
-#ifndef WARDEN_SUPERVISOR_SPAWN_H
-#define WARDEN_SUPERVISOR_SPAWN_H
+#ifndef WARDEN_SANDBOX_SPAWN_H
+#define WARDEN_SANDBOX_SPAWN_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * supervisor/sandbox.h - the agent's sandbox: one configuration, the layers
+ * sandbox/sandbox.h - the agent's sandbox: one configuration, the layers
  * it applies, and the processes that carry it.
  *
  * Used by the supervisor for the agent (spawn.c) and by the host command
@@ -27,8 +27,8 @@
  * Landlock, cgroup limits. Namespaces, the private root, the identity, the
  * capability drop, no_new_privs and rlimits are always on.
  */
-#ifndef WARDEN_SUPERVISOR_SANDBOX_H
-#define WARDEN_SUPERVISOR_SANDBOX_H
+#ifndef WARDEN_SANDBOX_SANDBOX_H
+#define WARDEN_SANDBOX_SANDBOX_H
 
 #include <stdbool.h>
 #include <stddef.h>

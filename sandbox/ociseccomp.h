@@ -1,5 +1,5 @@
 /*
- * supervisor/ociseccomp.h - a Docker/OCI seccomp profile, read into plain C.
+ * sandbox/ociseccomp.h - a Docker/OCI seccomp profile, read into plain C.
  *
  * The sandbox may replace its built-in syscall allowlist with a profile in
  * the format Docker and runc use (defaultAction, defaultErrnoRet,
@@ -30,8 +30,8 @@
  *
  * The parsed profile owns heap memory; release it with sup_sc_free().
  */
-#ifndef WARDEN_SUPERVISOR_OCISECCOMP_H
-#define WARDEN_SUPERVISOR_OCISECCOMP_H
+#ifndef WARDEN_SANDBOX_OCISECCOMP_H
+#define WARDEN_SANDBOX_OCISECCOMP_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_supervisor_workdir.c - supervisor/workdir.c: the job's
+ * tests/unit/test_sandbox_workdir.c - sandbox/workdir.c: the job's
  * cwd, resolved below the working directory.
  *
  * Every component must be a real directory reached without following a
@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../supervisor/workdir.h"
+#include "../../sandbox/workdir.h"
 
 struct tree {
 	char root[64];

@@ -1,5 +1,5 @@
 /*
- * supervisor/spawn.c - the agent's processes: the sandbox's init (cloned
+ * sandbox/spawn.c - the agent's processes: the sandbox's init (cloned
  * into new namespaces and the job's cgroup), the agent under it, their
  * reports to the supervisor, and exec (see spawn.h and sandbox.h for the
  * order and the conventions).

@@ -1,5 +1,5 @@
 /*
- * tests/unit/test_supervisor_spawn.c - supervisor/spawn.c: where the
+ * tests/unit/test_sandbox_spawn.c - sandbox/spawn.c: where the
  * agent's command is searched for.
  *
  * The search itself runs in the child between fork and exec; what it walks
@@ -16,7 +16,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../supervisor/spawn.h"
+#include "../../sandbox/spawn.h"
 
 static void job_with_env(struct wd_job *job, const char **env, size_t envc)
 {

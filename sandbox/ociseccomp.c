@@ -1,5 +1,5 @@
 /*
- * supervisor/ociseccomp.c - see ociseccomp.h.
+ * sandbox/ociseccomp.c - see ociseccomp.h.
  *
  * Decoding follows vsock/msg.c: a scan of the raw bytes first (UTF-8 only
  * inside strings, no control character or escaped NUL, numbers in RFC 8259

@@ -1,5 +1,5 @@
 /*
- * supervisor/sandbox.c - the sandbox's configuration: defaults, the
+ * sandbox/sandbox.c - the sandbox's configuration: defaults, the
  * policy's "sandbox" section, and the record of what a policy weakened.
  * The policy comes with the job, so from outside the trusted side: it is
  * bounded (WD_JOB_MAX_POLICY) and read strictly, and an error names the

@@ -1,0 +1,270 @@
+/*
+ * sandbox/sbnotify.c - the seccomp notification listener: every
+ * notification of the agent's filter (sbfilter.c) received, answered with
+ * its errno (never success) or, for an audited exec, let through, and
+ * described as a record's data.
+ *
+ * Runs in the supervisor (and in warden sandbox on the host), as root,
+ * on notifications whose contents the agent controls: the syscall number,
+ * its arguments, and the memory an exec's strings are read from.
+ */
+#include "sandbox_priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <bearssl.h>
+
+#include "../common/jcanon.h"
+#include "../common/tlog.h"
+
+static const char *abi_name(uint32_t arch, int nr)
+{
+	if (arch == SCMP_ARCH_X86)
+		return "i386";
+	if (arch == SCMP_ARCH_X86_64 && (nr & 0x40000000) != 0)
+		return "x32";
+	return arch == SCMP_ARCH_X86_64 ? "x86_64" : "other";
+}
+
+/* A system call's name, resolved by libseccomp once per number (the
+ * resolution is a table walk and an allocation: too slow per denial). */
+static const char *syscall_name(const char *abi, int nr)
+{
+	static char names[2][SUP_SB_SYSCALL_TABLE][SUP_SC_NAME_MAX + 1];
+	static char other[SUP_SC_NAME_MAX + 1];
+	bool i386 = strcmp(abi, "i386") == 0;
+	int n = nr & ~0x40000000;
+	char *slot = n >= 0 && n < SUP_SB_SYSCALL_TABLE ? names[i386][n] : other;
+	char *resolved;
+
+	if (slot != other && slot[0] != '\0')
+		return slot;
+	resolved = seccomp_syscall_resolve_num_arch(i386 ? SCMP_ARCH_X86 : SCMP_ARCH_X86_64, n);
+	(void)snprintf(slot, SUP_SC_NAME_MAX + 1, "%s", resolved != NULL ? resolved : "?");
+	free(resolved);
+	return slot;
+}
+
+int sup_sb_filter_receive(int listener, const struct sup_sb_errnos *e, struct sup_sb_denial *d)
+{
+	/* One request and one response, reused: the kernel's sizes never change. */
+	static struct seccomp_notif *req;
+	static struct seccomp_notif_resp *resp;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if (req == NULL && seccomp_notify_alloc(&req, &resp) < 0)
+		return -ENOMEM;
+	memset(req, 0, sizeof(*req)); /* the kernel refuses a request that is not zeroed */
+	rc = seccomp_notify_receive(listener, req);
+	if (rc < 0) /* ENOENT: the caller died before we read it; EINTR: again later. */
+		return rc == -ENOENT || rc == -EINTR ? 0 : rc;
+	d->nr = req->data.nr;
+	d->abi = abi_name(req->data.arch, d->nr);
+	d->pid = (pid_t)req->pid;
+	d->id = req->id;
+	memcpy(d->args, req->data.args, sizeof(d->args));
+	d->err = ENOSYS;
+	if (strcmp(d->abi, "x86_64") == 0)
+		d->err = d->nr >= 0 && d->nr < SUP_SB_SYSCALL_TABLE && e->by_nr[d->nr] != 0
+				 ? e->by_nr[d->nr]
+				 : e->dflt;
+	d->exec = d->err == SUP_SB_EXEC;
+	if (d->exec)
+		d->err = 0;
+	d->name = syscall_name(d->abi, d->nr);
+	return 1;
+}
+
+int sup_sb_filter_answer(int listener, const struct sup_sb_errnos *e, struct sup_sb_denial *d)
+{
+	int rc = sup_sb_filter_receive(listener, e, d);
+
+	if (rc > 0)
+		sup_sb_filter_respond(listener, d);
+	return rc;
+}
+
+void sup_sb_filter_respond(int listener, const struct sup_sb_denial *d)
+{
+	static struct seccomp_notif_resp resp;
+
+	resp.id = d->id;
+	resp.val = 0;
+	/* An audited exec goes on as the filter would have let it without the
+	 * audit; everything else fails with its errno, never 0. */
+	resp.error = d->exec ? 0 : -(d->err != 0 ? d->err : ENOSYS);
+	resp.flags = d->exec ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
+	(void)seccomp_notify_respond(listener, &resp); /* ENOENT: it died meanwhile */
+}
+
+int sup_sb_filter_drain(int *listener, short revents, const struct sup_sb_errnos *e, int max,
+			int (*record)(void *ctx, const struct sup_sb_denial *d), void *ctx)
+{
+	for (int i = 0; i < max && (revents & POLLIN); i++) {
+		struct pollfd p = {.fd = *listener, .events = POLLIN, .revents = 0};
+		struct sup_sb_denial d;
+		int rc = sup_sb_filter_receive(*listener, e, &d);
+
+		if (rc < 0) {
+			revents = POLLHUP;
+			break;
+		}
+		/* The record first: the caller waits until it exists. */
+		if (rc > 0 && record(ctx, &d) < 0)
+			return -1;
+		if (rc > 0)
+			sup_sb_filter_respond(*listener, &d);
+		revents = poll(&p, 1, 0) > 0 ? p.revents : 0;
+	}
+	/* Every process under the filter is gone. */
+	if ((revents & (POLLHUP | POLLERR)) && !(revents & POLLIN)) {
+		(void)close(*listener);
+		*listener = -1;
+	}
+	return 0;
+}
+
+static const char *errno_name(int e)
+{
+	switch (e) {
+	case EPERM:
+		return "EPERM";
+	case ENOSYS:
+		return "ENOSYS";
+	case EACCES:
+		return "EACCES";
+	case EAFNOSUPPORT:
+		return "EAFNOSUPPORT";
+	case EINVAL:
+		return "EINVAL";
+	default:
+		return "other";
+	}
+}
+
+/* "0x" and lower-case hex without leading zeros, by hand (every denial). */
+static void hex_arg(uint64_t v, char out[20])
+{
+	static const char digits[] = "0123456789abcdef";
+	char tmp[16];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = digits[v & 15];
+		v >>= 4;
+	} while (v != 0);
+	out[0] = '0';
+	out[1] = 'x';
+	for (size_t i = 0; i < n; i++)
+		out[2 + i] = tmp[n - 1 - i];
+	out[2 + n] = '\0';
+}
+
+int sup_sb_denial_json(const struct sup_sb_denial *d, char *out, size_t size)
+{
+	struct wd_jw w;
+	char arg[6][20];
+
+	wd_jw_init(&w, out, size);
+	wd_jw_str(&w, "abi", d->abi);
+	wd_jw_array(&w, "args"); /* hex strings: a 64-bit value is over JSON's exact 2^53 */
+	for (size_t i = 0; i < 6; i++) {
+		hex_arg(d->args[i], arg[i]);
+		wd_jw_str(&w, NULL, arg[i]);
+	}
+	wd_jw_close(&w);
+	wd_jw_str(&w, "errno", errno_name(d->err));
+	wd_jw_uint(&w, "nr", (uint64_t)(d->nr < 0 ? 0 : d->nr));
+	wd_jw_str(&w, "syscall", d->name != NULL ? d->name : "?");
+	return wd_jw_end(&w) < 0 ? -ENOSPC : (int)w.len;
+}
+
+/* ---- audited execs ------------------------------------------------------------ */
+
+/* A NUL-terminated string of the caller's at `addr`, at most `size` - 1
+ * bytes, read page by page (the next page may not be mapped). Its length,
+ * or -1. */
+static ssize_t read_string(int mem, uint64_t addr, char *out, size_t size)
+{
+	size_t got = 0;
+
+	while (got + 1 < size) {
+		size_t room = 4096 - (size_t)((addr + got) % 4096), want = size - 1 - got;
+		ssize_t n = pread(mem, out + got, room < want ? room : want, (off_t)(addr + got));
+		char *nul;
+
+		if (n <= 0)
+			return -1;
+		nul = memchr(out + got, '\0', (size_t)n);
+		if (nul != NULL)
+			return nul - out;
+		got += (size_t)n;
+	}
+	out[size - 1] = '\0';
+	return (ssize_t)(size - 1); /* cut: the digest says so by its count */
+}
+
+int sup_sb_exec_json(int listener, const struct sup_sb_denial *d, char *out, size_t size)
+{
+	static char path[4096], arg[65536];
+	bool at = d->nr == SCMP_SYS(execveat);
+	uint64_t argv = d->args[at ? 2 : 1], total = 0;
+	char file[40], digest[2 * WD_HASH_BYTES + 1];
+	uint8_t h[WD_HASH_BYTES];
+	br_sha256_context c;
+	struct wd_jw w;
+	uint64_t argc = 0;
+	bool unreadable = false;
+	int mem;
+
+	(void)snprintf(file, sizeof(file), "/proc/%d/mem", (int)d->pid);
+	mem = d->pid > 0 ? open(file, O_RDONLY | O_CLOEXEC) : -1;
+	path[0] = '\0';
+	br_sha256_init(&c);
+	if (mem < 0 || read_string(mem, d->args[at ? 1 : 0], path, sizeof(path)) < 0)
+		unreadable = true;
+	while (!unreadable && argv != 0 && argc < SUP_SB_EXEC_ARGS) {
+		uint64_t p;
+		ssize_t n;
+
+		if (pread(mem, &p, sizeof(p), (off_t)(argv + argc * sizeof(p))) !=
+		    (ssize_t)sizeof(p)) {
+			unreadable = true;
+			break;
+		}
+		if (p == 0)
+			break;
+		n = read_string(mem, p, arg, sizeof(arg));
+		if (n < 0 || (total += (uint64_t)n + 1) > SUP_SB_EXEC_BYTES) {
+			unreadable = true;
+			break;
+		}
+		br_sha256_update(&c, arg, (size_t)n + 1);
+		argc++;
+	}
+	if (mem >= 0)
+		(void)close(mem);
+	/* The notification must still be pending, else pid may be another's. */
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &d->id) < 0)
+		unreadable = true;
+	br_sha256_out(&c, h);
+	wd_hex(h, sizeof(h), digest);
+	wd_jw_init(&w, out, size);
+	wd_jw_uint(&w, "argc", argc);
+	wd_jw_str(&w, "argv_sha256", digest);
+	wd_jw_str(&w, "path", path);
+	wd_jw_str(&w, "syscall", at ? "execveat" : "execve");
+	if (unreadable)
+		wd_jw_bool(&w, "unreadable", true);
+	return wd_jw_end(&w) < 0 ? -ENOSPC : (int)w.len;
+}
