@@ -2,7 +2,11 @@
 #include "json.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "parse.h"
 
 #define FIELD_NAME_SHOWN 32 /* bytes of an unknown field's name in a message */
 
@@ -211,4 +215,159 @@ int wd_json_get_uint(const cJSON *obj, const char *name, uint64_t max, uint64_t 
 		return wd_err_set(err, EINVAL, "%s.%s: not an integer", what, name);
 	*out = (uint64_t)v;
 	return 0;
+}
+
+/* ---- reading members ---------------------------------------------------- */
+
+/* A 64-bit value carried as a decimal string (JSON numbers stop at 2^53). */
+int wd_json_get_u64_text(const cJSON *obj, const char *name, uint64_t *out, const char *what,
+			 struct wd_err *err)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+	struct wd_err why;
+
+	if (it == NULL)
+		return 0;
+	if (!cJSON_IsString(it))
+		return wd_err_set(err, EINVAL, "%s.%s: expected a decimal string", what, name);
+	if (strlen(it->valuestring) > 20 ||
+	    wd_parse_u64(it->valuestring, 0, UINT64_MAX, out, &why) < 0)
+		return wd_err_set(err, EINVAL, "%s.%s: not a decimal integer below 2^64", what,
+				  name);
+	return 0;
+}
+
+int wd_json_get_bool(const cJSON *obj, const char *name, bool *out, const char *what,
+		     struct wd_err *err)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	if (it == NULL)
+		return 0;
+	if (!cJSON_IsBool(it))
+		return wd_err_set(err, EINVAL, "%s.%s: expected true or false", what, name);
+	*out = cJSON_IsTrue(it);
+	return 0;
+}
+
+/* A string of at most `max` bytes, UTF-8; *out points into the tree. */
+int wd_json_get_string(const cJSON *obj, const char *name, size_t max, const char **out,
+		       size_t *len, const char *what, struct wd_err *err)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+	size_t n;
+
+	if (it == NULL)
+		return 0;
+	if (!cJSON_IsString(it))
+		return wd_err_set(err, EINVAL, "%s.%s: expected a string", what, name);
+	n = strlen(it->valuestring);
+	if (n > max)
+		return wd_err_set(err, E2BIG, "%s.%s: %zu bytes, over %zu", what, name, n, max);
+	if (!wd_utf8_valid(it->valuestring, n))
+		return wd_err_set(err, EINVAL, "%s.%s: not UTF-8", what, name);
+	*out = it->valuestring;
+	*len = n;
+	return 0;
+}
+
+/* Copy a string field into a fixed buffer of `size` bytes (NUL included). */
+int wd_json_get_string_into(const cJSON *obj, const char *name, char *buf, size_t size,
+			    const char *what, struct wd_err *err)
+{
+	const char *s = NULL;
+	size_t n = 0;
+
+	if (wd_json_get_string(obj, name, size - 1, &s, &n, what, err) < 0)
+		return -err->code;
+	if (s != NULL)
+		memcpy(buf, s, n + 1);
+	return 0;
+}
+
+/* ---- building a tree ---------------------------------------------------- */
+
+cJSON *wd_jb_object(struct wd_json_build *b, cJSON *obj, const char *name)
+{
+	cJSON *it = cJSON_AddObjectToObject(obj, name);
+
+	b->oom |= it == NULL;
+	return it;
+}
+
+void wd_jb_uint(struct wd_json_build *b, cJSON *obj, const char *name, uint64_t v)
+{
+	char text[24];
+
+	if (obj == NULL)
+		return;
+	if (v > WD_JSON_MAX_INT && b->too_big == NULL)
+		b->too_big = name;
+	/* Raw: cJSON would print a large double as "1e+15". */
+	(void)snprintf(text, sizeof(text), "%llu", (unsigned long long)v);
+	b->oom |= cJSON_AddRawToObject(obj, name, text) == NULL;
+}
+
+void wd_jb_u64_text(struct wd_json_build *b, cJSON *obj, const char *name, uint64_t v)
+{
+	char text[24];
+
+	if (obj == NULL)
+		return;
+	(void)snprintf(text, sizeof(text), "%llu", (unsigned long long)v);
+	b->oom |= cJSON_AddStringToObject(obj, name, text) == NULL;
+}
+
+void wd_jb_string(struct wd_json_build *b, cJSON *obj, const char *name, const char *s)
+{
+	if (obj != NULL)
+		b->oom |= cJSON_AddStringToObject(obj, name, s) == NULL;
+}
+
+void wd_jb_bool(struct wd_json_build *b, cJSON *obj, const char *name, bool v)
+{
+	if (obj != NULL)
+		b->oom |= cJSON_AddBoolToObject(obj, name, v) == NULL;
+}
+
+void wd_jb_string_array(struct wd_json_build *b, cJSON *obj, const char *name,
+			const char *const *items, size_t n)
+{
+	cJSON *arr = cJSON_AddArrayToObject(obj, name);
+
+	if (arr == NULL) {
+		b->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cJSON *s = cJSON_CreateString(items[i]);
+
+		if (s == NULL || !cJSON_AddItemToArray(arr, s)) {
+			cJSON_Delete(s);
+			b->oom = true;
+			return;
+		}
+	}
+}
+
+/* Print `root` compactly into `out` and free it. Returns the length. */
+int wd_jb_finish(cJSON *root, struct wd_json_build *b, char *out, size_t size, size_t max,
+		 const char *what, struct wd_err *err)
+{
+	size_t len;
+	int rc;
+
+	if (root == NULL || b->oom)
+		rc = wd_err_set(err, ENOMEM, "%s: building the JSON", what);
+	else if (b->too_big != NULL)
+		rc = wd_err_set(err, ERANGE, "%s.%s: over 2^53", what, b->too_big);
+	else if (size == 0 ||
+		 !cJSON_PrintPreallocated(root, out, size > INT_MAX ? INT_MAX : (int)size, 0))
+		rc = wd_err_set(err, ENOSPC, "%s: does not fit in %zu bytes", what, size);
+	else if ((len = strlen(out)) > max)
+		rc = wd_err_set(err, E2BIG, "%s: %zu bytes of JSON, over %zu", what, len, max);
+	else
+		rc = (int)len;
+	cJSON_Delete(root);
+	return rc;
 }

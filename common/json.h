@@ -58,4 +58,42 @@ int wd_json_check_fields(const cJSON *obj, const struct wd_json_field *fields, c
 int wd_json_get_uint(const cJSON *obj, const char *name, uint64_t max, uint64_t *out,
 		     const char *what, struct wd_err *err);
 
+/* A 64-bit value carried as a decimal string (JSON numbers stop at 2^53).
+ * Absent: *out is left alone. */
+int wd_json_get_u64_text(const cJSON *obj, const char *name, uint64_t *out, const char *what,
+			 struct wd_err *err);
+/* A boolean member; absent: *out is left alone. */
+int wd_json_get_bool(const cJSON *obj, const char *name, bool *out, const char *what,
+		     struct wd_err *err);
+/* A string member of at most `max` bytes, UTF-8; *out points into the tree.
+ * Absent: *out and *len are left alone. */
+int wd_json_get_string(const cJSON *obj, const char *name, size_t max, const char **out,
+		       size_t *len, const char *what, struct wd_err *err);
+/* A string member copied into `buf` of `size` bytes (NUL included). */
+int wd_json_get_string_into(const cJSON *obj, const char *name, char *buf, size_t size,
+			    const char *what, struct wd_err *err);
+
+/*
+ * Building a tree to send: the wd_jb_* calls never fail on their own; what
+ * went wrong (allocation, an integer over WD_JSON_MAX_INT) is collected in
+ * the build and reported once by wd_jb_finish(). A NULL parent object is
+ * ignored (its creation already failed and was noted).
+ */
+struct wd_json_build {
+	bool oom;
+	const char *too_big; /* first integer field over 2^53 */
+};
+cJSON *wd_jb_object(struct wd_json_build *b, cJSON *obj, const char *name);
+void wd_jb_uint(struct wd_json_build *b, cJSON *obj, const char *name, uint64_t v);
+void wd_jb_u64_text(struct wd_json_build *b, cJSON *obj, const char *name, uint64_t v);
+void wd_jb_string(struct wd_json_build *b, cJSON *obj, const char *name, const char *s);
+void wd_jb_bool(struct wd_json_build *b, cJSON *obj, const char *name, bool v);
+void wd_jb_string_array(struct wd_json_build *b, cJSON *obj, const char *name,
+			const char *const *items, size_t n);
+/* Print `root` compactly into `out` (`size` bytes) and free it. Returns the
+ * length, or -errno: ENOMEM, ERANGE (an integer over 2^53), ENOSPC (does
+ * not fit), E2BIG (over `max` bytes). */
+int wd_jb_finish(cJSON *root, struct wd_json_build *b, char *out, size_t size, size_t max,
+		 const char *what, struct wd_err *err);
+
 #endif

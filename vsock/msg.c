@@ -14,89 +14,18 @@
 #include "msg.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include "../common/json.h"
-#include "../common/parse.h"
 
 #define WD_PID_MAX 4194304U /* the kernel's PID_MAX_LIMIT on 64-bit */
-#define WD_SIGNAL_MAX 64U   /* _NSIG - 1 on Linux */
 
 static bool is_digit(uint8_t c)
 {
 	return c >= '0' && c <= '9';
-}
-
-/* ---- reading fields ------------------------------------------------------- */
-
-/* A 64-bit value carried as a decimal string (JSON numbers stop at 2^53). */
-static int get_u64_text(const cJSON *obj, const char *name, uint64_t *out, const char *what,
-			struct wd_err *err)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
-	struct wd_err why;
-
-	if (it == NULL)
-		return 0;
-	if (!cJSON_IsString(it))
-		return wd_err_set(err, EINVAL, "%s.%s: expected a decimal string", what, name);
-	if (strlen(it->valuestring) > 20 ||
-	    wd_parse_u64(it->valuestring, 0, UINT64_MAX, out, &why) < 0)
-		return wd_err_set(err, EINVAL, "%s.%s: not a decimal integer below 2^64", what,
-				  name);
-	return 0;
-}
-
-static int get_bool(const cJSON *obj, const char *name, bool *out, const char *what,
-		    struct wd_err *err)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	if (it == NULL)
-		return 0;
-	if (!cJSON_IsBool(it))
-		return wd_err_set(err, EINVAL, "%s.%s: expected true or false", what, name);
-	*out = cJSON_IsTrue(it);
-	return 0;
-}
-
-/* A string of at most `max` bytes, UTF-8; *out points into the tree. */
-static int get_string(const cJSON *obj, const char *name, size_t max, const char **out, size_t *len,
-		      const char *what, struct wd_err *err)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
-	size_t n;
-
-	if (it == NULL)
-		return 0;
-	if (!cJSON_IsString(it))
-		return wd_err_set(err, EINVAL, "%s.%s: expected a string", what, name);
-	n = strlen(it->valuestring);
-	if (n > max)
-		return wd_err_set(err, E2BIG, "%s.%s: %zu bytes, over %zu", what, name, n, max);
-	if (!wd_utf8_valid(it->valuestring, n))
-		return wd_err_set(err, EINVAL, "%s.%s: not UTF-8", what, name);
-	*out = it->valuestring;
-	*len = n;
-	return 0;
-}
-
-/* Copy a string field into a fixed buffer of `size` bytes (NUL included). */
-static int get_string_into(const cJSON *obj, const char *name, char *buf, size_t size,
-			   const char *what, struct wd_err *err)
-{
-	const char *s = NULL;
-	size_t n = 0;
-
-	if (get_string(obj, name, size - 1, &s, &n, what, err) < 0)
-		return -err->code;
-	if (s != NULL)
-		memcpy(buf, s, n + 1);
-	return 0;
 }
 
 /* ---- checks shared by encoders and decoders ------------------------------- */
@@ -309,217 +238,6 @@ static bool error_code_valid(const char *code)
 	return true;
 }
 
-/* ---- writing -------------------------------------------------------------- */
-
-/* Collects what went wrong while a tree is built, checked once at the end. */
-struct build {
-	bool oom;
-	const char *too_big; /* first integer field over 2^53 */
-};
-
-static cJSON *add_object(struct build *b, cJSON *obj, const char *name)
-{
-	cJSON *it = cJSON_AddObjectToObject(obj, name);
-
-	b->oom |= it == NULL;
-	return it;
-}
-
-static void add_uint(struct build *b, cJSON *obj, const char *name, uint64_t v)
-{
-	char text[24];
-
-	if (obj == NULL)
-		return;
-	if (v > WD_JSON_MAX_INT && b->too_big == NULL)
-		b->too_big = name;
-	/* Raw: cJSON would print a large double as "1e+15". */
-	(void)snprintf(text, sizeof(text), "%llu", (unsigned long long)v);
-	b->oom |= cJSON_AddRawToObject(obj, name, text) == NULL;
-}
-
-static void add_u64_text(struct build *b, cJSON *obj, const char *name, uint64_t v)
-{
-	char text[24];
-
-	if (obj == NULL)
-		return;
-	(void)snprintf(text, sizeof(text), "%llu", (unsigned long long)v);
-	b->oom |= cJSON_AddStringToObject(obj, name, text) == NULL;
-}
-
-static void add_string(struct build *b, cJSON *obj, const char *name, const char *s)
-{
-	if (obj != NULL)
-		b->oom |= cJSON_AddStringToObject(obj, name, s) == NULL;
-}
-
-static void add_bool(struct build *b, cJSON *obj, const char *name, bool v)
-{
-	if (obj != NULL)
-		b->oom |= cJSON_AddBoolToObject(obj, name, v) == NULL;
-}
-
-static void add_string_array(struct build *b, cJSON *obj, const char *name,
-			     const char *const *items, size_t n)
-{
-	cJSON *arr = cJSON_AddArrayToObject(obj, name);
-
-	if (arr == NULL) {
-		b->oom = true;
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		cJSON *s = cJSON_CreateString(items[i]);
-
-		if (s == NULL || !cJSON_AddItemToArray(arr, s)) {
-			cJSON_Delete(s);
-			b->oom = true;
-			return;
-		}
-	}
-}
-
-/* Print `root` compactly into `out` and free it. Returns the length. */
-static int finish(cJSON *root, struct build *b, char *out, size_t size, const char *what,
-		  struct wd_err *err)
-{
-	size_t len;
-	int rc;
-
-	if (root == NULL || b->oom)
-		rc = wd_err_set(err, ENOMEM, "%s: building the JSON", what);
-	else if (b->too_big != NULL)
-		rc = wd_err_set(err, ERANGE, "%s.%s: over 2^53", what, b->too_big);
-	else if (size == 0 ||
-		 !cJSON_PrintPreallocated(root, out, size > INT_MAX ? INT_MAX : (int)size, 0))
-		rc = wd_err_set(err, ENOSPC, "%s: does not fit in %zu bytes", what, size);
-	else if ((len = strlen(out)) > WD_FRAME_MAX_PAYLOAD)
-		rc = wd_err_set(err, E2BIG, "%s: %zu bytes of JSON, over %zu", what, len,
-				(size_t)WD_FRAME_MAX_PAYLOAD);
-	else
-		rc = (int)len;
-	cJSON_Delete(root);
-	return rc;
-}
-
-/* ---- binary payloads ------------------------------------------------------ */
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-int wd_ready_encode(uint8_t out[WD_READY_BYTES])
-{
-	out[0] = WD_PROTO_VERSION;
-	out[1] = out[2] = out[3] = 0;
-	return WD_READY_BYTES;
-}
-
-int wd_ready_decode(const uint8_t *p, size_t len, struct wd_err *err)
-{
-	if (len != WD_READY_BYTES)
-		return wd_err_set(err, EBADMSG, "ready: %zu bytes, expected %d", len,
-				  WD_READY_BYTES);
-	if (p[0] != WD_PROTO_VERSION)
-		return wd_err_set(err, EPROTO, "ready: protocol version %u, this side speaks %d",
-				  p[0], WD_PROTO_VERSION);
-	if (p[1] != 0 || p[2] != 0 || p[3] != 0)
-		return wd_err_set(err, EBADMSG, "ready: reserved bytes set");
-	return 0;
-}
-
-int wd_key_decode(const uint8_t *p, size_t len, uint8_t key[WD_KEY_BYTES], struct wd_err *err)
-{
-	if (len != WD_KEY_BYTES)
-		return wd_err_set(err, EBADMSG, "key: %zu bytes, expected %d", len, WD_KEY_BYTES);
-	memcpy(key, p, WD_KEY_BYTES);
-	return 0;
-}
-
-void wd_winsize_encode(uint16_t rows, uint16_t cols, uint8_t out[WD_WINSIZE_BYTES])
-{
-	put_be32(out, (uint32_t)rows << 16 | cols);
-}
-
-int wd_winsize_decode(const uint8_t *p, size_t len, uint16_t *rows, uint16_t *cols,
-		      struct wd_err *err)
-{
-	uint32_t v;
-
-	if (len != WD_WINSIZE_BYTES)
-		return wd_err_set(err, EBADMSG, "winsize: %zu bytes, expected %d", len,
-				  WD_WINSIZE_BYTES);
-	v = get_be32(p);
-	if ((v >> 16) == 0 || (v & 0xffffU) == 0)
-		return wd_err_set(err, ERANGE, "winsize: %ux%u, rows and columns start at 1",
-				  v >> 16, v & 0xffffU);
-	*rows = (uint16_t)(v >> 16);
-	*cols = (uint16_t)v;
-	return 0;
-}
-
-void wd_signal_encode(uint32_t signo, uint8_t out[WD_SIGNAL_BYTES])
-{
-	put_be32(out, signo);
-}
-
-int wd_signal_decode(const uint8_t *p, size_t len, int *signo, struct wd_err *err)
-{
-	uint32_t v;
-
-	if (len != WD_SIGNAL_BYTES)
-		return wd_err_set(err, EBADMSG, "signal: %zu bytes, expected %d", len,
-				  WD_SIGNAL_BYTES);
-	v = get_be32(p);
-	if (v == 0 || v > WD_SIGNAL_MAX)
-		return wd_err_set(err, ERANGE, "signal: %u, not 1..%u", v, WD_SIGNAL_MAX);
-	*signo = (int)v;
-	return 0;
-}
-
-/* ---- STDIN_ACK ------------------------------------------------------------ */
-
-void wd_stdin_ack_encode(uint64_t total, uint8_t out[WD_STDIN_ACK_BYTES])
-{
-	put_be32(out, (uint32_t)(total >> 32));
-	put_be32(out + 4, (uint32_t)total);
-}
-
-int wd_stdin_ack_decode(const uint8_t *p, size_t len, uint64_t *total, struct wd_err *err)
-{
-	if (len != WD_STDIN_ACK_BYTES)
-		return wd_err_set(err, EBADMSG, "stdin ack: %zu bytes, expected %d", len,
-				  WD_STDIN_ACK_BYTES);
-	*total = (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
-	return 0;
-}
-
-/* ---- AUDIT_ACK ------------------------------------------------------------ */
-
-void wd_audit_ack_encode(uint64_t seq, uint8_t out[WD_AUDIT_ACK_BYTES])
-{
-	wd_stdin_ack_encode(seq, out);
-}
-
-int wd_audit_ack_decode(const uint8_t *p, size_t len, uint64_t *seq, struct wd_err *err)
-{
-	if (len != WD_AUDIT_ACK_BYTES)
-		return wd_err_set(err, EBADMSG, "audit ack: %zu bytes, expected %d", len,
-				  WD_AUDIT_ACK_BYTES);
-	*seq = (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
-	return 0;
-}
-
 /* ---- HELLO ---------------------------------------------------------------- */
 
 static const struct wd_json_field hello_fields[] = {
@@ -545,7 +263,7 @@ static const struct wd_json_field measurement_fields[] = {
 
 int wd_hello_encode(const struct wd_hello *h, char *out, size_t size, struct wd_err *err)
 {
-	struct build b = {0};
+	struct wd_json_build b = {0};
 	cJSON *root, *boot, *m, *a;
 
 	if (hello_check(h, err) < 0)
@@ -553,25 +271,25 @@ int wd_hello_encode(const struct wd_hello *h, char *out, size_t size, struct wd_
 	root = cJSON_CreateObject();
 	if (root == NULL)
 		return wd_err_set(err, ENOMEM, "hello: building the JSON");
-	add_uint(&b, root, "version", h->version);
-	add_string(&b, root, "mode", h->mode);
-	boot = add_object(&b, root, "boot");
-	add_u64_text(&b, boot, "t0_ns", h->boot.t0_ns);
-	add_uint(&b, boot, "mounts_ns", h->boot.mounts_ns);
-	add_uint(&b, boot, "modules_ns", h->boot.modules_ns);
-	add_uint(&b, boot, "sysctls_ns", h->boot.sysctls_ns);
-	add_uint(&b, boot, "system_ns", h->boot.system_ns);
-	add_uint(&b, boot, "spawn_ns", h->boot.spawn_ns);
-	add_uint(&b, root, "ready_ns", h->ready_ns);
-	m = add_object(&b, root, "measurements");
-	add_string(&b, m, "init", h->init_sha256);
-	add_string(&b, m, "supervisor", h->supervisor_sha256);
-	add_string(&b, m, "manifest", h->manifest_sha256);
-	a = add_object(&b, root, "audit");
-	add_string(&b, a, "pubkey", h->audit_pubkey);
-	add_string(&b, a, "key_id", h->audit_key_id);
-	add_string(&b, a, "origin", h->audit_origin);
-	return finish(root, &b, out, size, "hello", err);
+	wd_jb_uint(&b, root, "version", h->version);
+	wd_jb_string(&b, root, "mode", h->mode);
+	boot = wd_jb_object(&b, root, "boot");
+	wd_jb_u64_text(&b, boot, "t0_ns", h->boot.t0_ns);
+	wd_jb_uint(&b, boot, "mounts_ns", h->boot.mounts_ns);
+	wd_jb_uint(&b, boot, "modules_ns", h->boot.modules_ns);
+	wd_jb_uint(&b, boot, "sysctls_ns", h->boot.sysctls_ns);
+	wd_jb_uint(&b, boot, "system_ns", h->boot.system_ns);
+	wd_jb_uint(&b, boot, "spawn_ns", h->boot.spawn_ns);
+	wd_jb_uint(&b, root, "ready_ns", h->ready_ns);
+	m = wd_jb_object(&b, root, "measurements");
+	wd_jb_string(&b, m, "init", h->init_sha256);
+	wd_jb_string(&b, m, "supervisor", h->supervisor_sha256);
+	wd_jb_string(&b, m, "manifest", h->manifest_sha256);
+	a = wd_jb_object(&b, root, "audit");
+	wd_jb_string(&b, a, "pubkey", h->audit_pubkey);
+	wd_jb_string(&b, a, "key_id", h->audit_key_id);
+	wd_jb_string(&b, a, "origin", h->audit_origin);
+	return wd_jb_finish(root, &b, out, size, WD_FRAME_MAX_PAYLOAD, "hello", err);
 }
 
 static int hello_from_json(const cJSON *root, struct wd_hello *h, struct wd_err *err)
@@ -586,8 +304,8 @@ static int hello_from_json(const cJSON *root, struct wd_hello *h, struct wd_err 
 	    wd_json_check_fields(m, measurement_fields, "hello.measurements", err) < 0 ||
 	    wd_json_check_fields(a, audit_fields, "hello.audit", err) < 0 ||
 	    wd_json_get_uint(root, "version", 255, &version, "hello", err) < 0 ||
-	    get_string_into(root, "mode", h->mode, sizeof(h->mode), "hello", err) < 0 ||
-	    get_u64_text(boot, "t0_ns", &h->boot.t0_ns, "hello.boot", err) < 0 ||
+	    wd_json_get_string_into(root, "mode", h->mode, sizeof(h->mode), "hello", err) < 0 ||
+	    wd_json_get_u64_text(boot, "t0_ns", &h->boot.t0_ns, "hello.boot", err) < 0 ||
 	    wd_json_get_uint(boot, "mounts_ns", WD_JSON_MAX_INT, &h->boot.mounts_ns, "hello.boot",
 			     err) < 0 ||
 	    wd_json_get_uint(boot, "modules_ns", WD_JSON_MAX_INT, &h->boot.modules_ns, "hello.boot",
@@ -599,18 +317,18 @@ static int hello_from_json(const cJSON *root, struct wd_hello *h, struct wd_err 
 	    wd_json_get_uint(boot, "spawn_ns", WD_JSON_MAX_INT, &h->boot.spawn_ns, "hello.boot",
 			     err) < 0 ||
 	    wd_json_get_uint(root, "ready_ns", WD_JSON_MAX_INT, &h->ready_ns, "hello", err) < 0 ||
-	    get_string_into(m, "init", h->init_sha256, sizeof(h->init_sha256), "hello.measurements",
-			    err) < 0 ||
-	    get_string_into(m, "supervisor", h->supervisor_sha256, sizeof(h->supervisor_sha256),
-			    "hello.measurements", err) < 0 ||
-	    get_string_into(m, "manifest", h->manifest_sha256, sizeof(h->manifest_sha256),
-			    "hello.measurements", err) < 0 ||
-	    get_string_into(a, "pubkey", h->audit_pubkey, sizeof(h->audit_pubkey), "hello.audit",
-			    err) < 0 ||
-	    get_string_into(a, "key_id", h->audit_key_id, sizeof(h->audit_key_id), "hello.audit",
-			    err) < 0 ||
-	    get_string_into(a, "origin", h->audit_origin, sizeof(h->audit_origin), "hello.audit",
-			    err) < 0)
+	    wd_json_get_string_into(m, "init", h->init_sha256, sizeof(h->init_sha256),
+				    "hello.measurements", err) < 0 ||
+	    wd_json_get_string_into(m, "supervisor", h->supervisor_sha256,
+				    sizeof(h->supervisor_sha256), "hello.measurements", err) < 0 ||
+	    wd_json_get_string_into(m, "manifest", h->manifest_sha256, sizeof(h->manifest_sha256),
+				    "hello.measurements", err) < 0 ||
+	    wd_json_get_string_into(a, "pubkey", h->audit_pubkey, sizeof(h->audit_pubkey),
+				    "hello.audit", err) < 0 ||
+	    wd_json_get_string_into(a, "key_id", h->audit_key_id, sizeof(h->audit_key_id),
+				    "hello.audit", err) < 0 ||
+	    wd_json_get_string_into(a, "origin", h->audit_origin, sizeof(h->audit_origin),
+				    "hello.audit", err) < 0)
 		return -err->code;
 	h->version = (unsigned)version;
 	return hello_check(h, err);
@@ -644,7 +362,7 @@ static const struct wd_json_field file_fields[] = {
 
 int wd_job_encode(const struct wd_job *job, char *out, size_t size, struct wd_err *err)
 {
-	struct build b = {0};
+	struct wd_json_build b = {0};
 	cJSON *root, *files;
 
 	if (job_check(job, err) < 0)
@@ -652,14 +370,14 @@ int wd_job_encode(const struct wd_job *job, char *out, size_t size, struct wd_er
 	root = cJSON_CreateObject();
 	if (root == NULL)
 		return wd_err_set(err, ENOMEM, "job: building the JSON");
-	add_string_array(&b, root, "argv", job->argv, job->argc);
-	add_string_array(&b, root, "env", job->env, job->envc);
-	add_string(&b, root, "cwd", job->cwd != NULL ? job->cwd : "");
-	add_uint(&b, root, "timeout_ms", job->timeout_ms);
-	add_bool(&b, root, "tty", job->tty);
-	add_uint(&b, root, "rows", job->rows);
-	add_uint(&b, root, "cols", job->cols);
-	add_u64_text(&b, root, "clock_realtime_ns", job->clock_realtime_ns);
+	wd_jb_string_array(&b, root, "argv", job->argv, job->argc);
+	wd_jb_string_array(&b, root, "env", job->env, job->envc);
+	wd_jb_string(&b, root, "cwd", job->cwd != NULL ? job->cwd : "");
+	wd_jb_uint(&b, root, "timeout_ms", job->timeout_ms);
+	wd_jb_bool(&b, root, "tty", job->tty);
+	wd_jb_uint(&b, root, "rows", job->rows);
+	wd_jb_uint(&b, root, "cols", job->cols);
+	wd_jb_u64_text(&b, root, "clock_realtime_ns", job->clock_realtime_ns);
 	files = cJSON_AddArrayToObject(root, "files");
 	b.oom |= files == NULL;
 	for (size_t i = 0; files != NULL && i < job->nfiles; i++) {
@@ -671,10 +389,10 @@ int wd_job_encode(const struct wd_job *job, char *out, size_t size, struct wd_er
 			b.oom = true;
 			break;
 		}
-		add_string(&b, o, "name", f->name);
-		add_uint(&b, o, "mode", f->mode);
-		add_uint(&b, o, "size", f->size);
-		add_string(&b, o, "sha256", f->sha256);
+		wd_jb_string(&b, o, "name", f->name);
+		wd_jb_uint(&b, o, "mode", f->mode);
+		wd_jb_uint(&b, o, "size", f->size);
+		wd_jb_string(&b, o, "sha256", f->sha256);
 	}
 	if (job->policy != NULL && job->policy[0] != '\0') {
 		size_t n = strlen(job->policy);
@@ -690,8 +408,8 @@ int wd_job_encode(const struct wd_job *job, char *out, size_t size, struct wd_er
 			b.oom = true;
 		}
 	}
-	add_uint(&b, root, "mem_mib", job->mem_mib);
-	return finish(root, &b, out, size, "job", err);
+	wd_jb_uint(&b, root, "mem_mib", job->mem_mib);
+	return wd_jb_finish(root, &b, out, size, WD_FRAME_MAX_PAYLOAD, "job", err);
 }
 
 /* A bump allocator over the caller's arena. */
@@ -773,10 +491,10 @@ static int file_from_json(const cJSON *o, struct wd_job_file *f, size_t i, struc
 
 	(void)snprintf(what, sizeof(what), "job.files[%zu]", i);
 	if (wd_json_check_fields(o, file_fields, what, err) < 0 ||
-	    get_string(o, "name", WD_JOB_MAX_NAME, &name, &len, what, err) < 0 ||
+	    wd_json_get_string(o, "name", WD_JOB_MAX_NAME, &name, &len, what, err) < 0 ||
 	    wd_json_get_uint(o, "mode", 0777, &mode, what, err) < 0 ||
 	    wd_json_get_uint(o, "size", WD_JOB_MAX_FILE_BYTES, &f->size, what, err) < 0 ||
-	    get_string_into(o, "sha256", f->sha256, sizeof(f->sha256), what, err) < 0)
+	    wd_json_get_string_into(o, "sha256", f->sha256, sizeof(f->sha256), what, err) < 0)
 		return -err->code;
 	f->mode = (uint32_t)mode;
 	f->name = arena_strdup(a, name, len, err);
@@ -840,13 +558,14 @@ static int job_from_json(const cJSON *root, struct wd_job *job, struct arena *a,
 	if (wd_json_check_fields(root, job_fields, "job", err) < 0 ||
 	    get_string_array(root, "argv", WD_JOB_MAX_ARGS, &job->argv, &job->argc, a, err) < 0 ||
 	    get_string_array(root, "env", WD_JOB_MAX_ENV, &job->env, &job->envc, a, err) < 0 ||
-	    get_string(root, "cwd", WD_JOB_MAX_CWD, &cwd, &cwd_len, "job", err) < 0 ||
+	    wd_json_get_string(root, "cwd", WD_JOB_MAX_CWD, &cwd, &cwd_len, "job", err) < 0 ||
 	    wd_json_get_uint(root, "timeout_ms", WD_JOB_MAX_TIMEOUT_MS, &job->timeout_ms, "job",
 			     err) < 0 ||
-	    get_bool(root, "tty", &job->tty, "job", err) < 0 ||
+	    wd_json_get_bool(root, "tty", &job->tty, "job", err) < 0 ||
 	    wd_json_get_uint(root, "rows", UINT16_MAX, &rows, "job", err) < 0 ||
 	    wd_json_get_uint(root, "cols", UINT16_MAX, &cols, "job", err) < 0 ||
-	    get_u64_text(root, "clock_realtime_ns", &job->clock_realtime_ns, "job", err) < 0 ||
+	    wd_json_get_u64_text(root, "clock_realtime_ns", &job->clock_realtime_ns, "job", err) <
+		    0 ||
 	    wd_json_get_uint(root, "mem_mib", WD_JOB_MAX_MEM_MIB, &job->mem_mib, "job", err) < 0 ||
 	    files_from_json(root, job, a, err) < 0 || policy_from_json(root, job, a, err) < 0)
 		return -err->code;
@@ -882,14 +601,14 @@ static const struct wd_json_field started_fields[] = {{"pid", true}, {NULL, fals
 
 int wd_started_encode(int pid, char *out, size_t size, struct wd_err *err)
 {
-	struct build b = {0};
+	struct wd_json_build b = {0};
 	cJSON *root;
 
 	if (pid < 1 || (unsigned)pid > WD_PID_MAX)
 		return wd_err_set(err, ERANGE, "started.pid: %d, not 1..%u", pid, WD_PID_MAX);
 	root = cJSON_CreateObject();
-	add_uint(&b, root, "pid", (uint64_t)pid);
-	return finish(root, &b, out, size, "started", err);
+	wd_jb_uint(&b, root, "pid", (uint64_t)pid);
+	return wd_jb_finish(root, &b, out, size, WD_FRAME_MAX_PAYLOAD, "started", err);
 }
 
 int wd_started_decode(const uint8_t *p, size_t len, int *pid, struct wd_err *err)
@@ -924,22 +643,22 @@ static const struct wd_json_field usage_fields[] = {
 
 int wd_exit_encode(const struct wd_exit *e, char *out, size_t size, struct wd_err *err)
 {
-	struct build b = {0};
+	struct wd_json_build b = {0};
 	cJSON *root, *usage;
 
 	if (exit_check(e, err) < 0)
 		return -err->code;
 	root = cJSON_CreateObject();
-	add_uint(&b, root, "status", (uint64_t)e->status);
-	add_uint(&b, root, "signal", (uint64_t)e->signal);
-	add_bool(&b, root, "core_dumped", e->core_dumped);
-	add_bool(&b, root, "oom_killed", e->oom_killed);
-	add_bool(&b, root, "timed_out", e->timed_out);
-	usage = root != NULL ? add_object(&b, root, "usage") : NULL;
-	add_uint(&b, usage, "utime_us", e->utime_us);
-	add_uint(&b, usage, "stime_us", e->stime_us);
-	add_uint(&b, usage, "maxrss_kib", e->maxrss_kib);
-	return finish(root, &b, out, size, "exit", err);
+	wd_jb_uint(&b, root, "status", (uint64_t)e->status);
+	wd_jb_uint(&b, root, "signal", (uint64_t)e->signal);
+	wd_jb_bool(&b, root, "core_dumped", e->core_dumped);
+	wd_jb_bool(&b, root, "oom_killed", e->oom_killed);
+	wd_jb_bool(&b, root, "timed_out", e->timed_out);
+	usage = root != NULL ? wd_jb_object(&b, root, "usage") : NULL;
+	wd_jb_uint(&b, usage, "utime_us", e->utime_us);
+	wd_jb_uint(&b, usage, "stime_us", e->stime_us);
+	wd_jb_uint(&b, usage, "maxrss_kib", e->maxrss_kib);
+	return wd_jb_finish(root, &b, out, size, WD_FRAME_MAX_PAYLOAD, "exit", err);
 }
 
 static int exit_from_json(const cJSON *root, struct wd_exit *e, struct wd_err *err)
@@ -951,9 +670,9 @@ static int exit_from_json(const cJSON *root, struct wd_exit *e, struct wd_err *e
 	    wd_json_check_fields(usage, usage_fields, "exit.usage", err) < 0 ||
 	    wd_json_get_uint(root, "status", 255, &status, "exit", err) < 0 ||
 	    wd_json_get_uint(root, "signal", WD_SIGNAL_MAX, &sig, "exit", err) < 0 ||
-	    get_bool(root, "core_dumped", &e->core_dumped, "exit", err) < 0 ||
-	    get_bool(root, "oom_killed", &e->oom_killed, "exit", err) < 0 ||
-	    get_bool(root, "timed_out", &e->timed_out, "exit", err) < 0 ||
+	    wd_json_get_bool(root, "core_dumped", &e->core_dumped, "exit", err) < 0 ||
+	    wd_json_get_bool(root, "oom_killed", &e->oom_killed, "exit", err) < 0 ||
+	    wd_json_get_bool(root, "timed_out", &e->timed_out, "exit", err) < 0 ||
 	    wd_json_get_uint(usage, "utime_us", WD_JSON_MAX_INT, &e->utime_us, "exit.usage", err) <
 		    0 ||
 	    wd_json_get_uint(usage, "stime_us", WD_JSON_MAX_INT, &e->stime_us, "exit.usage", err) <
@@ -1034,7 +753,7 @@ int wd_error_encode(const char *code, const char *message, char *out, size_t siz
 		    struct wd_err *err)
 {
 	char clean[WD_ERROR_MAX_MESSAGE];
-	struct build b = {0};
+	struct wd_json_build b = {0};
 	cJSON *root;
 
 	if (!error_code_valid(code))
@@ -1042,9 +761,9 @@ int wd_error_encode(const char *code, const char *message, char *out, size_t siz
 				  WD_ERROR_MAX_CODE);
 	error_message_clean(message, clean);
 	root = cJSON_CreateObject();
-	add_string(&b, root, "code", code);
-	add_string(&b, root, "message", clean);
-	return finish(root, &b, out, size, "error", err);
+	wd_jb_string(&b, root, "code", code);
+	wd_jb_string(&b, root, "message", clean);
+	return wd_jb_finish(root, &b, out, size, WD_FRAME_MAX_PAYLOAD, "error", err);
 }
 
 int wd_error_decode(const uint8_t *p, size_t len, struct wd_error_msg *e, struct wd_err *err)
@@ -1056,8 +775,9 @@ int wd_error_decode(const uint8_t *p, size_t len, struct wd_error_msg *e, struct
 	if (root == NULL)
 		return -err->code;
 	if (wd_json_check_fields(root, error_fields, "error", err) < 0 ||
-	    get_string_into(root, "code", e->code, sizeof(e->code), "error", err) < 0 ||
-	    get_string_into(root, "message", e->message, sizeof(e->message), "error", err) < 0)
+	    wd_json_get_string_into(root, "code", e->code, sizeof(e->code), "error", err) < 0 ||
+	    wd_json_get_string_into(root, "message", e->message, sizeof(e->message), "error", err) <
+		    0)
 		rc = -err->code;
 	else if (!error_code_valid(e->code))
 		rc = wd_err_set(err, EINVAL, "error.code: not 1..%d of [a-z0-9_]",

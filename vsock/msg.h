@@ -67,6 +67,7 @@ int wd_winsize_decode(const uint8_t *p, size_t len, uint16_t *rows, uint16_t *co
 /* SIGNAL: signal number u32, 1..64, never SIGKILL's and SIGSTOP's
  * special meaning lost: any valid number is delivered as it is. */
 #define WD_SIGNAL_BYTES 4
+#define WD_SIGNAL_MAX 64U /* _NSIG - 1 on Linux: the largest signal number carried */
 void wd_signal_encode(uint32_t signo, uint8_t out[WD_SIGNAL_BYTES]);
 int wd_signal_decode(const uint8_t *p, size_t len, int *signo, struct wd_err *err);
 
