@@ -16,6 +16,7 @@
 #include "exitcodes.h"
 #include "job.h"
 #include "paths.h"
+#include "relay.h"
 #include "session.h"
 #include "sigfd.h"
 #include "tmpdir.h"
@@ -226,7 +227,7 @@ static void run_guest(struct wd_session *s, struct wd_vmm *vmm, const struct run
 		s->end = rc == -EINTR ? WD_END_STOPPED : WD_END_FAILED;
 		return;
 	}
-	(void)wd_session_run(s, err);
+	(void)wd_session_run(s, wd_relay_run, err);
 }
 
 int wd_run(const struct wd_run_opts *o)

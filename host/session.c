@@ -14,7 +14,6 @@
 
 #include "../common/clock.h"
 #include "../common/log.h"
-#include "relay.h"
 #include "tty.h"
 
 int wd_session_init(struct wd_session *s, const struct wd_run_opts *o, struct wd_vmm *vmm,
@@ -357,7 +356,7 @@ static void send_error(struct wd_session *s, const struct wd_err *why)
 	(void)wd_conn_flush(&s->conn, &err);
 }
 
-int wd_session_run(struct wd_session *s, struct wd_err *err)
+int wd_session_run(struct wd_session *s, wd_session_phase *relay, struct wd_err *err)
 {
 	int rc;
 
@@ -367,7 +366,7 @@ int wd_session_run(struct wd_session *s, struct wd_err *err)
 	if (rc == 0)
 		rc = send_job(s, err);
 	if (rc == 0)
-		rc = wd_relay_run(s, err);
+		rc = relay(s, err);
 	if (s->end == WD_END_FAILED)
 		send_error(s, err);
 	return rc;

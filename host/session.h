@@ -111,12 +111,16 @@ struct wd_session {
 int wd_session_init(struct wd_session *s, const struct wd_run_opts *o, struct wd_vmm *vmm,
 		    struct wd_job_plan *plan, int sigfd, struct wd_err *err);
 
+/* The phase after the job is sent: relay.h's wd_relay_run, passed in so
+ * that the session does not depend on the modules that drive it. */
+typedef int wd_session_phase(struct wd_session *s, struct wd_err *err);
+
 /*
- * Connect to the started guest and run the job to its end. Returns when
- * s->end is set (0) or on failure (-errno, s->end = WD_END_FAILED or as
- * above); the guest may still run: the caller stops it.
+ * Connect to the started guest, send the job, then run `relay` until the
+ * job's end. Returns when s->end is set (0) or on failure (-errno, s->end =
+ * WD_END_FAILED or as above); the guest may still run: the caller stops it.
  */
-int wd_session_run(struct wd_session *s, struct wd_err *err);
+int wd_session_run(struct wd_session *s, wd_session_phase *relay, struct wd_err *err);
 
 void wd_session_free(struct wd_session *s);
 

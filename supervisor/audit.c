@@ -467,11 +467,34 @@ bool sup_audit_room(void)
 	return room;
 }
 
+/* The auth/resume record of the channel's last resumption, if one is pending. */
+static int record_resume(struct sup_channel *ch, struct sup_fail *f)
+{
+	char data[SUP_AUDIT_DATA_MAX];
+	struct sup_audit_event ev = {
+		"auth", "resume", "success", "medium", "warden-supervisor", (int)getpid(), 0, data};
+	struct wd_jw w;
+
+	if (!ch->resumed.pending)
+		return 0;
+	ch->resumed.pending = false;
+	wd_jw_init(&w, data, sizeof(data));
+	wd_jw_uint(&w, "down_ms", ch->resumed.down_ms);
+	wd_jw_uint(&w, "epoch", ch->resumed.epoch);
+	wd_jw_str(&w, "reason", ch->resumed.why);
+	wd_jw_uint(&w, "resent_frames", ch->resumed.resent);
+	if (wd_jw_end(&w) < 0)
+		return sup_fail_set(f, SUP_FAIL_INTERNAL, ENOSPC, "audit: the resume record");
+	if (sup_audit_record(&ev, &f->err) < 0)
+		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "audit");
+	return 0;
+}
+
 int sup_audit_pump(struct sup_channel *ch, struct sup_fail *f)
 {
 	struct queue *q = &lg.q;
 
-	if (lg.open && sup_channel_record_resume(ch, f) < 0)
+	if (lg.open && record_resume(ch, f) < 0)
 		return -f->err.code;
 	while (lg.open && q->nsent < q->n && wd_conn_queued(&ch->conn) < WD_CONN_HIGH_WATER) {
 		size_t len = 0;
@@ -682,4 +705,10 @@ int sup_audit_policy(const char *text, size_t len, struct sup_audit_limits *l, s
 		l->exec = false;
 	cJSON_Delete(root);
 	return rc;
+}
+
+void sup_audit_attach(struct sup_channel *ch)
+{
+	ch->hooks.pump = sup_audit_pump;
+	ch->hooks.ack = sup_audit_ack;
 }

@@ -105,6 +105,10 @@ bool sup_audit_room(void);
 /* Send the records the host has not seen while the channel has room. */
 int sup_audit_pump(struct sup_channel *ch, struct sup_fail *f);
 
+/* Let every wait of the channel pump records and take AUDIT_ACK
+ * (channel.h's hooks: sup_audit_pump and sup_audit_ack). */
+void sup_audit_attach(struct sup_channel *ch);
+
 /* AUDIT_ACK from the host: drop what it stored. A sequence never sent, or
  * lower than an earlier acknowledgement, is a protocol error. */
 int sup_audit_ack(const struct wd_frame *fr, struct sup_fail *f);

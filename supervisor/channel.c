@@ -12,10 +12,8 @@
 #include <unistd.h>
 
 #include "../common/clock.h"
-#include "../common/jcanon.h"
 #include "../common/log.h"
 #include "../vsock/transport.h"
-#include "audit.h"
 
 #define HELLO_JSON_BYTES 4096
 #define ERROR_JSON_BYTES 1024
@@ -197,28 +195,6 @@ static int exchange_resume(struct sup_channel *ch, uint64_t epoch, uint64_t dead
 	}
 }
 
-int sup_channel_record_resume(struct sup_channel *ch, struct sup_fail *f)
-{
-	char data[SUP_AUDIT_DATA_MAX];
-	struct sup_audit_event ev = {
-		"auth", "resume", "success", "medium", "warden-supervisor", (int)getpid(), 0, data};
-	struct wd_jw w;
-
-	if (!ch->resumed.pending)
-		return 0;
-	ch->resumed.pending = false;
-	wd_jw_init(&w, data, sizeof(data));
-	wd_jw_uint(&w, "down_ms", ch->resumed.down_ms);
-	wd_jw_uint(&w, "epoch", ch->resumed.epoch);
-	wd_jw_str(&w, "reason", ch->resumed.why);
-	wd_jw_uint(&w, "resent_frames", ch->resumed.resent);
-	if (wd_jw_end(&w) < 0)
-		return sup_fail_set(f, SUP_FAIL_INTERNAL, ENOSPC, "audit: the resume record");
-	if (sup_audit_record(&ev, &f->err) < 0)
-		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "audit");
-	return 0;
-}
-
 /* The conn's break handler (vsock/conn.h): put a new connection in place. */
 static int channel_broken(struct wd_conn *c, void *ctx, const char *why, struct wd_err *err)
 {
@@ -360,7 +336,8 @@ int sup_channel_recv(struct sup_channel *ch, struct wd_frame *fr, int timeout_ms
 	for (;;) {
 		int left = ms_until(deadline), rc;
 
-		if (sup_audit_pump(ch, f) < 0 || sup_channel_flush(ch, left, f) < 0)
+		if ((ch->hooks.pump != NULL && ch->hooks.pump(ch, f) < 0) ||
+		    sup_channel_flush(ch, left, f) < 0)
 			return -f->err.code;
 		rc = wd_conn_recv_wait(&ch->conn, fr, ms_until(deadline), &f->err);
 		if (rc < 0)
@@ -368,7 +345,9 @@ int sup_channel_recv(struct sup_channel *ch, struct wd_frame *fr, int timeout_ms
 					     "waiting for the host");
 		if (fr->type != WD_MSG_AUDIT_ACK)
 			return sup_channel_end_frame(fr, f);
-		if (sup_audit_ack(fr, f) < 0)
+		if (ch->hooks.ack == NULL)
+			return sup_channel_unexpected(fr, "a wait for the host", f);
+		if (ch->hooks.ack(fr, f) < 0)
 			return -f->err.code;
 	}
 }

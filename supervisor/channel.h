@@ -39,14 +39,28 @@
 #define SUP_RESUME_ANSWER_MS 5000 /* RESUME sent: the host's answer within this, else again */
 #define SUP_CHANNEL_SPEC_MAX 128
 
+struct sup_channel;
+
+/*
+ * What the channel does for the audit log in every wait (audit.h attaches
+ * them: the channel knows nothing of records): `pump` queues what is ready
+ * to send, `ack` takes an AUDIT_ACK. Either may be NULL. Both return 0 or
+ * -errno with `f` set.
+ */
+struct sup_channel_hooks {
+	int (*pump)(struct sup_channel *ch, struct sup_fail *f);
+	int (*ack)(const struct wd_frame *fr, struct sup_fail *f);
+};
+
 struct sup_channel {
 	struct wd_conn conn;
+	struct sup_channel_hooks hooks;
 	bool open;
 	bool serial;     /* virtio-serial: reads see EOF until the host end connects */
 	bool host_spoke; /* the host's first frame arrived */
 	bool final;      /* EXIT went out: a break now is the end, not resumed */
 	char spec[SUP_CHANNEL_SPEC_MAX];
-	struct { /* the last resumption, until its record is written */
+	struct { /* the last resumption, until audit.c writes its record */
 		bool pending;
 		uint64_t epoch, down_ms, resent;
 		char why[160];
@@ -79,10 +93,6 @@ int sup_channel_recv(struct sup_channel *ch, struct wd_frame *fr, int timeout_ms
 /* Queue a frame; when the queue is full, flush first (bounded by SUP_HOST_WAIT_MS). */
 int sup_channel_send(struct sup_channel *ch, unsigned type, uint32_t stream, const void *payload,
 		     size_t len, struct sup_fail *f);
-
-/* The auth/resume record of a resumption, if one is pending (called where
- * records may be added: sup_audit_pump). */
-int sup_channel_record_resume(struct sup_channel *ch, struct sup_fail *f);
 
 /* Flush everything queued within timeout_ms. */
 int sup_channel_flush(struct sup_channel *ch, int timeout_ms, struct sup_fail *f);

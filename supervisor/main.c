@@ -347,6 +347,7 @@ static int handshake(struct supervisor *sv, struct sup_fail *f)
 	/* Ready means the channel is open; measuring follows, before the HELLO. */
 	if (sup_channel_open(&sv->ch, sv->set.channel, f) < 0)
 		return -f->err.code;
+	sup_audit_attach(&sv->ch);
 	ready_ns = t0 != 0 ? wd_mono_ns() - t0 : 0;
 	wd_info("ready on %s, %.2f ms after init started", sv->set.channel, (double)ready_ns / 1e6);
 	if (measure(&sv->set, &hello, f) < 0 || record_start(&hello, f) < 0 ||
