@@ -95,7 +95,7 @@ static const struct sup_audit_event deny_event = {
 
 static int emit(uint64_t n)
 {
-	struct sup_audit_limits lim;
+	struct wd_policy_audit lim;
 	struct sup_audit_event ev = deny_event;
 	struct wd_err err;
 	uint64_t t0;
@@ -105,7 +105,7 @@ static int emit(uint64_t n)
 		return 1;
 	}
 	/* Nothing is delivered here: room for all of it. */
-	sup_audit_defaults(&lim);
+	wd_policy_audit_defaults(&lim);
 	lim.memory_bytes = 1ULL << 30;
 	if (sup_audit_set_limits(&lim, &err) < 0) {
 		fprintf(stderr, "auditbench: %s\n", err.msg);

@@ -16,7 +16,7 @@
 
 #include "../common/clock.h"
 #include "../common/fileio.h"
-#include "../sandbox/sandbox.h"
+#include "../policy/policy.h"
 #include "../sandbox/spawn.h"
 
 #define POLICY_MAX 65536
@@ -25,7 +25,8 @@ int main(int argc, char **argv)
 {
 	static char policy[POLICY_MAX];
 	static const char *const env[] = {"PATH=" SUP_DEFAULT_PATH, NULL};
-	struct sup_sandbox sb;
+	struct wd_policy pol;
+	struct sup_sandbox *sb = &pol.sandbox;
 	struct sup_sb_filter filter;
 	struct wd_job job;
 	struct wd_err err;
@@ -37,10 +38,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	runs = strtol(argv[2], NULL, 10);
-	sup_sandbox_defaults(&sb);
+	wd_policy_defaults(&pol);
 	if (wd_read_file(argv[1], policy, sizeof(policy), &len, &err) < 0 ||
-	    sup_sandbox_policy(policy, len, &sb, &err) < 0 ||
-	    (!sb.seccomp_off && sup_sb_filter_build(&sb, &filter, &err) < 0)) {
+	    wd_policy_read(policy, len, &pol, &err) < 0 ||
+	    (!sb->seccomp_off && sup_sb_filter_build(sb, &filter, &err) < 0)) {
 		fprintf(stderr, "sbbench: %s\n", err.msg);
 		return 1;
 	}
@@ -67,8 +68,8 @@ int main(int argc, char **argv)
 
 		memset(&sp, 0, sizeof(sp));
 		sp.job = &job;
-		sp.sb = &sb;
-		sp.filter = sb.seccomp_off ? NULL : &filter;
+		sp.sb = sb;
+		sp.filter = sb->seccomp_off ? NULL : &filter;
 		sp.cgroup_fd = -1;
 		sp.workdir_fd = -1;
 		sp.inherit_stdio = true;

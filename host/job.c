@@ -12,8 +12,7 @@
 
 #include "../common/clock.h"
 #include "../common/tlog.h"
-#include "../supervisor/audit.h"
-#include "../sandbox/sandbox.h"
+#include "../policy/policy.h"
 #include "paths.h"
 
 #define HASH_CHUNK (64UL * 1024UL)
@@ -95,10 +94,9 @@ static int open_upload(struct wd_upload *u, const struct wd_file_arg *arg, struc
 	return 0;
 }
 
-int wd_read_policy(const char *path, char **out, struct wd_err *err)
+int wd_read_policy(const char *path, char **out, struct wd_policy *parsed, struct wd_err *err)
 {
-	struct sup_sandbox sb;
-	struct sup_audit_limits lim;
+	struct wd_policy own, *policy = parsed != NULL ? parsed : &own;
 	struct stat st;
 	char *text;
 	ssize_t n;
@@ -139,15 +137,16 @@ int wd_read_policy(const char *path, char **out, struct wd_err *err)
 	}
 	/* The whole policy is read here as the guest will read it: an invalid
 	 * one stops the job before a VM starts. */
-	sup_sandbox_defaults(&sb);
-	if (n == 0 || sup_sandbox_policy(text, (size_t)n, &sb, err) < 0 ||
-	    sup_audit_policy(text, (size_t)n, &lim, err) < 0) {
+	if (n == 0 || wd_policy_read(text, (size_t)n, policy, err) < 0) {
 		free(text);
+		if (n != 0)
+			wd_policy_free(policy);
 		if (n == 0)
 			return wd_err_set(err, EINVAL, "--policy %s: empty", path);
 		return wd_err_wrap(err, "--policy %s", path);
 	}
-	sup_sandbox_free(&sb);
+	if (parsed == NULL)
+		wd_policy_free(policy);
 	*out = text;
 	return 0;
 }
@@ -203,7 +202,7 @@ int wd_job_plan_prepare(struct wd_job_plan *p, const struct wd_run_opts *o, cons
 		if (open_upload(&p->files[i], &o->files[i], err) < 0)
 			return -err->code;
 	}
-	if (o->policy != NULL && wd_read_policy(o->policy, &p->policy, err) < 0)
+	if (o->policy != NULL && wd_read_policy(o->policy, &p->policy, NULL, err) < 0)
 		return -err->code;
 	return 0;
 }

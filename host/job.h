@@ -26,6 +26,7 @@
 #include <bearssl_hash.h>
 
 #include "../common/err.h"
+#include "../policy/policy.h"
 #include "../vsock/msg.h"
 #include "cli.h"
 
@@ -52,11 +53,13 @@ struct wd_job_plan {
 };
 
 /*
- * Read a --policy file (at most WD_JOB_MAX_POLICY bytes, no NUL) into a
- * heap string and check it as the guest will (sandbox/sandbox.h), so a
- * bad policy is refused, naming the field, before anything starts.
+ * Read a --policy file (at most WD_POLICY_MAX_BYTES, no NUL) into a heap
+ * string and read it as the guest will (policy/policy.h), so a bad policy
+ * is refused, naming the field, before anything starts. The result goes
+ * to `parsed` (the caller frees it with wd_policy_free) or, when NULL, is
+ * released.
  */
-int wd_read_policy(const char *path, char **out, struct wd_err *err);
+int wd_read_policy(const char *path, char **out, struct wd_policy *parsed, struct wd_err *err);
 
 /*
  * Open and check everything `o` names. `host_term` is the host's $TERM,

@@ -29,8 +29,6 @@
 #include "../common/clock.h"
 #include "../common/log.h"
 #include "../common/parse.h"
-#include "../supervisor/agent.h"
-#include "../supervisor/audit.h"
 #include "../sandbox/sandbox.h"
 #include "../sandbox/spawn.h"
 #include "../vsock/msg.h"
@@ -328,10 +326,9 @@ out:
 int wd_sandbox_main(int argc, char **argv)
 {
 	static struct sb_opts o;
-	struct sup_audit_limits lim;
-	struct sup_sandbox sb;
+	struct wd_policy policy;
 	struct wd_err err;
-	char *policy = NULL;
+	char *text = NULL;
 	int rc;
 
 	wd_err_clear(&err);
@@ -347,19 +344,14 @@ int wd_sandbox_main(int argc, char **argv)
 		wd_error("sandbox: needs root (namespaces and mounts without a user namespace)");
 		return WD_EXIT_LAUNCHER;
 	}
-	sup_sandbox_defaults(&sb);
-	sup_audit_defaults(&lim);
-	if (o.policy != NULL && (wd_read_policy(o.policy, &policy, &err) < 0 ||
-				 sup_sandbox_policy(policy, strlen(policy), &sb, &err) < 0 ||
-				 sup_audit_policy(policy, strlen(policy), &lim, &err) < 0)) {
-		free(policy);
+	wd_policy_defaults(&policy);
+	if (o.policy != NULL && wd_read_policy(o.policy, &text, &policy, &err) < 0) {
 		wd_error("sandbox: %s", err.msg);
 		return WD_EXIT_LAUNCHER;
 	}
-	free(policy);
-	sb.exec_audit_off = !lim.exec;
-	rc = run(&o, &sb, &err);
-	sup_sandbox_free(&sb);
+	free(text);
+	rc = run(&o, &policy.sandbox, &err);
+	wd_policy_free(&policy);
 	if (rc < 0) {
 		wd_error("sandbox: %s", err.msg);
 		return WD_EXIT_LAUNCHER;

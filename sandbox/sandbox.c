@@ -53,8 +53,6 @@ void sup_sandbox_free(struct sup_sandbox *sb)
 
 /* ---- reading the policy ---------------------------------------------------- */
 
-static const struct wd_json_field policy_fields[] = {
-	{"sandbox", false}, {"audit", false}, {NULL, false}}; /* audit: audit.c */
 static const struct wd_json_field sandbox_fields[] = {
 	{"uid", false},      {"gid", false},     {"ro_binds", false},
 	{"tmp_mib", false},  {"rlimits", false}, {"cgroup", false},
@@ -309,25 +307,15 @@ static int read_sandbox(const cJSON *sbx, struct sup_sandbox *sb, struct wd_err 
 	return 0;
 }
 
-int sup_sandbox_policy(const char *text, size_t len, struct sup_sandbox *sb, struct wd_err *err)
+int sup_sandbox_policy(const cJSON *section, struct sup_sandbox *sb, struct wd_err *err)
 {
-	const cJSON *sbx;
-	cJSON *root;
-	int rc = 0;
+	int rc = read_sandbox(section, sb, err);
 
-	if (len == 0)
-		return 0;
-	root = wd_json_parse_object((const uint8_t *)text, len, WD_JOB_MAX_POLICY, "policy", err);
-	if (root == NULL)
-		return -1;
-	if (wd_json_check_fields(root, policy_fields, "policy", err) < 0)
-		rc = -1;
-	else if ((sbx = cJSON_GetObjectItemCaseSensitive(root, "sandbox")) != NULL)
-		rc = read_sandbox(sbx, sb, err);
-	cJSON_Delete(root);
-	if (rc < 0)
+	if (rc < 0) {
 		sup_sandbox_free(sb);
-	return rc;
+		return err->code != 0 ? -err->code : -EINVAL;
+	}
+	return 0;
 }
 
 const char *sup_sandbox_weakened(const struct sup_sandbox *sb, size_t *i, char *buf, size_t size)

@@ -35,6 +35,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <cjson/cJSON.h>
+
 #include "../common/err.h"
 #include "ociseccomp.h"
 
@@ -99,11 +101,12 @@ void sup_sandbox_defaults(struct sup_sandbox *sb);
 void sup_sandbox_free(struct sup_sandbox *sb);
 
 /*
- * Read the policy's "sandbox" member (policy JSON text, `len` bytes; "" or
- * no member: the defaults) into `sb`, which holds the defaults. Errors name
- * the field ("policy: sandbox.rlimits.nofile: ..."). docs/policy.md.
+ * Read the policy's "sandbox" section (its subtree; policy/policy.h parses
+ * the document) into `sb`, which holds the defaults. Errors name the field
+ * ("policy: sandbox.rlimits.nofile: ..."); on error what `sb` owns is
+ * released. docs/policy.md.
  */
-int sup_sandbox_policy(const char *text, size_t len, struct sup_sandbox *sb, struct wd_err *err);
+int sup_sandbox_policy(const cJSON *section, struct sup_sandbox *sb, struct wd_err *err);
 
 /* One line per layer a policy turned off or weakened, for the record; NULL
  * after the last. `i` starts at 0. */

@@ -49,7 +49,7 @@ static struct {
 	uint64_t acked;      /* the host stored every sequence up to this */
 	uint64_t stall_ns;
 	size_t line_len;
-	struct sup_audit_limits lim;
+	struct wd_policy_audit lim;
 	struct queue q;
 	struct wd_merkle tree;
 	bool open;
@@ -62,15 +62,6 @@ static struct {
 	char line[SUP_AUDIT_RECORD_MAX + 1];
 	uint8_t frame[WD_CONN_DATA_CHUNK];
 } lg;
-
-void sup_audit_defaults(struct sup_audit_limits *l)
-{
-	l->checkpoint_every = SUP_AUDIT_CHECKPOINT_EVERY;
-	l->checkpoint_ms = SUP_AUDIT_CHECKPOINT_MS;
-	l->memory_bytes = SUP_AUDIT_MEMORY_BYTES;
-	l->spill_bytes = SUP_AUDIT_SPILL_BYTES;
-	l->exec = true;
-}
 
 /* ---- the key ------------------------------------------------------------- */
 
@@ -110,7 +101,7 @@ static int make_key(struct wd_err *err)
 
 /* ---- the queue ------------------------------------------------------------ */
 
-static int queue_open(struct queue *q, const struct sup_audit_limits *l, struct wd_err *err)
+static int queue_open(struct queue *q, const struct wd_policy_audit *l, struct wd_err *err)
 {
 	q->cap = (size_t)l->memory_bytes;
 	q->mem = malloc(q->cap);
@@ -562,7 +553,7 @@ int sup_audit_open(const char *vm_id, struct wd_err *err)
 
 	memset(&lg, 0, sizeof(lg));
 	lg.q.spill_fd = -1;
-	sup_audit_defaults(&lg.lim);
+	wd_policy_audit_defaults(&lg.lim);
 	if (getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id))
 		return wd_err_sys(err, errno, "audit: boot id: getrandom");
 	wd_hex(id, sizeof(id), lg.boot);
@@ -611,7 +602,7 @@ static int queue_resize(struct queue *q, size_t cap, struct wd_err *err)
 	return 0;
 }
 
-int sup_audit_set_limits(const struct sup_audit_limits *l, struct wd_err *err)
+int sup_audit_set_limits(const struct wd_policy_audit *l, struct wd_err *err)
 {
 	struct queue *q = &lg.q;
 
@@ -660,51 +651,6 @@ void sup_audit_close(void)
 	}
 	queue_free(&lg.q);
 	lg.open = false;
-}
-
-/* ---- policy --------------------------------------------------------------------- */
-
-static const struct wd_json_field audit_fields[] = {
-	{"checkpoint_every", false}, {"checkpoint_ms", false}, {"memory_bytes", false},
-	{"spill_bytes", false},      {"exec", false},          {NULL, false},
-};
-
-int sup_audit_policy(const char *text, size_t len, struct sup_audit_limits *l, struct wd_err *err)
-{
-	const cJSON *a;
-	cJSON *root;
-	int rc = 0;
-
-	sup_audit_defaults(l);
-	if (len == 0)
-		return 0;
-	root = wd_json_parse_object((const uint8_t *)text, len, WD_JOB_MAX_POLICY, "policy", err);
-	if (root == NULL)
-		return -err->code;
-	a = cJSON_GetObjectItemCaseSensitive(root, "audit");
-	if (a != NULL && (wd_json_check_fields(a, audit_fields, "policy.audit", err) < 0 ||
-			  wd_json_get_uint(a, "checkpoint_every", 1000000, &l->checkpoint_every,
-					   "policy.audit", err) < 0 ||
-			  wd_json_get_uint(a, "checkpoint_ms", 3600000, &l->checkpoint_ms,
-					   "policy.audit", err) < 0 ||
-			  wd_json_get_uint(a, "memory_bytes", 1ULL << 30, &l->memory_bytes,
-					   "policy.audit", err) < 0 ||
-			  wd_json_get_uint(a, "spill_bytes", 4ULL << 30, &l->spill_bytes,
-					   "policy.audit", err) < 0))
-		rc = -err->code;
-	else if (a != NULL && cJSON_GetObjectItemCaseSensitive(a, "exec") != NULL &&
-		 !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(a, "exec")))
-		rc = wd_err_set(err, EINVAL, "policy.audit.exec: not a boolean");
-	else if (l->checkpoint_every == 0 || l->checkpoint_ms == 0)
-		rc = wd_err_set(err, EINVAL,
-				"policy.audit: checkpoint_every and checkpoint_ms are "
-				"at least 1");
-	else if (l->memory_bytes < 65536)
-		rc = wd_err_set(err, EINVAL, "policy.audit.memory_bytes: at least 65536");
-	if (rc == 0 && a != NULL && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(a, "exec")))
-		l->exec = false;
-	cJSON_Delete(root);
-	return rc;
 }
 
 void sup_audit_attach(struct sup_channel *ch)

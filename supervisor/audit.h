@@ -8,7 +8,7 @@
  * main.c) and the supervisor's own go through sup_audit_record(). Each record is one canonical JSON line
  * (common/jcanon.h) with metadata.sequence (1, 2, ...), metadata.prev (the
  * previous record's leaf hash, hex) and metadata.uid ("<boot>/<sequence>").
- * Every SUP_AUDIT_CHECKPOINT_EVERY records or SUP_AUDIT_CHECKPOINT_MS,
+ * Every WD_POLICY_CHECKPOINT_EVERY records or WD_POLICY_CHECKPOINT_MS,
  * at the job's end and at shutdown, a checkpoint record follows: a C2SP
  * signed note over the RFC 6962 root of every record before it
  * (common/tlog.h), signed with the boot's ECDSA P-256 key.
@@ -42,26 +42,15 @@
 
 #include "../common/err.h"
 #include "../common/tlog.h"
+#include "../policy/policy.h"
 #include "../vsock/frame.h"
 #include "channel.h"
 #include "fail.h"
 
-#define SUP_AUDIT_CHECKPOINT_EVERY 1000       /* records between checkpoints */
-#define SUP_AUDIT_CHECKPOINT_MS 1000          /* ... or this long after a record */
-#define SUP_AUDIT_MEMORY_BYTES (4UL << 20)    /* unacknowledged records in memory */
-#define SUP_AUDIT_SPILL_BYTES (32UL << 20)    /* then in the spill file */
 #define SUP_AUDIT_RESERVE_BYTES (256UL << 10) /* of the spill: the supervisor's own */
 #define SUP_AUDIT_RECORD_MAX 4096             /* one record, its line, bytes */
 #define SUP_AUDIT_DATA_MAX 2048               /* a record's "data" object */
 #define SUP_AUDIT_BOOT_HEX 33                 /* 128-bit boot id, hex, NUL */
-
-struct sup_audit_limits {
-	uint64_t checkpoint_every; /* records; 1 .. 1000000 */
-	uint64_t checkpoint_ms;    /* 1 .. 3600000 */
-	uint64_t memory_bytes;     /* 64 KiB .. 1 GiB */
-	uint64_t spill_bytes;      /* 0 (no spill file) .. 4 GiB */
-	bool exec;                 /* record the agent's execs (execve, execveat) */
-};
 
 /* One event. Strings are the caller's; data is a canonical JSON object
  * (struct wd_jw) or NULL for {}. */
@@ -78,13 +67,9 @@ struct sup_audit_event {
 
 /* The log for this boot: key pair, boot id, origin "<vm_id>/audit/<boot>". */
 int sup_audit_open(const char *vm_id, struct wd_err *err);
-void sup_audit_defaults(struct sup_audit_limits *l);
-/* The policy's "audit" section (docs/policy.md) read strictly into `l`
- * (the defaults for what it leaves out). */
-int sup_audit_policy(const char *text, size_t len, struct sup_audit_limits *l, struct wd_err *err);
 
-/* The policy's limits, before the job starts. */
-int sup_audit_set_limits(const struct sup_audit_limits *l, struct wd_err *err);
+/* The policy's limits (policy/policy.h, "audit"), before the job starts. */
+int sup_audit_set_limits(const struct wd_policy_audit *l, struct wd_err *err);
 const struct wd_pubkey *sup_audit_pubkey(void);
 const char *sup_audit_origin(void);
 const char *sup_audit_boot_id(void);

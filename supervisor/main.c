@@ -72,7 +72,7 @@ struct supervisor {
 	struct sup_channel ch;
 	int sigfd;
 	bool agent_started;
-	struct sup_sandbox sb;
+	struct wd_policy policy;   /* the job's, read once */
 	struct sup_sb_ready ready; /* the filter and the job's cgroup */
 };
 
@@ -278,7 +278,7 @@ static int record_exec(const struct supervisor *sv, const struct wd_job *job, pi
 		       struct sup_fail *f)
 {
 	char data[SUP_AUDIT_DATA_MAX], digest[WD_SHA256_HEX];
-	const struct sup_sandbox *sb = &sv->sb;
+	const struct sup_sandbox *sb = &sv->policy.sandbox;
 	struct sup_audit_event ev = {"process", "start",  "success",     "informational",
 				     "agent",   (int)pid, (long)sb->uid, data};
 	br_sha256_context c;
@@ -364,21 +364,17 @@ static int handshake(struct supervisor *sv, struct sup_fail *f)
  * layers checked and compiled before anything runs. */
 static int prepare_sandbox(struct supervisor *sv, const struct wd_job *job, struct sup_fail *f)
 {
-	struct sup_sandbox *sb = &sv->sb;
-	struct sup_audit_limits lim;
+	struct sup_sandbox *sb = &sv->policy.sandbox;
 	char json[256];
 	size_t i = 0;
 
-	sup_sandbox_defaults(sb);
-	if (sup_sandbox_policy(job->policy, strlen(job->policy), sb, &f->err) < 0)
+	if (wd_policy_read(job->policy, strlen(job->policy), &sv->policy, &f->err) < 0)
 		return sup_fail_wrap(f, SUP_FAIL_JOB, "job");
 	if ((size_t)snprintf(sb->workdir, sizeof(sb->workdir), "%s", sv->set.workdir) >=
 	    sizeof(sb->workdir))
 		return sup_fail_set(f, SUP_FAIL_JOB, ENAMETOOLONG, "WARDEN_WORKDIR too long");
-	if (sup_audit_policy(job->policy, strlen(job->policy), &lim, &f->err) < 0 ||
-	    sup_audit_set_limits(&lim, &f->err) < 0)
+	if (sup_audit_set_limits(&sv->policy.audit, &f->err) < 0)
 		return sup_fail_wrap(f, SUP_FAIL_JOB, "job");
-	sb->exec_audit_off = !lim.exec;
 	while (sup_sandbox_weakened_record(sb, &i, json, sizeof(json)) != NULL)
 		if (sup_record("policy", "layer-off", "success", "high", json, f) < 0)
 			return -f->err.code;
@@ -401,10 +397,10 @@ static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup
 		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "job");
 	if (prepare_sandbox(sv, job, f) < 0)
 		return -f->err.code;
-	if (sup_workdir_mount(sv->set.workdir, size_mib, sv->sb.uid, sv->sb.gid, &dirfd, &f->err) <
-	    0)
+	if (sup_workdir_mount(sv->set.workdir, size_mib, sv->policy.sandbox.uid,
+			      sv->policy.sandbox.gid, &dirfd, &f->err) < 0)
 		return sup_fail_wrap(f, SUP_FAIL_JOB, "working directory");
-	rc = sup_job_files(&sv->ch, job, dirfd, sv->sb.uid, sv->sb.gid, f);
+	rc = sup_job_files(&sv->ch, job, dirfd, sv->policy.sandbox.uid, sv->policy.sandbox.gid, f);
 	/* The cwd is checked here, with a clear error, and entered again
 	 * inside the sandbox. */
 	if (rc == 0 &&
@@ -418,13 +414,13 @@ static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup
 	}
 	memset(&sp, 0, sizeof(sp));
 	sp.job = job;
-	sp.sb = &sv->sb;
-	sp.filter = sv->sb.seccomp_off ? NULL : &sv->ready.filter;
+	sp.sb = &sv->policy.sandbox;
+	sp.filter = sv->policy.sandbox.seccomp_off ? NULL : &sv->ready.filter;
 	sp.cgroup_fd = sv->ready.cg.dirfd;
 	sp.workdir_fd = dirfd;
 	sp.secrets = &sv->ch.conn.chan;
 	notify.listener = &a->listener;
-	notify.uid = (long)sv->sb.uid;
+	notify.uid = (long)sv->policy.sandbox.uid;
 	notify.fail = f;
 	sp.record = sup_record_notification;
 	sp.record_ctx = &notify;
@@ -434,12 +430,12 @@ static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup
 		return sup_fail_wrap(f, SUP_FAIL_JOB, "agent");
 	a->cg = sv->ready.cg.dirfd >= 0 ? &sv->ready.cg : NULL;
 	a->errnos = &sv->ready.filter.errnos;
-	a->uid = (long)sv->sb.uid;
+	a->uid = (long)sv->policy.sandbox.uid;
 	sv->agent_started = true;
 	if (record_exec(sv, job, a->pid, f) < 0)
 		return -f->err.code;
-	wd_info("agent: started in its sandbox, pid %d, uid %d%s", (int)a->pid, (int)sv->sb.uid,
-		a->tty ? ", on a terminal" : "");
+	wd_info("agent: started in its sandbox, pid %d, uid %d%s", (int)a->pid,
+		(int)sv->policy.sandbox.uid, a->tty ? ", on a terminal" : "");
 	n = wd_started_encode((int)a->pid, started, sizeof(started), &f->err);
 	if (n < 0)
 		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "STARTED");
@@ -536,7 +532,7 @@ static int serve(struct supervisor *sv, struct sup_fail *f)
 	rc = sup_agent_run(&sv->ch, &job, &agent, sv->sigfd, &result, f);
 	sv->agent_started = false; /* whatever the outcome, the run killed and reaped it all */
 	sup_sandbox_release(&sv->ready);
-	sup_sandbox_free(&sv->sb);
+	wd_policy_free(&sv->policy);
 	/* The job is over when its records are on the host's disk: only then
 	 * EXIT, so that the host never ends a VM that still holds records. */
 	if (rc < 0 || record_end(&result, f) < 0 || await_acks(sv, f) < 0 ||

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sandbox/sandbox.h"
+#include "../../policy/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -38,26 +38,32 @@ static int plain_path(const char *p)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct sup_sandbox sb;
+	struct wd_policy pol;
+	const struct sup_sandbox *sb = &pol.sandbox;
 	struct wd_err err;
 	char buf[128];
 	size_t i = 0;
 
-	sup_sandbox_defaults(&sb);
-	if (sup_sandbox_policy((const char *)data, size, &sb, &err) < 0) {
-		if (err.code <= 0 || err.msg[0] == '\0' || sb.has_profile)
+	wd_err_clear(&err);
+	if (wd_policy_read((const char *)data, size, &pol, &err) < 0) {
+		if (err.code <= 0 || err.msg[0] == '\0' || sb->has_profile)
 			abort();
 		return 0;
 	}
-	if (sb.uid == 0 || sb.gid == 0 || sb.nofile == 0 || sb.nproc == 0 || sb.tmp_mib == 0 ||
-	    sb.pids_max == 0 || sb.n_ro_binds > SUP_SB_MAX_BINDS)
+	if (pol.audit.checkpoint_every == 0 || pol.audit.checkpoint_ms == 0 ||
+	    pol.audit.memory_bytes < WD_POLICY_MEMORY_BYTES_MIN ||
+	    pol.audit.spill_bytes > WD_POLICY_SPILL_BYTES_MAX ||
+	    sb->exec_audit_off == pol.audit.exec)
 		abort();
-	for (size_t b = 0; b < sb.n_ro_binds; b++)
-		if (!plain_path(sb.ro_binds[b]))
+	if (sb->uid == 0 || sb->gid == 0 || sb->nofile == 0 || sb->nproc == 0 || sb->tmp_mib == 0 ||
+	    sb->pids_max == 0 || sb->n_ro_binds > SUP_SB_MAX_BINDS)
+		abort();
+	for (size_t b = 0; b < sb->n_ro_binds; b++)
+		if (!plain_path(sb->ro_binds[b]))
 			abort();
-	while (sup_sandbox_weakened(&sb, &i, buf, sizeof(buf)) != NULL)
+	while (sup_sandbox_weakened(sb, &i, buf, sizeof(buf)) != NULL)
 		if (i > 4 + SUP_SB_HARD_MAX)
 			abort();
-	sup_sandbox_free(&sb);
+	wd_policy_free(&pol);
 	return 0;
 }

@@ -368,7 +368,7 @@ static void keep_last(size_t *n)
  * sup_audit_close(). */
 static size_t build_log(void)
 {
-	struct sup_audit_limits lim;
+	struct wd_policy_audit lim;
 	struct wd_err err;
 	char data[512], spki[WD_SPKI_B64];
 	struct sup_audit_event start = {"lifecycle",         "start", "success", "informational",
@@ -379,7 +379,7 @@ static size_t build_log(void)
 	size_t n = 0;
 
 	assert_int_equal(sup_audit_open("unit", &err), 0);
-	sup_audit_defaults(&lim);
+	wd_policy_audit_defaults(&lim);
 	lim.checkpoint_every = 1000000;
 	assert_int_equal(sup_audit_set_limits(&lim, &err), 0);
 	(void)wd_b64_encode(sup_audit_pubkey()->spki, WD_SPKI_BYTES, spki, sizeof(spki));

@@ -25,16 +25,23 @@
 #include <cmocka.h>
 
 #include "../../common/fdpass.h"
+#include "../../policy/policy.h"
 #include "../../sandbox/sandbox.h"
 
 static struct sup_sandbox sb;
 static struct wd_err err;
 
+/* The policy read as every caller reads it (policy/policy.h); its sandbox
+ * section, and what that owns, handed to `sb`. */
 static int policy(const char *text)
 {
-	sup_sandbox_defaults(&sb);
+	struct wd_policy pol;
+	int rc;
+
 	wd_err_clear(&err);
-	return sup_sandbox_policy(text, strlen(text), &sb, &err);
+	rc = wd_policy_read(text, strlen(text), &pol, &err);
+	sb = pol.sandbox;
+	return rc;
 }
 
 static void test_defaults_turn_every_layer_on(void **state)
