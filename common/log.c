@@ -46,11 +46,11 @@ const char *wd_log_level_name(enum wd_log_level level)
 	return level_names[level];
 }
 
-void wd_log(enum wd_log_level level, const char *fmt, ...)
+/* One line: "PROGRAM: LEVEL: MESSAGE[: strerror(code)]"; code 0: no cause. */
+static void vlog(enum wd_log_level level, int code, const char *fmt, va_list ap)
 {
 	char line[WD_LOG_LINE_BYTES];
 	int saved_errno = errno;
-	va_list ap;
 	size_t len;
 	int n;
 
@@ -60,15 +60,36 @@ void wd_log(enum wd_log_level level, const char *fmt, ...)
 	if (n < 0)
 		return;
 	len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
-	va_start(ap, fmt);
 	n = vsnprintf(line + len, sizeof(line) - len, fmt, ap);
-	va_end(ap);
 	if (n > 0)
 		len += (size_t)n < sizeof(line) - len ? (size_t)n : sizeof(line) - len - 1;
+	if (code != 0 && len < sizeof(line) - 1) {
+		n = snprintf(line + len, sizeof(line) - len, ": %s", strerror(code));
+		if (n > 0)
+			len += (size_t)n < sizeof(line) - len ? (size_t)n : sizeof(line) - len - 1;
+	}
 	if (len >= sizeof(line) - 1)
 		len = sizeof(line) - 2;
 	line[len++] = '\n';
 	/* One write per line; a console that is gone is not worth dying for. */
 	(void)!write(STDERR_FILENO, line, len);
 	errno = saved_errno;
+}
+
+void wd_log(enum wd_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(level, 0, fmt, ap);
+	va_end(ap);
+}
+
+void wd_log_sys(enum wd_log_level level, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(level, code, fmt, ap);
+	va_end(ap);
 }

@@ -31,9 +31,17 @@ const char *wd_log_level_name(enum wd_log_level level);
 
 void wd_log(enum wd_log_level level, const char *fmt, ...) WD_PRINTF(2, 3);
 
+/* The same line with ": strerror(code)" after the message, for a failed
+ * system call whose error goes no further (like wd_err_sys; `code` is a
+ * positive errno, 0 for none). */
+void wd_log_sys(enum wd_log_level level, int code, const char *fmt, ...) WD_PRINTF(3, 4);
+
 #define wd_error(...) wd_log(WD_LOG_ERROR, __VA_ARGS__)
 #define wd_warn(...) wd_log(WD_LOG_WARN, __VA_ARGS__)
 #define wd_info(...) wd_log(WD_LOG_INFO, __VA_ARGS__)
 #define wd_debug(...) wd_log(WD_LOG_DEBUG, __VA_ARGS__)
+#define wd_error_sys(code, ...) wd_log_sys(WD_LOG_ERROR, code, __VA_ARGS__)
+#define wd_warn_sys(code, ...) wd_log_sys(WD_LOG_WARN, code, __VA_ARGS__)
+#define wd_debug_sys(code, ...) wd_log_sys(WD_LOG_DEBUG, code, __VA_ARGS__)
 
 #endif

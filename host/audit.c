@@ -572,7 +572,7 @@ static int prune_all(struct logset *ls, uint64_t age_ms, bool apply)
 				       (unsigned long long)s->last,
 				       (unsigned long long)(old_ms / 86400000));
 			} else if (unlink(s->path) < 0) {
-				wd_error("%s: %s", s->path, strerror(errno));
+				wd_error_sys(errno, "%s", s->path);
 				return WD_EXIT_LAUNCHER;
 			} else {
 				printf("removed %s\n", base(s->path));

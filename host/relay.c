@@ -74,7 +74,7 @@ static int read_stdin(struct wd_session *s, struct wd_err *err)
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 0;
 	if (n < 0)
-		wd_debug("stdin: %s: taken as its end", strerror(errno));
+		wd_debug_sys(errno, "stdin: taken as its end");
 	if (n <= 0) {
 		s->stdin_open = false;
 		n = 0;

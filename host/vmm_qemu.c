@@ -135,7 +135,7 @@ static int kvm_works(const struct wd_vmm_config *c)
 	int rc;
 
 	if (access(KVM_DEVICE, R_OK | W_OK) < 0) {
-		wd_debug("kvm: %s: %s", KVM_DEVICE, strerror(errno));
+		wd_debug_sys(errno, "kvm: %s", KVM_DEVICE);
 		return 0;
 	}
 	wd_argv_init(&a);

@@ -70,7 +70,7 @@ void init_final(const struct init_config *cfg, bool ns_mode, int status)
 	wd_info("%s", shutdown_verb(cfg->shutdown));
 	(void)reboot(cmd);
 	/* Still here: the kernel refused. PID 1 must not exit, so wait forever. */
-	wd_error("reboot(2): %s; halting here", strerror(errno));
+	wd_error_sys(errno, "reboot(2) failed, halting here");
 	for (;;)
 		(void)pause();
 }
@@ -131,7 +131,7 @@ static void __attribute__((noreturn)) boot_vm(struct init_config *cfg, struct in
 	wd_err_clear(&err);
 	init_console_setup();
 	if (mkdir("/proc", 0555) < 0 && errno != EEXIST)
-		wd_warn("mkdir /proc: %s", strerror(errno));
+		wd_warn_sys(errno, "mkdir /proc");
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
 		wd_err_sys(&err, errno, "mount /proc");
 		fail(cfg, false, INIT_EXIT_FAILED, &err);

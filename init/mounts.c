@@ -139,9 +139,9 @@ void init_mounts_shutdown(void)
 		if (umount2(r->target, 0) == 0)
 			continue;
 		if (mount(NULL, r->target, NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0)
-			wd_warn("shutdown: %s: neither unmounted nor read-only: %s", r->target,
-				strerror(errno));
+			wd_warn_sys(errno, "shutdown: %s: neither unmounted nor read-only",
+				    r->target);
 	}
 	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0)
-		wd_debug("shutdown: remount / read-only: %s", strerror(errno));
+		wd_debug_sys(errno, "shutdown: remount / read-only");
 }

@@ -98,7 +98,7 @@ static void __attribute__((noreturn)) child_exec(struct init_run *run, char *con
 	}
 	execve(run->argv[0], run->argv, envp);
 	e = errno;
-	wd_error("exec %s: %s", run->argv[0], strerror(e));
+	wd_error_sys(e, "exec %s", run->argv[0]);
 	_exit(e == ENOENT || e == ENOTDIR ? INIT_EXIT_NOT_FOUND : INIT_EXIT_NOT_EXEC);
 }
 
@@ -165,7 +165,7 @@ static int spawn_supervisor(struct supervise *s)
 	}
 	pid = fork();
 	if (pid < 0) {
-		wd_error("supervisor: fork: %s", strerror(errno));
+		wd_error_sys(errno, "supervisor: fork");
 		return -errno;
 	}
 	if (pid == 0) {
@@ -185,7 +185,7 @@ static void signal_all(int sig)
 {
 	/* kill(-1) reaches every process but init itself (and kernel threads). */
 	if (kill(-1, sig) < 0 && errno != ESRCH)
-		wd_warn("kill all with %s: %s", strsignal(sig), strerror(errno));
+		wd_warn_sys(errno, "kill all with %s", strsignal(sig));
 }
 
 static void begin_shutdown(struct supervise *s, bool graceful, const char *why)
@@ -359,7 +359,7 @@ int init_supervise(struct init_run *run)
 	handled_set(&set);
 	s.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (s.sfd < 0) {
-		wd_error("signalfd: %s", strerror(errno));
+		wd_error_sys(errno, "signalfd");
 		return INIT_EXIT_FAILED;
 	}
 	if (spawn_supervisor(&s) < 0) {
@@ -372,7 +372,7 @@ int init_supervise(struct init_run *run)
 		int rc = poll(&pfd, 1, poll_timeout_ms(&s));
 
 		if (rc < 0 && errno != EINTR)
-			wd_warn("poll: %s", strerror(errno));
+			wd_warn_sys(errno, "poll");
 		while (read(s.sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 			on_signal(&s, &si);
 		reap(&s);

@@ -53,8 +53,10 @@ static void crng_report(void)
 		wd_info("crng: ready");
 	else if (n < 0 && errno == EAGAIN)
 		wd_warn("crng: not ready yet; key generation will wait for it");
+	else if (n < 0)
+		wd_warn_sys(errno, "crng: getrandom");
 	else
-		wd_warn("crng: getrandom: %s", n < 0 ? strerror(errno) : "short read");
+		wd_warn("crng: getrandom: short read");
 }
 
 int init_system_setup(const struct init_config *cfg, struct wd_err *err)

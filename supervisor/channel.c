@@ -120,8 +120,7 @@ static int await_first_frame(struct sup_channel *ch, struct wd_frame *fr, struct
 			pfd.events |= POLLOUT;
 		rc = poll(&pfd, 1, ms_until(next_ready));
 		if (rc < 0 && errno != EINTR)
-			return sup_fail_set(f, SUP_FAIL_INTERNAL, errno, "handshake: poll: %s",
-					    strerror(errno));
+			return sup_fail_sys(f, SUP_FAIL_INTERNAL, errno, "handshake: poll");
 		if (rc > 0 && (pfd.revents & (POLLIN | POLLOUT)) == 0 && no_host_yet(ch))
 			sleep_ms(NO_HOST_POLL_MS); /* HUP: no host end yet */
 	}

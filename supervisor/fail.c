@@ -24,6 +24,18 @@ int sup_fail_set(struct sup_fail *f, enum sup_fail_kind kind, int code, const ch
 	return -f->err.code;
 }
 
+int sup_fail_sys(struct sup_fail *f, enum sup_fail_kind kind, int code, const char *fmt, ...)
+{
+	char what[WD_ERR_MSG_BYTES];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	f->kind = kind;
+	return wd_err_sys(&f->err, code > 0 ? code : EIO, "%s", what);
+}
+
 int sup_fail_wrap(struct sup_fail *f, enum sup_fail_kind kind, const char *fmt, ...)
 {
 	char old[WD_ERR_MSG_BYTES];

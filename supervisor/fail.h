@@ -44,6 +44,11 @@ void sup_fail_clear(struct sup_fail *f);
 int sup_fail_set(struct sup_fail *f, enum sup_fail_kind kind, int code, const char *fmt, ...)
 	WD_PRINTF(4, 5);
 
+/* A failed system call of `kind` (like wd_err_sys: ": strerror(code)" is
+ * appended). Returns -code. */
+int sup_fail_sys(struct sup_fail *f, enum sup_fail_kind kind, int code, const char *fmt, ...)
+	WD_PRINTF(4, 5);
+
 /* Classify what a lower layer left in f->err, adding context. Returns -code. */
 int sup_fail_wrap(struct sup_fail *f, enum sup_fail_kind kind, const char *fmt, ...)
 	WD_PRINTF(3, 4);

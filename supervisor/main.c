@@ -595,7 +595,7 @@ static int shut_down(struct supervisor *sv)
 	(void)sigprocmask(SIG_BLOCK, &term, NULL);
 	wd_info("shutdown: asking PID 1 to end the %s", sv->set.vm ? "VM" : "namespace");
 	if (kill(1, SIGUSR2) < 0) {
-		wd_error("shutdown: kill(1, SIGUSR2): %s", strerror(errno));
+		wd_error_sys(errno, "shutdown: kill(1, SIGUSR2)");
 		return SUP_EXIT_INTERNAL;
 	}
 	while (sigtimedwait(&term, NULL, &wait) < 0) {
@@ -613,7 +613,7 @@ static int open_audit(struct sup_fail *f)
 	struct utsname u;
 
 	if (uname(&u) < 0)
-		return sup_fail_set(f, SUP_FAIL_INTERNAL, errno, "uname: %s", strerror(errno));
+		return sup_fail_sys(f, SUP_FAIL_INTERNAL, errno, "uname");
 	if (sup_audit_open(u.nodename, &f->err) < 0)
 		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "audit");
 	return 0;
@@ -635,7 +635,7 @@ int main(void)
 		return SUP_EXIT_ENV;
 	rc = process_setup(&sv.sigfd);
 	if (rc < 0) {
-		wd_error("process setup: %s", strerror(-rc));
+		wd_error_sys(-rc, "process setup");
 		return SUP_EXIT_INTERNAL;
 	}
 	if (open_audit(&f) < 0) {
