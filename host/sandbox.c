@@ -15,7 +15,6 @@
 #include "sandbox.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -232,10 +231,12 @@ static int wait_command(struct sb_run *r, uint64_t timeout_ms)
 		}
 		if (poll(p, 2, wait_ms) < 0 && errno != EINTR)
 			return -errno;
+		/* Bounded: a flood of denials must not hold off the deadline
+		 * and the signals, checked again each round. */
 		if (p[1].revents != 0)
 			(void)sup_sb_filter_drain(&r->a.listener, p[1].revents,
-						  &r->ready.filter.errnos, INT_MAX, print_denial,
-						  r);
+						  &r->ready.filter.errnos, SUP_DENIALS_PER_ROUND,
+						  print_denial, r);
 		if (p[0].revents != 0)
 			on_signals(r);
 	}

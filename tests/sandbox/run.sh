@@ -17,7 +17,12 @@ BIN=$(cd -- "$1" && pwd)
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd -- "$HERE/../.." && pwd)
 WARDEN=$BIN/warden
+PROGS=$BIN/tests/sandbox
 readonly LIMIT_S=120 # only so that a hang cannot stall the suite
+# A flood of denials may slow warden down, not hold it off: its deadline
+# and the signals it forwards must still end the command within this. A
+# correctness bound, far above the 2 s asked for (a busy 2-core machine).
+readonly FLOOD_BOUND_S=10
 
 # shellcheck source=tests/lib/report.sh
 . "$ROOT/tests/lib/report.sh"
@@ -97,6 +102,57 @@ test_denials_are_records() {
 	ok "$t"
 }
 
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# The flood's program, where the sandbox can see it (a read-only bind; not
+# below /tmp, which the sandbox never binds), and room for its threads.
+FLOOD_DIR=$(mktemp -d /var/tmp/warden-sandbox-flood.XXXXXX)
+trap 'rm -rf -- "$WORK" "$FLOOD_DIR"' EXIT
+cp -- "$PROGS/flood" "$FLOOD_DIR/flood"
+chmod 0755 "$FLOOD_DIR"
+flood_extra="\"ro_binds\": [\"$FLOOD_DIR\"], \"rlimits\": {\"nproc\": 1024}"
+grep -q '"cgroup": false' "$POLICY" || flood_extra+=', "cgroup": {"pids": 1024}'
+"$ROOT/tests/lib/local-policy.sh" "$WORK/flood.json" "$flood_extra" >/dev/null
+
+# Hundreds of threads deny as fast as they can: --timeout 2s must still end it.
+test_denial_flood_does_not_outlast_the_timeout() {
+	local t=${FUNCNAME[0]} rc=0 t0 ms n
+	t0=$(now_ms)
+	ws --policy "$WORK/flood.json" --records "$WORK/flood.rec" --timeout 2s -- "$FLOOD_DIR/flood" \
+		>"$WORK/out" 2>"$WORK/err" || rc=$?
+	ms=$(($(now_ms) - t0))
+	n=$(grep -c '"class":"seccomp"' "$WORK/flood.rec" || true)
+	rm -f "$WORK/flood.rec"
+	[[ $rc -eq 124 ]] || { fail "$t" "status $rc, want 124 (after $ms ms)"; return; }
+	[[ $n -gt 1000 ]] || { fail "$t" "only $n denials: no flood"; return; }
+	[[ $ms -lt $((FLOOD_BOUND_S * 1000)) ]] ||
+		{ fail "$t" "--timeout 2s ended the flood after $ms ms"; return; }
+	ok "$t"
+}
+
+# SIGTERM during the flood reaches the command, which dies of it: 143.
+test_sigterm_ends_a_denial_flood() {
+	local t=${FUNCNAME[0]} rc=0 pid t0 ms
+	"$WARDEN" sandbox --policy "$WORK/flood.json" --records "$WORK/flood.rec" --timeout 60s -- \
+		"$FLOOD_DIR/flood" >"$WORK/out" 2>"$WORK/err" &
+	pid=$!
+	wait_for_line "$WORK/out" flooding 10 ||
+		{ fail "$t" "the flood never started"; kill -KILL "$pid"; return; }
+	sleep 1
+	t0=$(now_ms)
+	kill -TERM "$pid"
+	while kill -0 "$pid" 2>/dev/null && [[ $(($(now_ms) - t0)) -lt $((FLOOD_BOUND_S * 1000)) ]]; do
+		sleep 0.1
+	done
+	ms=$(($(now_ms) - t0))
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" || rc=$?
+	rm -f "$WORK/flood.rec"
+	[[ $ms -lt $((FLOOD_BOUND_S * 1000)) ]] || { fail "$t" "still running $ms ms after SIGTERM"; return; }
+	[[ $rc -eq 143 ]] || { fail "$t" "status $rc, want 143 (the command died of TERM)"; return; }
+	ok "$t"
+}
+
 # Without a policy, a layer this kernel lacks stops the command, naming it.
 test_missing_layer_is_refused_without_policy() {
 	local t=${FUNCNAME[0]} rc=0
@@ -167,6 +223,8 @@ test_missing_command_is_127
 test_timeout_kills_everything_and_is_124
 test_sigterm_reaches_the_command
 test_denials_are_records
+test_denial_flood_does_not_outlast_the_timeout
+test_sigterm_ends_a_denial_flood
 test_missing_layer_is_refused_without_policy
 test_invalid_policy_is_one_line_and_125
 test_unprivileged_caller_is_refused
