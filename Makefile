@@ -305,7 +305,7 @@ test-init: $(GUEST_BINS) $(TEST_GUEST_BINS)
 test-vm: $(IMAGE) $(TEST_GUEST_BINS) $(HOST_BINS)
 	$(Q)tests/vm/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
 
-test-run: $(IMAGE) $(HOST_BINS)
+test-run: $(IMAGE) $(HOST_BINS) $(SANDBOX_TEST_BINS)
 	$(Q)tests/run/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
 
 test-sandbox: $(HOST_BINS) $(SANDBOX_TEST_BINS)

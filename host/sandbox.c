@@ -10,7 +10,9 @@
  * process plays the supervisor's part: it answers and prints each seccomp
  * denial, forwards HUP, INT, QUIT, TERM, USR1 and USR2 to the command,
  * kills the sandbox at --timeout (124) and returns the command's status
- * (128+N for signal N). Its own failures exit 125.
+ * (128+N for signal N). Its own failures exit 125. The command's uid and
+ * gid are a host id leased for it alone (uidpool.h), which a policy cannot
+ * choose: another command's processes never count against its limits.
  */
 #include "sandbox.h"
 
@@ -35,6 +37,7 @@
 #include "../vsock/msg.h"
 #include "exitcodes.h"
 #include "job.h"
+#include "uidpool.h"
 
 #define SB_MAX_ENV 64
 #define SB_RECORD_BYTES 2048
@@ -331,6 +334,7 @@ int wd_sandbox_main(int argc, char **argv)
 	static struct sb_opts o;
 	struct sup_audit_limits lim;
 	struct sup_sandbox sb;
+	struct wd_uid_lease lease;
 	struct wd_err err;
 	char *policy = NULL;
 	int rc;
@@ -359,7 +363,14 @@ int wd_sandbox_main(int argc, char **argv)
 	}
 	free(policy);
 	sb.exec_audit_off = !lim.exec;
+	if (wd_uid_lease(&lease, &err) < 0 || sup_sandbox_host_id(&sb, lease.id, &err) < 0) {
+		wd_uid_release(&lease);
+		sup_sandbox_free(&sb);
+		wd_error("sandbox: %s", err.msg);
+		return WD_EXIT_LAUNCHER;
+	}
 	rc = run(&o, &sb, &err);
+	wd_uid_release(&lease); /* every process of the uid is gone */
 	sup_sandbox_free(&sb);
 	if (rc < 0) {
 		wd_error("sandbox: %s", err.msg);

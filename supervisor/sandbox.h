@@ -65,6 +65,7 @@ struct sup_sandbox {
 	/* identity */
 	uid_t uid;
 	gid_t gid;
+	bool ids_from_policy; /* the policy named uid or gid */
 
 	/* filesystem: the new root holds only these, /tmp, /proc and /dev */
 	char ro_binds[SUP_SB_MAX_BINDS][SUP_SB_PATH_MAX]; /* absolute; same path inside */
@@ -104,6 +105,15 @@ void sup_sandbox_free(struct sup_sandbox *sb);
  * the field ("policy: sandbox.rlimits.nofile: ..."). docs/policy.md.
  */
 int sup_sandbox_policy(const char *text, size_t len, struct sup_sandbox *sb, struct wd_err *err);
+
+/*
+ * On a kernel the job shares with the host (local mode, `warden sandbox`),
+ * the agent's uid and gid are the host's id `id`, leased for this job
+ * alone (host/uidpool.h), whatever the default. A policy that names its
+ * own uid or gid is refused (-EINVAL): the host's ids are the operator's
+ * to hand out, not the job's to choose.
+ */
+int sup_sandbox_host_id(struct sup_sandbox *sb, uint32_t id, struct wd_err *err);
 
 /* One line per layer a policy turned off or weakened, for the record; NULL
  * after the last. `i` starts at 0. */
