@@ -110,11 +110,12 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # room for its threads; the fork tests' policy sets a small RLIMIT_NPROC.
 PROG_DIR=$(mktemp -d /var/tmp/warden-sandbox-progs.XXXXXX)
 trap 'rm -rf -- "$WORK" "$PROG_DIR"' EXIT
-cp -- "$PROGS/flood" "$PROGS/forkhold" "$PROG_DIR/"
+cp -- "$PROGS/flood" "$PROGS/forkhold" "$PROGS/ttymess" "$PROG_DIR/"
 chmod 0755 "$PROG_DIR"
 flood_extra="\"ro_binds\": [\"$PROG_DIR\"], \"rlimits\": {\"nproc\": 1024}"
 grep -q '"cgroup": false' "$POLICY" || flood_extra+=', "cgroup": {"pids": 1024}'
 "$ROOT/tests/lib/local-policy.sh" "$WORK/flood.json" "$flood_extra" >/dev/null
+"$ROOT/tests/lib/local-policy.sh" "$WORK/progs.json" "\"ro_binds\": [\"$PROG_DIR\"]" >/dev/null
 "$ROOT/tests/lib/local-policy.sh" "$WORK/nproc.json" \
 	"\"ro_binds\": [\"$PROG_DIR\"], \"rlimits\": {\"nproc\": $NPROC}" >/dev/null
 
@@ -212,6 +213,50 @@ test_policy_uid_is_refused() {
 	ok "$t"
 }
 
+# tty_state_after ARGS...: on a terminal of its own (script(1)), record
+# the terminal's state (termios, window size, the flags of the open file
+# the shell reads) in $WORK/before, run warden sandbox ARGS, then the
+# state again in $WORK/after; its status in $WORK/status, output in $WORK/out.
+tty_state_after() {
+	local args
+	printf -v args '%q ' "$WARDEN" sandbox "$@"
+	cat >"$WORK/tty.sh" <<-EOF
+		state() { stty -g; stty size; awk '/^flags/ {print \$2}' /proc/\$\$/fdinfo/0; }
+		stty sane rows 24 cols 80
+		state >'$WORK/before'
+		$args
+		echo \$? >'$WORK/status'
+		state >'$WORK/after'
+	EOF
+	rm -f "$WORK/before" "$WORK/after" "$WORK/status"
+	timeout -s KILL "$LIMIT_S" script -qec "bash $WORK/tty.sh" /dev/null </dev/null >"$WORK/out" 2>&1 || true
+}
+
+# A command that sets O_NONBLOCK, raw mode, no echo and a window size on
+# its stdio leaves the operator's terminal as it was: it gets pipes.
+test_terminal_is_left_as_it_was() {
+	local t=${FUNCNAME[0]}
+	tty_state_after --policy "$WORK/progs.json" -- "$PROG_DIR/ttymess"
+	[[ -s $WORK/before && -s $WORK/after ]] || { fail "$t" "no state: $(tr -d '\r' <"$WORK/out" | tail -3)"; return; }
+	[[ $(cat "$WORK/status") == 0 ]] || { fail "$t" "status $(cat "$WORK/status")"; return; }
+	grep -q 'ttymess: 0 terminals' "$WORK/out" ||
+		{ fail "$t" "the command was given a terminal: $(tr -d '\r' <"$WORK/out" | grep ttymess)"; return; }
+	cmp -s "$WORK/before" "$WORK/after" ||
+		{ fail "$t" "terminal changed: $(tr '\n' ' ' <"$WORK/before") -> $(tr '\n' ' ' <"$WORK/after")"; return; }
+	ok "$t"
+}
+
+# The same when --timeout kills the command.
+test_terminal_is_left_as_it_was_after_the_timeout() {
+	local t=${FUNCNAME[0]}
+	tty_state_after --policy "$WORK/progs.json" --timeout 1s -- "$PROG_DIR/ttymess" hold
+	[[ -s $WORK/before && -s $WORK/after ]] || { fail "$t" "no state: $(tr -d '\r' <"$WORK/out" | tail -3)"; return; }
+	[[ $(cat "$WORK/status") == 124 ]] || { fail "$t" "status $(cat "$WORK/status"), want 124"; return; }
+	cmp -s "$WORK/before" "$WORK/after" ||
+		{ fail "$t" "terminal changed: $(tr '\n' ' ' <"$WORK/before") -> $(tr '\n' ' ' <"$WORK/after")"; return; }
+	ok "$t"
+}
+
 # Without a policy, a layer this kernel lacks stops the command, naming it.
 test_missing_layer_is_refused_without_policy() {
 	local t=${FUNCNAME[0]} rc=0
@@ -289,6 +334,8 @@ test_sigterm_ends_a_denial_flood
 test_concurrent_commands_have_their_own_uids
 test_process_exhaustion_stays_in_its_uid
 test_policy_uid_is_refused
+test_terminal_is_left_as_it_was
+test_terminal_is_left_as_it_was_after_the_timeout
 test_missing_layer_is_refused_without_policy
 test_invalid_policy_is_one_line_and_125
 test_unprivileged_caller_is_refused
