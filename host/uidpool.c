@@ -138,7 +138,7 @@ int wd_uid_lease_in(const char *dir, uint32_t first, uint32_t last, struct wd_ui
 
 int wd_uid_lease(struct wd_uid_lease *l, struct wd_err *err)
 {
-	uint32_t first, last;
+	uint32_t first = 0, last = 0;
 
 	l->fd = -1;
 	l->id = 0;
