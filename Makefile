@@ -240,6 +240,13 @@ $(BIN)/tests/audit/%: tests/audit/%.c $(TOOLCHAIN)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(MUSL_CC) $(MUSL_CFLAGS) -Wno-missing-prototypes $(MUSL_LDFLAGS) -o $@ $< -lpthread
 
+# The sandbox tests' commands: static, libc only.
+SANDBOX_TEST_BINS := $(patsubst tests/sandbox/%.c,$(BIN)/tests/sandbox/%,$(sort $(wildcard tests/sandbox/*.c)))
+$(BIN)/tests/sandbox/%: tests/sandbox/%.c $(TOOLCHAIN)
+	@echo "  CC      $<"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(MUSL_CC) $(MUSL_CFLAGS) -Wno-missing-prototypes $(MUSL_LDFLAGS) -o $@ $< -lpthread
+
 # vmcheck compares the kernel's view with init's sysctl table.
 $(BIN)/tests/vm/vmcheck: $(MUSL_OBJ)/tests/vm/vmcheck.o $(MUSL_OBJ)/libinit.a \
                          $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a
@@ -304,10 +311,10 @@ test-init: $(GUEST_BINS) $(TEST_GUEST_BINS)
 test-vm: $(IMAGE) $(TEST_GUEST_BINS) $(HOST_BINS)
 	$(Q)tests/vm/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
 
-test-run: $(IMAGE) $(HOST_BINS)
+test-run: $(IMAGE) $(HOST_BINS) $(SANDBOX_TEST_BINS)
 	$(Q)tests/run/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
 
-test-sandbox: $(HOST_BINS)
+test-sandbox: $(HOST_BINS) $(SANDBOX_TEST_BINS)
 	$(Q)tests/sandbox/run.sh $(BIN)
 
 test-escape: $(IMAGE) $(HOST_BINS) $(ESCAPE_BINS)

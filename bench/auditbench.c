@@ -172,7 +172,7 @@ static int pipe_guest(int fd, const uint8_t key[WD_KEY_BYTES], uint64_t n)
 		int rc;
 
 		/* As a job's loop does: a round of records, then delivery. */
-		for (int i = 0; i < SUP_DENIALS_PER_ROUND && made < n && sup_audit_room();
+		for (int i = 0; i < SUP_SB_DENIALS_PER_ROUND && made < n && sup_audit_room();
 		     i++, made++)
 			if (sup_audit_record(&ev, &f.err) < 0)
 				return die("guest: record", &f.err);

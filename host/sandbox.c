@@ -3,19 +3,21 @@
  * the agent's sandbox (sandbox/sandbox.h) on this kernel, without a VM.
  *
  * Runs as root on the host (namespaces and mounts are made without a user
- * namespace). The command gets this process's stdio, a fresh tmpfs as its
+ * namespace). The command gets this process's stdio (pipes copied by this
+ * process when one of them is a terminal: sbstdio.h), a fresh tmpfs as its
  * working directory (/work), a clean environment (PATH, HOME, TERM and
  * --env) and every layer the policy does not turn off; a layer this kernel
  * lacks is refused unless the policy turns it off, as in the guest. This
  * process plays the supervisor's part: it answers and prints each seccomp
  * denial, forwards HUP, INT, QUIT, TERM, USR1 and USR2 to the command,
  * kills the sandbox at --timeout (124) and returns the command's status
- * (128+N for signal N). Its own failures exit 125.
+ * (128+N for signal N). Its own failures exit 125. The command's uid and
+ * gid are a host id leased for it alone (uidpool.h), which a policy cannot
+ * choose: another command's processes never count against its limits.
  */
 #include "sandbox.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -34,6 +36,8 @@
 #include "../vsock/msg.h"
 #include "exitcodes.h"
 #include "job.h"
+#include "sbstdio.h"
+#include "uidpool.h"
 
 #define SB_MAX_ENV 64
 #define SB_RECORD_BYTES 2048
@@ -164,6 +168,8 @@ struct sb_run {
 	struct sup_agent a;
 	struct sup_sb_ready ready;
 	int sigfd, records;
+	bool relay;            /* a terminal here: the command has pipes (sbstdio.h) */
+	struct wd_sb_stdio io; /* when relay */
 	bool exited, timed_out;
 	int wstatus;
 };
@@ -208,16 +214,18 @@ static int print_denial(void *ctx, const struct sup_sb_denial *d)
 	return 0;
 }
 
+/* Until the command is gone, and what it wrote is copied out. */
 static int wait_command(struct sb_run *r, uint64_t timeout_ms)
 {
 	uint64_t deadline = timeout_ms != 0 ? wd_mono_ns() + timeout_ms * WD_NS_PER_MS : 0;
 
-	while (!r->exited) {
-		struct pollfd p[2] = {{.fd = r->sigfd, .events = POLLIN},
-				      {.fd = r->a.listener, .events = POLLIN}};
+	while (!r->exited || (r->relay && wd_sb_stdio_open(&r->io))) {
+		struct pollfd p[2 + WD_SB_STDIO_POLLS] = {{.fd = r->sigfd, .events = POLLIN},
+							  {.fd = r->a.listener, .events = POLLIN}};
+		size_t n = 2 + (r->relay ? wd_sb_stdio_poll(&r->io, p + 2) : 0);
 		int wait_ms = -1;
 
-		if (deadline != 0) {
+		if (deadline != 0 && !r->exited) {
 			uint64_t now = wd_mono_ns();
 
 			if (now >= deadline && !r->timed_out) {
@@ -228,14 +236,18 @@ static int wait_command(struct sb_run *r, uint64_t timeout_ms)
 			wait_ms =
 				now >= deadline ? 100 : (int)((deadline - now) / WD_NS_PER_MS + 1);
 		}
-		if (poll(p, 2, wait_ms) < 0 && errno != EINTR)
+		if (poll(p, (nfds_t)n, wait_ms) < 0 && errno != EINTR)
 			return -errno;
+		/* Bounded: a flood of denials must not hold off the deadline
+		 * and the signals, checked again each round. */
 		if (p[1].revents != 0)
 			(void)sup_sb_filter_drain(&r->a.listener, p[1].revents,
-						  &r->ready.filter.errnos, INT_MAX, print_denial,
-						  r);
+						  &r->ready.filter.errnos, SUP_SB_DENIALS_PER_ROUND,
+						  print_denial, r);
 		if (p[0].revents != 0)
 			on_signals(r);
+		if (r->relay)
+			wd_sb_stdio_run(&r->io, r->exited);
 	}
 	return 0;
 }
@@ -298,12 +310,15 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 	sp.filter = sb->seccomp_off ? NULL : &r.ready.filter;
 	sp.cgroup_fd = r.ready.cg.dirfd;
 	sp.workdir_fd = -1;
-	sp.inherit_stdio = true;
+	sp.inherit_stdio = !wd_sb_stdio_wanted();
 	sp.record = print_denial;
 	sp.record_ctx = &r;
 	rc = sup_spawn(&sp, &r.a, err);
 	if (rc < 0)
 		goto out;
+	r.relay = !sp.inherit_stdio;
+	if (r.relay)
+		wd_sb_stdio_init(&r.io, &r.a);
 	rc = wait_command(&r, o->timeout_ms);
 	if (rc < 0)
 		(void)wd_err_sys(err, -rc, "poll");
@@ -313,6 +328,8 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 		wd_error("the command ran for %llu ms (--timeout); it was killed",
 			 (unsigned long long)o->timeout_ms);
 out:
+	if (r.relay)
+		wd_sb_stdio_close(&r.io);
 	if (r.a.listener >= 0)
 		(void)close(r.a.listener);
 	if (r.a.status_fd >= 0)
@@ -327,6 +344,7 @@ int wd_sandbox_main(int argc, char **argv)
 {
 	static struct sb_opts o;
 	struct wd_policy policy;
+	struct wd_uid_lease lease;
 	struct wd_err err;
 	char *text = NULL;
 	int rc;
@@ -350,7 +368,15 @@ int wd_sandbox_main(int argc, char **argv)
 		return WD_EXIT_LAUNCHER;
 	}
 	free(text);
+	if (wd_uid_lease(&lease, &err) < 0 ||
+	    sup_sandbox_host_id(&policy.sandbox, lease.id, &err) < 0) {
+		wd_uid_release(&lease);
+		wd_policy_free(&policy);
+		wd_error("sandbox: %s", err.msg);
+		return WD_EXIT_LAUNCHER;
+	}
 	rc = run(&o, &policy.sandbox, &err);
+	wd_uid_release(&lease); /* every process of the uid is gone */
 	wd_policy_free(&policy);
 	if (rc < 0) {
 		wd_error("sandbox: %s", err.msg);

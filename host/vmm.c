@@ -20,6 +20,7 @@ void wd_vmm_init(struct wd_vmm *v, const struct wd_vmm_ops *ops, const char *tmp
 	v->child.pid = 0;
 	v->child.pidfd = -1;
 	v->listen_fd = -1;
+	v->agent_id.fd = -1;
 	(void)snprintf(v->sock_path, sizeof(v->sock_path), "%s/chan.sock", tmpdir);
 	(void)snprintf(v->console_path, sizeof(v->console_path), "%s/console.log", tmpdir);
 	(void)snprintf(v->vmm_log_path, sizeof(v->vmm_log_path), "%s/vmm.log", tmpdir);

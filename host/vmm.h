@@ -31,6 +31,7 @@
 #include "proc.h"
 #include "sigfd.h"
 #include "tmpdir.h"
+#include "uidpool.h"
 
 #define WD_VMM_PATH_BYTES (WD_TMPDIR_MAX_BYTES + 32)
 #define WD_VMM_CONSOLE_TAIL_LINES 20 /* shown when the guest fails */
@@ -64,7 +65,8 @@ struct wd_vmm {
 	char sock_path[WD_VMM_PATH_BYTES];
 	char console_path[WD_VMM_PATH_BYTES];
 	char vmm_log_path[WD_VMM_PATH_BYTES];
-	uint64_t started_ns; /* CLOCK_MONOTONIC when the VMM (or init) was started */
+	uint64_t started_ns;          /* CLOCK_MONOTONIC when the VMM (or init) was started */
+	struct wd_uid_lease agent_id; /* local: the agent's host uid, held until stop() */
 };
 
 struct wd_vmm_ops {

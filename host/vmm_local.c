@@ -24,6 +24,12 @@
  * no process the agent started survives the job. Both carry
  * PR_SET_PDEATHSIG, so a launcher killed outright takes them along too.
  * stdin is /dev/null; stdout and stderr go to TMP/console.log.
+ *
+ * The agent runs as a host uid and gid of its own (uidpool.h), passed as
+ * warden.agent_uid: the launcher leases it before the fork and gives it
+ * back when the stop has reaped the outer process, which the kernel's
+ * teardown of the namespace follows at once; a launcher killed outright
+ * loses the lease with its last fd, and its namespace with PDEATHSIG.
  */
 #include "vmm.h"
 
@@ -148,12 +154,16 @@ static int local_start(struct wd_vmm *v, const struct wd_vmm_config *c, struct w
 	(void)snprintf(workdir, sizeof(workdir), "%s/work", c->tmpdir);
 	if (mkdir(workdir, 0700) < 0)
 		return wd_err_sys(err, errno, "mkdir %s", workdir);
+	if (wd_uid_lease(&v->agent_id, err) < 0)
+		return wd_err_wrap(err, "--vmm local");
+	wd_debug("vmm: the agent's host uid and gid: %u", (unsigned)v->agent_id.id);
 	wd_argv_init(&a);
 	wd_argv_add(&a, "%s", c->init);
 	wd_argv_add(&a, "--ns");
 	wd_argv_add(&a, "warden.channel=unix");
 	wd_argv_add(&a, "warden.port=%s", v->sock_path);
 	wd_argv_add(&a, "warden.workdir=%s", workdir);
+	wd_argv_add(&a, "warden.agent_uid=%u", (unsigned)v->agent_id.id);
 	if (c->verbose >= 2)
 		wd_argv_add(&a, "warden.log=debug");
 	wd_argv_add(&a, "--");
@@ -216,6 +226,7 @@ static int local_connect(struct wd_vmm *v, uint64_t deadline_ns, const struct wd
 static void local_stop(struct wd_vmm *v)
 {
 	wd_child_kill(&v->child);
+	wd_uid_release(&v->agent_id); /* the namespace is gone with its outer process */
 	if (v->listen_fd >= 0) {
 		(void)close(v->listen_fd);
 		v->listen_fd = -1;

@@ -153,6 +153,18 @@ static int key_run_size(struct init_config *cfg, const char *v, struct wd_err *e
 	return wd_parse_size(v, 1ULL << 20, 1ULL << 30, &cfg->run_bytes, err);
 }
 
+/* The host's id for the agent in namespace mode (host/uidpool.h); the
+ * supervisor refuses it in a VM. Never 0, never (uid_t)-1. */
+static int key_agent_uid(struct init_config *cfg, const char *v, struct wd_err *err)
+{
+	uint64_t id;
+	int rc = wd_parse_u64(v, 1, 0xfffffffeULL, &id, err);
+
+	if (rc == 0)
+		cfg->agent_uid = (uint32_t)id;
+	return rc;
+}
+
 /* Every key init understands; docs/init.md describes each one. */
 static const struct {
 	const char *name;
@@ -171,6 +183,7 @@ static const struct {
 	{"tmp_size", key_tmp_size},
 	{"run_size", key_run_size},
 	{"workdir", key_workdir},
+	{"agent_uid", key_agent_uid},
 };
 
 int init_config_apply(struct init_config *cfg, const char *token, init_unknown_key_fn unknown,

@@ -62,6 +62,7 @@ struct init_config {
 	uint64_t run_bytes;
 	char workdir[INIT_PATH_MAX_BYTES]; /* where the supervisor mounts the agent's tmpfs */
 	bool port_set;                     /* warden.port given: otherwise the channel's default */
+	uint32_t agent_uid; /* namespace mode: the agent's host uid and gid; 0: the policy's */
 };
 
 extern const char *const init_shutdown_names[];

@@ -143,6 +143,9 @@ static int build_env(struct init_run *run, char store[ENV_MAX][INIT_PATH_MAX_BYT
 		       wd_log_level_name(run->cfg->log_level));
 	(void)snprintf(store[n++], sizeof(store[0]), "%s=%s", WD_BOOT_TIMES_ENV, times);
 	(void)snprintf(store[n++], sizeof(store[0]), "WARDEN_WORKDIR=%s", run->cfg->workdir);
+	if (run->cfg->agent_uid != 0)
+		(void)snprintf(store[n++], sizeof(store[0]), "WARDEN_AGENT_UID=%u",
+			       (unsigned)run->cfg->agent_uid);
 	if (init_record(run, store[n], sizeof(store[0])) < 0)
 		return -ENAMETOOLONG;
 	n++;

@@ -295,6 +295,8 @@ static int read_sandbox(const cJSON *sbx, struct sup_sandbox *sb, struct wd_err 
 	sb->gid = (gid_t)id;
 	if (sb->uid == 0 || sb->gid == 0)
 		return wd_err_set(err, EINVAL, "%s: uid and gid cannot be 0 (root)", w);
+	sb->ids_from_policy = cJSON_GetObjectItemCaseSensitive(sbx, "uid") != NULL ||
+			      cJSON_GetObjectItemCaseSensitive(sbx, "gid") != NULL;
 	if (wd_json_get_uint(sbx, "tmp_mib", MAX_MIB, &sb->tmp_mib, w, err) < 0)
 		return -1;
 	if (sb->tmp_mib == 0)
@@ -315,6 +317,21 @@ int sup_sandbox_policy(const cJSON *section, struct sup_sandbox *sb, struct wd_e
 		sup_sandbox_free(sb);
 		return err->code != 0 ? -err->code : -EINVAL;
 	}
+	return 0;
+}
+
+int sup_sandbox_host_id(struct sup_sandbox *sb, uint32_t id, struct wd_err *err)
+{
+	if (sb->ids_from_policy)
+		return wd_err_set(
+			err, EINVAL,
+			"policy: sandbox.uid, sandbox.gid: refused on a kernel shared with "
+			"the host, where each job runs as a host uid of its own "
+			"(WARDEN_UID_RANGE, docs/cli.md)");
+	if (id == 0)
+		return wd_err_set(err, EINVAL, "the agent's uid cannot be 0 (root)");
+	sb->uid = (uid_t)id;
+	sb->gid = (gid_t)id;
 	return 0;
 }
 

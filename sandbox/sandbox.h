@@ -67,6 +67,7 @@ struct sup_sandbox {
 	/* identity */
 	uid_t uid;
 	gid_t gid;
+	bool ids_from_policy; /* the policy named uid or gid */
 
 	/* filesystem: the new root holds only these, /tmp, /proc and /dev */
 	char ro_binds[SUP_SB_MAX_BINDS][SUP_SB_PATH_MAX]; /* absolute; same path inside */
@@ -107,6 +108,15 @@ void sup_sandbox_free(struct sup_sandbox *sb);
  * released. docs/policy.md.
  */
 int sup_sandbox_policy(const cJSON *section, struct sup_sandbox *sb, struct wd_err *err);
+
+/*
+ * On a kernel the job shares with the host (local mode, `warden sandbox`),
+ * the agent's uid and gid are the host's id `id`, leased for this job
+ * alone (host/uidpool.h), whatever the default. A policy that names its
+ * own uid or gid is refused (-EINVAL): the host's ids are the operator's
+ * to hand out, not the job's to choose.
+ */
+int sup_sandbox_host_id(struct sup_sandbox *sb, uint32_t id, struct wd_err *err);
 
 /* One line per layer a policy turned off or weakened, for the record; NULL
  * after the last. `i` starts at 0. */
@@ -170,6 +180,7 @@ int sup_sb_filter_load(const struct sup_sb_filter *f);
  * once every filtered process is gone), so it is only called after POLLIN;
  * on POLLHUP without POLLIN *listener is closed and set to -1.
  */
+#define SUP_SB_DENIALS_PER_ROUND 64 /* a caller's `max`: its loop, deadline and signals go on */
 struct sup_sb_denial;
 int sup_sb_filter_drain(int *listener, short revents, const struct sup_sb_errnos *e, int max,
 			int (*record)(void *ctx, const struct sup_sb_denial *d), void *ctx);

@@ -472,7 +472,7 @@ int sup_record_notification(void *ctx, const struct sup_sb_denial *d)
 static int denials(struct run *r, short revents, struct sup_fail *f)
 {
 	r->notify.fail = f;
-	return sup_sb_filter_drain(&r->a->listener, revents, r->a->errnos, SUP_DENIALS_PER_ROUND,
+	return sup_sb_filter_drain(&r->a->listener, revents, r->a->errnos, SUP_SB_DENIALS_PER_ROUND,
 				   sup_record_notification, &r->notify);
 }
 

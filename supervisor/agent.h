@@ -53,9 +53,8 @@
 #include "../sandbox/spawn.h"
 
 #define SUP_STDIN_BUFFER_BYTES WD_STDIN_WINDOW /* stdin the agent has not read yet */
-#define SUP_DRAIN_GRACE_MS 1000  /* after the agent's exit, until what it left is killed */
-#define SUP_KILL_WAIT_MS 5000    /* after SIGKILL, for the pipes to close and exits to come */
-#define SUP_DENIALS_PER_ROUND 64 /* answered per poll round, so output still flows */
+#define SUP_DRAIN_GRACE_MS 1000 /* after the agent's exit, until what it left is killed */
+#define SUP_KILL_WAIT_MS 5000   /* after SIGKILL, for the pipes to close and exits to come */
 
 /*
  * Run the agent `a` (spawned, STARTED sent) until its end; fill `result`.

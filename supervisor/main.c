@@ -40,6 +40,7 @@
 #include "../common/clock.h"
 #include "../common/log.h"
 #include "../common/jcanon.h"
+#include "../common/parse.h"
 #include "agent.h"
 #include "audit.h"
 #include "channel.h"
@@ -64,6 +65,7 @@ struct settings {
 	const char *workdir;     /* WARDEN_WORKDIR */
 	const char *init_record; /* WARDEN_INIT_RECORD: PID 1's own, canonical JSON; NULL none */
 	bool vm;                 /* WARDEN_MODE: "vm", or "ns" */
+	uint32_t agent_uid; /* WARDEN_AGENT_UID (ns only): the host's id for the agent; 0 none */
 	struct wd_boot_times times;
 };
 
@@ -78,6 +80,29 @@ struct supervisor {
 
 /* Every string of the job points in here. */
 static alignas(max_align_t) unsigned char job_arena[WD_JOB_ARENA_BYTES];
+
+/* WARDEN_AGENT_UID: only in namespace mode, where the host's ids are
+ * shared; a VM has a kernel of its own and keeps the policy's ids. */
+static int read_agent_uid(struct settings *s)
+{
+	const char *v = getenv("WARDEN_AGENT_UID");
+	struct wd_err err;
+	uint64_t id;
+
+	if (v == NULL)
+		return 0;
+	if (s->vm) {
+		wd_error("WARDEN_AGENT_UID (warden.agent_uid) is for namespace mode only: "
+			 "in a VM the agent's ids are the policy's");
+		return -EINVAL;
+	}
+	if (wd_parse_u64(v, 1, 0xfffffffeULL, &id, &err) < 0) {
+		wd_error("WARDEN_AGENT_UID: %s", err.msg);
+		return -EINVAL;
+	}
+	s->agent_uid = (uint32_t)id;
+	return 0;
+}
 
 static int read_settings(struct settings *s)
 {
@@ -106,6 +131,8 @@ static int read_settings(struct settings *s)
 		wd_error("WARDEN_WORKDIR: '%.64s' is not an absolute path", s->workdir);
 		return -EINVAL;
 	}
+	if (read_agent_uid(s) < 0)
+		return -EINVAL;
 	if (times == NULL)
 		wd_warn("%s is not set: boot timings reported as 0", WD_BOOT_TIMES_ENV);
 	else if (wd_boot_times_parse(times, &s->times, &err) < 0)
@@ -369,6 +396,8 @@ static int prepare_sandbox(struct supervisor *sv, const struct wd_job *job, stru
 	size_t i = 0;
 
 	if (wd_policy_read(job->policy, strlen(job->policy), &sv->policy, &f->err) < 0)
+		return sup_fail_wrap(f, SUP_FAIL_JOB, "job");
+	if (sv->set.agent_uid != 0 && sup_sandbox_host_id(sb, sv->set.agent_uid, &f->err) < 0)
 		return sup_fail_wrap(f, SUP_FAIL_JOB, "job");
 	if ((size_t)snprintf(sb->workdir, sizeof(sb->workdir), "%s", sv->set.workdir) >=
 	    sizeof(sb->workdir))

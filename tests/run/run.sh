@@ -99,6 +99,10 @@ one_warden_line() {
 
 # ---- jobs, in both modes ---------------------------------------------------
 
+# The uid range local jobs' ids come from (docs/cli.md).
+IFS=- read -r UID_FIRST UID_LAST <<<"${WARDEN_UID_RANGE:-60578-61183}"
+in_uid_range() { [[ $1 =~ ^[0-9]+$ ]] && ((UID_FIRST <= $1 && $1 <= UID_LAST)); }
+
 test_streams_and_exit_status() {
 	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 err tmp
 	err=$(err_of "$t")
@@ -112,18 +116,24 @@ test_streams_and_exit_status() {
 	ok "$t"
 }
 
-# The agent is nobody: uid and gid 65534, no supplementary group, no
-# capability in any set, and no_new_privs, whatever ran it (root).
+# The agent is unprivileged: in the microVM nobody (uid and gid 65534), in
+# local mode a host uid and gid of its own from the range (docs/cli.md);
+# no supplementary group, no capability in any set, and no_new_privs,
+# whatever ran it (root).
 test_agent_runs_unprivileged_with_no_new_privs() {
-	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 err tmp
+	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 err tmp id=65534
 	err=$(err_of "$t")
 	tmp=$(tmp_of "$t")
 	wrun "$mode" "$tmp" -- /bin/sh -c 'id -u; id -g; id -G; grep -E "^(NoNewPrivs|CapEff|CapPrm|CapInh|CapAmb):" /proc/self/status' \
 		>"$WORK/out" 2>"$err" || rc=$?
 	[[ $rc -eq 0 ]] || { fail "$t" "exit status $rc"; return; }
-	[[ $(sed -n 1p "$WORK/out") == 65534 ]] || { fail "$t" "uid $(sed -n 1p "$WORK/out")"; return; }
-	[[ $(sed -n 2p "$WORK/out") == 65534 ]] || { fail "$t" "gid $(sed -n 2p "$WORK/out")"; return; }
-	[[ $(sed -n 3p "$WORK/out") == 65534 ]] || { fail "$t" "groups '$(sed -n 3p "$WORK/out")'"; return; }
+	if [[ $mode == local ]]; then
+		id=$(sed -n 1p "$WORK/out")
+		in_uid_range "$id" || { fail "$t" "uid '$id', not in $UID_FIRST-$UID_LAST"; return; }
+	fi
+	[[ $(sed -n 1p "$WORK/out") == "$id" ]] || { fail "$t" "uid $(sed -n 1p "$WORK/out")"; return; }
+	[[ $(sed -n 2p "$WORK/out") == "$id" ]] || { fail "$t" "gid $(sed -n 2p "$WORK/out")"; return; }
+	[[ $(sed -n 3p "$WORK/out") == "$id" ]] || { fail "$t" "groups '$(sed -n 3p "$WORK/out")'"; return; }
 	grep -Eq '^NoNewPrivs:[[:space:]]+1$' "$WORK/out" || { fail "$t" "no_new_privs is not set"; return; }
 	if grep -E '^Cap(Eff|Prm|Inh|Amb):' "$WORK/out" | grep -vq '0000000000000000$'; then
 		fail "$t" "a capability set is not empty: $(grep '^Cap' "$WORK/out" | tr '\n' ' ')"
@@ -367,6 +377,62 @@ test_timeout_junk_is_reported() {
 	ok "$t"
 }
 
+# ---- local mode only: jobs that share this kernel ---------------------------
+
+readonly NPROC=32 # RLIMIT_NPROC of the fork tests' agents
+"$ROOT/tests/lib/local-policy.sh" "$WORK/nproc.json" "\"rlimits\": {\"nproc\": $NPROC}" >/dev/null
+
+# A local job with the fork tests' policy and forkhold uploaded; -- ARGV.
+wlocal() {
+	local tmp=$1
+	shift
+	TMPDIR=$tmp timeout -s KILL "$JOB_LIMIT_S" "$WARDEN" run --vmm local --audit-dir "$WORK/audit" \
+		--policy "$WORK/nproc.json" --file "$BIN/tests/sandbox/forkhold:forkhold" "$@"
+}
+
+# Two local jobs at once run as two host uids of their own.
+test_local_jobs_have_their_own_uids() {
+	local t=${FUNCNAME[0]} err pid a b
+	err=$(err_of "$t")
+	wlocal "$(tmp_of "$t")" -- /bin/sh -c 'id -u; sleep 5' </dev/null >"$WORK/a.out" 2>"$err" &
+	pid=$!
+	bg_pids+=("$pid")
+	wait_for_line "$WORK/a.out" '' "$START_LIMIT_S" || true # its first line, the uid
+	wlocal "$(tmp_of "$t")" -- /bin/sh -c 'id -u' </dev/null >"$WORK/b.out" 2>>"$err" || true
+	wait "$pid" || true
+	a=$(head -1 "$WORK/a.out")
+	b=$(head -1 "$WORK/b.out")
+	in_uid_range "$a" || { fail "$t" "first uid '$a', not in $UID_FIRST-$UID_LAST"; return; }
+	in_uid_range "$b" || { fail "$t" "second uid '$b', not in $UID_FIRST-$UID_LAST"; return; }
+	[[ $a != "$b" ]] || { fail "$t" "both ran as uid $a"; return; }
+	ok "$t"
+}
+
+# One local job holds every process its RLIMIT_NPROC allows; another,
+# meanwhile, still forks: the limit counts its own uid, not a shared one.
+test_local_process_exhaustion_stays_in_its_job() {
+	local t=${FUNCNAME[0]} err pid rc=0
+	err=$(err_of "$t")
+	wlocal "$(tmp_of "$t")" --timeout 300s -- ./forkhold hold </dev/null >"$WORK/a.out" 2>"$err" &
+	pid=$!
+	bg_pids+=("$pid")
+	if ! wait_for_line "$WORK/a.out" held "$START_LIMIT_S"; then
+		kill -KILL "$pid" 2>/dev/null || true
+		fail "$t" "the first job never held its processes"
+		return
+	fi
+	wlocal "$(tmp_of "$t")" -- ./forkhold once </dev/null >"$WORK/out" 2>>"$err" || rc=$?
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" || true
+	grep -q "^held $((NPROC - 1)): Resource temporarily unavailable" "$WORK/a.out" ||
+		{ fail "$t" "the first job: $(head -1 "$WORK/a.out"), want $((NPROC - 1)) held"; return; }
+	if [[ $rc -ne 0 ]] || ! grep -qx forked "$WORK/out"; then
+		fail "$t" "the second job could not fork (status $rc): $(head -c 200 "$WORK/out")"
+		return
+	fi
+	ok "$t"
+}
+
 for f in "$WARDEN" "$BIN/warden-init" "$BIN/warden-supervisor" "$KERNEL" "$IMAGE"; do
 	if [[ ! -r $f ]]; then
 		echo "tests/run: $f is missing (make all image)" >&2
@@ -393,4 +459,6 @@ for mode in "${MODES[@]}"; do
 	test_agent_runs_unprivileged_with_no_new_privs "$mode"
 	test_tty_gives_the_agent_a_terminal_of_the_host_size "$mode"
 done
+test_local_jobs_have_their_own_uids
+test_local_process_exhaustion_stays_in_its_job
 report_end run

@@ -17,7 +17,13 @@ BIN=$(cd -- "$1" && pwd)
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd -- "$HERE/../.." && pwd)
 WARDEN=$BIN/warden
+PROGS=$BIN/tests/sandbox
 readonly LIMIT_S=120 # only so that a hang cannot stall the suite
+# A flood of denials may slow warden down, not hold it off: its deadline
+# and the signals it forwards must still end the command within this. A
+# correctness bound, far above the 2 s asked for (a busy 2-core machine).
+readonly FLOOD_BOUND_S=10
+readonly NPROC=32 # RLIMIT_NPROC of the fork tests' commands
 
 # shellcheck source=tests/lib/report.sh
 . "$ROOT/tests/lib/report.sh"
@@ -97,6 +103,160 @@ test_denials_are_records() {
 	ok "$t"
 }
 
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# The test programs, where the sandbox can see them (a read-only bind; not
+# below /tmp, which the sandbox never binds). The flood's policy leaves
+# room for its threads; the fork tests' policy sets a small RLIMIT_NPROC.
+PROG_DIR=$(mktemp -d /var/tmp/warden-sandbox-progs.XXXXXX)
+trap 'rm -rf -- "$WORK" "$PROG_DIR"' EXIT
+cp -- "$PROGS/flood" "$PROGS/forkhold" "$PROGS/ttymess" "$PROG_DIR/"
+chmod 0755 "$PROG_DIR"
+flood_extra="\"ro_binds\": [\"$PROG_DIR\"], \"rlimits\": {\"nproc\": 1024}"
+grep -q '"cgroup": false' "$POLICY" || flood_extra+=', "cgroup": {"pids": 1024}'
+"$ROOT/tests/lib/local-policy.sh" "$WORK/flood.json" "$flood_extra" >/dev/null
+"$ROOT/tests/lib/local-policy.sh" "$WORK/progs.json" "\"ro_binds\": [\"$PROG_DIR\"]" >/dev/null
+"$ROOT/tests/lib/local-policy.sh" "$WORK/nproc.json" \
+	"\"ro_binds\": [\"$PROG_DIR\"], \"rlimits\": {\"nproc\": $NPROC}" >/dev/null
+
+# Hundreds of threads deny as fast as they can: --timeout 2s must still end it.
+test_denial_flood_does_not_outlast_the_timeout() {
+	local t=${FUNCNAME[0]} rc=0 t0 ms n
+	t0=$(now_ms)
+	ws --policy "$WORK/flood.json" --records "$WORK/flood.rec" --timeout 2s -- "$PROG_DIR/flood" \
+		>"$WORK/out" 2>"$WORK/err" || rc=$?
+	ms=$(($(now_ms) - t0))
+	n=$(grep -c '"class":"seccomp"' "$WORK/flood.rec" || true)
+	rm -f "$WORK/flood.rec"
+	[[ $rc -eq 124 ]] || { fail "$t" "status $rc, want 124 (after $ms ms)"; return; }
+	[[ $n -gt 1000 ]] || { fail "$t" "only $n denials: no flood"; return; }
+	[[ $ms -lt $((FLOOD_BOUND_S * 1000)) ]] ||
+		{ fail "$t" "--timeout 2s ended the flood after $ms ms"; return; }
+	ok "$t"
+}
+
+# SIGTERM during the flood reaches the command, which dies of it: 143.
+test_sigterm_ends_a_denial_flood() {
+	local t=${FUNCNAME[0]} rc=0 pid t0 ms
+	"$WARDEN" sandbox --policy "$WORK/flood.json" --records "$WORK/flood.rec" --timeout 60s -- \
+		"$PROG_DIR/flood" >"$WORK/out" 2>"$WORK/err" &
+	pid=$!
+	wait_for_line "$WORK/out" flooding 10 ||
+		{ fail "$t" "the flood never started"; kill -KILL "$pid"; return; }
+	sleep 1
+	t0=$(now_ms)
+	kill -TERM "$pid"
+	while kill -0 "$pid" 2>/dev/null && [[ $(($(now_ms) - t0)) -lt $((FLOOD_BOUND_S * 1000)) ]]; do
+		sleep 0.1
+	done
+	ms=$(($(now_ms) - t0))
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" || rc=$?
+	rm -f "$WORK/flood.rec"
+	[[ $ms -lt $((FLOOD_BOUND_S * 1000)) ]] || { fail "$t" "still running $ms ms after SIGTERM"; return; }
+	[[ $rc -eq 143 ]] || { fail "$t" "status $rc, want 143 (the command died of TERM)"; return; }
+	ok "$t"
+}
+
+# The uid range the commands' ids come from (docs/cli.md).
+IFS=- read -r UID_FIRST UID_LAST <<<"${WARDEN_UID_RANGE:-60578-61183}"
+in_uid_range() { [[ $1 =~ ^[0-9]+$ ]] && ((UID_FIRST <= $1 && $1 <= UID_LAST)); }
+
+# Two commands at once run as two host uids of their own, from the range.
+test_concurrent_commands_have_their_own_uids() {
+	local t=${FUNCNAME[0]} pid a b
+	ws --policy "$POLICY" -- /bin/sh -c 'id -u; sleep 3' >"$WORK/a.out" 2>"$WORK/err" &
+	pid=$!
+	wait_for_line "$WORK/a.out" '' 10 || true # its first line, the uid
+	ws --policy "$POLICY" -- /bin/sh -c 'id -u' >"$WORK/b.out" 2>"$WORK/err" || true
+	wait "$pid" || true
+	a=$(head -1 "$WORK/a.out")
+	b=$(head -1 "$WORK/b.out")
+	in_uid_range "$a" || { fail "$t" "first uid '$a', not in $UID_FIRST-$UID_LAST"; return; }
+	in_uid_range "$b" || { fail "$t" "second uid '$b', not in $UID_FIRST-$UID_LAST"; return; }
+	[[ $a != "$b" ]] || { fail "$t" "both ran as uid $a"; return; }
+	ok "$t"
+}
+
+# One command holds every process its RLIMIT_NPROC allows; another,
+# meanwhile, still forks: the limit is its own uid's, not a shared one.
+test_process_exhaustion_stays_in_its_uid() {
+	local t=${FUNCNAME[0]} pid rc=0
+	"$WARDEN" sandbox --policy "$WORK/nproc.json" --timeout 60s -- "$PROG_DIR/forkhold" hold \
+		>"$WORK/a.out" 2>"$WORK/a.err" &
+	pid=$!
+	if ! wait_for_line "$WORK/a.out" held 20; then
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		fail "$t" "the first command never held its processes"
+		return
+	fi
+	ws --policy "$WORK/nproc.json" -- "$PROG_DIR/forkhold" once >"$WORK/out" 2>"$WORK/err" || rc=$?
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" || true
+	grep -q "^held $((NPROC - 1)): Resource temporarily unavailable" "$WORK/a.out" ||
+		{ fail "$t" "the first command: $(head -1 "$WORK/a.out"), want $((NPROC - 1)) held"; return; }
+	if [[ $rc -ne 0 ]] || ! grep -qx forked "$WORK/out"; then
+		fail "$t" "the second command could not fork (status $rc): $(head -c 200 "$WORK/out")"
+		return
+	fi
+	ok "$t"
+}
+
+# On the host's kernel a policy does not choose the host's uid: refused.
+test_policy_uid_is_refused() {
+	local t=${FUNCNAME[0]} rc=0
+	"$ROOT/tests/lib/local-policy.sh" "$WORK/uid.json" '"uid": 1000' >/dev/null
+	ws --policy "$WORK/uid.json" -- /bin/true >/dev/null 2>"$WORK/err" || rc=$?
+	[[ $rc -eq 125 ]] || { fail "$t" "status $rc, want 125"; return; }
+	grep -q 'sandbox.uid, sandbox.gid: refused' "$WORK/err" || { fail "$t" "no line naming sandbox.uid"; return; }
+	ok "$t"
+}
+
+# tty_state_after ARGS...: on a terminal of its own (script(1)), record
+# the terminal's state (termios, window size, the flags of the open file
+# the shell reads) in $WORK/before, run warden sandbox ARGS, then the
+# state again in $WORK/after; its status in $WORK/status, output in $WORK/out.
+tty_state_after() {
+	local args
+	printf -v args '%q ' "$WARDEN" sandbox "$@"
+	cat >"$WORK/tty.sh" <<-EOF
+		state() { stty -g; stty size; awk '/^flags/ {print \$2}' /proc/\$\$/fdinfo/0; }
+		stty sane rows 24 cols 80
+		state >'$WORK/before'
+		$args
+		echo \$? >'$WORK/status'
+		state >'$WORK/after'
+	EOF
+	rm -f "$WORK/before" "$WORK/after" "$WORK/status"
+	timeout -s KILL "$LIMIT_S" script -qec "bash $WORK/tty.sh" /dev/null </dev/null >"$WORK/out" 2>&1 || true
+}
+
+# A command that sets O_NONBLOCK, raw mode, no echo and a window size on
+# its stdio leaves the operator's terminal as it was: it gets pipes.
+test_terminal_is_left_as_it_was() {
+	local t=${FUNCNAME[0]}
+	tty_state_after --policy "$WORK/progs.json" -- "$PROG_DIR/ttymess"
+	[[ -s $WORK/before && -s $WORK/after ]] || { fail "$t" "no state: $(tr -d '\r' <"$WORK/out" | tail -3)"; return; }
+	[[ $(cat "$WORK/status") == 0 ]] || { fail "$t" "status $(cat "$WORK/status")"; return; }
+	grep -q 'ttymess: 0 terminals' "$WORK/out" ||
+		{ fail "$t" "the command was given a terminal: $(tr -d '\r' <"$WORK/out" | grep ttymess)"; return; }
+	cmp -s "$WORK/before" "$WORK/after" ||
+		{ fail "$t" "terminal changed: $(tr '\n' ' ' <"$WORK/before") -> $(tr '\n' ' ' <"$WORK/after")"; return; }
+	ok "$t"
+}
+
+# The same when --timeout kills the command.
+test_terminal_is_left_as_it_was_after_the_timeout() {
+	local t=${FUNCNAME[0]}
+	tty_state_after --policy "$WORK/progs.json" --timeout 1s -- "$PROG_DIR/ttymess" hold
+	[[ -s $WORK/before && -s $WORK/after ]] || { fail "$t" "no state: $(tr -d '\r' <"$WORK/out" | tail -3)"; return; }
+	[[ $(cat "$WORK/status") == 124 ]] || { fail "$t" "status $(cat "$WORK/status"), want 124"; return; }
+	cmp -s "$WORK/before" "$WORK/after" ||
+		{ fail "$t" "terminal changed: $(tr '\n' ' ' <"$WORK/before") -> $(tr '\n' ' ' <"$WORK/after")"; return; }
+	ok "$t"
+}
+
 # Without a policy, a layer this kernel lacks stops the command, naming it.
 test_missing_layer_is_refused_without_policy() {
 	local t=${FUNCNAME[0]} rc=0
@@ -135,17 +295,19 @@ test_unprivileged_caller_is_refused() {
 	ok "$t"
 }
 
-# The command's world: nobody, no capability, the minimal root, its own
+# The command's world: a uid and gid of its own, no capability, the minimal root, its own
 # host name, loopback only, /work as cwd and HOME, only PATH/HOME/TERM.
 test_the_command_sees_the_sandbox() {
-	local t=${FUNCNAME[0]} rc=0 want
+	local t=${FUNCNAME[0]} rc=0 want id
 	# shellcheck disable=SC2016 # expanded by the sandbox's shell
 	env -i TERM=xterm SECRET=1 "$WARDEN" sandbox --policy "$POLICY" --records "$WORK/rec" \
 		--env K=v -- /bin/sh -c \
 		'id -u; id -G; grep ^CapEff /proc/self/status; hostname; ls /; pwd; echo "$HOME";
 		 ls /sys/class/net; env | sort' >"$WORK/out" 2>"$WORK/err" || rc=$?
 	[[ $rc -eq 0 ]] || { fail "$t" "status $rc"; return; }
-	want=$(printf '%s\n' 65534 65534 'CapEff:	0000000000000000' sandbox)
+	id=$(head -1 "$WORK/out")
+	in_uid_range "$id" || { fail "$t" "uid '$id', not in $UID_FIRST-$UID_LAST"; return; }
+	want=$(printf '%s\n' "$id" "$id" 'CapEff:	0000000000000000' sandbox)
 	[[ $(head -4 "$WORK/out") == "$want" ]] || { fail "$t" "identity: $(head -4 "$WORK/out" | tr '\n' ' ')"; return; }
 	grep -qx etc "$WORK/out" && { fail "$t" "/etc is visible"; return; }
 	if ! grep -qx proc "$WORK/out" || ! grep -qx work "$WORK/out" || ! grep -qx tmp "$WORK/out"; then
@@ -167,6 +329,13 @@ test_missing_command_is_127
 test_timeout_kills_everything_and_is_124
 test_sigterm_reaches_the_command
 test_denials_are_records
+test_denial_flood_does_not_outlast_the_timeout
+test_sigterm_ends_a_denial_flood
+test_concurrent_commands_have_their_own_uids
+test_process_exhaustion_stays_in_its_uid
+test_policy_uid_is_refused
+test_terminal_is_left_as_it_was
+test_terminal_is_left_as_it_was_after_the_timeout
 test_missing_layer_is_refused_without_policy
 test_invalid_policy_is_one_line_and_125
 test_unprivileged_caller_is_refused

@@ -281,6 +281,24 @@ static void test_restarts_rejects_out_of_range_and_junk(void **state)
 	assert_refused("warden.restarts=two", EINVAL);
 }
 
+static void test_agent_uid_is_unset_by_default_and_bounded(void **state)
+{
+	struct init_config cfg;
+	struct wd_err err;
+
+	(void)state;
+	init_config_defaults(&cfg);
+	assert_int_equal(cfg.agent_uid, 0);
+	assert_int_equal(apply(&cfg, "warden.agent_uid=60578", &err), 0);
+	assert_int_equal(cfg.agent_uid, 60578);
+	assert_int_equal(apply(&cfg, "warden.agent_uid=4294967294", &err), 0);
+	assert_int_equal(cfg.agent_uid, 4294967294U);
+	assert_refused("warden.agent_uid=0", ERANGE);
+	assert_refused("warden.agent_uid=4294967295", ERANGE);
+	assert_refused("warden.agent_uid=-1", EINVAL);
+	assert_refused("warden.agent_uid=root", EINVAL);
+}
+
 static void test_restart_backoff_accepts_10ms_to_60s(void **state)
 {
 	struct init_config cfg;
@@ -825,6 +843,7 @@ int main(void)
 		cmocka_unit_test(test_grace_rejects_junk),
 		cmocka_unit_test(test_restarts_accepts_zero_to_ten),
 		cmocka_unit_test(test_restarts_rejects_out_of_range_and_junk),
+		cmocka_unit_test(test_agent_uid_is_unset_by_default_and_bounded),
 		cmocka_unit_test(test_restart_backoff_accepts_10ms_to_60s),
 		cmocka_unit_test(test_restart_backoff_rejects_out_of_range),
 		cmocka_unit_test(test_lockdown_accepts_each_level),

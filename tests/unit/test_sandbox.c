@@ -61,6 +61,24 @@ static void test_defaults_turn_every_layer_on(void **state)
 	assert_false(sb.seccomp_off);
 }
 
+/* On a shared kernel the host's leased id replaces the default; a policy
+ * that names its own ids is refused, whichever of the two it names. */
+static void test_host_id_replaces_the_default_and_refuses_a_policy_id(void **state)
+{
+	(void)state;
+	assert_int_equal(policy("{\"sandbox\": {\"tmp_mib\": 8}}"), 0);
+	assert_int_equal(sup_sandbox_host_id(&sb, 60600, &err), 0);
+	assert_int_equal(sb.uid, 60600);
+	assert_int_equal(sb.gid, 60600);
+	assert_int_equal(sup_sandbox_host_id(&sb, 0, &err), -EINVAL);
+	assert_int_equal(policy("{\"sandbox\": {\"uid\": 1000}}"), 0);
+	assert_int_equal(sup_sandbox_host_id(&sb, 60600, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "sandbox.uid"));
+	assert_int_equal(sb.uid, 1000);
+	assert_int_equal(policy("{\"sandbox\": {\"gid\": 1000}}"), 0);
+	assert_int_equal(sup_sandbox_host_id(&sb, 60600, &err), -EINVAL);
+}
+
 static void test_policy_sets_every_field(void **state)
 {
 	(void)state;
@@ -330,6 +348,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_turn_every_layer_on),
 		cmocka_unit_test(test_policy_sets_every_field),
+		cmocka_unit_test(test_host_id_replaces_the_default_and_refuses_a_policy_id),
 		cmocka_unit_test(test_each_error_names_its_field),
 		cmocka_unit_test(test_plain_bind_paths_are_accepted),
 		cmocka_unit_test(test_layers_turned_off_are_listed),
