@@ -14,12 +14,16 @@
 
 #include "../common/clock.h"
 #include "../common/log.h"
+#include "../supervisor/audit.h"
 #include "relay.h"
 #include "tty.h"
 
 int wd_session_init(struct wd_session *s, const struct wd_run_opts *o, struct wd_vmm *vmm,
 		    struct wd_job_plan *plan, int sigfd, struct wd_err *err)
 {
+	const char *policy = plan->policy != NULL ? plan->policy : "";
+	struct sup_audit_limits lim;
+
 	memset(s, 0, sizeof(*s));
 	s->o = o;
 	s->vmm = vmm;
@@ -32,6 +36,10 @@ int wd_session_init(struct wd_session *s, const struct wd_run_opts *o, struct wd
 	if (wd_collect_open(&s->audit, o->audit_dir, o->audit_segment_bytes,
 			    o->audit_dir == NULL && o->verbose > 0, err) < 0)
 		return -err->code;
+	/* The job's audit budget, enforced here too (collect.h). */
+	if (sup_audit_policy(policy, strlen(policy), &lim, err) < 0)
+		return wd_err_wrap(err, "policy");
+	wd_collect_budget(&s->audit, lim.max_records, lim.max_bytes);
 	s->buf = malloc(WD_FRAME_MAX_PAYLOAD + 1);
 	s->out = malloc(WD_FRAME_MAX_PAYLOAD);
 	if (s->buf == NULL || s->out == NULL)
