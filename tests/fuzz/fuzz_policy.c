@@ -1,18 +1,21 @@
 /*
  * tests/fuzz/fuzz_policy.c - the policy's sandbox section
- * (supervisor/sandbox.c, with the Docker/OCI profile it may carry) on
- * arbitrary bytes.
+ * (supervisor/sandbox.c, with the Docker/OCI profile it may carry) and its
+ * audit section (supervisor/auditpolicy.c) on arbitrary bytes.
  *
  * Beyond "no crash, no undefined behaviour, no leak": a refusal has a code
  * and a message and owns nothing; an accepted policy respects every bound
  * the sandbox relies on (absolute plain bind paths, non-root ids, non-zero
- * counts).
+ * counts) and the audit log does (a budget that holds its reserve, queues
+ * and checkpoints within their bounds); a refused audit section leaves the
+ * defaults.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../supervisor/audit.h"
 #include "../../supervisor/sandbox.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,6 +39,34 @@ static int plain_path(const char *p)
 	return 1;
 }
 
+static int same_limits(const struct sup_audit_limits *a, const struct sup_audit_limits *b)
+{
+	return a->checkpoint_every == b->checkpoint_every && a->checkpoint_ms == b->checkpoint_ms &&
+	       a->memory_bytes == b->memory_bytes && a->spill_bytes == b->spill_bytes &&
+	       a->max_records == b->max_records && a->max_bytes == b->max_bytes &&
+	       a->exec == b->exec;
+}
+
+static void audit_section(const uint8_t *data, size_t size)
+{
+	struct sup_audit_limits l, d;
+	struct wd_err err;
+
+	sup_audit_defaults(&d);
+	if (sup_audit_policy((const char *)data, size, &l, &err) < 0) {
+		if (err.code <= 0 || err.msg[0] == '\0' || !same_limits(&l, &d))
+			abort();
+		return;
+	}
+	if (l.max_records < SUP_AUDIT_MIN_MAX_RECORDS ||
+	    l.max_records > SUP_AUDIT_MAX_MAX_RECORDS ||
+	    l.max_records <= SUP_AUDIT_BUDGET_RESERVE_RECORDS ||
+	    l.max_bytes < SUP_AUDIT_MIN_MAX_BYTES || l.max_bytes > SUP_AUDIT_MAX_MAX_BYTES ||
+	    l.max_bytes <= SUP_AUDIT_BUDGET_RESERVE_BYTES || l.checkpoint_every == 0 ||
+	    l.checkpoint_ms == 0 || l.memory_bytes < 65536)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sup_sandbox sb;
@@ -43,6 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char buf[128];
 	size_t i = 0;
 
+	audit_section(data, size);
 	sup_sandbox_defaults(&sb);
 	if (sup_sandbox_policy((const char *)data, size, &sb, &err) < 0) {
 		if (err.code <= 0 || err.msg[0] == '\0' || sb.has_profile)
