@@ -104,9 +104,11 @@ static int emit(uint64_t n)
 		fprintf(stderr, "auditbench: %s\n", err.msg);
 		return 1;
 	}
-	/* Nothing is delivered here: room for all of it. */
+	/* Nothing is delivered here: room for all of it, and no budget. */
 	wd_policy_audit_defaults(&lim);
 	lim.memory_bytes = 1ULL << 30;
+	lim.max_records = WD_POLICY_BUDGET_RECORDS_MAX;
+	lim.max_bytes = WD_POLICY_BUDGET_BYTES_MAX;
 	if (sup_audit_set_limits(&lim, &err) < 0) {
 		fprintf(stderr, "auditbench: %s\n", err.msg);
 		return 1;
@@ -144,10 +146,17 @@ static int pipe_guest(int fd, const uint8_t key[WD_KEY_BYTES], uint64_t n)
 	struct wd_jw w;
 	uint64_t made = 0;
 	bool closed = false;
+	struct wd_policy_audit lim;
 	int len;
 
 	if (sup_audit_open("bench", &f.err) < 0 ||
 	    wd_conn_init(&ch.conn, fd, WD_SIDE_GUEST, &f.err) < 0)
+		return die("guest", &f.err);
+	/* The log's speed, not its budget: none. */
+	wd_policy_audit_defaults(&lim);
+	lim.max_records = WD_POLICY_BUDGET_RECORDS_MAX;
+	lim.max_bytes = WD_POLICY_BUDGET_BYTES_MAX;
+	if (sup_audit_set_limits(&lim, &f.err) < 0)
 		return die("guest", &f.err);
 	ch.open = true;
 	wd_chan_set_key(&ch.conn.chan, key);
@@ -235,6 +244,7 @@ static int pipe_host(int fd, const uint8_t key[WD_KEY_BYTES], uint64_t n, const 
 	if (wd_conn_init(&conn, fd, WD_SIDE_HOST, &err) < 0 ||
 	    wd_collect_open(&col, dir, 64ULL << 20, false, &err) < 0)
 		return die("host", &err);
+	wd_collect_budget(&col, WD_POLICY_BUDGET_RECORDS_MAX, WD_POLICY_BUDGET_BYTES_MAX);
 	wd_chan_set_key(&conn.chan, key);
 	for (;;) { /* until the guest, all its records acknowledged, closes */
 		struct pollfd p = {.fd = conn.fd, .events = POLLIN, .revents = 0};

@@ -12,6 +12,7 @@
 #include "../common/clock.h"
 #include "../common/fileio.h"
 #include "../common/log.h"
+#include "../policy/policy.h"
 
 int wd_collect_open(struct wd_collector *c, const char *dir, uint64_t segment_bytes, bool print,
 		    struct wd_err *err)
@@ -21,6 +22,7 @@ int wd_collect_open(struct wd_collector *c, const char *dir, uint64_t segment_by
 	c->dir = dir;
 	c->print = print;
 	c->segment_bytes = segment_bytes != 0 ? segment_bytes : WD_COLLECT_SEGMENT_BYTES;
+	wd_collect_budget(c, WD_POLICY_BUDGET_RECORDS, WD_POLICY_BUDGET_BYTES);
 	c->buf = malloc(WD_FRAME_MAX_PAYLOAD);
 	if (c->buf == NULL)
 		return wd_err_set(err, ENOMEM, "audit: a buffer");
@@ -30,6 +32,12 @@ int wd_collect_open(struct wd_collector *c, const char *dir, uint64_t segment_by
 			return wd_err_sys(err, errno, "--audit-dir: %s", dir);
 	}
 	return 0;
+}
+
+void wd_collect_budget(struct wd_collector *c, uint64_t max_records, uint64_t max_bytes)
+{
+	c->max_records = max_records;
+	c->max_bytes = max_bytes;
 }
 
 void wd_collect_free(struct wd_collector *c)
@@ -181,15 +189,43 @@ static int rotate(struct wd_collector *c, struct wd_err *err)
 	return open_segment(c, err);
 }
 
+/*
+ * The record just verified (seq, `len` bytes) against the budget: past it,
+ * the frame's lines before it are stored and nothing more is taken. The
+ * guest keeps within it by itself; one that does not is not trusted.
+ */
+static int within_budget(struct wd_collector *c, size_t len, struct wd_err *err)
+{
+	struct wd_err ignored;
+	uint64_t max;
+
+	if (c->v.seq > c->max_records)
+		c->over = wd_budget_records;
+	else if (c->bytes + len + 1 > c->max_bytes)
+		c->over = wd_budget_bytes;
+	if (c->over == NULL) {
+		c->bytes += len + 1;
+		return 0;
+	}
+	max = strcmp(c->over, wd_budget_records) == 0 ? c->max_records : c->max_bytes;
+	if (flush_buf(c, &ignored) < 0)
+		wd_warn("%s", ignored.msg);
+	return wd_err_set(err, EDQUOT,
+			  "audit: the guest sent record %llu past the job's budget audit.%s (%llu, "
+			  "docs/policy.md): the job is stopped (records 1..%llu are stored)",
+			  (unsigned long long)c->v.seq, c->over, (unsigned long long)max,
+			  (unsigned long long)(c->fd >= 0 ? c->written : c->stored));
+}
+
 int wd_collect_frame(struct wd_collector *c, const uint8_t *p, size_t n, struct wd_err *err)
 {
 	size_t start = 0;
 
 	if (!c->started)
 		return wd_err_set(err, EPROTO, "protocol: AUDIT before HELLO");
-	if (c->failed)
-		return wd_err_set(err, EIO,
-				  "audit: the log cannot be written: nothing more is taken");
+	if (c->failed || c->over != NULL)
+		return wd_err_set(err, EIO, "audit: the log %s: nothing more is taken",
+				  c->failed ? "cannot be written" : "is past its budget");
 	if (n == 0 || p[n - 1] != '\n')
 		return wd_err_set(err, EPROTO, "protocol: AUDIT: not whole lines");
 	for (size_t i = 0; i < n; i++) {
@@ -207,6 +243,8 @@ int wd_collect_frame(struct wd_collector *c, const uint8_t *p, size_t n, struct 
 			c->duplicates++;
 			continue;
 		}
+		if (within_budget(c, len, err) < 0)
+			return -err->code;
 		if (c->print)
 			wd_info("record: %.*s", (int)len, line);
 		if (c->fd < 0) {

@@ -28,6 +28,12 @@
  *
  * Without --audit-dir, records are checked and acknowledged, counted, and
  * (with -v) printed; nothing is kept.
+ *
+ * The budget. The guest ends the job when the policy's audit.max_records
+ * or audit.max_bytes is spent (policy/policy.h); the collector enforces
+ * the same budget itself, as the guest is not trusted: a record past
+ * either (bytes: each record's line with its newline, segment headers
+ * aside) is refused and ends the job, and what came before it is stored.
  */
 #ifndef WARDEN_HOST_COLLECT_H
 #define WARDEN_HOST_COLLECT_H
@@ -64,16 +70,24 @@ struct wd_collector {
 	uint64_t duplicates;  /* records dropped as already stored */
 	char *buf;            /* one frame's lines, to write at once */
 	size_t buf_len;
-	uint64_t buf_records;           /* records in buf */
-	uint64_t buf_last;              /* the last sequence in buf */
-	uint64_t written;               /* the last sequence written */
-	bool failed;                    /* a write failed: nothing more is taken */
+	uint64_t buf_records; /* records in buf */
+	uint64_t buf_last;    /* the last sequence in buf */
+	uint64_t written;     /* the last sequence written */
+	bool failed;          /* a write failed: nothing more is taken */
+	uint64_t max_records; /* the job's budget (wd_collect_budget) */
+	uint64_t max_bytes;
+	uint64_t bytes;                 /* of the records taken, with their newlines */
+	const char *over;               /* the budget a record overran: nothing more is taken */
 	char note[WD_NOTE_MAX + 1];     /* the last checkpoint written to disk */
 	char buf_note[WD_NOTE_MAX + 1]; /* the last one in buf */
 };
 
 int wd_collect_open(struct wd_collector *c, const char *dir, uint64_t segment_bytes, bool print,
 		    struct wd_err *err);
+
+/* The job's audit budget (policy audit.max_records, audit.max_bytes);
+ * wd_collect_open() sets the defaults. */
+void wd_collect_budget(struct wd_collector *c, uint64_t max_records, uint64_t max_bytes);
 
 /* HELLO: the log's key and origin, pinned; the files made. */
 int wd_collect_hello(struct wd_collector *c, const struct wd_hello *h, struct wd_err *err);

@@ -6,6 +6,8 @@
  * take the codes that `docker run` and timeout(1) made familiar, so that a
  * caller can tell "the job failed" from "warden failed":
  *
+ *   123  the job's audit log reached its budget (policy audit.max_records
+ *        or audit.max_bytes) and the job was killed
  *   124  the job reached --timeout and was killed (timeout(1))
  *   125  warden itself failed: usage, VM boot, protocol, guest error
  *   126  the command was found but could not be run (sh(1), POSIX 2.8.2)
@@ -18,6 +20,7 @@
 #ifndef WARDEN_HOST_EXITCODES_H
 #define WARDEN_HOST_EXITCODES_H
 
+#define WD_EXIT_AUDIT_BUDGET 123
 #define WD_EXIT_TIMEOUT 124
 #define WD_EXIT_LAUNCHER 125
 #define WD_EXIT_CANNOT_INVOKE 126

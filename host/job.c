@@ -202,8 +202,15 @@ int wd_job_plan_prepare(struct wd_job_plan *p, const struct wd_run_opts *o, cons
 		if (open_upload(&p->files[i], &o->files[i], err) < 0)
 			return -err->code;
 	}
-	if (o->policy != NULL && wd_read_policy(o->policy, &p->policy, NULL, err) < 0)
-		return -err->code;
+	wd_policy_audit_defaults(&p->audit);
+	if (o->policy != NULL) {
+		struct wd_policy parsed;
+
+		if (wd_read_policy(o->policy, &p->policy, &parsed, err) < 0)
+			return -err->code;
+		p->audit = parsed.audit;
+		wd_policy_free(&parsed);
+	}
 	return 0;
 }
 

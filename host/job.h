@@ -44,10 +44,11 @@ struct wd_upload {
 struct wd_job_plan {
 	struct wd_upload files[WD_JOB_MAX_FILES];
 	size_t nfiles;
-	size_t next_file;  /* the one being sent */
-	char *policy;      /* the --policy text, NUL-terminated; NULL when none */
-	const char **argv; /* argc + 1 entries */
-	const char **env;  /* envc + 1 entries */
+	size_t next_file;             /* the one being sent */
+	char *policy;                 /* the --policy text, NUL-terminated; NULL when none */
+	struct wd_policy_audit audit; /* its audit section: the budget the host enforces too */
+	const char **argv;            /* argc + 1 entries */
+	const char **env;             /* envc + 1 entries */
 	size_t envc;
 	char *term; /* "TERM=..." for a --tty job, or NULL */
 };

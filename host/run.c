@@ -107,6 +107,16 @@ static int outcome(const struct wd_session *s, const struct wd_vmm *vmm, const s
 {
 	switch (s->end) {
 	case WD_END_EXIT:
+		if (s->exit.audit_budget != NULL) {
+			wd_error("the job's audit log reached its budget audit.%s (%llu, "
+				 "docs/policy.md); the job was killed",
+				 s->exit.audit_budget,
+				 (unsigned long long)(strcmp(s->exit.audit_budget,
+							     wd_budget_records) == 0
+							      ? s->audit.max_records
+							      : s->audit.max_bytes));
+			return WD_EXIT_AUDIT_BUDGET;
+		}
 		if (s->exit.timed_out) {
 			print_timeout(s->o, "the job ran longer than");
 			return WD_EXIT_TIMEOUT;

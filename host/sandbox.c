@@ -31,6 +31,7 @@
 #include "../common/clock.h"
 #include "../common/log.h"
 #include "../common/parse.h"
+#include "../sandbox/coalesce.h"
 #include "../sandbox/sandbox.h"
 #include "../sandbox/spawn.h"
 #include "../vsock/msg.h"
@@ -172,6 +173,7 @@ struct sb_run {
 	struct wd_sb_stdio io; /* when relay */
 	bool exited, timed_out;
 	int wstatus;
+	struct sup_coalesce denied; /* repeated denials, one record a second */
 };
 
 static void on_signals(struct sb_run *r)
@@ -197,9 +199,21 @@ static void on_signals(struct sb_run *r)
 	}
 }
 
-static int print_denial(void *ctx, const struct sup_sb_denial *d)
+/* A denial's record: this one (c NULL) or a count (coalesce.h). */
+static int print_count(void *ctx, const struct sup_sb_denial *d,
+		       const struct sup_sb_denial_count *c)
 {
 	const struct sb_run *r = ctx;
+	char json[SB_RECORD_BYTES];
+
+	if (sup_sb_denial_json(d, c, json, sizeof(json)) > 0)
+		record(r->records, "seccomp", "deny", json);
+	return 0;
+}
+
+static int print_denial(void *ctx, const struct sup_sb_denial *d)
+{
+	struct sb_run *r = ctx;
 	char json[SB_RECORD_BYTES];
 
 	/* Execs are records only for --records: on stderr they would drown
@@ -209,9 +223,16 @@ static int print_denial(void *ctx, const struct sup_sb_denial *d)
 			record(r->records, "process", "exec", json);
 		return 0;
 	}
-	if (sup_sb_denial_json(d, json, sizeof(json)) > 0)
-		record(r->records, "seccomp", "deny", json);
-	return 0;
+	return sup_coalesce_add(&r->denied, d, wd_mono_ns(), wd_wall_ms(), print_count, r);
+}
+
+/* The poll timeout `ms` (-1: none), shortened to reach `when` (ns, 0: none). */
+static int sooner_ms(int ms, uint64_t when)
+{
+	uint64_t now = wd_mono_ns();
+	int until = when == 0 ? -1 : when <= now ? 0 : (int)((when - now) / WD_NS_PER_MS + 1);
+
+	return ms < 0 || (until >= 0 && until < ms) ? until : ms;
 }
 
 /* Until the command is gone, and what it wrote is copied out. */
@@ -236,8 +257,10 @@ static int wait_command(struct sb_run *r, uint64_t timeout_ms)
 			wait_ms =
 				now >= deadline ? 100 : (int)((deadline - now) / WD_NS_PER_MS + 1);
 		}
+		wait_ms = sooner_ms(wait_ms, sup_coalesce_next_ns(&r->denied));
 		if (poll(p, (nfds_t)n, wait_ms) < 0 && errno != EINTR)
 			return -errno;
+		(void)sup_coalesce_flush(&r->denied, wd_mono_ns(), false, print_count, r);
 		/* Bounded: a flood of denials must not hold off the deadline
 		 * and the signals, checked again each round. */
 		if (p[1].revents != 0)
@@ -274,6 +297,7 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 	memset(&r, 0, sizeof(r));
 	r.ready.cg.dirfd = -1;
 	r.records = -1;
+	sup_coalesce_init(&r.denied, SUP_COALESCE_MS);
 	if (o->records != NULL) {
 		r.records = open(o->records, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
 				 0600);
@@ -328,6 +352,7 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 		wd_error("the command ran for %llu ms (--timeout); it was killed",
 			 (unsigned long long)o->timeout_ms);
 out:
+	(void)sup_coalesce_flush(&r.denied, wd_mono_ns(), true, print_count, &r);
 	if (r.relay)
 		wd_sb_stdio_close(&r.io);
 	if (r.a.listener >= 0)

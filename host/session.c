@@ -31,6 +31,8 @@ int wd_session_init(struct wd_session *s, const struct wd_run_opts *o, struct wd
 	if (wd_collect_open(&s->audit, o->audit_dir, o->audit_segment_bytes,
 			    o->audit_dir == NULL && o->verbose > 0, err) < 0)
 		return -err->code;
+	/* The job's audit budget, enforced here too (collect.h). */
+	wd_collect_budget(&s->audit, plan->audit.max_records, plan->audit.max_bytes);
 	s->buf = malloc(WD_FRAME_MAX_PAYLOAD + 1);
 	s->out = malloc(WD_FRAME_MAX_PAYLOAD);
 	if (s->buf == NULL || s->out == NULL)

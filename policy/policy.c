@@ -19,8 +19,14 @@ static const struct wd_json_field policy_fields[] = {
 };
 
 static const struct wd_json_field audit_fields[] = {
-	{"checkpoint_every", false}, {"checkpoint_ms", false}, {"memory_bytes", false},
-	{"spill_bytes", false},      {"exec", false},          {NULL, false},
+	{"checkpoint_every", false},
+	{"checkpoint_ms", false},
+	{"memory_bytes", false},
+	{"spill_bytes", false},
+	{"max_records", false},
+	{"max_bytes", false},
+	{"exec", false},
+	{NULL, false},
 };
 
 void wd_policy_audit_defaults(struct wd_policy_audit *a)
@@ -29,6 +35,8 @@ void wd_policy_audit_defaults(struct wd_policy_audit *a)
 	a->checkpoint_ms = WD_POLICY_CHECKPOINT_MS;
 	a->memory_bytes = WD_POLICY_MEMORY_BYTES;
 	a->spill_bytes = WD_POLICY_SPILL_BYTES;
+	a->max_records = WD_POLICY_BUDGET_RECORDS;
+	a->max_bytes = WD_POLICY_BUDGET_BYTES;
 	a->exec = true;
 }
 
@@ -41,29 +49,37 @@ void wd_policy_defaults(struct wd_policy *p)
 
 static int read_audit(const cJSON *a, struct wd_policy_audit *l, struct wd_err *err)
 {
+	/* The integer members and their bounds. */
+	const struct {
+		const char *name;
+		uint64_t min, max;
+		uint64_t *v;
+	} m[] = {
+		{"checkpoint_every", 1, WD_POLICY_CHECKPOINT_EVERY_MAX, &l->checkpoint_every},
+		{"checkpoint_ms", 1, WD_POLICY_CHECKPOINT_MS_MAX, &l->checkpoint_ms},
+		{"memory_bytes", WD_POLICY_MEMORY_BYTES_MIN, WD_POLICY_MEMORY_BYTES_MAX,
+		 &l->memory_bytes},
+		{"spill_bytes", 0, WD_POLICY_SPILL_BYTES_MAX, &l->spill_bytes},
+		{"max_records", WD_POLICY_BUDGET_RECORDS_MIN, WD_POLICY_BUDGET_RECORDS_MAX,
+		 &l->max_records},
+		{"max_bytes", WD_POLICY_BUDGET_BYTES_MIN, WD_POLICY_BUDGET_BYTES_MAX,
+		 &l->max_bytes},
+	};
 	const char *w = "policy: audit";
 	int rc;
 
 	if (!cJSON_IsObject(a))
 		return wd_err_set(err, EINVAL, "%s: must be an object", w);
-	if ((rc = wd_json_check_fields(a, audit_fields, w, err)) < 0 ||
-	    (rc = wd_json_get_uint(a, "checkpoint_every", WD_POLICY_CHECKPOINT_EVERY_MAX,
-				   &l->checkpoint_every, w, err)) < 0 ||
-	    (rc = wd_json_get_uint(a, "checkpoint_ms", WD_POLICY_CHECKPOINT_MS_MAX,
-				   &l->checkpoint_ms, w, err)) < 0 ||
-	    (rc = wd_json_get_uint(a, "memory_bytes", WD_POLICY_MEMORY_BYTES_MAX, &l->memory_bytes,
-				   w, err)) < 0 ||
-	    (rc = wd_json_get_uint(a, "spill_bytes", WD_POLICY_SPILL_BYTES_MAX, &l->spill_bytes, w,
-				   err)) < 0 ||
-	    (rc = wd_json_get_bool(a, "exec", &l->exec, w, err)) < 0)
+	if ((rc = wd_json_check_fields(a, audit_fields, w, err)) < 0)
 		return rc;
-	if (l->checkpoint_every == 0 || l->checkpoint_ms == 0)
-		return wd_err_set(err, EINVAL,
-				  "%s: checkpoint_every and checkpoint_ms are at least 1", w);
-	if (l->memory_bytes < WD_POLICY_MEMORY_BYTES_MIN)
-		return wd_err_set(err, EINVAL, "%s.memory_bytes: at least %llu", w,
-				  (unsigned long long)WD_POLICY_MEMORY_BYTES_MIN);
-	return 0;
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		if ((rc = wd_json_get_uint(a, m[i].name, m[i].max, m[i].v, w, err)) < 0)
+			return rc;
+		if (*m[i].v < m[i].min)
+			return wd_err_set(err, ERANGE, "%s.%s: at least %llu", w, m[i].name,
+					  (unsigned long long)m[i].min);
+	}
+	return wd_json_get_bool(a, "exec", &l->exec, w, err);
 }
 
 static int read_document(const cJSON *root, struct wd_policy *p, struct wd_err *err)

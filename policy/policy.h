@@ -39,6 +39,14 @@
 #define WD_POLICY_MEMORY_BYTES_MAX (1ULL << 30)  /* ... at most */
 #define WD_POLICY_SPILL_BYTES (32ULL << 20)      /* then in the spill file (0: none) */
 #define WD_POLICY_SPILL_BYTES_MAX (4ULL << 30)   /* ... at most */
+/* the job's budget: a normal job never reaches it, one agent cannot fill a
+ * disk with it (docs/policy.md, "audit", says why these numbers) */
+#define WD_POLICY_BUDGET_RECORDS 500000ULL         /* default audit.max_records */
+#define WD_POLICY_BUDGET_RECORDS_MIN 256ULL        /* twice the log's closing reserve */
+#define WD_POLICY_BUDGET_RECORDS_MAX 1000000000ULL /* ... at most */
+#define WD_POLICY_BUDGET_BYTES (256ULL << 20)      /* default audit.max_bytes */
+#define WD_POLICY_BUDGET_BYTES_MIN (1ULL << 20)    /* about twice the closing reserve */
+#define WD_POLICY_BUDGET_BYTES_MAX (1ULL << 40)    /* ... at most */
 
 /* The policy's "audit" section. */
 struct wd_policy_audit {
@@ -46,7 +54,9 @@ struct wd_policy_audit {
 	uint64_t checkpoint_ms;    /* 1 .. WD_POLICY_CHECKPOINT_MS_MAX */
 	uint64_t memory_bytes;     /* WD_POLICY_MEMORY_BYTES_MIN .. _MAX */
 	uint64_t spill_bytes;      /* 0 .. WD_POLICY_SPILL_BYTES_MAX */
-	bool exec;                 /* record the agent's execs (execve, execveat) */
+	uint64_t max_records; /* the job's budget: records, WD_POLICY_BUDGET_RECORDS_MIN .. _MAX */
+	uint64_t max_bytes;   /* ... and bytes (lines and newlines), _BYTES_MIN .. _MAX */
+	bool exec;            /* record the agent's execs (execve, execveat) */
 };
 
 struct wd_policy {

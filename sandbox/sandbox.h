@@ -224,9 +224,18 @@ void sup_sb_filter_respond(int listener, const struct sup_sb_denial *d);
 #define SUP_SB_EXEC_BYTES (1U << 20)
 int sup_sb_exec_json(int listener, const struct sup_sb_denial *d, char *out, size_t size);
 
+/* Identical denials counted as one record (coalesce.h): how many, and
+ * the first and last one's wall-clock time (ms since the epoch). */
+struct sup_sb_denial_count {
+	uint64_t count;
+	uint64_t first_ms, last_ms;
+};
+
 /* A denial as a record's data, canonical JSON: abi, args (hex strings),
- * errno, nr, syscall. Its length or -ENOSPC. */
-int sup_sb_denial_json(const struct sup_sb_denial *d, char *out, size_t size);
+ * count, errno, nr, syscall; with `c`, c->count and first_time, last_time
+ * (c NULL: this one call, count 1). Its length or -ENOSPC. */
+int sup_sb_denial_json(const struct sup_sb_denial *d, const struct sup_sb_denial_count *c,
+		       char *out, size_t size);
 
 /* ---- cgroup (cgroup.c) ------------------------------------------------- */
 

@@ -170,7 +170,8 @@ static void hex_arg(uint64_t v, char out[20])
 	out[2 + n] = '\0';
 }
 
-int sup_sb_denial_json(const struct sup_sb_denial *d, char *out, size_t size)
+int sup_sb_denial_json(const struct sup_sb_denial *d, const struct sup_sb_denial_count *c,
+		       char *out, size_t size)
 {
 	struct wd_jw w;
 	char arg[6][20];
@@ -183,7 +184,12 @@ int sup_sb_denial_json(const struct sup_sb_denial *d, char *out, size_t size)
 		wd_jw_str(&w, NULL, arg[i]);
 	}
 	wd_jw_close(&w);
+	wd_jw_uint(&w, "count", c != NULL ? c->count : 1);
 	wd_jw_str(&w, "errno", errno_name(d->err));
+	if (c != NULL) {
+		wd_jw_uint(&w, "first_time", c->first_ms);
+		wd_jw_uint(&w, "last_time", c->last_ms);
+	}
 	wd_jw_uint(&w, "nr", (uint64_t)(d->nr < 0 ? 0 : d->nr));
 	wd_jw_str(&w, "syscall", d->name != NULL ? d->name : "?");
 	return wd_jw_end(&w) < 0 ? -ENOSPC : (int)w.len;

@@ -19,6 +19,7 @@
 #include "../common/clock.h"
 #include "../common/log.h"
 #include "audit.h"
+#include "../sandbox/coalesce.h"
 
 enum { OUT_STDOUT, OUT_STDERR, OUT_COUNT };
 
@@ -44,6 +45,7 @@ struct run {
 	bool exited; /* the agent itself was reaped */
 	int wstatus;
 	bool timed_out;
+	const char *budget;   /* the audit budget that ended the job, NULL none */
 	bool killed;          /* everything but PID 1 and us got SIGKILL */
 	uint64_t deadline_ns; /* the job's timeout; 0 none */
 	uint64_t drain_ns;    /* after the exit: the end of the output's grace */
@@ -385,6 +387,12 @@ static int deadlines(struct run *r, uint64_t *next, struct sup_fail *f)
 	uint64_t now = wd_mono_ns();
 
 	*next = 0;
+	/* A spent audit budget ends the job like a limit (audit.h). */
+	if (!r->killed && sup_audit_spent() != NULL) {
+		r->budget = sup_audit_spent();
+		wd_info("audit: the job's budget audit.%s is spent", r->budget);
+		kill_job(r, "audit budget");
+	}
 	if (!r->exited && !r->killed && r->deadline_ns != 0) {
 		if (now >= r->deadline_ns) {
 			wd_info("timeout: the job ran for %llu ms",
@@ -443,37 +451,81 @@ int sup_record(const char *cls, const char *activity, const char *outcome, const
 	return 0;
 }
 
+/* The budget's reserve holds the last counts and the records that close
+ * the log, each followed by a checkpoint at worst (checkpoint_every 1). */
+_Static_assert(2ULL * (SUP_COALESCE_SLOTS + SUP_AUDIT_CLOSING_RECORDS) <=
+		       SUP_AUDIT_BUDGET_RESERVE_RECORDS,
+	       "the audit budget's reserve is too small");
+
+/* The job's denials, coalesced (coalesce.h): one table, as there is one job. */
+static struct sup_coalesce denied;
+static long denied_uid;
+
+/*
+ * A denial's record: this call's (c NULL), which its caller waits for and
+ * which must fit in the budget less its reserve; or a count of calls
+ * already answered, which may take the reserve (it must not be lost).
+ */
+static int emit_denial(void *ctx, const struct sup_sb_denial *d,
+		       const struct sup_sb_denial_count *c)
+{
+	struct wd_err *err = ctx;
+	char data[SUP_AUDIT_DATA_MAX];
+	struct sup_audit_event ev = {"seccomp", "deny",      "denied",   "medium",
+				     "agent",   (int)d->pid, denied_uid, data};
+
+	if (sup_sb_denial_json(d, c, data, sizeof(data)) < 0)
+		return wd_err_set(err, ENOSPC, "a denial record is too long");
+	return c == NULL ? sup_audit_record_agent(&ev, err) : sup_audit_record(&ev, err);
+}
+
+/* Every count, now: before each checkpoint and at the agent's end. */
+static int flush_denials(struct wd_err *err)
+{
+	return sup_coalesce_flush(&denied, wd_mono_ns(), true, emit_denial, err);
+}
+
+void sup_denials_open(long uid)
+{
+	sup_coalesce_init(&denied, SUP_COALESCE_MS);
+	denied_uid = uid;
+	sup_audit_before_checkpoint(flush_denials);
+}
+
 int sup_record_notification(void *ctx, const struct sup_sb_denial *d)
 {
 	struct sup_notify *n = ctx;
 	char data[SUP_AUDIT_DATA_MAX];
-	struct sup_audit_event ev = {"seccomp", "deny",      "denied", "medium",
-				     "agent",   (int)d->pid, n->uid,   data};
+	struct sup_audit_event ev = {"process", "exec",      "success", "informational",
+				     "agent",   (int)d->pid, n->uid,    data};
 
-	if (d->exec) {
-		ev.cls = "process";
-		ev.activity = "exec";
-		ev.outcome = "success";
-		ev.severity = "informational";
-		if (sup_sb_exec_json(*n->listener, d, data, sizeof(data)) < 0)
-			return sup_fail_set(n->fail, SUP_FAIL_INTERNAL, ENOSPC,
-					    "an exec record is too long");
-	} else {
+	if (!d->exec) {
 		n->denials++;
-		if (sup_sb_denial_json(d, data, sizeof(data)) < 0)
-			return sup_fail_set(n->fail, SUP_FAIL_INTERNAL, ENOSPC,
-					    "a denial record is too long");
+		if (sup_coalesce_add(&denied, d, wd_mono_ns(), wd_wall_ms(), emit_denial,
+				     &n->fail->err) < 0)
+			return sup_fail_wrap(n->fail, SUP_FAIL_INTERNAL, "audit");
+		return 0;
 	}
-	if (sup_audit_record(&ev, &n->fail->err) < 0)
+	if (sup_sb_exec_json(*n->listener, d, data, sizeof(data)) < 0)
+		return sup_fail_set(n->fail, SUP_FAIL_INTERNAL, ENOSPC,
+				    "an exec record is too long");
+	if (sup_audit_record_agent(&ev, &n->fail->err) < 0)
 		return sup_fail_wrap(n->fail, SUP_FAIL_INTERNAL, "audit");
 	return 0;
 }
 
+/* What the agent asked: a record that does not fit a spent budget leaves
+ * its call unanswered, and the budget ends the job (deadlines()). */
 static int denials(struct run *r, short revents, struct sup_fail *f)
 {
 	r->notify.fail = f;
-	return sup_sb_filter_drain(&r->a->listener, revents, r->a->errnos, SUP_SB_DENIALS_PER_ROUND,
-				   sup_record_notification, &r->notify);
+	if (sup_sb_filter_drain(&r->a->listener, revents, r->a->errnos, SUP_SB_DENIALS_PER_ROUND,
+				sup_record_notification, &r->notify) == 0)
+		return 0;
+	if (f->err.code != EDQUOT || sup_audit_spent() == NULL)
+		return -f->err.code;
+	sup_fail_clear(f);
+	return 0;
 }
 
 enum { P_CONN, P_SIG, P_OUT, P_ERR, P_IN, P_NOTIFY, P_COUNT };
@@ -490,9 +542,10 @@ static int one_round(struct run *r, struct sup_fail *f)
 
 	if (deadlines(r, &next, f) < 0)
 		return -f->err.code;
-	if (sup_audit_tick(&cp, &f->err) < 0)
+	if (sup_coalesce_flush(&denied, wd_mono_ns(), false, emit_denial, &f->err) < 0 ||
+	    sup_audit_tick(&cp, &f->err) < 0)
 		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "audit");
-	next = earliest(next, cp);
+	next = earliest(earliest(next, cp), sup_coalesce_next_ns(&denied));
 	if (sup_audit_pump(r->ch, f) < 0)
 		return -f->err.code;
 	if (!room && r->killed)
@@ -508,8 +561,9 @@ static int one_round(struct run *r, struct sup_fail *f)
 	p[P_ERR].fd = room ? r->out[OUT_STDERR].fd : -1;
 	p[P_ERR].events = POLLIN;
 	p[P_IN].fd = -1;
-	/* A full audit queue holds the agent's audited actions: fail closed. */
-	p[P_NOTIFY].fd = sup_audit_room() ? r->a->listener : -1;
+	/* A full audit queue holds the agent's audited actions: fail closed.
+	 * A spent budget leaves them unanswered until the job is killed. */
+	p[P_NOTIFY].fd = sup_audit_room() && sup_audit_spent() == NULL ? r->a->listener : -1;
 	p[P_NOTIFY].events = POLLIN;
 	if (want_in && r->a->tty) {
 		/* One fd, both ways: the PTY master. */
@@ -601,6 +655,9 @@ int sup_agent_run(struct sup_channel *ch, const struct wd_job *job, struct sup_a
 		r.deadline_ns = wd_mono_ns() + job->timeout_ms * WD_NS_PER_MS;
 	rc = run_loop(&r, f);
 	clean_up(&r);
+	/* The counts of denials answered, ahead of the job's end. */
+	if (rc == 0 && flush_denials(&f->err) < 0)
+		rc = sup_fail_wrap(f, SUP_FAIL_INTERNAL, "audit");
 	close_fd(&a->listener);
 	close_fd(&a->status_fd);
 	for (int i = 0; i < OUT_COUNT; i++)
@@ -612,6 +669,7 @@ int sup_agent_run(struct sup_channel *ch, const struct wd_job *job, struct sup_a
 		return rc;
 	sup_exit_from_wait(r.wstatus, &r.result);
 	r.result.timed_out = r.timed_out;
+	r.result.audit_budget = r.budget;
 	r.result.oom_killed = a->cg != NULL && sup_cgroup_oom(a->cg);
 	*result = r.result;
 	return 0;

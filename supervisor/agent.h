@@ -26,10 +26,16 @@
  * Anything else is a protocol error.
  *
  * Denials. Each seccomp notification is answered with its errno (never
- * success) and becomes an audit record (audit.h), every one of them. While
- * the audit queue is full the notifications wait unanswered: the agent
- * blocks in its system call rather than a record being lost. Audit records
- * go out with the output, audit first, and AUDIT_ACK is taken here too.
+ * success) and is counted in the audit log (audit.h): the first of its
+ * kind as its own record before the answer, identical repeats as one
+ * record per second with their count (coalesce.h). While the audit queue
+ * is full the notifications wait unanswered: the agent blocks in its
+ * system call rather than a record being lost. Audit records go out with
+ * the output, audit first, and AUDIT_ACK is taken here too.
+ *
+ * The audit budget. Once it is spent (audit.h) the notifications are left
+ * unanswered and the job is killed as at the timeout; the exit is reported
+ * with audit_budget naming it.
  *
  * The end. At job.timeout_ms after the start the job's cgroup is killed
  * (cgroup.kill) and every process but PID 1 and the supervisor too
@@ -78,6 +84,11 @@ struct sup_notify {
 	struct sup_fail *fail;
 };
 int sup_record_notification(void *ctx, const struct sup_sb_denial *d);
+
+/* Before the agent's spawn: its denials are coalesced from here on
+ * (coalesce.h), their counts flushed before every checkpoint; `uid` is the
+ * agent's, for their records. */
+void sup_denials_open(long uid);
 
 /* The status a shell reports for a wait status: 0-255, or 128+N for signal N. */
 void sup_exit_from_wait(int wstatus, struct wd_exit *e);

@@ -48,12 +48,16 @@ static struct {
 	uint64_t lost;       /* records that could not be written */
 	uint64_t acked;      /* the host stored every sequence up to this */
 	uint64_t stall_ns;
+	uint64_t bytes;    /* of every record made, with its newline */
+	const char *spent; /* the budget spent, NULL none */
+	int (*before_checkpoint)(struct wd_err *err);
 	size_t line_len;
 	struct wd_policy_audit lim;
 	struct queue q;
 	struct wd_merkle tree;
 	bool open;
 	bool in_checkpoint;
+	bool flushing; /* in before_checkpoint */
 	bool stalled;
 	uint8_t prev[WD_HASH_BYTES];
 	char boot[SUP_AUDIT_BOOT_HEX];
@@ -257,15 +261,6 @@ static int enqueue(const char *line, size_t n, struct wd_err *err)
 
 /* ---- records -------------------------------------------------------------- */
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) < 0 || ts.tv_sec < 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* "<boot>/<sequence>", by hand: it is made for every record. */
 static void uid_of(uint64_t seq, char *out, size_t size)
 {
@@ -316,7 +311,7 @@ static int write_line(const struct sup_audit_event *ev, struct wd_err *err)
 	wd_jw_close(&w);
 	wd_jw_str(&w, "outcome", ev->outcome);
 	wd_jw_str(&w, "severity", ev->severity);
-	wd_jw_uint(&w, "time", now_ms());
+	wd_jw_uint(&w, "time", wd_wall_ms());
 	n = wd_jw_end(&w);
 	if (n < 0)
 		return wd_err_set(err, -n, "audit: a %s/%s record does not encode (%s)", ev->cls,
@@ -327,7 +322,53 @@ static int write_line(const struct sup_audit_event *ev, struct wd_err *err)
 
 static int checkpoint(struct wd_err *err);
 
-static int append(const struct sup_audit_event *ev, struct wd_err *err)
+/* The budget a record of `n` bytes would overrun with `reserve` records
+ * (and SUP_AUDIT_RECORD_MAX + 1 bytes for each) kept back; NULL: none. */
+static const char *overrun(uint64_t n, uint64_t reserve)
+{
+	if (lg.seq + 1 + reserve > lg.lim.max_records)
+		return wd_budget_records;
+	if (lg.bytes + n + reserve * (SUP_AUDIT_RECORD_MAX + 1) > lg.lim.max_bytes)
+		return wd_budget_bytes;
+	return NULL;
+}
+
+static uint64_t budget_of(const char *name)
+{
+	return strcmp(name, wd_budget_records) == 0 ? lg.lim.max_records : lg.lim.max_bytes;
+}
+
+/*
+ * Does the record just written fit? The agent's within the budget less
+ * the reserve: else the budget is spent and the record not made. Any
+ * record past the reserve's start spends it too (the agent's next call
+ * has no room), and none goes past the whole budget.
+ */
+static int within_budget(bool agent, struct wd_err *err)
+{
+	uint64_t n = lg.line_len + 1;
+	const char *over = overrun(n, SUP_AUDIT_BUDGET_RESERVE_RECORDS);
+
+	if (over != NULL && lg.spent == NULL) {
+		lg.spent = over;
+		wd_warn("audit: the job's budget audit.%s (%llu) is spent", over,
+			(unsigned long long)budget_of(over));
+	}
+	if (agent && lg.spent != NULL)
+		return wd_err_set(
+			err, EDQUOT,
+			"audit: the job's budget audit.%s (%llu) is spent: no more records "
+			"of the agent",
+			lg.spent, (unsigned long long)budget_of(lg.spent));
+	over = overrun(n, 0);
+	if (over != NULL)
+		return wd_err_set(err, EDQUOT,
+				  "audit: a record past the whole budget audit.%s (%llu)", over,
+				  (unsigned long long)budget_of(over));
+	return 0;
+}
+
+static int append(const struct sup_audit_event *ev, bool agent, struct wd_err *err)
 {
 	uint8_t leaf[WD_HASH_BYTES];
 	int rc;
@@ -339,6 +380,8 @@ static int append(const struct sup_audit_event *ev, struct wd_err *err)
 		wd_warn("%s: recorded as lost", err->msg);
 		return 0;
 	}
+	if (within_budget(agent, err) < 0)
+		return -err->code;
 	wd_merkle_leaf(lg.line, lg.line_len, leaf);
 	lg.line[lg.line_len] = '\n';
 	rc = enqueue(lg.line, lg.line_len + 1, err);
@@ -346,6 +389,7 @@ static int append(const struct sup_audit_event *ev, struct wd_err *err)
 	if (rc < 0)
 		return rc;
 	lg.seq++;
+	lg.bytes += lg.line_len + 1;
 	memcpy(lg.prev, leaf, sizeof(leaf));
 	wd_merkle_append(&lg.tree, leaf);
 	wd_debug("record %llu: %s/%s", (unsigned long long)lg.seq, ev->cls, ev->activity);
@@ -356,7 +400,48 @@ static int append(const struct sup_audit_event *ev, struct wd_err *err)
 
 int sup_audit_record(const struct sup_audit_event *ev, struct wd_err *err)
 {
-	return append(ev, err);
+	return append(ev, false, err);
+}
+
+int sup_audit_record_agent(const struct sup_audit_event *ev, struct wd_err *err)
+{
+	return append(ev, true, err);
+}
+
+const char *sup_audit_spent(void)
+{
+	return lg.spent;
+}
+
+void sup_audit_usage(uint64_t *records, uint64_t *bytes)
+{
+	*records = lg.seq;
+	*bytes = lg.bytes;
+}
+
+int sup_audit_record_spent(struct wd_err *err)
+{
+	char data[160];
+	struct sup_audit_event ev = {
+		"limit", "audit-budget", "failure", "medium", "warden-supervisor", (int)getpid(), 0,
+		data};
+	struct wd_jw w;
+
+	if (lg.spent == NULL)
+		return 0;
+	wd_jw_init(&w, data, sizeof(data));
+	wd_jw_str(&w, "budget", lg.spent);
+	wd_jw_uint(&w, "bytes", lg.bytes);
+	wd_jw_uint(&w, "limit", budget_of(lg.spent));
+	wd_jw_uint(&w, "records", lg.seq);
+	if (wd_jw_end(&w) < 0)
+		return wd_err_set(err, ENOSPC, "audit: the budget's record");
+	return append(&ev, false, err);
+}
+
+void sup_audit_before_checkpoint(int (*fn)(struct wd_err *err))
+{
+	lg.before_checkpoint = fn;
 }
 
 /* The records since the last checkpoint, the checkpoint record excluded. */
@@ -382,6 +467,14 @@ static int checkpoint(struct wd_err *err)
 	struct wd_jw w;
 	int n, rc;
 
+	/* Its records go in first (their own checkpoints, if due, skip this). */
+	if (lg.before_checkpoint != NULL && !lg.flushing) {
+		lg.flushing = true;
+		rc = lg.before_checkpoint(err);
+		lg.flushing = false;
+		if (rc < 0)
+			return rc;
+	}
 	if (uncovered() == 0)
 		return 0;
 	wd_merkle_root(&lg.tree, root);
@@ -399,7 +492,7 @@ static int checkpoint(struct wd_err *err)
 	if (wd_jw_end(&w) < 0)
 		return wd_err_set(err, ENOSPC, "audit: the checkpoint record");
 	lg.in_checkpoint = true;
-	rc = append(&ev, err);
+	rc = append(&ev, false, err);
 	lg.in_checkpoint = false;
 	if (rc < 0)
 		return rc;
@@ -452,7 +545,7 @@ bool sup_audit_room(void)
 		(void)snprintf(data, sizeof(data), "{\"blocked_ms\":%llu,\"queue_bytes\":%llu}",
 			       (unsigned long long)ms, (unsigned long long)queue_bound(q));
 		wd_info("audit: the host caught up after %llu ms", (unsigned long long)ms);
-		if (append(&ev, &err) < 0)
+		if (append(&ev, false, &err) < 0)
 			wd_warn("%s", err.msg);
 	}
 	return room;

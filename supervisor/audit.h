@@ -31,6 +31,24 @@
  * kept for the supervisor's own records (the end of the job); a record
  * that does not fit even there fails the job (-ENOBUFS).
  *
+ * The budget. A job's log holds at most max_records records and max_bytes
+ * bytes (each line with its newline; policy audit.max_records and
+ * audit.max_bytes), so that one job cannot fill the host's disk. A record
+ * the agent caused and that must exist before its call is answered (a
+ * denial recorded at once, an exec) goes through sup_audit_record_agent(),
+ * which keeps SUP_AUDIT_BUDGET_RESERVE_RECORDS and _BYTES back: when it
+ * does not fit in the rest, it is not made (-EDQUOT, the call is never
+ * answered) and the budget is spent (sup_audit_spent()); the caller then
+ * ends the job. Every other record (the supervisor's own, coalesced
+ * counts of denials already answered, checkpoints) may use the reserve,
+ * which holds what closes the log: the last counts (at most
+ * SUP_COALESCE_SLOTS), the limit, job-end, end or failure records and
+ * their checkpoints. Past the whole budget nothing is made (-EDQUOT).
+ *
+ * Before each checkpoint the function set with sup_audit_before_checkpoint()
+ * runs (the coalesced denials' counts are flushed, coalesce.h), so that a
+ * signed checkpoint covers every denial answered before it.
+ *
  * Errors are 0 / -errno with `err` set (common/err.h).
  */
 #ifndef WARDEN_SUPERVISOR_AUDIT_H
@@ -51,6 +69,23 @@
 #define SUP_AUDIT_RECORD_MAX 4096             /* one record, its line, bytes */
 #define SUP_AUDIT_DATA_MAX 2048               /* a record's "data" object */
 #define SUP_AUDIT_BOOT_HEX 33                 /* 128-bit boot id, hex, NUL */
+
+/*
+ * The budget's reserve (policy/policy.h has the budget itself, docs/policy.md
+ * says why its numbers): what may follow a spent budget: the last coalesced
+ * counts (sandbox/coalesce.h's SUP_COALESCE_SLOTS), the
+ * SUP_AUDIT_CLOSING_RECORDS (limit, stall, job-end, end or shutdown,
+ * failure, a few resumptions), and a checkpoint after each at worst
+ * (checkpoint_every 1); agent.c checks the sum.
+ */
+#define SUP_AUDIT_CLOSING_RECORDS 16
+#define SUP_AUDIT_BUDGET_RESERVE_RECORDS 128ULL
+#define SUP_AUDIT_BUDGET_RESERVE_BYTES                                                             \
+	(SUP_AUDIT_BUDGET_RESERVE_RECORDS * (SUP_AUDIT_RECORD_MAX + 1)) /* a line and its newline */
+_Static_assert(WD_POLICY_BUDGET_RECORDS_MIN >= 2 * SUP_AUDIT_BUDGET_RESERVE_RECORDS,
+	       "the smallest record budget holds twice the reserve");
+_Static_assert(WD_POLICY_BUDGET_BYTES_MIN >= 3 * SUP_AUDIT_BUDGET_RESERVE_BYTES / 2,
+	       "the smallest byte budget holds the reserve and half as much again");
 
 /* One event. Strings are the caller's; data is a canonical JSON object
  * (struct wd_jw) or NULL for {}. */
@@ -74,8 +109,25 @@ const struct wd_pubkey *sup_audit_pubkey(void);
 const char *sup_audit_origin(void);
 const char *sup_audit_boot_id(void);
 
-/* Append a record. -ENOBUFS: no room even in the reserve. */
+/* Append a record. -ENOBUFS: no room even in the queue's reserve;
+ * -EDQUOT: past the whole budget. */
 int sup_audit_record(const struct sup_audit_event *ev, struct wd_err *err);
+
+/* Append a record the agent caused, within the budget less its reserve.
+ * -EDQUOT: it does not fit, the budget is spent, nothing was made. */
+int sup_audit_record_agent(const struct sup_audit_event *ev, struct wd_err *err);
+
+/* The budget that is spent (wd_budget_records or wd_budget_bytes, the
+ * constants themselves), NULL while neither is; what the log holds. */
+const char *sup_audit_spent(void);
+void sup_audit_usage(uint64_t *records, uint64_t *bytes);
+
+/* The limit/audit-budget record naming the spent budget (none when
+ * nothing is spent), from the reserve. */
+int sup_audit_record_spent(struct wd_err *err);
+
+/* Run `fn` before every checkpoint (NULL: nothing); its records go in. */
+void sup_audit_before_checkpoint(int (*fn)(struct wd_err *err));
 
 /* A checkpoint now (if any record is not covered yet). */
 int sup_audit_checkpoint(struct wd_err *err);

@@ -345,6 +345,8 @@ static int record_end(const struct wd_exit *e, struct sup_fail *f)
 		return -f->err.code;
 	if (e->oom_killed && sup_record("limit", "memory", "failure", "medium", "{}", f) < 0)
 		return -f->err.code;
+	if (e->audit_budget != NULL && sup_audit_record_spent(&f->err) < 0)
+		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "audit");
 	wd_jw_init(&w, data, sizeof(data));
 	wd_jw_bool(&w, "core_dumped", e->core_dumped);
 	wd_jw_uint(&w, "maxrss_kib", e->maxrss_kib);
@@ -451,6 +453,7 @@ static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup
 	notify.listener = &a->listener;
 	notify.uid = (long)sv->policy.sandbox.uid;
 	notify.fail = f;
+	sup_denials_open(notify.uid);
 	sp.record = sup_record_notification;
 	sp.record_ctx = &notify;
 	rc = sup_spawn(&sp, a, &f->err);
@@ -519,6 +522,8 @@ static int send_exit(struct supervisor *sv, const struct wd_exit *e, struct sup_
 	else
 		wd_info("agent: exited with status %d%s", e->status,
 			e->timed_out ? ", timed out" : "");
+	if (e->audit_budget != NULL)
+		wd_info("agent: killed: the audit budget audit.%s is spent", e->audit_budget);
 	/* After EXIT a broken channel is the end: the host stops resuming it too. */
 	sv->ch.final = true;
 	return sup_channel_send(&sv->ch, WD_MSG_EXIT, WD_STREAM_CONTROL, json, (size_t)n, f);

@@ -215,6 +215,19 @@ static int hello_check(const struct wd_hello *h, struct wd_err *err)
 	return hello_audit_check(h, err);
 }
 
+const char wd_budget_records[] = "max_records";
+const char wd_budget_bytes[] = "max_bytes";
+
+/* The budget's name as the constant itself, NULL when it names none. */
+static const char *budget_name(const char *s)
+{
+	if (strcmp(s, wd_budget_records) == 0)
+		return wd_budget_records;
+	if (strcmp(s, wd_budget_bytes) == 0)
+		return wd_budget_bytes;
+	return NULL;
+}
+
 static int exit_check(const struct wd_exit *e, struct wd_err *err)
 {
 	if (e->status < 0 || e->status > 255)
@@ -222,6 +235,9 @@ static int exit_check(const struct wd_exit *e, struct wd_err *err)
 	if (e->signal < 0 || e->signal > (int)WD_SIGNAL_MAX)
 		return wd_err_set(err, ERANGE, "exit.signal: %d, not 0..%u", e->signal,
 				  WD_SIGNAL_MAX);
+	if (e->audit_budget != NULL && budget_name(e->audit_budget) == NULL)
+		return wd_err_set(err, EINVAL, "exit.audit_budget: '%.16s', not %s or %s",
+				  e->audit_budget, wd_budget_records, wd_budget_bytes);
 	return 0;
 }
 
@@ -631,8 +647,8 @@ int wd_started_decode(const uint8_t *p, size_t len, int *pid, struct wd_err *err
 }
 
 static const struct wd_json_field exit_fields[] = {
-	{"status", true},    {"signal", true}, {"core_dumped", true}, {"oom_killed", true},
-	{"timed_out", true}, {"usage", true},  {NULL, false},
+	{"status", true},    {"signal", true}, {"core_dumped", true},   {"oom_killed", true},
+	{"timed_out", true}, {"usage", true},  {"audit_budget", false}, {NULL, false},
 };
 static const struct wd_json_field usage_fields[] = {
 	{"utime_us", true},
@@ -654,6 +670,8 @@ int wd_exit_encode(const struct wd_exit *e, char *out, size_t size, struct wd_er
 	wd_jb_bool(&b, root, "core_dumped", e->core_dumped);
 	wd_jb_bool(&b, root, "oom_killed", e->oom_killed);
 	wd_jb_bool(&b, root, "timed_out", e->timed_out);
+	if (e->audit_budget != NULL)
+		wd_jb_string(&b, root, "audit_budget", e->audit_budget);
 	usage = root != NULL ? wd_jb_object(&b, root, "usage") : NULL;
 	wd_jb_uint(&b, usage, "utime_us", e->utime_us);
 	wd_jb_uint(&b, usage, "stime_us", e->stime_us);
@@ -665,6 +683,8 @@ static int exit_from_json(const cJSON *root, struct wd_exit *e, struct wd_err *e
 {
 	const cJSON *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
 	uint64_t status = 0, sig = 0;
+	const char *budget = NULL;
+	size_t budget_len = 0;
 
 	if (wd_json_check_fields(root, exit_fields, "exit", err) < 0 ||
 	    wd_json_check_fields(usage, usage_fields, "exit.usage", err) < 0 ||
@@ -678,8 +698,15 @@ static int exit_from_json(const cJSON *root, struct wd_exit *e, struct wd_err *e
 	    wd_json_get_uint(usage, "stime_us", WD_JSON_MAX_INT, &e->stime_us, "exit.usage", err) <
 		    0 ||
 	    wd_json_get_uint(usage, "maxrss_kib", WD_JSON_MAX_INT, &e->maxrss_kib, "exit.usage",
-			     err) < 0)
+			     err) < 0 ||
+	    wd_json_get_string(root, "audit_budget", 16, &budget, &budget_len, "exit", err) < 0)
 		return -err->code;
+	if (budget != NULL) {
+		e->audit_budget = budget_name(budget);
+		if (e->audit_budget == NULL)
+			return wd_err_set(err, EINVAL, "exit.audit_budget: not %s or %s",
+					  wd_budget_records, wd_budget_bytes);
+	}
 	e->status = (int)status;
 	e->signal = (int)sig;
 	return 0;

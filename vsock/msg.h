@@ -144,7 +144,12 @@ struct wd_exit {
 	bool timed_out;              /* killed at the job's deadline */
 	uint64_t utime_us, stime_us; /* CPU time of the agent and its reaped descendants */
 	uint64_t maxrss_kib;
+	/* killed because its audit budget was spent: wd_budget_records or
+	 * wd_budget_bytes (these very arrays after decoding), NULL not */
+	const char *audit_budget;
 };
+extern const char wd_budget_records[]; /* "max_records": policy audit.max_records */
+extern const char wd_budget_bytes[];   /* "max_bytes": policy audit.max_bytes */
 int wd_exit_encode(const struct wd_exit *e, char *out, size_t size, struct wd_err *err);
 int wd_exit_decode(const uint8_t *p, size_t len, struct wd_exit *e, struct wd_err *err);
 

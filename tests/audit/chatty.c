@@ -2,6 +2,8 @@
  * tests/audit/chatty.c - an agent that makes records: N denied system
  * calls (unshare(CLONE_NEWUSER), which the sandbox answers with EPERM and
  * records), spread over T threads, then "chatty: N denied" on stdout.
+ * Each call's second argument is its number, so no two are identical and
+ * each is a record of its own (identical ones would be coalesced).
  * Any other answer is printed and fails (exit 1). With L, the main thread
  * meanwhile writes L numbered lines ("chatty: line I") to stdout.
  *
@@ -24,7 +26,7 @@ static void *deny(void *arg)
 	long *bad = arg;
 
 	for (long i = 0; i < per_thread; i++) {
-		long rc = syscall(SYS_unshare, CLONE_NEWUSER);
+		long rc = syscall(SYS_unshare, CLONE_NEWUSER, i);
 
 		if (rc != -1 || errno != EPERM)
 			(*bad)++;

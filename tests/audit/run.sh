@@ -12,7 +12,12 @@
 #   - segments rotate and prune keeps what it must;
 #   - faults: the collector stopped for 10 s (the agent waits, nothing is
 #     lost), the collector's disk full (the job fails closed, what is stored
-#     verifies), a chatty job's records all arrive, gap-free.
+#     verifies), a chatty job's records all arrive, gap-free;
+#   - floods: 16 threads looping on one denied call make a small log whose
+#     counts add up to the denials the agent saw; a small budget
+#     (audit.max_records, audit.max_bytes) ends the job with status 123, a
+#     line naming it, and a log that closes with the limit record, the
+#     job's end and a checkpoint, and verifies.
 #
 # Each test prints "ok NAME" or "FAIL NAME: why"; the last line is
 # "audit: N passed, M failed". Needs root (local mode does).
@@ -29,6 +34,7 @@ HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd -- "$HERE/../.." && pwd)
 WARDEN=$BIN/warden
 CHATTY=$BIN/tests/audit/chatty
+FLOOD=$BIN/tests/audit/flood
 readonly JOB_LIMIT_S=900
 # The chatty job's size: a million records in both modes (under TCG the
 # microVM's takes some minutes: about 2 500 records a second).
@@ -460,15 +466,78 @@ test_channel_break_is_resumed() {
 	ok "$t"
 }
 
+# A million distinct records: past the default budget (500 000 records,
+# 256 MiB), which this policy raises.
 test_chatty_job_arrives_gap_free() {
 	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 dir=$WORK/chatty-$1 n why
 	n=$CHATTY_LOCAL
 	[[ $mode == qemu ]] && n=$CHATTY_QEMU
-	policy "$WORK/chatty"
+	policy "$WORK/chatty" '"audit": {"max_records": 4000000, "max_bytes": 4294967296}'
 	wrun "$mode" "$dir" "$WORK/chatty" -- ./chatty "$n" 4 >"$WORK/out" 2>"$WORK/err" || rc=$?
 	[[ $rc -eq 0 ]] || { fail "$t" "exit status $rc"; return; }
 	gap_free "$dir" "$n" || { fail "$t" "$why"; return; }
 	ok "$t ($n records)"
+}
+
+# ---- floods -------------------------------------------------------------------
+
+# sum_counts DIR: the denials DIR's seccomp/deny records stand for.
+sum_counts() {
+	records "$1" | grep '"class":"seccomp"' | sed -n 's/.*"count":\([0-9]*\).*/\1/p' |
+		awk '{ s += $1 } END { print s + 0 }'
+}
+
+# 16 threads loop on the same denied call for 5 s (tens of thousands of
+# calls a second): each thread's first denial is a record, then one a
+# second with its count. The counts add up to the denials the agent itself
+# saw, exactly; the log stays small and verifies.
+test_flood_is_coalesced_and_counted() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 dir=$WORK/flood-$1 denied sum n
+	policy "$WORK/flood"
+	wrun "$mode" "$dir" "$WORK/flood" --file "$FLOOD:flood" -- ./flood 5 16 \
+		>"$WORK/out" 2>"$WORK/err" || rc=$?
+	[[ $rc -eq 0 ]] || { fail "$t" "exit status $rc: $(tail -1 "$WORK/out")"; return; }
+	denied=$(sed -n 's/^flood: \([0-9]*\) denied$/\1/p' "$WORK/out")
+	[[ -n $denied ]] || { fail "$t" "the agent did not say how many: $(cat "$WORK/out")"; return; }
+	verify "$dir" || { fail "$t" "verify: status $?"; return; }
+	sum=$(sum_counts "$dir")
+	[[ $sum -eq $denied ]] || { fail "$t" "the records count $sum denials, the agent saw $denied"; return; }
+	n=$(count "$dir" '"class":"seccomp"')
+	# At most two a second per thread (an interval's end and a checkpoint).
+	[[ $n -le 400 && $denied -gt $((10 * n)) ]] ||
+		{ fail "$t" "$n seccomp records for $denied denials: not coalesced"; return; }
+	[[ $(count "$dir" '"class":"seccomp",.*"count":[0-9]*,"errno":"EPERM","first_time":') -gt 0 ]] ||
+		{ fail "$t" "no record with a count and its first and last time"; return; }
+	ok "$t ($denied denials in $n records)"
+}
+
+# classes DIR: "class/activity" of each record, in order, on one line.
+classes() {
+	records "$1" | sed -n 's/^{"activity":"\([a-z-]*\)",.*},"class":"\([a-z]*\)",.*/\2\/\1/p' | tr '\n' ' '
+}
+
+# A small budget: the agent makes distinct records until the budget less
+# its reserve is spent; the job is killed, warden says why in one line
+# and exits 123; the log closes with the limit record, the job's end and
+# a checkpoint, stays within the budget, and verifies.
+test_small_budget_ends_the_job() {
+	local mode=$1 budget=$2 t="${FUNCNAME[0]}[$1,$2]" rc=0 dir=$WORK/budget-$1-$2 value used
+	value=300
+	[[ $budget == max_bytes ]] && value=1048576
+	policy "$WORK/budget" "\"audit\": {\"$budget\": $value}"
+	wrun "$mode" "$dir" "$WORK/budget" -- ./chatty 100000 4 >"$WORK/out" 2>"$WORK/err" || rc=$?
+	[[ $rc -eq 123 ]] || { fail "$t" "exit status $rc, want 123"; return; }
+	grep -q "^warden: error: the job's audit log reached its budget audit.$budget ($value," "$WORK/err" ||
+		{ fail "$t" "no line naming the budget"; return; }
+	[[ $(grep -c '^warden: error:' "$WORK/err") -eq 1 ]] || { fail "$t" "more than one error line"; return; }
+	verify "$dir" || { fail "$t" "verify: status $?"; return; }
+	[[ $(count "$dir" "\"class\":\"limit\",\"data\":{\"budget\":\"$budget\",.*\"limit\":$value,") -eq 1 ]] ||
+		{ fail "$t" "no limit/audit-budget record naming $budget"; return; }
+	[[ $(classes "$dir") == *" limit/audit-budget lifecycle/job-end audit/checkpoint "* ]] ||
+		{ fail "$t" "the log does not close with limit, job-end, checkpoint: ...$(classes "$dir" | tail -c 200)"; return; }
+	if [[ $budget == max_records ]]; then used=$(records "$dir" | wc -l); else used=$(records "$dir" | wc -c); fi
+	[[ $used -le $value ]] || { fail "$t" "the log holds $used, over $value"; return; }
+	ok "$t"
 }
 
 # AUDIT_MODES and AUDIT_ONLY (test names) narrow a run by hand.
@@ -482,7 +551,10 @@ for mode in "${modes[@]}"; do
 	run test_full_disk_fails_closed "$mode"
 	run test_channel_break_is_resumed "$mode"
 	run test_chatty_job_arrives_gap_free "$mode"
+	run test_flood_is_coalesced_and_counted "$mode"
+	run test_small_budget_ends_the_job "$mode" max_records
 done
+if [[ " ${modes[*]} " == *" local "* ]]; then run test_small_budget_ends_the_job local max_bytes; fi
 if [[ " ${modes[*]} " == *" qemu "* ]]; then run test_oom_kill_is_recorded; fi
 if [[ " ${modes[*]} " == *" local "* ]]; then run test_show_filters; fi
 run test_supervisor_failure_is_recorded

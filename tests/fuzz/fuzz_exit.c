@@ -3,7 +3,8 @@
  * bytes: EXIT, ERROR and STARTED, chosen by the first byte (modulo 3).
  *
  * Beyond "no crash, no undefined behaviour, no leak": an error has a code
- * and a message; what decodes encodes again and decodes to the same value.
+ * and a message; what decodes encodes again and decodes to the same value
+ * (an EXIT's audit_budget to the very same constant).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -36,7 +37,8 @@ static void exit_case(const uint8_t *p, size_t n)
 	    e.status != again.status || e.signal != again.signal ||
 	    e.core_dumped != again.core_dumped || e.oom_killed != again.oom_killed ||
 	    e.timed_out != again.timed_out || e.utime_us != again.utime_us ||
-	    e.stime_us != again.stime_us || e.maxrss_kib != again.maxrss_kib)
+	    e.stime_us != again.stime_us || e.maxrss_kib != again.maxrss_kib ||
+	    e.audit_budget != again.audit_budget)
 		abort();
 }
 

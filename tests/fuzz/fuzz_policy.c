@@ -1,12 +1,13 @@
 /*
- * tests/fuzz/fuzz_policy.c - the policy's sandbox section
- * (sandbox/sandbox.c, with the Docker/OCI profile it may carry) on
- * arbitrary bytes.
+ * tests/fuzz/fuzz_policy.c - the policy (policy/policy.c: its sandbox
+ * section, read by sandbox/sandbox.c with the Docker/OCI profile it may
+ * carry, and its audit section) on arbitrary bytes.
  *
  * Beyond "no crash, no undefined behaviour, no leak": a refusal has a code
- * and a message and owns nothing; an accepted policy respects every bound
- * the sandbox relies on (absolute plain bind paths, non-root ids, non-zero
- * counts).
+ * and a message, owns nothing and leaves the defaults (nothing half-read);
+ * an accepted policy respects every bound the sandbox and the audit log rely
+ * on (absolute plain bind paths, non-root ids, non-zero counts, the budget
+ * within its bounds).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -36,8 +37,30 @@ static int plain_path(const char *p)
 	return 1;
 }
 
+static int same_audit(const struct wd_policy_audit *a, const struct wd_policy_audit *b)
+{
+	return a->checkpoint_every == b->checkpoint_every && a->checkpoint_ms == b->checkpoint_ms &&
+	       a->memory_bytes == b->memory_bytes && a->spill_bytes == b->spill_bytes &&
+	       a->max_records == b->max_records && a->max_bytes == b->max_bytes &&
+	       a->exec == b->exec;
+}
+
+static int audit_in_bounds(const struct wd_policy_audit *a)
+{
+	return a->checkpoint_every >= 1 && a->checkpoint_every <= WD_POLICY_CHECKPOINT_EVERY_MAX &&
+	       a->checkpoint_ms >= 1 && a->checkpoint_ms <= WD_POLICY_CHECKPOINT_MS_MAX &&
+	       a->memory_bytes >= WD_POLICY_MEMORY_BYTES_MIN &&
+	       a->memory_bytes <= WD_POLICY_MEMORY_BYTES_MAX &&
+	       a->spill_bytes <= WD_POLICY_SPILL_BYTES_MAX &&
+	       a->max_records >= WD_POLICY_BUDGET_RECORDS_MIN &&
+	       a->max_records <= WD_POLICY_BUDGET_RECORDS_MAX &&
+	       a->max_bytes >= WD_POLICY_BUDGET_BYTES_MIN &&
+	       a->max_bytes <= WD_POLICY_BUDGET_BYTES_MAX;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct wd_policy_audit defaults;
 	struct wd_policy pol;
 	const struct sup_sandbox *sb = &pol.sandbox;
 	struct wd_err err;
@@ -45,15 +68,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i = 0;
 
 	wd_err_clear(&err);
+	wd_policy_audit_defaults(&defaults);
 	if (wd_policy_read((const char *)data, size, &pol, &err) < 0) {
-		if (err.code <= 0 || err.msg[0] == '\0' || sb->has_profile)
+		if (err.code <= 0 || err.msg[0] == '\0' || sb->has_profile ||
+		    !same_audit(&pol.audit, &defaults))
 			abort();
 		return 0;
 	}
-	if (pol.audit.checkpoint_every == 0 || pol.audit.checkpoint_ms == 0 ||
-	    pol.audit.memory_bytes < WD_POLICY_MEMORY_BYTES_MIN ||
-	    pol.audit.spill_bytes > WD_POLICY_SPILL_BYTES_MAX ||
-	    sb->exec_audit_off == pol.audit.exec)
+	if (!audit_in_bounds(&pol.audit) || sb->exec_audit_off == pol.audit.exec)
 		abort();
 	if (sb->uid == 0 || sb->gid == 0 || sb->nofile == 0 || sb->nproc == 0 || sb->tmp_mib == 0 ||
 	    sb->pids_max == 0 || sb->n_ro_binds > SUP_SB_MAX_BINDS)

@@ -2,7 +2,7 @@
 # tests/sandbox/run.sh BINDIR - `warden sandbox` end to end, on this kernel.
 #
 # The command's streams and status, 127 and 124, signal forwarding, the
-# records file, the refusal of a layer this kernel lacks, policy errors,
+# records file (repeated denials counted), the refusal of a layer this kernel lacks, policy errors,
 # and what the command sees. Needs root (the command itself does). Each
 # test prints "ok NAME" or "FAIL NAME: why"; the last line is
 # "sandbox: N passed, M failed". The escape battery (tests/escape/) covers
@@ -126,7 +126,9 @@ test_denial_flood_does_not_outlast_the_timeout() {
 	ws --policy "$WORK/flood.json" --records "$WORK/flood.rec" --timeout 2s -- "$PROG_DIR/flood" \
 		>"$WORK/out" 2>"$WORK/err" || rc=$?
 	ms=$(($(now_ms) - t0))
-	n=$(grep -c '"class":"seccomp"' "$WORK/flood.rec" || true)
+	# Denials, not records: repeats are coalesced into counted records.
+	n=$(grep '"class":"seccomp"' "$WORK/flood.rec" | sed -n 's/.*"count":\([0-9]*\).*/\1/p' |
+		awk '{ s += $1 } END { print s + 0 }')
 	rm -f "$WORK/flood.rec"
 	[[ $rc -eq 124 ]] || { fail "$t" "status $rc, want 124 (after $ms ms)"; return; }
 	[[ $n -gt 1000 ]] || { fail "$t" "only $n denials: no flood"; return; }
@@ -257,6 +259,33 @@ test_terminal_is_left_as_it_was_after_the_timeout() {
 	ok "$t"
 }
 
+# A command looping on one denied call (tests/audit/flood, 4 threads, 2 s):
+# its first denials are records, then one a second per thread with a
+# count; the counts add up to the denials it saw. The program is bound
+# from a directory of its own (/work is the command's working directory,
+# /tmp is never bound).
+test_repeated_denials_are_counted() {
+	local t=${FUNCNAME[0]} rc=0 dir denied sum n
+	[[ -x $BIN/tests/audit/flood ]] || { fail "$t" "no $BIN/tests/audit/flood (make test-sandbox builds it)"; return; }
+	dir=$(mktemp -d /var/tmp/warden-sandbox-flood.XXXXXX)
+	cp -- "$BIN/tests/audit/flood" "$dir/"
+	chmod 755 "$dir"
+	"$ROOT/tests/lib/local-policy.sh" "$WORK/flood.json" "\"ro_binds\": [\"$dir\"]" >/dev/null
+	rm -f "$WORK/rec"
+	ws --policy "$WORK/flood.json" --records "$WORK/rec" -- "$dir/flood" 2 4 \
+		>"$WORK/out" 2>"$WORK/err" || rc=$?
+	rm -rf -- "$dir"
+	[[ $rc -eq 0 ]] || { fail "$t" "status $rc: $(cat "$WORK/out")"; return; }
+	denied=$(sed -n 's/^flood: \([0-9]*\) denied$/\1/p' "$WORK/out")
+	sum=$(grep '"class":"seccomp"' "$WORK/rec" | sed -n 's/.*"count":\([0-9]*\).*/\1/p' |
+		awk '{ s += $1 } END { print s + 0 }')
+	n=$(grep -c '"class":"seccomp"' "$WORK/rec" || true)
+	[[ -n $denied && $sum -eq $denied ]] ||
+		{ fail "$t" "the records count $sum denials, the command saw ${denied:-?}"; return; }
+	[[ $n -le 40 ]] || { fail "$t" "$n records for $denied denials: not coalesced"; return; }
+	ok "$t ($denied denials in $n records)"
+}
+
 # Without a policy, a layer this kernel lacks stops the command, naming it.
 test_missing_layer_is_refused_without_policy() {
 	local t=${FUNCNAME[0]} rc=0
@@ -336,6 +365,7 @@ test_process_exhaustion_stays_in_its_uid
 test_policy_uid_is_refused
 test_terminal_is_left_as_it_was
 test_terminal_is_left_as_it_was_after_the_timeout
+test_repeated_denials_are_counted
 test_missing_layer_is_refused_without_policy
 test_invalid_policy_is_one_line_and_125
 test_unprivileged_caller_is_refused

@@ -28,6 +28,7 @@
 #include "../../common/sha256.h"
 #include "../../common/tlog.h"
 #include "../../host/auditverify.h"
+#include "../../host/collect.h"
 #include "../../supervisor/audit.h"
 #include "../../vsock/msg.h"
 
@@ -363,24 +364,22 @@ static void keep_last(size_t *n)
 	memcpy(lines[(*n)++], l, len + 1);
 }
 
-/* A log of 12 records made by the guest's own code: start, ten denials,
- * a checkpoint over the eleven. The log stays open (its key) until
- * sup_audit_close(). */
-static size_t build_log(void)
+/* A log with the budget `max_records`, `max_bytes`, a checkpoint only when
+ * asked, and its start record (naming the key). */
+static void open_log(uint64_t max_records, uint64_t max_bytes)
 {
 	struct wd_policy_audit lim;
 	struct wd_err err;
 	char data[512], spki[WD_SPKI_B64];
 	struct sup_audit_event start = {"lifecycle",         "start", "success", "informational",
 					"warden-supervisor", 1,       0,         data};
-	struct sup_audit_event deny = {"seccomp", "deny", "denied", "medium",
-				       "agent",   7,      65534,    "{\"syscall\":\"ptrace\"}"};
 	struct wd_jw w;
-	size_t n = 0;
 
 	assert_int_equal(sup_audit_open("unit", &err), 0);
 	wd_policy_audit_defaults(&lim);
 	lim.checkpoint_every = 1000000;
+	lim.max_records = max_records;
+	lim.max_bytes = max_bytes;
 	assert_int_equal(sup_audit_set_limits(&lim, &err), 0);
 	(void)wd_b64_encode(sup_audit_pubkey()->spki, WD_SPKI_BYTES, spki, sizeof(spki));
 	wd_jw_init(&w, data, sizeof(data));
@@ -388,6 +387,19 @@ static size_t build_log(void)
 	wd_jw_str(&w, "pubkey", spki);
 	assert_true(wd_jw_end(&w) > 0);
 	assert_int_equal(sup_audit_record(&start, &err), 0);
+}
+
+/* A log of 12 records made by the guest's own code: start, ten denials,
+ * a checkpoint over the eleven. The log stays open (its key) until
+ * sup_audit_close(). */
+static size_t build_log(void)
+{
+	struct wd_err err;
+	struct sup_audit_event deny = {"seccomp", "deny", "denied", "medium",
+				       "agent",   7,      65534,    "{\"syscall\":\"ptrace\"}"};
+	size_t n = 0;
+
+	open_log(WD_POLICY_BUDGET_RECORDS, WD_POLICY_BUDGET_BYTES);
 	keep_last(&n);
 	for (int i = 0; i < 10; i++) {
 		assert_int_equal(sup_audit_record(&deny, &err), 0);
@@ -463,6 +475,235 @@ static void test_header_carries_the_state_a_pruned_log_starts_from(void **state)
 	}
 	wd_verify_free(&w);
 	wd_verify_free(&v);
+	sup_audit_close();
+}
+
+/* ---- the budget ------------------------------------------------------------------------------ */
+
+/* The policy's audit section, read as every caller reads it. */
+static int audit_section(const char *text, size_t len, struct wd_policy_audit *l,
+			 struct wd_err *err)
+{
+	struct wd_policy p;
+	int rc = wd_policy_read(text, len, &p, err);
+
+	*l = p.audit;
+	wd_policy_free(&p);
+	return rc;
+}
+
+static void test_policy_reads_the_budget_and_names_a_bad_member(void **state)
+{
+	struct wd_policy_audit l;
+	struct wd_err err;
+	const char *ok = "{\"audit\": {\"max_records\": 300, \"max_bytes\": 2097152}}";
+	static const struct {
+		const char *policy, *says;
+	} bad[] = {
+		{"{\"audit\": {\"max_records\": 255}}", "policy: audit.max_records: at least 256"},
+		{"{\"audit\": {\"max_records\": 1000000001}}", "policy: audit.max_records: over"},
+		{"{\"audit\": {\"max_records\": 1.5}}", "policy: audit.max_records"},
+		{"{\"audit\": {\"max_records\": \"300\"}}", "policy: audit.max_records"},
+		{"{\"audit\": {\"max_bytes\": 1048575}}",
+		 "policy: audit.max_bytes: at least 1048576"},
+		{"{\"audit\": {\"max_bytes\": 1099511627777}}", "policy: audit.max_bytes: over"},
+		{"{\"audit\": {\"max_bytes\": -1}}", "policy: audit.max_bytes"},
+		{"{\"audit\": {\"max_record\": 300}}", "max_record"},
+	};
+
+	(void)state;
+	assert_int_equal(audit_section("", 0, &l, &err), 0);
+	assert_int_equal(l.max_records, WD_POLICY_BUDGET_RECORDS);
+	assert_int_equal(l.max_bytes, WD_POLICY_BUDGET_BYTES);
+	assert_int_equal(audit_section(ok, strlen(ok), &l, &err), 0);
+	assert_int_equal(l.max_records, 300);
+	assert_int_equal(l.max_bytes, 2097152);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (audit_section(bad[i].policy, strlen(bad[i].policy), &l, &err) == 0)
+			fail_msg("accepted: %s", bad[i].policy);
+		if (strstr(err.msg, bad[i].says) == NULL)
+			fail_msg("%s: '%s' does not say '%s'", bad[i].policy, err.msg, bad[i].says);
+		assert_int_equal(l.max_records, WD_POLICY_BUDGET_RECORDS); /* nothing half-read */
+	}
+}
+
+static struct wd_verify budget_v;
+
+/* The last record made, checked as the host would. */
+static void verify_last(void)
+{
+	struct wd_err err;
+	size_t len;
+	const char *l = sup_audit_last_line(&len);
+
+	if (wd_verify_line(&budget_v, l, len, &err) != 0)
+		fail_msg("%s", err.msg);
+}
+
+/* A log with a budget, its start record checked as the host would. */
+static void open_budget_log(uint64_t max_records, uint64_t max_bytes)
+{
+	open_log(max_records, max_bytes);
+	wd_verify_init(&budget_v, sup_audit_pubkey());
+	verify_last();
+}
+
+static const struct sup_audit_event agent_deny = {
+	"seccomp", "deny", "denied", "medium", "agent", 7, 65534, "{\"syscall\":\"ptrace\"}"};
+static const struct sup_audit_event own = {
+	"lifecycle", "job-end", "success", "informational", "warden-supervisor", 2, 0, NULL};
+
+/* The agent's records until the budget says no: how many were made. */
+static uint64_t agent_until_spent(void)
+{
+	struct wd_err err;
+	uint64_t made = 0;
+	int rc;
+
+	while ((rc = sup_audit_record_agent(&agent_deny, &err)) == 0) {
+		verify_last();
+		made++;
+		assert_true(made < 100000);
+	}
+	assert_int_equal(rc, -EDQUOT);
+	assert_non_null(strstr(err.msg, "is spent"));
+	return made;
+}
+
+static void test_agent_records_stop_at_the_budget_less_its_reserve(void **state)
+{
+	struct wd_err err;
+	uint64_t records, bytes;
+
+	(void)state;
+	open_budget_log(300, WD_POLICY_BUDGET_BYTES);
+	assert_null(sup_audit_spent());
+	/* Record 1 and the agent's up to 300 less the reserve. */
+	assert_int_equal(agent_until_spent(), 300 - SUP_AUDIT_BUDGET_RESERVE_RECORDS - 1);
+	assert_string_equal(sup_audit_spent(), "max_records");
+	/* Once spent, spent: the agent gets nothing more. */
+	assert_int_equal(sup_audit_record_agent(&agent_deny, &err), -EDQUOT);
+	/* The reserve closes the log: the limit record, the rest, checkpoints. */
+	assert_int_equal(sup_audit_record_spent(&err), 0);
+	verify_last();
+	assert_non_null(strstr(sup_audit_last_line(&(size_t){0}),
+			       "\"class\":\"limit\",\"data\":{\"budget\":\"max_records\""));
+	assert_int_equal(sup_audit_checkpoint(&err), 0);
+	verify_last();
+	while (sup_audit_last_seq() < 300) {
+		assert_int_equal(sup_audit_record(&own, &err), 0);
+		verify_last();
+	}
+	/* ... and no record past the whole budget, not even the supervisor's. */
+	assert_int_equal(sup_audit_record(&own, &err), -EDQUOT);
+	assert_non_null(strstr(err.msg, "audit.max_records (300)"));
+	sup_audit_usage(&records, &bytes);
+	assert_int_equal(records, 300);
+	assert_int_equal(budget_v.seq, 300);
+	wd_verify_free(&budget_v);
+	sup_audit_close();
+}
+
+static void test_bytes_budget_keeps_its_reserve_too(void **state)
+{
+	struct wd_err err;
+	uint64_t records, bytes;
+
+	(void)state;
+	open_budget_log(WD_POLICY_BUDGET_RECORDS, WD_POLICY_BUDGET_BYTES_MIN);
+	(void)agent_until_spent();
+	assert_string_equal(sup_audit_spent(), "max_bytes");
+	sup_audit_usage(&records, &bytes);
+	/* The agent's last fitted under the budget less the reserve, the next would not have. */
+	assert_true(bytes <= WD_POLICY_BUDGET_BYTES_MIN - SUP_AUDIT_BUDGET_RESERVE_BYTES);
+	assert_true(bytes + 2 * (bytes / records) >
+		    WD_POLICY_BUDGET_BYTES_MIN - SUP_AUDIT_BUDGET_RESERVE_BYTES);
+	/* The reserve holds every record that closes the log, with a checkpoint each. */
+	for (uint64_t i = 0; i < SUP_AUDIT_BUDGET_RESERVE_RECORDS / 2; i++) {
+		assert_int_equal(sup_audit_record(&own, &err), 0);
+		assert_int_equal(sup_audit_checkpoint(&err), 0);
+	}
+	wd_verify_free(&budget_v);
+	sup_audit_close();
+}
+
+/* The function run before each checkpoint: its records are covered. */
+static int hook_runs;
+
+static int before_checkpoint(struct wd_err *err)
+{
+	hook_runs++;
+	return sup_audit_record(&agent_deny, err);
+}
+
+static void test_checkpoint_takes_the_flushed_records_in(void **state)
+{
+	struct wd_err err;
+
+	(void)state;
+	open_budget_log(WD_POLICY_BUDGET_RECORDS, WD_POLICY_BUDGET_BYTES);
+	sup_audit_before_checkpoint(before_checkpoint);
+	assert_int_equal(sup_audit_checkpoint(&err), 0);
+	/* start, the hook's record, the checkpoint over both */
+	assert_int_equal(hook_runs, 1);
+	assert_int_equal(sup_audit_last_seq(), 3);
+	assert_non_null(strstr(sup_audit_last_line(&(size_t){0}), "\"tree_size\":2"));
+	wd_verify_free(&budget_v);
+	sup_audit_close();
+	hook_runs = 0;
+}
+
+/* The host does not trust the guest to keep its budget: a record past it
+ * is refused, the job fails, and what came before is stored. */
+static void test_collector_refuses_a_record_past_the_budget(void **state)
+{
+	static struct wd_collector c;
+	static char frame[64 * 1024];
+	struct wd_hello h;
+	struct wd_err err;
+	char dir[] = "/tmp/warden-unit-collect.XXXXXX", path[128], line[SUP_AUDIT_RECORD_MAX + 2];
+	size_t n = 0, len;
+	FILE *seg;
+	int stored = 0;
+
+	(void)state;
+	open_budget_log(WD_POLICY_BUDGET_RECORDS, WD_POLICY_BUDGET_BYTES);
+	for (int i = 0; i < 10; i++) {
+		const char *l;
+
+		if (i > 0)
+			assert_int_equal(sup_audit_record_agent(&agent_deny, &err), 0);
+		l = sup_audit_last_line(&len);
+		memcpy(frame + n, l, len);
+		frame[n + len] = '\n';
+		n += len + 1;
+	}
+	memset(&h, 0, sizeof(h));
+	(void)wd_b64_encode(sup_audit_pubkey()->spki, WD_SPKI_BYTES, h.audit_pubkey,
+			    sizeof(h.audit_pubkey));
+	(void)snprintf(h.audit_origin, sizeof(h.audit_origin), "%s", sup_audit_origin());
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(wd_collect_open(&c, dir, 0, false, &err), 0);
+	wd_collect_budget(&c, 6, WD_POLICY_BUDGET_BYTES);
+	assert_int_equal(wd_collect_hello(&c, &h, &err), 0);
+	if (wd_collect_frame(&c, (const uint8_t *)frame, n, &err) != -EDQUOT)
+		fail_msg("%s", err.msg);
+	assert_non_null(strstr(err.msg, "record 7 past the job's budget audit.max_records (6"));
+	/* Nothing more is taken. */
+	assert_true(wd_collect_frame(&c, (const uint8_t *)frame, n, &err) < 0);
+	assert_int_equal(wd_collect_close(&c, line, sizeof(line), &err), 0);
+	(void)snprintf(path, sizeof(path), "%s/audit-%s.000001.jsonl", dir, sup_audit_boot_id());
+	seg = fopen(path, "r");
+	assert_non_null(seg);
+	while (seg != NULL && fgets(line, sizeof(line), seg) != NULL)
+		stored += strncmp(line, "{\"segment\":", 11) != 0;
+	if (seg != NULL)
+		(void)fclose(seg);
+	assert_int_equal(stored, 6);
+	wd_collect_free(&c);
+	(void)snprintf(path, sizeof(path), "rm -rf -- '%s'", dir);
+	assert_int_equal(system(path), 0);
+	wd_verify_free(&budget_v);
 	sup_audit_close();
 }
 
@@ -570,6 +811,11 @@ int main(void)
 		cmocka_unit_test(test_key_page_is_locked_undumped_and_blank_in_a_fork),
 		cmocka_unit_test(test_header_carries_the_state_a_pruned_log_starts_from),
 		cmocka_unit_test(test_audit_ack_round_trips_and_refuses_other_sizes),
+		cmocka_unit_test(test_policy_reads_the_budget_and_names_a_bad_member),
+		cmocka_unit_test(test_agent_records_stop_at_the_budget_less_its_reserve),
+		cmocka_unit_test(test_bytes_budget_keeps_its_reserve_too),
+		cmocka_unit_test(test_checkpoint_takes_the_flushed_records_in),
+		cmocka_unit_test(test_collector_refuses_a_record_past_the_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1083,6 +1083,48 @@ static void test_exit_flag_that_is_not_a_boolean_is_rejected(void **state)
 			 -EINVAL);
 }
 
+/* audit_budget: absent, or exactly one of the two budgets' names, which
+ * the decoder gives back as the constants themselves. */
+static void test_exit_audit_budget_is_one_of_the_two(void **state)
+{
+	struct wd_exit e;
+	struct wd_err err;
+	char bad[8] = "max_rec";
+	int n;
+
+	(void)state;
+	assert_int_equal(
+		exit_decode("{'status':137,'signal':9,'core_dumped':false,'oom_killed':false,"
+			    "'timed_out':false,'audit_budget':'max_bytes'," EXIT_USAGE "}",
+			    &e, &err),
+		0);
+	assert_ptr_equal(e.audit_budget, wd_budget_bytes);
+	assert_int_equal(
+		exit_decode("{'status':0,'signal':0,'core_dumped':false,'oom_killed':false,"
+			    "'timed_out':false," EXIT_USAGE "}",
+			    &e, &err),
+		0);
+	assert_null(e.audit_budget);
+	assert_int_equal(
+		exit_decode("{'status':0,'signal':0,'core_dumped':false,'oom_killed':false,"
+			    "'timed_out':false,'audit_budget':'disk'," EXIT_USAGE "}",
+			    &e, &err),
+		-EINVAL);
+	assert_non_null(strstr(err.msg, "exit.audit_budget"));
+	assert_int_equal(
+		exit_decode("{'status':0,'signal':0,'core_dumped':false,'oom_killed':false,"
+			    "'timed_out':false,'audit_budget':true," EXIT_USAGE "}",
+			    &e, &err),
+		-EINVAL);
+	memset(&e, 0, sizeof(e));
+	e.audit_budget = wd_budget_records;
+	n = wd_exit_encode(&e, out, OUT_BYTES, &err);
+	assert_true(n > 0);
+	assert_non_null(strstr(out, "\"audit_budget\":\"max_records\""));
+	e.audit_budget = bad;
+	assert_int_equal(wd_exit_encode(&e, out, OUT_BYTES, &err), -EINVAL);
+}
+
 static void test_error_round_trips(void **state)
 {
 	struct wd_error_msg e;
@@ -1226,6 +1268,7 @@ int main(void)
 		cmocka_unit_test(test_exit_status_out_of_range_is_rejected),
 		cmocka_unit_test(test_exit_missing_usage_field_is_rejected),
 		cmocka_unit_test(test_exit_flag_that_is_not_a_boolean_is_rejected),
+		cmocka_unit_test(test_exit_audit_budget_is_one_of_the_two),
 		cmocka_unit_test(test_error_round_trips),
 		cmocka_unit_test(test_error_encoder_cleans_the_message),
 		cmocka_unit_test(test_error_code_outside_its_alphabet_is_rejected),
