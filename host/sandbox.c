@@ -257,7 +257,7 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 	struct sup_spawn sp;
 	struct sb_run r;
 	sigset_t set;
-	char json[256];
+	char json[SUP_SB_WEAKENED_BYTES];
 	size_t i = 0;
 	int rc;
 

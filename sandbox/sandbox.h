@@ -48,8 +48,9 @@
 #define SUP_SB_PIDS_MAX 256   /* cgroup pids.max */
 #define SUP_SB_CPU_PERIOD_US 100000U
 #define SUP_SB_HOSTNAME "sandbox"
-#define SUP_SB_SYSCALL_TABLE 512 /* x86_64 syscall numbers below this one */
-#define SUP_SB_HARD_MAX 128      /* hard denials and argument filters (sbtables.c) */
+#define SUP_SB_WEAKENED_BYTES 512 /* a {"weakened":...} record's data, bytes */
+#define SUP_SB_SYSCALL_TABLE 512  /* x86_64 syscall numbers below this one */
+#define SUP_SB_HARD_MAX 128       /* hard denials and argument filters (sbtables.c) */
 
 /* How a syscall the filter does not allow is answered (errno, recorded). */
 struct sup_sb_errnos {
@@ -109,7 +110,8 @@ int sup_sandbox_policy(const char *text, size_t len, struct sup_sandbox *sb, str
  * after the last. `i` starts at 0. */
 const char *sup_sandbox_weakened(const struct sup_sandbox *sb, size_t *i, char *buf, size_t size);
 
-/* The same line as a record's data: {"weakened":"..."} (canonical JSON). */
+/* The same line as a record's data: {"weakened":"..."} (canonical JSON);
+ * `size` SUP_SB_WEAKENED_BYTES holds the longest. */
 const char *sup_sandbox_weakened_record(const struct sup_sandbox *sb, size_t *i, char *buf,
 					size_t size);
 

@@ -365,7 +365,7 @@ static int prepare_sandbox(struct supervisor *sv, const struct wd_job *job, stru
 {
 	struct sup_sandbox *sb = &sv->sb;
 	struct sup_audit_limits lim;
-	char json[256];
+	char json[SUP_SB_WEAKENED_BYTES];
 	size_t i = 0;
 
 	sup_sandbox_defaults(sb);

@@ -13,6 +13,12 @@
 #   escape-timeout: 3s         the job's --timeout
 #   escape-expect: verdict | verdict-or-oom | timeout
 #   escape-local-policy: JSON  sandbox members added in local mode
+#   escape-local-cgroup: JSON  sandbox.cgroup members, in local mode where
+#                              the cgroup layer is on
+#   escape-weakened: TEXT      an ESCAPED verdict is the documented limit of
+#                              a layer the policy turned off: accepted only
+#                              when a policy/layer-off record of the job
+#                              says TEXT (and reported as such)
 # In the microVM the other programs share one job (one boot), run one after
 # the other by a shell script; in local mode each is its own job. A dozen
 # of them run again under Docker's default seccomp profile (from
@@ -61,14 +67,26 @@ if [[ $total -lt 40 ]]; then
 	exit 1
 fi
 
+# layer_off_says RECORDS TEXT: a policy/layer-off record of the job says TEXT.
+layer_off_says() {
+	grep -rh '"activity":"layer-off"' "$1" 2>/dev/null | grep '"class":"policy"' | grep -qF -- "$2"
+}
+
 # check MODE NAME OUT ERR RECORDS RC: the verdict of one program.
 check() {
-	local n=$2 out=$3 err=$4 records=$5 rc=$6 t="$2[$1]" expect sys
+	local n=$2 out=$3 err=$4 records=$5 rc=$6 t="$2[$1]" expect sys weakened
 	local detail=$WORK/${t//[^A-Za-z0-9_]/_}.detail
 	expect=$(directive "$n" expect)
 	expect=${expect:-verdict}
+	weakened=$(directive "$n" weakened)
 	{ grep "^escape $n: " "$out" || true; tail -5 "$err"; } >"$detail"
 	if grep -q "^escape $n: ESCAPED: " "$out"; then
+		if [[ -n $weakened ]] && layer_off_says "$records" "$weakened"; then
+			echo "escape: $t: $(grep -m1 "^escape $n: ESCAPED: " "$out" | sed 's/^[^:]*: //')" \
+				"- a known limit with the layer off, and the record says \"$weakened\"" >&2
+			ok "$t"
+			return
+		fi
 		fail "$t" "$(grep -m1 "^escape $n: ESCAPED: " "$out")"
 		return
 	fi
@@ -96,7 +114,8 @@ local_job() {
 	local n=$1 dir=$WORK/local-$1 extra timeout args=() rc=0
 	mkdir -p "$dir"
 	extra=$(directive "$n" local-policy)
-	"$ROOT/tests/lib/local-policy.sh" "$dir/policy.json" "$extra" >/dev/null
+	"$ROOT/tests/lib/local-policy.sh" "$dir/policy.json" "$extra" "" \
+		"$(directive "$n" local-cgroup)" >/dev/null
 	timeout=$(directive "$n" timeout)
 	args=(--vmm local --policy "$dir/policy.json" --audit-dir "$dir/audit" --timeout "${timeout:-120s}")
 	[[ $n == fill_workdir ]] && args+=(--mem 64)
