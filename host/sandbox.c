@@ -348,6 +348,7 @@ int wd_sandbox_main(int argc, char **argv)
 		return WD_EXIT_LAUNCHER;
 	}
 	sup_sandbox_defaults(&sb);
+	sb.binds_from_host = true;
 	sup_audit_defaults(&lim);
 	if (o.policy != NULL && (wd_read_policy(o.policy, &policy, &err) < 0 ||
 				 sup_sandbox_policy(policy, strlen(policy), &sb, &err) < 0 ||

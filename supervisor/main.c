@@ -371,8 +371,13 @@ static int prepare_sandbox(struct supervisor *sv, const struct wd_job *job, stru
 	sup_sandbox_defaults(sb);
 	if (sup_sandbox_policy(job->policy, strlen(job->policy), sb, &f->err) < 0)
 		return sup_fail_wrap(f, SUP_FAIL_JOB, "job");
-	if ((size_t)snprintf(sb->workdir, sizeof(sb->workdir), "%s", sv->set.workdir) >=
-	    sizeof(sb->workdir))
+	/* In the microVM the binds and WARDEN_WORKDIR are the image's; in
+	 * namespace mode they are the host's, and the agent sees neither the
+	 * host's path of its working directory (it is /work, the default) nor
+	 * what the host keeps below /usr (docs/sandbox.md). */
+	sb->binds_from_host = !sv->set.vm;
+	if (sv->set.vm && (size_t)snprintf(sb->workdir, sizeof(sb->workdir), "%s",
+					   sv->set.workdir) >= sizeof(sb->workdir))
 		return sup_fail_set(f, SUP_FAIL_JOB, ENAMETOOLONG, "WARDEN_WORKDIR too long");
 	if (sup_audit_policy(job->policy, strlen(job->policy), &lim, &f->err) < 0 ||
 	    sup_audit_set_limits(&lim, &f->err) < 0)

@@ -19,6 +19,10 @@
 #                              a layer the policy turned off: accepted only
 #                              when a policy/layer-off record of the job
 #                              says TEXT (and reported as such)
+#   escape-input: host-paths   the job gets host_paths.list: what of this
+#                              host (this run's directories, the build's,
+#                              the runner's cgroups, /usr/local in local
+#                              mode) the agent must not see
 # In the microVM the other programs share one job (one boot; more when they
 # outnumber a job's files), run one after the other by a shell script; in
 # local mode each is its own job. A dozen
@@ -68,6 +72,21 @@ if [[ $total -lt 40 ]]; then
 	echo "escape: only $total programs built in $PROGS" >&2
 	exit 1
 fi
+
+# host_paths MODE FILE: what of this host the agent must not see
+# (escape-input: host-paths). /usr/local is the host's own only in local
+# mode; in the microVM it would be the image's.
+host_paths() {
+	{
+		echo "path $WORK"
+		echo "path $BIN"
+		sed -n 's/^[^:]*:[^:]*:\(\/..*\)$/path \1/p' /proc/self/cgroup | sort -u
+		[[ $1 == local ]] && echo "empty /usr/local"
+	} >"$2"
+	if [[ $1 == local && -z $(ls -A /usr/local 2>/dev/null) ]]; then
+		echo "escape: this host's /usr/local is empty: host_paths cannot tell it is hidden" >&2
+	fi
+}
 
 # layer_off_says RECORDS TEXT: a policy/layer-off record of the job says TEXT.
 layer_off_says() {
@@ -121,6 +140,10 @@ local_job() {
 	timeout=$(directive "$n" timeout)
 	args=(--vmm local --policy "$dir/policy.json" --audit-dir "$dir/audit" --timeout "${timeout:-120s}")
 	[[ $n == fill_workdir ]] && args+=(--mem 64)
+	if [[ $(directive "$n" input) == host-paths* ]]; then
+		host_paths local "$dir/host_paths.list"
+		args+=(--file "$dir/host_paths.list:host_paths.list")
+	fi
 	(cd "$PROGS" && TMPDIR=$dir timeout -s KILL "$JOB_LIMIT_S" "$WARDEN" run "${args[@]}" \
 		--file "$PROGS/$n:$n" -- "./$n" >"$dir/out" 2>"$dir/err") || rc=$?
 	check local "$n" "$dir/out" "$dir/err" "$dir/audit" "$rc"
@@ -155,11 +178,13 @@ for p in "$@"; do
 done
 EOF
 chmod +x "$driver"
-# As few jobs as the job's file limit allows: the driver goes with each batch.
-per_job=$((JOB_MAX_FILES - 1))
+host_paths qemu "$WORK/host_paths.qemu"
+# As few jobs as the job's file limit allows: the driver and host_paths.list
+# go with each batch.
+per_job=$((JOB_MAX_FILES - 2))
 for ((k = 0; k < ${#shared[@]}; k += per_job)); do
 	batch=("${shared[@]:k:per_job}")
-	files=(--file "$driver:battery.sh")
+	files=(--file "$driver:battery.sh" --file "$WORK/host_paths.qemu:host_paths.list")
 	for n in "${batch[@]}"; do files+=(--file "$PROGS/$n:$n"); done
 	dir=$WORK/vm-shared-$k
 	rc=$(vm_job "$dir" --timeout 600s "${files[@]}" -- ./battery.sh "${batch[@]}")
@@ -176,7 +201,11 @@ done
 for n in "${own[@]}"; do
 	timeout=$(directive "$n" timeout)
 	dir=$WORK/vm-$n
-	rc=$(vm_job "$dir" --timeout "${timeout:-300s}" --file "$PROGS/$n:$n" -- "./$n")
+	files=(--file "$PROGS/$n:$n")
+	if [[ $(directive "$n" input) == host-paths* ]]; then
+		files+=(--file "$WORK/host_paths.qemu:host_paths.list")
+	fi
+	rc=$(vm_job "$dir" --timeout "${timeout:-300s}" "${files[@]}" -- "./$n")
 	check qemu "$n" "$dir/out" "$dir/err" "$dir/audit" "$rc"
 done
 
