@@ -290,7 +290,7 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 	struct sup_spawn sp;
 	struct sb_run r;
 	sigset_t set;
-	char json[256];
+	char json[SUP_SB_WEAKENED_BYTES];
 	size_t i = 0;
 	int rc;
 
@@ -393,6 +393,7 @@ int wd_sandbox_main(int argc, char **argv)
 		return WD_EXIT_LAUNCHER;
 	}
 	free(text);
+	policy.sandbox.binds_from_host = true; /* /usr/local is the host's own */
 	if (wd_uid_lease(&lease, &err) < 0 ||
 	    sup_sandbox_host_id(&policy.sandbox, lease.id, &err) < 0) {
 		wd_uid_release(&lease);

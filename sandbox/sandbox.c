@@ -335,6 +335,17 @@ int sup_sandbox_host_id(struct sup_sandbox *sb, uint32_t id, struct wd_err *err)
 	return 0;
 }
 
+/*
+ * What is lost without the cgroup, said in full: rlimits are no memory
+ * bound (RLIMIT_AS counts mappings, not a memfd's or SysV segment's pages
+ * held without one, pipe buffers or the page cache: 512 MiB fit in a memfd
+ * under as_mib 64), processes are bounded per uid only, CPU not at all.
+ */
+static const char cgroup_off_line[] =
+	"cgroup: off (policy sandbox.cgroup = false): memory bound not enforced "
+	"(rlimits.as_mib does not count memfd, SysV shm, pipe buffers or page cache), "
+	"pids only by RLIMIT_NPROC (per uid), no cpu bound";
+
 const char *sup_sandbox_weakened(const struct sup_sandbox *sb, size_t *i, char *buf, size_t size)
 {
 	for (;;) {
@@ -345,8 +356,7 @@ const char *sup_sandbox_weakened(const struct sup_sandbox *sb, size_t *i, char *
 		if (k == 1 && sb->landlock_off)
 			return "landlock: off (policy sandbox.landlock = false)";
 		if (k == 2 && sb->cgroup_off)
-			return "cgroup: no memory, pids or cpu limits (policy sandbox.cgroup = "
-			       "false)";
+			return cgroup_off_line;
 		if (k == 3 && sb->has_profile && !sb->seccomp_off)
 			return "seccomp: a Docker/OCI profile replaces the built-in allowlist";
 		if (k == 4 && sb->exec_audit_off && !sb->seccomp_off)

@@ -10,13 +10,14 @@
  * Processes. sup_spawn() clones the sandbox's init with new pid, mount,
  * net, ipc and uts namespaces (and clone3's CLONE_INTO_CGROUP when the
  * cgroup layer is on). That init, PID 1 of the new pid namespace, enters a
- * new cgroup namespace, builds the filesystem and pivots into it, brings up
- * loopback, forks the agent, empties its own capabilities and then only
- * reaps, forwards signals to the agent's process group and, when the agent
- * ends, reports its wait status and exits, which kills whatever the agent
- * left in the namespace. The agent process applies rlimits, securebits, the
- * capability drop, uid/gid, no_new_privs, Landlock and seccomp, in that
- * order, then execs.
+ * new cgroup namespace (always), builds the filesystem and pivots into it,
+ * brings up loopback, forks the agent, takes its own name and command line
+ * (SUP_SB_INIT_NAME, over the caller's), empties its own capabilities and
+ * then only reaps, forwards signals to the agent's process group and, when
+ * the agent ends, reports its wait status and exits, which kills whatever
+ * the agent left in the namespace. The agent process applies rlimits,
+ * securebits, the capability drop, uid/gid, no_new_privs, Landlock and
+ * seccomp, in that order, then execs.
  *
  * No user namespace: the supervisor is real root in the guest, so nothing is
  * gained by mapping, and an unprivileged user namespace is the largest
@@ -50,8 +51,10 @@
 #define SUP_SB_PIDS_MAX 256   /* cgroup pids.max */
 #define SUP_SB_CPU_PERIOD_US 100000U
 #define SUP_SB_HOSTNAME "sandbox"
-#define SUP_SB_SYSCALL_TABLE 512 /* x86_64 syscall numbers below this one */
-#define SUP_SB_HARD_MAX 128      /* hard denials and argument filters (sbtables.c) */
+#define SUP_SB_INIT_NAME "sandbox-init" /* the sandbox's PID 1: comm and cmdline (< 16 bytes) */
+#define SUP_SB_WEAKENED_BYTES 512       /* a {"weakened":...} record's data, bytes */
+#define SUP_SB_SYSCALL_TABLE 512        /* x86_64 syscall numbers below this one */
+#define SUP_SB_HARD_MAX 128             /* hard denials and argument filters (sbtables.c) */
 
 /* How a syscall the filter does not allow is answered (errno, recorded). */
 struct sup_sb_errnos {
@@ -72,6 +75,10 @@ struct sup_sandbox {
 	/* filesystem: the new root holds only these, /tmp, /proc and /dev */
 	char ro_binds[SUP_SB_MAX_BINDS][SUP_SB_PATH_MAX]; /* absolute; same path inside */
 	size_t n_ro_binds;
+	/* The binds come from the host's own filesystem (warden sandbox, local
+	 * mode), not from an image: what is the host's own below them
+	 * (/usr/local) is covered by an empty read-only tmpfs (sbfs.c). */
+	bool binds_from_host;
 	char workdir[SUP_SB_PATH_MAX]; /* absolute path inside the sandbox */
 	uint64_t work_mib;             /* only when the sandbox mounts its own */
 	uint64_t tmp_mib;
@@ -122,7 +129,8 @@ int sup_sandbox_host_id(struct sup_sandbox *sb, uint32_t id, struct wd_err *err)
  * after the last. `i` starts at 0. */
 const char *sup_sandbox_weakened(const struct sup_sandbox *sb, size_t *i, char *buf, size_t size);
 
-/* The same line as a record's data: {"weakened":"..."} (canonical JSON). */
+/* The same line as a record's data: {"weakened":"..."} (canonical JSON);
+ * `size` SUP_SB_WEAKENED_BYTES holds the longest. */
 const char *sup_sandbox_weakened_record(const struct sup_sandbox *sb, size_t *i, char *buf,
 					size_t size);
 

@@ -6,7 +6,8 @@
  * before anything untrusted exists. Every source is cloned first
  * (open_tree), then a tmpfs for the new root is mounted on /tmp of this
  * private namespace and filled: the read-only binds, the working
- * directory, /tmp, /proc, /dev. Targets are created here, in a tmpfs no
+ * directory, /tmp, /proc, /dev (and, over binds from the host's own
+ * filesystem, an empty /usr/local). Targets are created here, in a tmpfs no
  * other process can reach, and mounts are attached with move_mount(2)
  * relative to that root, which does not follow a final symlink: no mount
  * lands anywhere but where this file put a directory.
@@ -55,14 +56,22 @@ struct mount_attr {
 #define MASK_SIZE "size=4k"
 
 /* /proc files and directories hidden from the agent (covered by /dev/null
- * or an empty read-only tmpfs), and those it may read but not write. */
+ * or an empty read-only tmpfs), and those it may read but not write. What
+ * the kernel lacks is skipped. Masked: the kernel's command line, memory,
+ * symbols, keys, timers and scheduler internals, its hardware and
+ * interrupts, its log (kmsg), its debug switches and the source lines
+ * behind them (dynamic_debug), a crashed kernel's memory (vmcore), and the
+ * machine's disks and swap files by name (partitions, diskstats, swaps:
+ * the host's, in local mode). docs/sandbox.md. */
 static const char *const proc_masked[] = {
-	"cmdline",     "kcore",        "keys",        "key-users",     "kallsyms",   "modules",
-	"timer_list",  "timer_stats",  "sched_debug", "latency_stats", "config.gz",  "vmallocinfo",
-	"slabinfo",    "pagetypeinfo", "iomem",       "ioports",       "kpagecount", "kpageflags",
-	"kpagecgroup", "acpi",         "asound",      "scsi",          "driver",     "tty/driver",
-	"mtrr",        "dma",          "interrupts",  "softirqs",      "buddyinfo",  "zoneinfo",
-	"bootconfig",
+	"cmdline",    "kcore",       "keys",          "key-users",    "kallsyms",
+	"modules",    "timer_list",  "timer_stats",   "sched_debug",  "latency_stats",
+	"config.gz",  "vmallocinfo", "slabinfo",      "pagetypeinfo", "iomem",
+	"ioports",    "kpagecount",  "kpageflags",    "kpagecgroup",  "acpi",
+	"asound",     "scsi",        "driver",        "tty/driver",   "mtrr",
+	"dma",        "interrupts",  "softirqs",      "buddyinfo",    "zoneinfo",
+	"bootconfig", "kmsg",        "dynamic_debug", "vmcore",       "partitions",
+	"diskstats",  "swaps",
 };
 static const char *const proc_readonly[] = {"sys", "bus", "fs", "irq", "sysrq-trigger"};
 
@@ -80,6 +89,15 @@ static const struct {
 	{"ptmx", "pts/ptmx"},          {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"},
 	{"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
 };
+
+/*
+ * When the binds come from the host's own filesystem (sandbox.h:
+ * binds_from_host), what the host keeps below them for itself, covered by
+ * an empty read-only tmpfs: locally built programs, their configuration
+ * and whatever else an administrator put there. Each is a direct child of
+ * a bind; the policy may still bind it (or below it) explicitly.
+ */
+static const char *const host_hidden[] = {"/usr/local"};
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -243,6 +261,14 @@ int sup_sb_clone_workdir(int workdir_fd)
 	return m < 0 ? -errno : m;
 }
 
+/* An empty read-only directory, detached: covers what the agent must not see. */
+static int empty_dir(struct wd_err *err)
+{
+	return new_fs("tmpfs", MASK_SIZE ",mode=0555",
+		      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+		      err);
+}
+
 static int build_proc(int root, struct wd_err *err)
 {
 	int proc =
@@ -285,10 +311,7 @@ static int build_proc(int root, struct wd_err *err)
 		if (fstatat(procdir, proc_masked[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue; /* this kernel has no such file */
 		if (S_ISDIR(st.st_mode))
-			m = new_fs("tmpfs", MASK_SIZE ",mode=0555",
-				   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-					   MOUNT_ATTR_NOEXEC,
-				   err);
+			m = empty_dir(err);
 		else
 			m = (int)tree_clone(null, "",
 					    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
@@ -355,6 +378,58 @@ static int build_dev(int root, const struct sup_sandbox *sb, struct wd_err *err)
 	return 0;
 }
 
+/* `path` (from host_hidden) is to be covered: its parent is bound as a
+ * directory, and neither it nor anything below it is bound itself. */
+static bool hidden_here(const struct sup_sandbox *sb, const struct sup_sb_fs *fs, const char *path)
+{
+	size_t len = strlen(path), parent = (size_t)(strrchr(path, '/') - path);
+	bool below_bind = false;
+
+	for (size_t i = 0; i < sb->n_ro_binds; i++) {
+		const char *b = sb->ro_binds[i];
+
+		if (strncmp(b, path, len) == 0 && (b[len] == '\0' || b[len] == '/'))
+			return false;
+		if (fs->bind_link[i][0] == '\0' && strlen(b) == parent &&
+		    strncmp(b, path, parent) == 0)
+			below_bind = true;
+	}
+	return below_bind;
+}
+
+/* After the binds: cover host_hidden where it is a directory (a symlink
+ * leads only where a bind of its own would). */
+static int hide_host_own(int root, const struct sup_sandbox *sb, const struct sup_sb_fs *fs,
+			 struct wd_err *err)
+{
+	for (size_t i = 0; i < N(host_hidden); i++) {
+		const char *rel = host_hidden[i] + 1;
+		struct stat st;
+		int m;
+
+		if (!hidden_here(sb, fs, host_hidden[i]))
+			continue;
+		if (fstatat(root, rel, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return wd_err_sys(err, errno, "filesystem: hide %s", host_hidden[i]);
+		}
+		if (!S_ISDIR(st.st_mode))
+			continue;
+		m = empty_dir(err);
+		if (m < 0)
+			return -1;
+		if (attach(m, root, rel) < 0) {
+			int e = errno;
+
+			(void)close(m);
+			return wd_err_sys(err, e, "filesystem: hide %s", host_hidden[i]);
+		}
+		(void)close(m);
+	}
+	return 0;
+}
+
 static int fill_root(int root, const struct sup_sandbox *sb, struct sup_sb_fs *fs,
 		     struct wd_err *err)
 {
@@ -385,7 +460,10 @@ static int fill_root(int root, const struct sup_sandbox *sb, struct sup_sb_fs *f
 		if (place(root, m, rel, err) < 0)
 			return -1;
 	}
-	/* /tmp first: the working directory may lie below it (local mode). */
+	if (sb->binds_from_host && hide_host_own(root, sb, fs, err) < 0)
+		return -1;
+	/* /tmp first: the working directory may lie below it (WARDEN_WORKDIR
+	 * is an image's choice). */
 	(void)snprintf(opts, sizeof(opts), "size=%llum,mode=1777", (unsigned long long)sb->tmp_mib);
 	m = new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
 	if (m < 0 || place(root, m, "tmp", err) < 0)

@@ -37,6 +37,7 @@
 
 #define CLONE_INTO_CGROUP_FLAG 0x200000000ULL /* linux/sched.h, 5.7 */
 #define REPORT_WHAT_BYTES 240
+#define STAT_BYTES 2048 /* /proc/self/stat: 52 fields, a 15-byte comm */
 
 /* What the sandbox's init tells the supervisor, in this order: FAILED, or
  * EXECED and later STATUS (the agent's wait status, just before it exits). */
@@ -200,15 +201,25 @@ static int enter_cwd(const struct sup_spawn *sp, struct wd_err *err)
 	return rc < 0 ? wd_err_sys(err, errno, "chdir to the job's cwd") : 0;
 }
 
-/* The agent: the layers that are its own, then exec. Failures go to `fd`. */
+/* The agent: the layers that are its own, then exec. Failures go to `fd`;
+ * `named` says when the init has its own name (name_init). */
 static void __attribute__((noreturn))
-agent(const struct sup_spawn *sp, const struct child_fds *c, int fd)
+agent(const struct sup_spawn *sp, const struct child_fds *c, int fd, int named)
 {
 	struct wd_err err;
 	sigset_t none;
+	ssize_t n;
+	char b;
 	int rc;
 
 	wd_err_clear(&err);
+	/* Before anything it runs can read /proc/1/cmdline. */
+	do
+		n = read(named, &b, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		child_fail_sys(fd, "the sandbox's init did not take its name", EIO);
+	(void)close(named);
 	if (setsid() < 0)
 		child_fail_sys(fd, "setsid", errno);
 	if (c->tty >= 0 && ioctl(c->tty, TIOCSCTTY, 0) < 0)
@@ -319,12 +330,86 @@ static int close_except(int keep)
 	return (int)syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U);
 }
 
+/* All `n` bytes of `buf` at address `at` of this process, or -errno. */
+static int poke(int mem, const void *buf, size_t n, unsigned long at)
+{
+	ssize_t got = pwrite(mem, buf, n, (off_t)at);
+
+	return got == (ssize_t)n ? 0 : got < 0 ? -errno : -EIO;
+}
+
+/*
+ * The init is a copy of its caller (the supervisor, or `warden sandbox`),
+ * and the agent may read /proc/1/comm and /proc/1/cmdline: they would show
+ * the caller's program, its path (the host's, in local mode) and its
+ * arguments (`warden sandbox --env KEY=VALUE ...`). The init takes a name
+ * of its own and writes it over its copy of the caller's argument strings,
+ * erasing them: the name, a NUL, zeros, and a last byte that is not NUL,
+ * the setproctitle convention by which the kernel reads the area up to its
+ * first NUL (proc_pid_cmdline(5)): the command line is the name alone.
+ * PR_SET_MM would point the kernel elsewhere instead, but it needs
+ * CAP_SYS_RESOURCE, which a container host may withhold; this needs
+ * nothing. The area is the kernel's arg_start..arg_end (/proc/self/stat
+ * fields 48 and 49), written through /proc/self/mem at those addresses
+ * (numbers the kernel gave, never made into pointers here).
+ * After the agent's fork (its argv may point into the area), before its
+ * exec (it waits for the init's word).
+ */
+static int name_init(void)
+{
+	static const char zeros[4096], name[] = SUP_SB_INIT_NAME;
+	unsigned long start = 0, end = 0;
+	char stat[STAT_BYTES], *p;
+	size_t len, n;
+	ssize_t got;
+	int fd, rc = 0;
+
+	_Static_assert(sizeof(name) <= 16, "comm holds 15 bytes and a NUL");
+	if (prctl(PR_SET_NAME, (unsigned long)name, 0UL, 0UL, 0UL) < 0)
+		return -errno;
+	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	got = read(fd, stat, sizeof(stat) - 1);
+	(void)close(fd);
+	if (got <= 0)
+		return got < 0 ? -errno : -EIO;
+	stat[got] = '\0';
+	/* After the comm, which ends at the last ')': field 3 follows the
+	 * first space, field 48 the 46th. */
+	p = strrchr(stat, ')');
+	for (int field = 3; p != NULL && field <= 48; field++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL)
+		return -EIO;
+	errno = 0;
+	start = strtoul(p + 1, &p, 10);
+	if (*p == ' ')
+		end = strtoul(p + 1, &p, 10);
+	if (errno != 0 || *p != ' ' || end <= start)
+		return -EIO;
+	len = end - start;
+	fd = open("/proc/self/mem", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (size_t off = 0; off < len && rc == 0; off += n) {
+		n = len - off < sizeof(zeros) ? len - off : sizeof(zeros);
+		rc = poke(fd, zeros, n, start + off);
+	}
+	if (rc == 0)
+		rc = poke(fd, name, len < sizeof(name) ? len - 1 : sizeof(name), start);
+	if (rc == 0 && len > sizeof(name))
+		rc = poke(fd, " ", 1, end - 1);
+	(void)close(fd);
+	return rc;
+}
+
 static void __attribute__((noreturn)) sandbox_init(const struct sup_spawn *sp, struct child_fds *c)
 {
 	struct wd_err err;
 	struct report r;
 	sigset_t all;
-	int exec_pipe[2];
+	int exec_pipe[2], named[2], named_rc;
 	pid_t child;
 	ssize_t n;
 
@@ -333,7 +418,9 @@ static void __attribute__((noreturn)) sandbox_init(const struct sup_spawn *sp, s
 		wd_chan_wipe(sp->secrets);
 	if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0UL, 0UL, 0UL) < 0)
 		child_fail_sys(c->report, "PR_SET_PDEATHSIG", errno);
-	if (sp->cgroup_fd >= 0 && unshare(CLONE_NEWCGROUP) < 0)
+	/* Always: with the cgroup layer off the init is in the caller's
+	 * cgroup, whose path (the host's, in local mode) must not show. */
+	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail_sys(c->report, "cgroup namespace", errno);
 	if (setsid() < 0)
 		child_fail_sys(c->report, "setsid", errno);
@@ -351,16 +438,26 @@ static void __attribute__((noreturn)) sandbox_init(const struct sup_spawn *sp, s
 		c->in = c->out = c->err = c->tty;
 	}
 	(void)sigfillset(&all);
-	if (sigprocmask(SIG_BLOCK, &all, NULL) < 0 || pipe2(exec_pipe, O_CLOEXEC) < 0)
+	if (sigprocmask(SIG_BLOCK, &all, NULL) < 0 || pipe2(exec_pipe, O_CLOEXEC) < 0 ||
+	    pipe2(named, O_CLOEXEC) < 0)
 		child_fail_sys(c->report, "init: signals and pipe", errno);
 	child = fork();
 	if (child < 0)
 		child_fail_sys(c->report, "init: fork the agent", errno);
 	if (child == 0) {
 		(void)close(exec_pipe[0]);
-		agent(sp, c, exec_pipe[1]);
+		(void)close(named[1]);
+		agent(sp, c, exec_pipe[1], named[0]);
 	}
 	(void)close(exec_pipe[1]);
+	(void)close(named[0]);
+	named_rc = name_init();
+	if (named_rc < 0 || write(named[1], "", 1) != 1) {
+		(void)kill(child, SIGKILL);
+		child_fail_sys(c->report, "init: its own name and command line",
+			       named_rc < 0 ? -named_rc : errno);
+	}
+	(void)close(named[1]);
 	if (sup_sb_drop_init(&err) < 0) {
 		(void)kill(child, SIGKILL);
 		child_fail(c->report, &err);

@@ -394,15 +394,20 @@ static int handshake(struct supervisor *sv, struct sup_fail *f)
 static int prepare_sandbox(struct supervisor *sv, const struct wd_job *job, struct sup_fail *f)
 {
 	struct sup_sandbox *sb = &sv->policy.sandbox;
-	char json[256];
+	char json[SUP_SB_WEAKENED_BYTES];
 	size_t i = 0;
 
 	if (wd_policy_read(job->policy, strlen(job->policy), &sv->policy, &f->err) < 0)
 		return sup_fail_wrap(f, SUP_FAIL_JOB, "job");
 	if (sv->set.agent_uid != 0 && sup_sandbox_host_id(sb, sv->set.agent_uid, &f->err) < 0)
 		return sup_fail_wrap(f, SUP_FAIL_JOB, "job");
-	if ((size_t)snprintf(sb->workdir, sizeof(sb->workdir), "%s", sv->set.workdir) >=
-	    sizeof(sb->workdir))
+	/* In the microVM the binds and WARDEN_WORKDIR are the image's; in
+	 * namespace mode they are the host's, and the agent sees neither the
+	 * host's path of its working directory (it is /work, the default) nor
+	 * what the host keeps below /usr (docs/sandbox.md). */
+	sb->binds_from_host = !sv->set.vm;
+	if (sv->set.vm && (size_t)snprintf(sb->workdir, sizeof(sb->workdir), "%s",
+					   sv->set.workdir) >= sizeof(sb->workdir))
 		return sup_fail_set(f, SUP_FAIL_JOB, ENAMETOOLONG, "WARDEN_WORKDIR too long");
 	if (sup_audit_set_limits(&sv->policy.audit, &f->err) < 0)
 		return sup_fail_wrap(f, SUP_FAIL_JOB, "job");

@@ -13,8 +13,19 @@
 #   escape-timeout: 3s         the job's --timeout
 #   escape-expect: verdict | verdict-or-oom | timeout
 #   escape-local-policy: JSON  sandbox members added in local mode
-# In the microVM the other programs share one job (one boot), run one after
-# the other by a shell script; in local mode each is its own job. A dozen
+#   escape-local-cgroup: JSON  sandbox.cgroup members, in local mode where
+#                              the cgroup layer is on
+#   escape-weakened: TEXT      an ESCAPED verdict is the documented limit of
+#                              a layer the policy turned off: accepted only
+#                              when a policy/layer-off record of the job
+#                              says TEXT (and reported as such)
+#   escape-input: host-paths   the job gets host_paths.list: what of this
+#                              host (this run's directories, the build's,
+#                              the runner's cgroups, /usr/local in local
+#                              mode) the agent must not see
+# In the microVM the other programs share one job (one boot; more when they
+# outnumber a job's files), run one after the other by a shell script; in
+# local mode each is its own job. A dozen
 # of them run again under Docker's default seccomp profile (from
 # $WARDEN_TESTDATA, default tests/data), whose allowlist the hard
 # denials must still override.
@@ -32,6 +43,7 @@ ROOT=$(cd -- "$HERE/../.." && pwd)
 WARDEN=$BIN/warden
 PROGS=$BIN/tests/escape
 readonly JOB_LIMIT_S=900
+readonly JOB_MAX_FILES=64 # WD_JOB_MAX_FILES (vsock/msg.h): --file at most so often
 
 # shellcheck source=tests/lib/report.sh
 . "$ROOT/tests/lib/report.sh"
@@ -61,14 +73,41 @@ if [[ $total -lt 40 ]]; then
 	exit 1
 fi
 
+# host_paths MODE FILE: what of this host the agent must not see
+# (escape-input: host-paths). /usr/local is the host's own only in local
+# mode; in the microVM it would be the image's.
+host_paths() {
+	{
+		echo "path $WORK"
+		echo "path $BIN"
+		sed -n 's/^[^:]*:[^:]*:\(\/..*\)$/path \1/p' /proc/self/cgroup | sort -u
+		[[ $1 == local ]] && echo "empty /usr/local"
+	} >"$2"
+	if [[ $1 == local && -z $(ls -A /usr/local 2>/dev/null) ]]; then
+		echo "escape: this host's /usr/local is empty: host_paths cannot tell it is hidden" >&2
+	fi
+}
+
+# layer_off_says RECORDS TEXT: a policy/layer-off record of the job says TEXT.
+layer_off_says() {
+	grep -rh '"activity":"layer-off"' "$1" 2>/dev/null | grep '"class":"policy"' | grep -qF -- "$2"
+}
+
 # check MODE NAME OUT ERR RECORDS RC: the verdict of one program.
 check() {
-	local n=$2 out=$3 err=$4 records=$5 rc=$6 t="$2[$1]" expect sys
+	local n=$2 out=$3 err=$4 records=$5 rc=$6 t="$2[$1]" expect sys weakened
 	local detail=$WORK/${t//[^A-Za-z0-9_]/_}.detail
 	expect=$(directive "$n" expect)
 	expect=${expect:-verdict}
+	weakened=$(directive "$n" weakened)
 	{ grep "^escape $n: " "$out" || true; tail -5 "$err"; } >"$detail"
 	if grep -q "^escape $n: ESCAPED: " "$out"; then
+		if [[ -n $weakened ]] && layer_off_says "$records" "$weakened"; then
+			echo "escape: $t: $(grep -m1 "^escape $n: ESCAPED: " "$out" | sed 's/^[^:]*: //')" \
+				"- a known limit with the layer off, and the record says \"$weakened\"" >&2
+			ok "$t"
+			return
+		fi
 		fail "$t" "$(grep -m1 "^escape $n: ESCAPED: " "$out")"
 		return
 	fi
@@ -96,10 +135,15 @@ local_job() {
 	local n=$1 dir=$WORK/local-$1 extra timeout args=() rc=0
 	mkdir -p "$dir"
 	extra=$(directive "$n" local-policy)
-	"$ROOT/tests/lib/local-policy.sh" "$dir/policy.json" "$extra" >/dev/null
+	"$ROOT/tests/lib/local-policy.sh" "$dir/policy.json" "$extra" "" \
+		"$(directive "$n" local-cgroup)" >/dev/null
 	timeout=$(directive "$n" timeout)
 	args=(--vmm local --policy "$dir/policy.json" --audit-dir "$dir/audit" --timeout "${timeout:-120s}")
 	[[ $n == fill_workdir ]] && args+=(--mem 64)
+	if [[ $(directive "$n" input) == host-paths* ]]; then
+		host_paths local "$dir/host_paths.list"
+		args+=(--file "$dir/host_paths.list:host_paths.list")
+	fi
 	(cd "$PROGS" && TMPDIR=$dir timeout -s KILL "$JOB_LIMIT_S" "$WARDEN" run "${args[@]}" \
 		--file "$PROGS/$n:$n" -- "./$n" >"$dir/out" 2>"$dir/err") || rc=$?
 	check local "$n" "$dir/out" "$dir/err" "$dir/audit" "$rc"
@@ -134,23 +178,34 @@ for p in "$@"; do
 done
 EOF
 chmod +x "$driver"
-files=(--file "$driver:battery.sh")
-for n in "${shared[@]}"; do files+=(--file "$PROGS/$n:$n"); done
-dir=$WORK/vm-shared
-rc=$(vm_job "$dir" --timeout 600s "${files[@]}" -- ./battery.sh "${shared[@]}")
-if [[ $rc -ne 0 ]]; then
-	echo "escape: the shared microVM job ended with status $rc:" >&2
-	tail -5 "$dir/err" >&2
-fi
-for n in "${shared[@]}"; do
-	grep -q "^escape-rc $n " "$dir/out" || { fail "${n}[qemu]" "it never ran (the job ended with $rc)"; continue; }
-	check qemu "$n" "$dir/out" "$dir/err" "$dir/audit" \
-		"$(sed -n "s/^escape-rc $n //p" "$dir/out")"
+host_paths qemu "$WORK/host_paths.qemu"
+# As few jobs as the job's file limit allows: the driver and host_paths.list
+# go with each batch.
+per_job=$((JOB_MAX_FILES - 2))
+for ((k = 0; k < ${#shared[@]}; k += per_job)); do
+	batch=("${shared[@]:k:per_job}")
+	files=(--file "$driver:battery.sh" --file "$WORK/host_paths.qemu:host_paths.list")
+	for n in "${batch[@]}"; do files+=(--file "$PROGS/$n:$n"); done
+	dir=$WORK/vm-shared-$k
+	rc=$(vm_job "$dir" --timeout 600s "${files[@]}" -- ./battery.sh "${batch[@]}")
+	if [[ $rc -ne 0 ]]; then
+		echo "escape: a shared microVM job ended with status $rc:" >&2
+		tail -5 "$dir/err" >&2
+	fi
+	for n in "${batch[@]}"; do
+		grep -q "^escape-rc $n " "$dir/out" || { fail "${n}[qemu]" "it never ran (the job ended with $rc)"; continue; }
+		check qemu "$n" "$dir/out" "$dir/err" "$dir/audit" \
+			"$(sed -n "s/^escape-rc $n //p" "$dir/out")"
+	done
 done
 for n in "${own[@]}"; do
 	timeout=$(directive "$n" timeout)
 	dir=$WORK/vm-$n
-	rc=$(vm_job "$dir" --timeout "${timeout:-300s}" --file "$PROGS/$n:$n" -- "./$n")
+	files=(--file "$PROGS/$n:$n")
+	if [[ $(directive "$n" input) == host-paths* ]]; then
+		files+=(--file "$WORK/host_paths.qemu:host_paths.list")
+	fi
+	rc=$(vm_job "$dir" --timeout "${timeout:-300s}" "${files[@]}" -- "./$n")
 	check qemu "$n" "$dir/out" "$dir/err" "$dir/audit" "$rc"
 done
 

@@ -8,11 +8,14 @@
 # prints one line naming them (nothing when none is missing), so the
 # caller can say so loudly. Extra "sandbox" members may follow as $2
 # (JSON text, e.g. '"rlimits": {"as_mib": 512}'), extra top-level members
-# as $3 (e.g. '"audit": {"checkpoint_every": 10}').
+# as $3 (e.g. '"audit": {"checkpoint_every": 10}'), and members of
+# "sandbox.cgroup" as $4 (e.g. '"memory_mib": 256'), used only where the
+# cgroup layer stays on.
 set -euo pipefail
 file=$1
 extra=${2:-}
 extra_top=${3:-}
+cgroup=${4:-}
 off=()
 members=()
 # Landlock: asked of the kernel by a probe built on first use (beside the
@@ -32,13 +35,16 @@ own=$(sed -n 's/^0:://p' /proc/self/cgroup 2>/dev/null || true)
 ctl=/sys/fs/cgroup${own%/}/cgroup.controllers
 [[ $own == / ]] && ctl=/sys/fs/cgroup/cgroup.controllers
 have=$(cat "$ctl" 2>/dev/null || true)
+cgroup_off=false
 for c in memory pids cpu; do
 	if ! grep -qw "$c" <<<"$have"; then
 		off+=("cgroup2 $c controller")
 		members+=('"cgroup": false')
+		cgroup_off=true
 		break
 	fi
 done
+[[ $cgroup_off == false && -n $cgroup ]] && members+=("\"cgroup\": {$cgroup}")
 [[ -n $extra ]] && members+=("$extra")
 body=$(IFS=,; echo "${members[*]}")
 printf '{"sandbox": {%s}%s}\n' "$body" "${extra_top:+, $extra_top}" >"$file"

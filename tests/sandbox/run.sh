@@ -349,6 +349,42 @@ test_the_command_sees_the_sandbox() {
 	ok "$t"
 }
 
+# Nothing of the host but the binds themselves: PID 1 is the sandbox's init
+# by name and command line (not warden's, whose arguments may hold --env
+# values), every cgroup path is the namespace's root, and /usr/local, the
+# host's own, is an empty directory unless the policy binds it.
+test_the_command_learns_nothing_of_the_host() {
+	local t=${FUNCNAME[0]} rc=0 marker=s3cr3t-$$-$RANDOM binds=() b
+	# shellcheck disable=SC2016 # expanded by the sandbox's shell
+	ws --policy "$POLICY" --records "$WORK/rec" --env "K=$marker" -- /bin/sh -c \
+		'cat /proc/1/comm; echo "cmdline=$(tr "\0" "|" </proc/1/cmdline)";
+		 echo "usrlocal=$(ls -A /usr/local | wc -l)"; cat /proc/self/cgroup /proc/self/mountinfo' \
+		>"$WORK/out" 2>"$WORK/err" || rc=$?
+	[[ $rc -eq 0 ]] || { fail "$t" "status $rc"; return; }
+	[[ $(head -1 "$WORK/out") == sandbox-init ]] || { fail "$t" "/proc/1/comm: $(head -1 "$WORK/out")"; return; }
+	grep -qx 'cmdline=sandbox-init|' "$WORK/out" || { fail "$t" "$(grep -m1 ^cmdline= "$WORK/out")"; return; }
+	grep -qF "$marker" "$WORK/out" && { fail "$t" "warden's arguments are visible"; return; }
+	grep -qF "$BIN" "$WORK/out" && { fail "$t" "warden's path is visible"; return; }
+	grep -E '^[0-9]+:[^:]*:' "$WORK/out" | grep -qvE ':/$' &&
+		{ fail "$t" "a cgroup path: $(grep -E '^[0-9]+:[^:]*:/.' "$WORK/out" | head -1)"; return; }
+	grep -qx 'usrlocal=0' "$WORK/out" || { fail "$t" "/usr/local is the host's"; return; }
+	if [[ -z $(ls -A /usr/local 2>/dev/null) ]]; then
+		echo "sandbox: $t: this host's /usr/local is empty: its hiding is not proved here" >&2
+	else
+		# The policy may bind it: then it is there, as asked.
+		for b in /bin /sbin /lib /lib64 /usr /usr/local; do
+			[[ -e $b ]] && binds+=("\"$b\"")
+		done
+		"$ROOT/tests/lib/local-policy.sh" "$WORK/usrlocal.json" \
+			"\"ro_binds\": [$(IFS=,; echo "${binds[*]}")]" >/dev/null
+		ws --policy "$WORK/usrlocal.json" -- /bin/sh -c 'ls -A /usr/local | wc -l' \
+			>"$WORK/out" 2>"$WORK/err" || rc=$?
+		[[ $rc -eq 0 && $(cat "$WORK/out") -gt 0 ]] ||
+			{ fail "$t" "a policy binding /usr/local does not get it (status $rc)"; return; }
+	fi
+	ok "$t"
+}
+
 if [[ $(id -u) -ne 0 ]]; then
 	fail "sandbox" "warden sandbox needs root"
 	report_end sandbox
@@ -370,4 +406,5 @@ test_missing_layer_is_refused_without_policy
 test_invalid_policy_is_one_line_and_125
 test_unprivileged_caller_is_refused
 test_the_command_sees_the_sandbox
+test_the_command_learns_nothing_of_the_host
 report_end sandbox
