@@ -14,6 +14,7 @@
 #ifndef WARDEN_COMMON_ERR_H
 #define WARDEN_COMMON_ERR_H
 
+#include <errno.h>
 #include <stddef.h>
 
 #define WD_ERR_MSG_BYTES 512 /* longest message kept, NUL included */
@@ -39,6 +40,15 @@ int wd_err_set(struct wd_err *err, int code, const char *fmt, ...) WD_PRINTF(3, 
  * Returns -code.
  */
 int wd_err_sys(struct wd_err *err, int code, const char *fmt, ...) WD_PRINTF(3, 4);
+
+/*
+ * The failure a callee left in `err`, as this function's return value:
+ * -code, or -EIO when none was recorded (never 0, which would mean success).
+ */
+static inline int wd_err_ret(const struct wd_err *err)
+{
+	return err->code > 0 ? -err->code : -EIO;
+}
 
 /*
  * Prefix the current message with context: "<fmt>: <previous message>".

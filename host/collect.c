@@ -54,10 +54,9 @@ void wd_collect_free(struct wd_collector *c)
 
 static int fail_io(struct wd_collector *c, int e, const char *what, struct wd_err *err)
 {
-	return wd_err_set(err, e,
-			  "audit: %s/%s: %s: the job is stopped (records 1..%llu are stored and "
-			  "verify)",
-			  c->dir, what, strerror(e), (unsigned long long)c->synced);
+	return wd_err_sys(
+		err, e, "audit: %s/%s: the job is stopped (records 1..%llu are stored and verify)",
+		c->dir, what, (unsigned long long)c->synced);
 }
 
 /* A new file of the log, written whole (0600, never over another). */
@@ -145,8 +144,7 @@ static int flush_buf(struct wd_collector *c, struct wd_err *err)
 
 		seg_name(c, c->index, name, sizeof(name));
 		if (ftruncate(c->fd, (off_t)c->size) < 0)
-			wd_warn("audit: %s: cannot cut back a partial line: %s", name,
-				strerror(errno));
+			wd_warn_sys(errno, "audit: %s: cannot cut back a partial line", name);
 		c->buf_len = 0;
 		c->failed = true;
 		return fail_io(c, e, name, err);

@@ -71,16 +71,16 @@ int wd_launch_open(struct wd_launch *l, struct wd_err *err)
 void wd_launch_fail(struct wd_launch *l, int code, const char *fmt, ...)
 {
 	struct launch_report r;
+	char what[WD_ERR_MSG_BYTES];
+	struct wd_err e;
 	va_list ap;
-	int n;
 
 	memset(&r, 0, sizeof(r));
-	r.code = code > 0 ? code : EIO;
 	va_start(ap, fmt);
-	n = vsnprintf(r.msg, sizeof(r.msg), fmt, ap);
+	(void)vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	if (n >= 0 && (size_t)n < sizeof(r.msg))
-		(void)snprintf(r.msg + n, sizeof(r.msg) - (size_t)n, ": %s", strerror(r.code));
+	r.code = -wd_err_sys(&e, code > 0 ? code : EIO, "%s", what);
+	memcpy(r.msg, e.msg, sizeof(r.msg) - 1); /* cut, NUL-terminated by the memset */
 	(void)!write(l->wfd, &r, sizeof(r));
 	_exit(127);
 }

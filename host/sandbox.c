@@ -309,7 +309,7 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 	if (sup_sandbox_prepare(sb, &r.ready, err) < 0) {
 		if (r.records >= 0)
 			(void)close(r.records);
-		return -1;
+		return wd_err_ret(err);
 	}
 	r.sigfd = signals(&set);
 	if (r.sigfd < 0) {

@@ -145,7 +145,7 @@ int sup_cgroup_create(const struct sup_sandbox *sb, struct sup_cgroup *cg, struc
 	if (sb->cgroup_off)
 		return 0;
 	if (own_cgroup(own, sizeof(own), err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	(void)snprintf(base, sizeof(base), "%s%s", CGROUP_ROOT, strcmp(own, "/") == 0 ? "" : own);
 	basefd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (basefd < 0)
@@ -191,7 +191,7 @@ int sup_cgroup_create(const struct sup_sandbox *sb, struct sup_cgroup *cg, struc
 		       strcmp(own, "/") == 0 ? "" : own, (int)getpid());
 	if (limits(sb, cg, err) < 0) {
 		sup_cgroup_destroy(cg);
-		return -1;
+		return wd_err_ret(err);
 	}
 	return 0;
 }
@@ -204,7 +204,7 @@ void sup_cgroup_kill(const struct sup_cgroup *cg)
 		return;
 	rc = write_small(cg->dirfd, "cgroup.kill", "1");
 	if (rc < 0)
-		wd_warn("cgroup: cgroup.kill: %s", strerror(-rc));
+		wd_warn_sys(-rc, "cgroup: cgroup.kill");
 }
 
 bool sup_cgroup_oom(const struct sup_cgroup *cg)
@@ -247,7 +247,7 @@ void sup_cgroup_destroy(struct sup_cgroup *cg)
 		const char *leaf = strrchr(name, '/');
 
 		if (unlinkat(parent, leaf + 1, AT_REMOVEDIR) < 0)
-			wd_warn("cgroup: rmdir %s: %s", name, strerror(errno));
+			wd_warn_sys(errno, "cgroup: rmdir %s", name);
 		(void)close(parent);
 	}
 }

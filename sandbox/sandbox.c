@@ -156,7 +156,7 @@ static int read_binds(const cJSON *sbx, struct sup_sandbox *sb, struct wd_err *e
 		if (!cJSON_IsString(it))
 			return wd_err_set(err, EINVAL, "policy: %s: must be a string", what);
 		if (path_ok(it->valuestring, what, err) < 0)
-			return -1;
+			return wd_err_ret(err);
 		(void)snprintf(sb->ro_binds[i++], SUP_SB_PATH_MAX, "%s", it->valuestring);
 	}
 	sb->n_ro_binds = i;
@@ -178,7 +178,7 @@ static int read_rlimits(const cJSON *sbx, struct sup_sandbox *sb, struct wd_err 
 	    wd_json_get_uint(r, "fsize_mib", MAX_MIB, &sb->fsize_mib, w, err) < 0 ||
 	    wd_json_get_uint(r, "as_mib", MAX_MIB, &sb->as_mib, w, err) < 0 ||
 	    wd_json_get_uint(r, "data_mib", MAX_MIB, &sb->data_mib, w, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	if (sb->nofile == 0 || sb->nproc == 0)
 		return wd_err_set(err, EINVAL, "%s: nofile and nproc cannot be 0", w);
 	return 0;
@@ -191,14 +191,14 @@ static int read_cgroup(const cJSON *sbx, struct sup_sandbox *sb, struct wd_err *
 	uint64_t pct = 0;
 
 	if (layer(sbx, "cgroup", "sandbox", &sb->cgroup_off, &c, true, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	if (c == NULL)
 		return 0;
 	if (wd_json_check_fields(c, cgroup_fields, w, err) < 0 ||
 	    wd_json_get_uint(c, "memory_mib", MAX_MIB, &sb->memory_mib, w, err) < 0 ||
 	    wd_json_get_uint(c, "pids", MAX_COUNT, &sb->pids_max, w, err) < 0 ||
 	    wd_json_get_uint(c, "cpu_percent", 100000, &pct, w, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	if (sb->pids_max == 0)
 		return wd_err_set(err, EINVAL, "%s.pids: cannot be 0", w);
 	sb->cpu_quota_us = pct * SUP_SB_CPU_PERIOD_US / 100;
@@ -261,17 +261,17 @@ static int read_seccomp(const cJSON *sbx, struct sup_sandbox *sb, struct wd_err 
 	const cJSON *s, *v;
 
 	if (layer(sbx, "seccomp", "sandbox", &sb->seccomp_off, &s, true, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	if (s == NULL)
 		return 0;
 	if (wd_json_check_fields(s, seccomp_fields, w, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	if ((v = cJSON_GetObjectItemCaseSensitive(s, "profile")) != NULL &&
 	    read_profile(v, sb, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	if ((v = cJSON_GetObjectItemCaseSensitive(s, "waive")) != NULL &&
 	    read_waivers(v, sb, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	return 0;
 }
 
@@ -284,28 +284,28 @@ static int read_sandbox(const cJSON *sbx, struct sup_sandbox *sb, struct wd_err 
 	if (!cJSON_IsObject(sbx))
 		return wd_err_set(err, EINVAL, "%s: must be an object", w);
 	if (wd_json_check_fields(sbx, sandbox_fields, w, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	id = sb->uid;
 	if (wd_json_get_uint(sbx, "uid", MAX_ID, &id, w, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	sb->uid = (uid_t)id;
 	id = sb->gid;
 	if (wd_json_get_uint(sbx, "gid", MAX_ID, &id, w, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	sb->gid = (gid_t)id;
 	if (sb->uid == 0 || sb->gid == 0)
 		return wd_err_set(err, EINVAL, "%s: uid and gid cannot be 0 (root)", w);
 	sb->ids_from_policy = cJSON_GetObjectItemCaseSensitive(sbx, "uid") != NULL ||
 			      cJSON_GetObjectItemCaseSensitive(sbx, "gid") != NULL;
 	if (wd_json_get_uint(sbx, "tmp_mib", MAX_MIB, &sb->tmp_mib, w, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	if (sb->tmp_mib == 0)
 		return wd_err_set(err, EINVAL, "%s.tmp_mib: cannot be 0", w);
 	if (read_binds(sbx, sb, err) < 0 || read_rlimits(sbx, sb, err) < 0 ||
 	    read_cgroup(sbx, sb, err) < 0 ||
 	    layer(sbx, "landlock", "sandbox", &sb->landlock_off, &unused, false, err) < 0 ||
 	    read_seccomp(sbx, sb, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	return 0;
 }
 

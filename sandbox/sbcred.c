@@ -78,17 +78,17 @@ static int set_limit(int res, const char *name, rlim_t v, struct wd_err *err)
 static int rlimits(const struct sup_sandbox *sb, struct wd_err *err)
 {
 	if (set_limit(RLIMIT_CORE, "CORE", 0, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	if (sb->nofile != 0 && set_limit(RLIMIT_NOFILE, "NOFILE", sb->nofile, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	if (sb->nproc != 0 && set_limit(RLIMIT_NPROC, "NPROC", sb->nproc, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	if (sb->fsize_mib != 0 && set_limit(RLIMIT_FSIZE, "FSIZE", sb->fsize_mib * MIB, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	if (sb->as_mib != 0 && set_limit(RLIMIT_AS, "AS", sb->as_mib * MIB, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	if (sb->data_mib != 0 && set_limit(RLIMIT_DATA, "DATA", sb->data_mib * MIB, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	return 0;
 }
 
@@ -152,7 +152,7 @@ int sup_sb_drop(const struct sup_sandbox *sb, struct wd_err *err)
 	gid_t rg, eg, sg;
 
 	if (rlimits(sb, err) < 0 || drop_bounding(err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	if (setgroups(0, NULL) < 0)
 		return wd_err_sys(err, errno, "identity: setgroups");
 	if (setresgid(sb->gid, sb->gid, sb->gid) < 0)
@@ -164,7 +164,7 @@ int sup_sb_drop(const struct sup_sandbox *sb, struct wd_err *err)
 	    getgroups(0, NULL) != 0)
 		return wd_err_set(err, EPERM, "identity: ids not as set");
 	if (set_caps(NULL, 0, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) < 0 ||
 	    prctl(PR_GET_NO_NEW_PRIVS, 0UL, 0UL, 0UL, 0UL) != 1)
 		return wd_err_sys(err, errno, "no_new_privs");
@@ -177,7 +177,7 @@ int sup_sb_drop_init(struct wd_err *err)
 	static const cap_value_t kill_only[] = {CAP_KILL};
 
 	if (drop_bounding(err) < 0 || set_caps(kill_only, 1, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) < 0)
 		return wd_err_sys(err, errno, "init: no_new_privs");
 	if (prctl(PR_SET_DUMPABLE, 0UL, 0UL, 0UL, 0UL) < 0)

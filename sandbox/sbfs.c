@@ -245,7 +245,7 @@ static int take_sources(const struct sup_sandbox *sb, int work_mnt, struct sup_s
 					  sb->ro_binds[i]);
 		fs->bind_mnt[i] = clone_ro(sb->ro_binds[i], err);
 		if (fs->bind_mnt[i] < 0)
-			return -1;
+			return wd_err_ret(err);
 	}
 	fs->work_mnt = work_mnt;
 	if (work_mnt >= 0 && set_attr(work_mnt, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true) < 0)
@@ -276,7 +276,7 @@ static int build_proc(int root, struct wd_err *err)
 	int procdir, null;
 
 	if (proc < 0 || place(root, proc, "proc", err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	procdir = openat(root, "proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	null = openat(root, "dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (procdir < 0 || null < 0) {
@@ -339,7 +339,7 @@ static int build_dev(int root, const struct sup_sandbox *sb, struct wd_err *err)
 	int pts, shm;
 
 	if (dev < 0 || place(root, dev, "dev", err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	for (size_t i = 0; i < N(dev_nodes); i++) {
 		char rel[32];
 
@@ -360,11 +360,11 @@ static int build_dev(int root, const struct sup_sandbox *sb, struct wd_err *err)
 	pts = new_fs("devpts", "ptmxmode=0666,mode=0620", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
 		     err);
 	if (pts < 0 || place(root, pts, "dev/pts", err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	(void)snprintf(opts, sizeof(opts), "size=%llum,mode=1777", (unsigned long long)sb->tmp_mib);
 	shm = new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
 	if (shm < 0 || place(root, shm, "dev/shm", err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	/* Nothing may be created in /dev itself now. */
 	dev = (int)tree_clone(root, "dev", OPEN_TREE_CLOEXEC);
 	if (dev < 0 || set_attr(dev, MOUNT_ATTR_RDONLY, false) < 0) {
@@ -418,7 +418,7 @@ static int hide_host_own(int root, const struct sup_sandbox *sb, const struct su
 			continue;
 		m = empty_dir(err);
 		if (m < 0)
-			return -1;
+			return wd_err_ret(err);
 		if (attach(m, root, rel) < 0) {
 			int e = errno;
 
@@ -448,7 +448,7 @@ static int fill_root(int root, const struct sup_sandbox *sb, struct sup_sb_fs *f
 			if (slash != NULL) {
 				*slash = '\0';
 				if (make_dirs(root, parent, err) < 0)
-					return -1;
+					return wd_err_ret(err);
 			}
 			if (symlinkat(fs->bind_link[i], root, rel) < 0)
 				return wd_err_sys(err, errno, "filesystem: symlink %s",
@@ -458,16 +458,16 @@ static int fill_root(int root, const struct sup_sandbox *sb, struct sup_sb_fs *f
 		m = fs->bind_mnt[i];
 		fs->bind_mnt[i] = -1;
 		if (place(root, m, rel, err) < 0)
-			return -1;
+			return wd_err_ret(err);
 	}
 	if (sb->binds_from_host && hide_host_own(root, sb, fs, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	/* /tmp first: the working directory may lie below it (WARDEN_WORKDIR
 	 * is an image's choice). */
 	(void)snprintf(opts, sizeof(opts), "size=%llum,mode=1777", (unsigned long long)sb->tmp_mib);
 	m = new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
 	if (m < 0 || place(root, m, "tmp", err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	if (fs->work_mnt >= 0) {
 		m = fs->work_mnt;
 		fs->work_mnt = -1;
@@ -477,12 +477,12 @@ static int fill_root(int root, const struct sup_sandbox *sb, struct sup_sb_fs *f
 			       (unsigned)sb->gid);
 		m = new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
 		if (m < 0)
-			return -1;
+			return wd_err_ret(err);
 	}
 	if (place(root, m, sb->workdir + 1, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	if (build_dev(root, sb, err) < 0 || build_proc(root, err) < 0)
-		return -1;
+		return wd_err_ret(err);
 	return 0;
 }
 

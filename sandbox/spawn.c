@@ -195,7 +195,7 @@ static int enter_cwd(const struct sup_spawn *sp, struct wd_err *err)
 	rc = sup_workdir_open_dir(top, sp->job->cwd != NULL ? sp->job->cwd : "", &cwd, err);
 	(void)close(top);
 	if (rc < 0)
-		return -1;
+		return wd_err_ret(err);
 	rc = fchdir(cwd);
 	(void)close(cwd);
 	return rc < 0 ? wd_err_sys(err, errno, "chdir to the job's cwd") : 0;

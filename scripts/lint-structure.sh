@@ -7,7 +7,9 @@
 #   circles  no two modules (a .c and its .h) include each other, directly
 #            or round a longer circle (tsort finds the loop);
 #   errors   a function that takes a `struct wd_err *` returns 0 or a
-#            negative errno (common/err.h), never a bare `return -1;`.
+#            negative errno (common/err.h), never a bare `return -1;`; and
+#            no message is built with strerror() by hand outside
+#            common/err.c and common/log.c (wd_err_sys, wd_log_sys).
 #
 # Prints one line per breach and exits 1 if there is any.
 set -euo pipefail
@@ -67,4 +69,8 @@ for f in "${files[@]}"; do
 		END { exit bad }
 	' "$f" >&2 || bad=1
 done
+while IFS= read -r hit; do
+	say "$hit: strerror() by hand (use wd_err_sys, sup_fail_sys or wd_warn_sys and friends)"
+done < <(printf '%s\n' "${files[@]}" | grep '\.c$' | xargs grep -n 'strerror(' |
+	grep -v -e '^common/err\.c:' -e '^common/log\.c:' -e '^[^:]*:[0-9]*:[[:space:]]*/\?\*' | cut -d: -f1,2)
 exit "$bad"

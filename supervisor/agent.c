@@ -61,7 +61,7 @@ void sup_kill_all(const char *why)
 {
 	wd_info("%s: SIGKILL to every process of the job", why);
 	if (kill(-1, SIGKILL) < 0 && errno != ESRCH)
-		wd_warn("kill(-1, SIGKILL): %s", strerror(errno));
+		wd_warn_sys(errno, "kill(-1, SIGKILL)");
 }
 
 void sup_exit_from_wait(int wstatus, struct wd_exit *e)
@@ -187,7 +187,7 @@ static int pump_output(struct run *r, struct out_stream *s, struct sup_fail *f)
 		return 0;
 	/* A PTY master reads EIO once no slave is open: that is its EOF. */
 	if (n < 0 && !(errno == EIO && tty_master(r, s->fd)))
-		wd_warn("agent stream %u: read: %s; ended", (unsigned)s->id, strerror(errno));
+		wd_warn_sys(errno, "agent stream %u: read failed, ended", (unsigned)s->id);
 	return end_output(r, s, f);
 }
 
@@ -210,7 +210,7 @@ static void pump_input(struct run *r)
 		return;
 	if (n < 0) {
 		/* EPIPE: the agent closed its stdin; what it did not read is dropped. */
-		wd_debug("agent stdin: %s; dropping the rest", strerror(errno));
+		wd_debug_sys(errno, "agent stdin: dropping the rest");
 		drop_stdin(r);
 		return;
 	}
@@ -304,7 +304,7 @@ static int signal_agent(struct run *r, const struct wd_frame *fr, struct sup_fai
 	wd_info("signal %d (%s) to the agent's process group %d", signo, strsignal(signo),
 		(int)r->a->pid);
 	if (kill(-r->a->pid, signo) < 0 && errno != ESRCH)
-		wd_warn("kill(-%d, %d): %s", (int)r->a->pid, signo, strerror(errno));
+		wd_warn_sys(errno, "kill(-%d, %d)", (int)r->a->pid, signo);
 	return 0;
 }
 
@@ -323,7 +323,7 @@ static int set_winsize(struct run *r, const struct wd_frame *fr, struct sup_fail
 	ws.ws_row = rows;
 	ws.ws_col = cols;
 	if (ioctl(r->a->in, TIOCSWINSZ, &ws) < 0)
-		wd_warn("pty: TIOCSWINSZ %ux%u: %s", rows, cols, strerror(errno));
+		wd_warn_sys(errno, "pty: TIOCSWINSZ %ux%u", rows, cols);
 	return 0;
 }
 
@@ -575,7 +575,7 @@ static int one_round(struct run *r, struct sup_fail *f)
 	}
 	rc = poll(p, P_COUNT, ms_until(next));
 	if (rc < 0 && errno != EINTR)
-		return sup_fail_set(f, SUP_FAIL_INTERNAL, errno, "poll: %s", strerror(errno));
+		return sup_fail_sys(f, SUP_FAIL_INTERNAL, errno, "poll");
 	if (rc <= 0)
 		return 0;
 	if (p[P_SIG].revents != 0)
