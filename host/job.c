@@ -95,6 +95,21 @@ static int open_upload(struct wd_upload *u, const struct wd_file_arg *arg, struc
 	return 0;
 }
 
+static int profile_check(struct sup_sandbox *sb, const struct sup_audit_limits *lim,
+			 struct wd_err *err)
+{
+	struct sup_sb_filter f;
+	int rc;
+
+	if (!sb->has_profile || sb->seccomp_off)
+		return 0;
+	sb->exec_audit_off = !lim->exec;
+	rc = sup_sb_filter_compile(sb, &f, err);
+	if (rc == 0)
+		sup_sb_filter_free(&f);
+	return rc;
+}
+
 int wd_read_policy(const char *path, char **out, struct wd_err *err)
 {
 	struct sup_sandbox sb;
@@ -137,11 +152,13 @@ int wd_read_policy(const char *path, char **out, struct wd_err *err)
 		free(text);
 		return wd_err_set(err, EINVAL, "--policy %s: contains a NUL byte", path);
 	}
-	/* The whole policy is read here as the guest will read it: an invalid
-	 * one stops the job before a VM starts. */
+	/* The whole policy is read here as the guest will read it, and a
+	 * profile compiled as the guest will compile it: an invalid one, or a
+	 * profile the filter cannot honour, stops the job before a VM starts. */
 	sup_sandbox_defaults(&sb);
 	if (n == 0 || sup_sandbox_policy(text, (size_t)n, &sb, err) < 0 ||
-	    sup_audit_policy(text, (size_t)n, &lim, err) < 0) {
+	    sup_audit_policy(text, (size_t)n, &lim, err) < 0 || profile_check(&sb, &lim, err) < 0) {
+		sup_sandbox_free(&sb);
 		free(text);
 		if (n == 0)
 			return wd_err_set(err, EINVAL, "--policy %s: empty", path);
