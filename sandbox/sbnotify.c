@@ -26,11 +26,19 @@
 #include "../common/jcanon.h"
 #include "../common/tlog.h"
 
+/* x32 numbers are x86_64's with bit 30 set, and positive: a negative number
+ * (syscall(-1), whose bits include bit 30) is an x86_64 call the kernel
+ * answers ENOSYS, as it does any number out of its table. */
+static bool x32_nr(int nr)
+{
+	return nr >= 0 && (nr & 0x40000000) != 0;
+}
+
 static const char *abi_name(uint32_t arch, int nr)
 {
 	if (arch == SCMP_ARCH_X86)
 		return "i386";
-	if (arch == SCMP_ARCH_X86_64 && (nr & 0x40000000) != 0)
+	if (arch == SCMP_ARCH_X86_64 && x32_nr(nr))
 		return "x32";
 	return arch == SCMP_ARCH_X86_64 ? "x86_64" : "other";
 }
@@ -42,7 +50,7 @@ static const char *syscall_name(const char *abi, int nr)
 	static char names[2][SUP_SB_SYSCALL_TABLE][SUP_SC_NAME_MAX + 1];
 	static char other[SUP_SC_NAME_MAX + 1];
 	bool i386 = strcmp(abi, "i386") == 0;
-	int n = nr & ~0x40000000;
+	int n = x32_nr(nr) ? nr & ~0x40000000 : nr;
 	char *slot = n >= 0 && n < SUP_SB_SYSCALL_TABLE ? names[i386][n] : other;
 	char *resolved;
 
@@ -184,7 +192,9 @@ int sup_sb_denial_json(const struct sup_sb_denial *d, char *out, size_t size)
 	}
 	wd_jw_close(&w);
 	wd_jw_str(&w, "errno", errno_name(d->err));
-	wd_jw_uint(&w, "nr", (uint64_t)(d->nr < 0 ? 0 : d->nr));
+	/* As seccomp_data holds it, unsigned (a record has no negative numbers):
+	 * syscall(-1) is 4294967295. */
+	wd_jw_uint(&w, "nr", (uint32_t)d->nr);
 	wd_jw_str(&w, "syscall", d->name != NULL ? d->name : "?");
 	return wd_jw_end(&w) < 0 ? -ENOSPC : (int)w.len;
 }

@@ -255,7 +255,15 @@ static void test_profile_filter_compiles_and_waiver_changes_it(void **state)
 
 /* ---- a filtered child -------------------------------------------------------- */
 
-enum { R_NETLINK = 1, R_UNKNOWN = 2, R_TIOCSTI = 4, R_X32 = 8, R_CLONE3 = 16, R_GETPID = 32 };
+enum {
+	R_NETLINK = 1,
+	R_UNKNOWN = 2,
+	R_TIOCSTI = 4,
+	R_X32 = 8,
+	R_CLONE3 = 16,
+	R_GETPID = 32,
+	R_MINUS_ONE = 64
+};
 
 /* In a forked child: no_new_privs, the filter, and its listener sent back
  * on `sock`. */
@@ -313,6 +321,8 @@ static void __attribute__((noreturn)) filtered_child(const struct sup_sb_filter 
 		bits |= R_CLONE3;
 	if (syscall(SYS_getpid) > 0)
 		bits |= R_GETPID;
+	if (syscall(-1) < 0 && errno == ENOSYS)
+		bits |= R_MINUS_ONE;
 	syscall(SYS_exit_group, bits);
 	_exit(bits);
 }
@@ -322,7 +332,9 @@ static void test_denials_reach_the_listener_and_fail(void **state)
 	struct sup_sb_filter f;
 	struct sup_sb_denial d;
 	int listener, ws = 0, denials = 0;
-	bool netlink = false, unknown = false, ioctl_seen = false, x32 = false, clone3 = false;
+	bool netlink = false, unknown = false, ioctl_seen = false, x32 = false, clone3 = false,
+	     minus_one = false;
+	char json[512];
 	pid_t pid;
 
 	(void)state;
@@ -340,15 +352,25 @@ static void test_denials_reach_the_listener_and_fail(void **state)
 			ioctl_seen |= strcmp(d.name, "ioctl") == 0 && d.err == EPERM;
 			x32 |= strcmp(d.abi, "x32") == 0 && d.err == ENOSYS;
 			clone3 |= strcmp(d.name, "clone3") == 0;
+			/* syscall(-1): an x86_64 call (bit 30 of -1 is no x32), recorded as
+			 * seccomp_data's number read unsigned */
+			if (d.nr == -1) {
+				assert_string_equal(d.abi, "x86_64");
+				assert_int_equal(d.err, ENOSYS);
+				assert_true(sup_sb_denial_json(&d, json, sizeof(json)) > 0);
+				assert_non_null(strstr(json, "\"abi\":\"x86_64\""));
+				assert_non_null(strstr(json, "\"nr\":4294967295,"));
+				minus_one = true;
+			}
 		}
-		if (denials == 4)
+		if (denials == 5)
 			break;
 	}
 	assert_int_equal(waitpid(pid, &ws, 0), pid);
 	assert_true(WIFEXITED(ws));
-	assert_int_equal(WEXITSTATUS(ws),
-			 R_NETLINK | R_UNKNOWN | R_TIOCSTI | R_X32 | R_CLONE3 | R_GETPID);
-	assert_true(netlink && unknown && ioctl_seen && x32);
+	assert_int_equal(WEXITSTATUS(ws), R_NETLINK | R_UNKNOWN | R_TIOCSTI | R_X32 | R_CLONE3 |
+						  R_GETPID | R_MINUS_ONE);
+	assert_true(netlink && unknown && ioctl_seen && x32 && minus_one);
 	assert_false(clone3); /* answered by the filter itself, unrecorded */
 	(void)close(listener);
 	sup_sb_filter_free(&f);
