@@ -224,6 +224,26 @@ static ssize_t read_string(int mem, uint64_t addr, char *out, size_t size)
 	return (ssize_t)(size - 1); /* cut: the digest says so by its count */
 }
 
+/* The arguments past the first SUP_SB_EXEC_ARGS are only counted: argv's
+ * pointers from index `from` to its NULL, read a page at a time, at most
+ * SUP_SB_EXEC_COUNT_MAX in all. */
+static uint64_t count_args(int mem, uint64_t argv, uint64_t from)
+{
+	uint64_t p[512], n = from;
+
+	while (n < SUP_SB_EXEC_COUNT_MAX) {
+		ssize_t got = pread(mem, p, sizeof(p), (off_t)(argv + n * sizeof(p[0])));
+
+		if (got < (ssize_t)sizeof(p[0]))
+			break;
+		for (size_t i = 0; i < (size_t)got / sizeof(p[0]) && n < SUP_SB_EXEC_COUNT_MAX;
+		     i++, n++)
+			if (p[i] == 0)
+				return n;
+	}
+	return n;
+}
+
 int sup_sb_exec_json(int listener, const struct sup_sb_denial *d, char *out, size_t size)
 {
 	static char path[4096], arg[65536];
@@ -233,7 +253,7 @@ int sup_sb_exec_json(int listener, const struct sup_sb_denial *d, char *out, siz
 	uint8_t h[WD_HASH_BYTES];
 	br_sha256_context c;
 	struct wd_jw w;
-	uint64_t argc = 0;
+	uint64_t argc = 0, hashed;
 	bool unreadable = false;
 	int mem;
 
@@ -262,6 +282,9 @@ int sup_sb_exec_json(int listener, const struct sup_sb_denial *d, char *out, siz
 		br_sha256_update(&c, arg, (size_t)n + 1);
 		argc++;
 	}
+	hashed = argc;
+	if (!unreadable && argc == SUP_SB_EXEC_ARGS)
+		argc = count_args(mem, argv, argc);
 	if (mem >= 0)
 		(void)close(mem);
 	/* The notification must still be pending, else pid may be another's. */
@@ -272,6 +295,8 @@ int sup_sb_exec_json(int listener, const struct sup_sb_denial *d, char *out, siz
 	wd_jw_init(&w, out, size);
 	wd_jw_uint(&w, "argc", argc);
 	wd_jw_str(&w, "argv_sha256", digest);
+	if (hashed < argc)
+		wd_jw_bool(&w, "argv_truncated", true);
 	wd_jw_str(&w, "path", path);
 	wd_jw_str(&w, "syscall", at ? "execveat" : "execve");
 	if (unreadable)

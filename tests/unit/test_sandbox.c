@@ -876,6 +876,51 @@ static void test_refused_calls_reach_the_listener_under_dockers_profile(void **s
 	refused_calls_reach_the_listener("Docker's", docker_policy(""));
 }
 
+/* An exec with 5000 arguments, 904 more than the digest covers. */
+static void __attribute__((noreturn)) many_args_child(const struct sup_sb_filter *f, int sock)
+{
+	static char path[] = "/nonexistent/warden-test", a[] = "a";
+	static char *argv[SUP_SB_EXEC_ARGS + 905];
+
+	argv[0] = path;
+	for (size_t i = 1; i < SUP_SB_EXEC_ARGS + 904; i++)
+		argv[i] = a;
+	load_in_child(f, sock);
+	syscall(SYS_execve, path, argv, NULL);
+	syscall(SYS_exit_group, errno == ENOENT ? 0 : 1);
+	_exit(1);
+}
+
+/* Past SUP_SB_EXEC_ARGS arguments, the exec record counts them all and says
+ * that its digest covers only the first ones. */
+static void test_an_exec_past_the_argument_cap_says_so(void **state)
+{
+	struct sup_sb_filter f;
+	struct sup_sb_denial d;
+	char json[1024];
+	int listener, ws = 0, rc;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(policy(""), 0);
+	assert_int_equal(sup_sb_filter_build(&sb, &f, &err), 0);
+	listener = start_filtered(&f, many_args_child, &pid);
+	do
+		rc = sup_sb_filter_receive(listener, &f.errnos, &d);
+	while (rc == 0);
+	assert_int_equal(rc, 1);
+	assert_true(d.exec);
+	assert_true(sup_sb_exec_json(listener, &d, json, sizeof(json)) > 0);
+	sup_sb_filter_respond(listener, &d);
+	assert_int_equal(waitpid(pid, &ws, 0), pid);
+	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	assert_non_null(strstr(json, "\"argc\":5000,"));
+	assert_non_null(strstr(json, "\"argv_truncated\":true"));
+	assert_null(strstr(json, "unreadable"));
+	(void)close(listener);
+	sup_sb_filter_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -896,6 +941,7 @@ int main(void)
 		cmocka_unit_test(test_refused_calls_reach_the_listener_under_an_allow_default),
 		cmocka_unit_test(test_refused_calls_reach_the_listener_under_a_log_default),
 		cmocka_unit_test(test_refused_calls_reach_the_listener_under_dockers_profile),
+		cmocka_unit_test(test_an_exec_past_the_argument_cap_says_so),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
