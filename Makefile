@@ -328,7 +328,7 @@ test-repro: $(GUEST_BINS) $(KERNEL_STAMP)
 
 FUZZ_SECONDS ?= 10
 
-test-fuzz: | bootstrap
+test-fuzz: $(DEPS_GLIBC_STAMP) | bootstrap
 	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 test-deps: $(DEPS_STAMP)

@@ -94,6 +94,21 @@ static int open_upload(struct wd_upload *u, const struct wd_file_arg *arg, struc
 	return 0;
 }
 
+/* A profile compiled as the guest will compile it, so one the filter cannot
+ * honour stops the job here. */
+static int profile_check(const struct sup_sandbox *sb, struct wd_err *err)
+{
+	struct sup_sb_filter f;
+	int rc;
+
+	if (!sb->has_profile || sb->seccomp_off)
+		return 0;
+	rc = sup_sb_filter_compile(sb, &f, err);
+	if (rc == 0)
+		sup_sb_filter_free(&f);
+	return rc;
+}
+
 int wd_read_policy(const char *path, char **out, struct wd_policy *parsed, struct wd_err *err)
 {
 	struct wd_policy own, *policy = parsed != NULL ? parsed : &own;
@@ -135,9 +150,11 @@ int wd_read_policy(const char *path, char **out, struct wd_policy *parsed, struc
 		free(text);
 		return wd_err_set(err, EINVAL, "--policy %s: contains a NUL byte", path);
 	}
-	/* The whole policy is read here as the guest will read it: an invalid
-	 * one stops the job before a VM starts. */
-	if (n == 0 || wd_policy_read(text, (size_t)n, policy, err) < 0) {
+	/* The whole policy is read here as the guest will read it, and a
+	 * profile compiled as the guest will compile it: an invalid one, or a
+	 * profile the filter cannot honour, stops the job before a VM starts. */
+	if (n == 0 || wd_policy_read(text, (size_t)n, policy, err) < 0 ||
+	    profile_check(&policy->sandbox, err) < 0) {
 		free(text);
 		if (n != 0)
 			wd_policy_free(policy);

@@ -102,6 +102,14 @@ static const char *const go_arches[] = {
 	"ppc64le", "s390",     "s390x",     "riscv64", "loong64",  NULL,
 };
 
+const char *sup_sc_action_name(enum sup_sc_action a)
+{
+	for (size_t i = 0; actions[i].name != NULL; i++)
+		if (actions[i].value == (int)a)
+			return actions[i].name;
+	return "?";
+}
+
 static int lookup(const struct name_value *t, const char *s)
 {
 	for (size_t i = 0; t[i].name != NULL; i++)

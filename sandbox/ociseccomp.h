@@ -108,6 +108,9 @@ struct sup_sc_profile {
 int sup_sc_parse(const uint8_t *p, size_t len, const char *kernel_release,
 		 struct sup_sc_profile *out, struct wd_err *err);
 
+/* An action's name as a profile spells it ("SCMP_ACT_LOG"). */
+const char *sup_sc_action_name(enum sup_sc_action a);
+
 /* Release what sup_sc_parse() allocated; `prof` may be zeroed or NULL. */
 void sup_sc_free(struct sup_sc_profile *prof);
 

@@ -359,11 +359,21 @@ const char *sup_sandbox_weakened(const struct sup_sandbox *sb, size_t *i, char *
 			return cgroup_off_line;
 		if (k == 3 && sb->has_profile && !sb->seccomp_off)
 			return "seccomp: a Docker/OCI profile replaces the built-in allowlist";
-		if (k == 4 && sb->exec_audit_off && !sb->seccomp_off)
+		if (k == 4 && sb->has_profile && !sb->seccomp_off &&
+		    (sb->profile.default_action == SUP_SC_ACT_ALLOW ||
+		     sb->profile.default_action == SUP_SC_ACT_LOG)) {
+			(void)snprintf(
+				buf, size,
+				"seccomp: the profile's defaultAction %s allows every syscall "
+				"it does not name",
+				sup_sc_action_name(sb->profile.default_action));
+			return buf;
+		}
+		if (k == 5 && sb->exec_audit_off && !sb->seccomp_off)
 			return "audit: the agent's execs are not recorded (policy audit.exec = "
 			       "false)";
-		if (k >= 5 && k < 5 + SUP_SB_HARD_MAX) {
-			const char *name = sup_sb_hard_name(k - 5);
+		if (k >= 6 && k < 6 + SUP_SB_HARD_MAX) {
+			const char *name = sup_sb_hard_name(k - 6);
 
 			if (name != NULL && sup_sb_waived(sb, name)) {
 				(void)snprintf(buf, size, "seccomp: hard denial of %s waived",
@@ -372,7 +382,7 @@ const char *sup_sandbox_weakened(const struct sup_sandbox *sb, size_t *i, char *
 			}
 			continue;
 		}
-		if (k >= 5 + SUP_SB_HARD_MAX)
+		if (k >= 6 + SUP_SB_HARD_MAX)
 			return NULL;
 	}
 }

@@ -223,13 +223,19 @@ void sup_sb_filter_respond(int listener, const struct sup_sb_denial *d);
  * `argc`, `argv_sha256` (SHA-256 over each argument and its NUL, as the
  * agent's start record has it), read from the caller's memory through
  * /proc/PID/mem, at most SUP_SB_EXEC_ARGS arguments and SUP_SB_EXEC_BYTES
- * in all; what cannot be read is said (`unreadable`). It is what the
+ * in all; what cannot be read is said (`unreadable`). Past
+ * SUP_SB_EXEC_ARGS arguments the rest are only counted (up to
+ * SUP_SB_EXEC_COUNT_MAX): `argc` is the count, the digest covers the first
+ * SUP_SB_EXEC_ARGS, and `argv_truncated` says so. It is what the
  * memory held when the call was made: another thread of the caller may
  * change it before the kernel reads it (seccomp_unotify(2)); the record is
  * of the request. Returns the length or -ENOSPC.
  */
 #define SUP_SB_EXEC_ARGS 4096
 #define SUP_SB_EXEC_BYTES (1U << 20)
+/* arguments counted at most: the kernel refuses (E2BIG) an exec whose argv
+ * pointers alone pass its 6 MiB cap on arguments, 786432 of them */
+#define SUP_SB_EXEC_COUNT_MAX (1U << 20)
 int sup_sb_exec_json(int listener, const struct sup_sb_denial *d, char *out, size_t size);
 
 /* Identical denials counted as one record (coalesce.h): how many, and

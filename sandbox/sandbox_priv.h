@@ -39,6 +39,7 @@ extern const size_t sup_sb_n_allowed;
 #define SUP_SB_N_SOCKET_FAMILIES 3
 #define SUP_SB_N_PERSONALITIES 3
 #define SUP_SB_N_DENIED_IOCTLS 2
+/* Both ascending (sbfilter.c refuses the gaps between them, and checks). */
 extern const int sup_sb_socket_families[SUP_SB_N_SOCKET_FAMILIES]; /* socket's allowed domains */
 extern const unsigned long sup_sb_personalities[SUP_SB_N_PERSONALITIES]; /* allowed personas */
 extern const uint32_t sup_sb_denied_ioctls[SUP_SB_N_DENIED_IOCTLS];      /* low 32 bits refused */

@@ -26,11 +26,19 @@
 #include "../common/jcanon.h"
 #include "../common/tlog.h"
 
+/* x32 numbers are x86_64's with bit 30 set, and positive: a negative number
+ * (syscall(-1), whose bits include bit 30) is an x86_64 call the kernel
+ * answers ENOSYS, as it does any number out of its table. */
+static bool x32_nr(int nr)
+{
+	return nr >= 0 && (nr & 0x40000000) != 0;
+}
+
 static const char *abi_name(uint32_t arch, int nr)
 {
 	if (arch == SCMP_ARCH_X86)
 		return "i386";
-	if (arch == SCMP_ARCH_X86_64 && (nr & 0x40000000) != 0)
+	if (arch == SCMP_ARCH_X86_64 && x32_nr(nr))
 		return "x32";
 	return arch == SCMP_ARCH_X86_64 ? "x86_64" : "other";
 }
@@ -42,7 +50,7 @@ static const char *syscall_name(const char *abi, int nr)
 	static char names[2][SUP_SB_SYSCALL_TABLE][SUP_SC_NAME_MAX + 1];
 	static char other[SUP_SC_NAME_MAX + 1];
 	bool i386 = strcmp(abi, "i386") == 0;
-	int n = nr & ~0x40000000;
+	int n = x32_nr(nr) ? nr & ~0x40000000 : nr;
 	char *slot = n >= 0 && n < SUP_SB_SYSCALL_TABLE ? names[i386][n] : other;
 	char *resolved;
 
@@ -190,7 +198,9 @@ int sup_sb_denial_json(const struct sup_sb_denial *d, const struct sup_sb_denial
 		wd_jw_uint(&w, "first_time", c->first_ms);
 		wd_jw_uint(&w, "last_time", c->last_ms);
 	}
-	wd_jw_uint(&w, "nr", (uint64_t)(d->nr < 0 ? 0 : d->nr));
+	/* As seccomp_data holds it, unsigned (a record has no negative numbers):
+	 * syscall(-1) is 4294967295. */
+	wd_jw_uint(&w, "nr", (uint32_t)d->nr);
 	wd_jw_str(&w, "syscall", d->name != NULL ? d->name : "?");
 	return wd_jw_end(&w) < 0 ? -ENOSPC : (int)w.len;
 }
@@ -220,6 +230,26 @@ static ssize_t read_string(int mem, uint64_t addr, char *out, size_t size)
 	return (ssize_t)(size - 1); /* cut: the digest says so by its count */
 }
 
+/* The arguments past the first SUP_SB_EXEC_ARGS are only counted: argv's
+ * pointers from index `from` to its NULL, read a page at a time, at most
+ * SUP_SB_EXEC_COUNT_MAX in all. */
+static uint64_t count_args(int mem, uint64_t argv, uint64_t from)
+{
+	uint64_t p[512], n = from;
+
+	while (n < SUP_SB_EXEC_COUNT_MAX) {
+		ssize_t got = pread(mem, p, sizeof(p), (off_t)(argv + n * sizeof(p[0])));
+
+		if (got < (ssize_t)sizeof(p[0]))
+			break;
+		for (size_t i = 0; i < (size_t)got / sizeof(p[0]) && n < SUP_SB_EXEC_COUNT_MAX;
+		     i++, n++)
+			if (p[i] == 0)
+				return n;
+	}
+	return n;
+}
+
 int sup_sb_exec_json(int listener, const struct sup_sb_denial *d, char *out, size_t size)
 {
 	static char path[4096], arg[65536];
@@ -229,7 +259,7 @@ int sup_sb_exec_json(int listener, const struct sup_sb_denial *d, char *out, siz
 	uint8_t h[WD_HASH_BYTES];
 	br_sha256_context c;
 	struct wd_jw w;
-	uint64_t argc = 0;
+	uint64_t argc = 0, hashed;
 	bool unreadable = false;
 	int mem;
 
@@ -258,6 +288,9 @@ int sup_sb_exec_json(int listener, const struct sup_sb_denial *d, char *out, siz
 		br_sha256_update(&c, arg, (size_t)n + 1);
 		argc++;
 	}
+	hashed = argc;
+	if (!unreadable && argc == SUP_SB_EXEC_ARGS)
+		argc = count_args(mem, argv, argc);
 	if (mem >= 0)
 		(void)close(mem);
 	/* The notification must still be pending, else pid may be another's. */
@@ -268,6 +301,8 @@ int sup_sb_exec_json(int listener, const struct sup_sb_denial *d, char *out, siz
 	wd_jw_init(&w, out, size);
 	wd_jw_uint(&w, "argc", argc);
 	wd_jw_str(&w, "argv_sha256", digest);
+	if (hashed < argc)
+		wd_jw_bool(&w, "argv_truncated", true);
 	wd_jw_str(&w, "path", path);
 	wd_jw_str(&w, "syscall", at ? "execveat" : "execve");
 	if (unreadable)

@@ -417,7 +417,7 @@ const size_t sup_sb_n_allowed = sizeof(sup_sb_allowed) / sizeof(sup_sb_allowed[0
 const int sup_sb_socket_families[SUP_SB_N_SOCKET_FAMILIES] = {AF_UNIX, AF_INET, AF_INET6};
 const unsigned long sup_sb_personalities[SUP_SB_N_PERSONALITIES] = {
 	0x0,        /* PER_LINUX */
-	0x8,        /* PER_LINUX with UNAME26 off: glibc's probe */
+	0x8,        /* PER_LINUX32: uname(2) reports a 32-bit machine (linux32, setarch) */
 	0xffffffff, /* query only */
 };
 const uint32_t sup_sb_denied_ioctls[SUP_SB_N_DENIED_IOCTLS] = {0x5412 /* TIOCSTI */,

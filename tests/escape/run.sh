@@ -28,7 +28,9 @@
 # local mode each is its own job. A dozen
 # of them run again under Docker's default seccomp profile (from
 # $WARDEN_TESTDATA, default tests/data), whose allowlist the hard
-# denials must still override.
+# denials must still override, and five under a profile whose default
+# allows everything, where the argument filters and the exec audit must
+# hold all the same.
 set -euo pipefail
 
 if [[ $# -ne 3 ]]; then
@@ -209,47 +211,74 @@ for n in "${own[@]}"; do
 	check qemu "$n" "$dir/out" "$dir/err" "$dir/audit" "$rc"
 done
 
-# ---- under Docker's default seccomp profile ----------------------------------
+# ---- under a seccomp profile ---------------------------------------------------
 #
-# The profile replaces the built-in allowlist (it allows ptrace,
-# process_vm_readv and clone with some namespace flags, for example); the
-# hard denials must still hold on top of it, and ordinary programs run.
-
-TESTDATA=${WARDEN_TESTDATA:-$ROOT/tests/data}
-PROFILE=$TESTDATA/docker-default-seccomp.json
-under_profile=(ptrace_init ptrace_sibling process_vm_readv clone_newns unshare_user socket_vsock
-	io_uring bpf mount personality tiocsti x32)
-if [[ ! -r $PROFILE ]]; then
-	fail "docker-profile" "no $PROFILE (set WARDEN_TESTDATA)"
-else
-	members="\"seccomp\": {\"profile\": $(cat "$PROFILE")}"
-	printf '{"sandbox": {%s}}\n' "$members" >"$WORK/docker-policy.json"
-	for n in "${under_profile[@]}"; do
-		dir=$WORK/docker-local-$n
+# under_profile LABEL MEMBERS PROGRAM...: the programs under the profile in
+# the policy's "sandbox" MEMBERS, each its own job in local mode, then all
+# in one microVM job ($WORK/LABEL-vm).
+under_profile() {
+	local label=$1 members=$2 n dir rc files
+	shift 2
+	printf '{"sandbox": {%s}}\n' "$members" >"$WORK/$label-policy.json"
+	for n in "$@"; do
+		dir=$WORK/$label-local-$n
 		mkdir -p "$dir"
 		"$ROOT/tests/lib/local-policy.sh" "$dir/policy.json" "$members" >/dev/null
 		rc=0
 		(cd "$PROGS" && TMPDIR=$dir timeout -s KILL "$JOB_LIMIT_S" "$WARDEN" run --vmm local \
 			--policy "$dir/policy.json" --audit-dir "$dir/audit" --timeout 120s \
 			--file "$PROGS/$n:$n" -- "./$n" >"$dir/out" 2>"$dir/err") || rc=$?
-		check docker-local "$n" "$dir/out" "$dir/err" "$dir/audit" "$rc"
+		check "$label-local" "$n" "$dir/out" "$dir/err" "$dir/audit" "$rc"
 	done
 	files=(--file "$driver:battery.sh")
-	for n in "${under_profile[@]}"; do files+=(--file "$PROGS/$n:$n"); done
-	dir=$WORK/docker-vm
-	rc=$(vm_job "$dir" --policy "$WORK/docker-policy.json" --timeout 600s "${files[@]}" \
-		-- ./battery.sh "${under_profile[@]}")
-	for n in "${under_profile[@]}"; do
+	for n in "$@"; do files+=(--file "$PROGS/$n:$n"); done
+	dir=$WORK/$label-vm
+	rc=$(vm_job "$dir" --policy "$WORK/$label-policy.json" --timeout 600s "${files[@]}" \
+		-- ./battery.sh "$@")
+	for n in "$@"; do
 		grep -q "^escape-rc $n " "$dir/out" ||
-			{ fail "${n}[docker-qemu]" "it never ran (the job ended with $rc)"; continue; }
-		check docker-qemu "$n" "$dir/out" "$dir/err" "$dir/audit" \
+			{ fail "${n}[$label-qemu]" "it never ran (the job ended with $rc)"; continue; }
+		check "$label-qemu" "$n" "$dir/out" "$dir/err" "$dir/audit" \
 			"$(sed -n "s/^escape-rc $n //p" "$dir/out")"
 	done
-	if grep -rq '"weakened":"seccomp: a Docker/OCI profile' "$dir/audit" 2>/dev/null; then
-		ok "docker-profile-is-recorded[qemu]"
-	else
-		fail "docker-profile-is-recorded[qemu]" "no record says the profile replaced the allowlist"
-	fi
+}
+
+# recorded NAME DIR PATTERN WHY: ok when a record in DIR matches PATTERN.
+recorded() {
+	if grep -rq -- "$3" "$2" 2>/dev/null; then ok "$1"; else fail "$1" "$4"; fi
+}
+
+# Docker's default profile replaces the built-in allowlist (it allows
+# ptrace, process_vm_readv and clone with some namespace flags, for
+# example); the hard denials must still hold on top of it, and ordinary
+# programs run.
+TESTDATA=${WARDEN_TESTDATA:-$ROOT/tests/data}
+PROFILE=$TESTDATA/docker-default-seccomp.json
+if [[ ! -r $PROFILE ]]; then
+	fail "docker-profile" "no $PROFILE (set WARDEN_TESTDATA)"
+else
+	under_profile docker "\"seccomp\": {\"profile\": $(cat "$PROFILE")}" ptrace_init \
+		ptrace_sibling process_vm_readv clone_newns unshare_user socket_vsock io_uring bpf \
+		mount personality tiocsti x32
+	recorded "docker-profile-is-recorded[qemu]" "$WORK/docker-vm/audit" \
+		'"weakened":"seccomp: a Docker/OCI profile' \
+		"no record says the profile replaced the allowlist"
 fi
+
+# A profile whose default allows every syscall it does not name: the
+# argument filters, the hard denials and the exec audit hold all the same
+# (by construction: sandbox/sbfilter.c), and the allowing default is a record.
+allow_progs=(clone_newns unshare_user socket_netlink personality tiocsti)
+under_profile allow '"seccomp": {"profile": {"defaultAction": "SCMP_ACT_ALLOW"}}' \
+	"${allow_progs[@]}"
+for n in "${allow_progs[@]}"; do
+	recorded "exec-is-recorded[allow-local-$n]" "$WORK/allow-local-$n/audit" \
+		"\"path\":\"./$n\",\"syscall\":\"execve\"" "no process/exec record of ./$n"
+	recorded "exec-is-recorded[allow-qemu-$n]" "$WORK/allow-vm/audit" \
+		"\"path\":\"./$n\",\"syscall\":\"execve\"" "no process/exec record of ./$n"
+done
+recorded "allowing-default-is-recorded[qemu]" "$WORK/allow-vm/audit" \
+	'"weakened":"seccomp: the profile.s defaultAction SCMP_ACT_ALLOW allows' \
+	"no record says the profile's default allows"
 
 report_end escape

@@ -15,7 +15,8 @@
 #
 # The vsock targets and fuzz_ociseccomp link cJSON and BearSSL's HMAC-SHA256, compiled here
 # with the same instrumentation from the pinned sources that deps/fetch.sh
-# unpacked (`make deps` does that). --seeds rebuilds the vsock targets'
+# unpacked (`make deps` does that); fuzz_policy also links the libseccomp
+# `make deps` built for the ASan unit tests. --seeds rebuilds the vsock targets'
 # committed seeds with tests/fuzz/mkseeds.c, which uses the real encoders.
 #
 # Needs clang and libFuzzer: on Debian 12 the packages clang and
@@ -124,7 +125,7 @@ declare -A sources=(
 	[fuzz_hello]="vsock/msg.c vsock/msgbin.c"
 	[fuzz_exit]="vsock/msg.c vsock/msgbin.c"
 	[fuzz_ociseccomp]=sandbox/ociseccomp.c
-	[fuzz_policy]="policy/policy.c sandbox/sandbox.c sandbox/sbtables.c sandbox/ociseccomp.c"
+	[fuzz_policy]="policy/policy.c sandbox/sandbox.c sandbox/sbtables.c sandbox/ociseccomp.c sandbox/sbfilter.c"
 	[fuzz_record]=""
 	[fuzz_verify]=host/auditverify.c
 	[fuzz_resume]=vsock/frame.c
@@ -148,6 +149,11 @@ declare -A extra=(
 	[fuzz_resume]=""
 )
 third_objs=("$OUT/third/cJSON.o" "$OUT/third/libbearssl.a")
+# fuzz_policy compiles the filter with libseccomp: the glibc build `make deps`
+# made for the ASan unit tests, linked as it is (not instrumented).
+read -r deps_glibc <<<"$(make_var DEPS_GLIBC)"
+[[ $deps_glibc == /* ]] || deps_glibc=$ROOT/$deps_glibc
+declare -A link=([fuzz_policy]="-isystem $deps_glibc/include $deps_glibc/lib/libseccomp.a")
 
 build_third_party
 
@@ -170,6 +176,8 @@ for t in "${targets[@]}"; do
 	read -r -a srcs <<<"${sources[$t]}"
 	# common/ includes the strict JSON reader: every target links cJSON.
 	libs=("${third_inc[@]}" "${third_objs[@]}")
+	read -r -a more <<<"${link[$t]:-}"
+	libs+=("${more[@]}")
 	(cd -- "$ROOT" &&
 		clang "${cflags[@]}" -o "$OUT/$t" "tests/fuzz/$t.c" "${srcs[@]}" "${common[@]}" \
 			"${libs[@]}")

@@ -3,6 +3,7 @@
 #
 # The command's streams and status, 127 and 124, signal forwarding, the
 # records file (repeated denials counted), the refusal of a layer this kernel lacks, policy errors,
+# a profile with an allowing default and one the filter cannot honour,
 # and what the command sees. Needs root (the command itself does). Each
 # test prints "ok NAME" or "FAIL NAME: why"; the last line is
 # "sandbox: N passed, M failed". The escape battery (tests/escape/) covers
@@ -313,6 +314,41 @@ test_invalid_policy_is_one_line_and_125() {
 	ok "$t"
 }
 
+# A profile whose default allows everything it does not name: the argument
+# filters and the exec audit still hold (ip(8) opens a netlink socket), and
+# the allowing default is a record.
+test_an_allowing_profile_keeps_the_filters() {
+	local t=${FUNCNAME[0]} rc=0
+	"$ROOT/tests/lib/local-policy.sh" "$WORK/allow.json" \
+		'"seccomp": {"profile": {"defaultAction": "SCMP_ACT_ALLOW"}}' >/dev/null
+	rm -f "$WORK/rec"
+	ws --policy "$WORK/allow.json" --records "$WORK/rec" -- /bin/sh -c 'ip link; exec /bin/true' \
+		>/dev/null 2>"$WORK/err" || rc=$?
+	[[ $rc -eq 0 ]] || { fail "$t" "status $rc"; return; }
+	grep -q '"class":"seccomp","data":{"abi":"x86_64","args":\["0x10",.*"syscall":"socket"' \
+		"$WORK/rec" || { fail "$t" "no record of the netlink socket's denial"; return; }
+	grep -q '"class":"process","data":{.*"path":"/bin/true","syscall":"execve"' "$WORK/rec" ||
+		{ fail "$t" "no exec record of /bin/true"; return; }
+	grep -q '"weakened":"seccomp: the profile.s defaultAction SCMP_ACT_ALLOW allows' "$WORK/rec" ||
+		{ fail "$t" "no record of the allowing default"; return; }
+	ok "$t"
+}
+
+# What the filter cannot honour stops the command before it runs, in one line.
+test_a_profile_it_cannot_honour_is_refused() {
+	local t=${FUNCNAME[0]} rc=0
+	echo '{"sandbox": {"seccomp": {"profile": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls":
+		[{"names": ["ptrace"], "action": "SCMP_ACT_KILL_PROCESS"}]}}}}' >"$WORK/kill.json"
+	ws --policy "$WORK/kill.json" -- /bin/true >/dev/null 2>"$WORK/err" || rc=$?
+	[[ $rc -eq 125 ]] || { fail "$t" "status $rc, want 125"; return; }
+	if [[ $(wc -l <"$WORK/err") -ne 1 ]] ||
+		! grep -q 'syscalls\[0\] (ptrace): SCMP_ACT_KILL_PROCESS cannot be honoured' "$WORK/err"; then
+		fail "$t" "not one line naming syscalls[0] (ptrace)"
+		return
+	fi
+	ok "$t"
+}
+
 test_unprivileged_caller_is_refused() {
 	local t=${FUNCNAME[0]} rc=0
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$WARDEN" sandbox -- /bin/true \
@@ -404,6 +440,8 @@ test_terminal_is_left_as_it_was_after_the_timeout
 test_repeated_denials_are_counted
 test_missing_layer_is_refused_without_policy
 test_invalid_policy_is_one_line_and_125
+test_an_allowing_profile_keeps_the_filters
+test_a_profile_it_cannot_honour_is_refused
 test_unprivileged_caller_is_refused
 test_the_command_sees_the_sandbox
 test_the_command_learns_nothing_of_the_host
