@@ -47,6 +47,7 @@ const char *wd_log_level_name(enum wd_log_level level)
 }
 
 /* One line: "PROGRAM: LEVEL: MESSAGE[: strerror(code)]"; code 0: no cause. */
+static void vlog(enum wd_log_level level, int code, const char *fmt, va_list ap) WD_PRINTF(3, 0);
 static void vlog(enum wd_log_level level, int code, const char *fmt, va_list ap)
 {
 	char line[WD_LOG_LINE_BYTES];
