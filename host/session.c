@@ -14,6 +14,7 @@
 
 #include "../common/clock.h"
 #include "../common/log.h"
+#include "output.h"
 #include "relay.h"
 #include "tty.h"
 
@@ -33,7 +34,7 @@ int wd_session_init(struct wd_session *s, const struct wd_run_opts *o, struct wd
 			    o->audit_dir == NULL && o->verbose > 0, err) < 0)
 		return -err->code;
 	s->buf = malloc(WD_FRAME_MAX_PAYLOAD + 1);
-	s->out = malloc(WD_FRAME_MAX_PAYLOAD);
+	s->out = malloc(wd_output_buffer_bytes(o));
 	if (s->buf == NULL || s->out == NULL)
 		return wd_err_set(err, ENOMEM, "session buffers");
 	return 0;
