@@ -351,6 +351,8 @@ C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 SH_SOURCES = $(shell git ls-files '*.sh' .ci/run 2>/dev/null)
 
 lint: $(TOOLCHAIN)
+	@echo "  STRUCTURE (layers, include circles, the error convention)"
+	$(Q)scripts/lint-structure.sh
 	@echo "  CPPCHECK"
 	$(Q)cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
 	    --inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE $(C_SOURCES)

@@ -184,18 +184,27 @@ static bool lower_hex(uint8_t c, unsigned *v)
 	return true;
 }
 
-/* Bytes a string may hold as they are: printable ASCII but '"' and '\\'. */
+/* Bytes a string may hold as they are: printable ASCII but '"' and '\\' (not DEL). */
 static const uint8_t plain[256] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 	1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
+
+/* The characters canonical JSON writes as \u00xx: the controls without a
+ * short escape (never NUL: the strict reader refuses it), DEL and C1. */
+static bool u00_escaped(unsigned v)
+{
+	if (v == 0x7f || (v >= 0x80 && v <= 0x9f))
+		return true;
+	return v > 0 && v < 0x20 && v != '\b' && v != '\f' && v != '\n' && v != '\r' && v != '\t';
+}
 
 /* A string from its opening quote; its content's span. */
 static int scan_string(struct scanner *sc, const char **start, size_t *len)
@@ -222,13 +231,13 @@ static int scan_string(struct scanner *sc, const char **start, size_t *len)
 			sc->i = i + 1;
 			return 0;
 		}
-		if (c < 0x20) {
+		if (c < 0x20 || c == 0x7f) {
 			sc->i = i;
 			return not_canonical(sc, "a raw control character in a string");
 		}
 		if (c == '\\') {
 			uint8_t e = i + 1 < sc->n ? sc->p[i + 1] : 0;
-			unsigned hi, lo, v;
+			unsigned hi, lo;
 
 			sc->escaped = true;
 			if (e == '"' || e == '\\' || e == 'b' || e == 'f' || e == 'n' || e == 'r' ||
@@ -236,12 +245,10 @@ static int scan_string(struct scanner *sc, const char **start, size_t *len)
 				i += 2;
 				continue;
 			}
-			/* \u00xx, lower-case hex, only for the controls that have no
-			 * short escape; never NUL (the strict reader refuses it). */
+			/* \u00xx, lower-case hex, only for what has no other form. */
 			if (e != 'u' || i + 5 >= sc->n || sc->p[i + 2] != '0' ||
 			    sc->p[i + 3] != '0' || !lower_hex(sc->p[i + 4], &hi) ||
-			    !lower_hex(sc->p[i + 5], &lo) || (v = hi * 16 + lo) >= 0x20 || v == 0 ||
-			    v == '\b' || v == '\f' || v == '\n' || v == '\r' || v == '\t') {
+			    !lower_hex(sc->p[i + 5], &lo) || !u00_escaped(hi * 16 + lo)) {
 				sc->i = i;
 				return not_canonical(sc, "an escape canonical JSON has not");
 			}
@@ -251,6 +258,10 @@ static int scan_string(struct scanner *sc, const char **start, size_t *len)
 		if (c < 0x80) {
 			i++;
 			continue;
+		}
+		if (c == 0xc2 && i + 1 < sc->n && sc->p[i + 1] >= 0x80 && sc->p[i + 1] < 0xa0) {
+			sc->i = i;
+			return not_canonical(sc, "a raw C1 control character in a string");
 		}
 		c = (uint8_t)wd_utf8_seq(sc->p + i, sc->n - i);
 		if (c == 0) {
@@ -262,57 +273,90 @@ static int scan_string(struct scanner *sc, const char **start, size_t *len)
 	return not_canonical(sc, "an unterminated string");
 }
 
-/* The next decoded byte of an escaped string at *i (the escapes the
- * scanner let through). */
-static unsigned decoded(const char *s, size_t *i)
+/* The escape at s[*i] (one the scanner let through), as the UTF-8 bytes it
+ * stands for: 1, or 2 for a C1 control. */
+static size_t unescape(const char *s, size_t *i, uint8_t out[2])
 {
-	unsigned c = (uint8_t)s[*i], hi, lo;
+	unsigned c = (uint8_t)s[*i + 1], hi = 0, lo = 0;
 
-	if (c != '\\') {
-		(*i)++;
-		return c;
-	}
-	c = (uint8_t)s[*i + 1];
 	*i += 2;
 	switch (c) {
 	case 'b':
-		return '\b';
+		c = '\b';
+		break;
 	case 'f':
-		return '\f';
+		c = '\f';
+		break;
 	case 'n':
-		return '\n';
+		c = '\n';
+		break;
 	case 'r':
-		return '\r';
+		c = '\r';
+		break;
 	case 't':
-		return '\t';
+		c = '\t';
+		break;
 	case 'u':
 		(void)lower_hex((uint8_t)s[*i + 2], &hi);
 		(void)lower_hex((uint8_t)s[*i + 3], &lo);
 		*i += 4;
-		return hi * 16 + lo;
+		c = hi * 16 + lo;
+		if (c >= 0x80) {
+			out[0] = 0xc2;
+			out[1] = (uint8_t)c;
+			return 2;
+		}
+		break;
 	default:
-		return c; /* " and \ */
+		break; /* " and \ */
 	}
+	out[0] = (uint8_t)c;
+	return 1;
+}
+
+/* An escaped string read back byte by byte. */
+struct unescaped {
+	const char *s;
+	size_t n, i;
+	uint8_t b[2];
+	size_t nb, at;
+};
+
+/* The next byte, or -1 at the end. */
+static int next_byte(struct unescaped *u)
+{
+	if (u->at == u->nb) {
+		if (u->i >= u->n)
+			return -1;
+		u->at = 0;
+		if (u->s[u->i] == '\\') {
+			u->nb = unescape(u->s, &u->i, u->b);
+		} else {
+			u->b[0] = (uint8_t)u->s[u->i++];
+			u->nb = 1;
+		}
+	}
+	return u->b[u->at++];
 }
 
 /* Compare two escaped keys by their decoded bytes. */
 static int key_cmp(const char *a, size_t an, const char *b, size_t bn, bool plain_keys)
 {
-	size_t i = 0, j = 0;
+	struct unescaped x = {a, an, 0, {0}, 0, 0}, y = {b, bn, 0, {0}, 0, 0};
 
 	if (plain_keys) {
 		int r = memcmp(a, b, an < bn ? an : bn);
 
 		return r != 0 ? r : (an > bn) - (an < bn);
 	}
+	for (;;) {
+		int p = next_byte(&x), q = next_byte(&y);
 
-	while (i < an && j < bn) {
-		unsigned x = decoded(a, &i), y = decoded(b, &j);
-
-		if (x != y)
-			return x < y ? -1 : 1;
+		if (p != q)
+			return p < q ? -1 : 1;
+		if (p < 0)
+			return 0;
 	}
-	return i < an ? 1 : j < bn ? -1 : 0;
 }
 
 static int scan_number(struct scanner *sc)
@@ -504,15 +548,17 @@ ssize_t wd_jscan_string(const struct wd_jmember *m, char *out, size_t size)
 	if (m == NULL || m->type != 's')
 		return -1;
 	while (i < m->val_len) {
-		unsigned c = (uint8_t)m->val[i];
+		uint8_t c[2] = {(uint8_t)m->val[i], 0};
+		size_t n = 1;
 
-		if (c == '\\')
-			c = decoded(m->val, &i);
+		if (c[0] == '\\')
+			n = unescape(m->val, &i, c);
 		else
 			i++;
-		if (c == 0 || o + 1 >= size)
+		if (c[0] == 0 || o + n >= size)
 			return -1;
-		out[o++] = (char)c;
+		memcpy(out + o, c, n);
+		o += n;
 	}
 	out[o] = '\0';
 	return (ssize_t)o;

@@ -4,11 +4,15 @@
  * Canonical here means: objects only at the top, keys sorted by byte value
  * (all keys are ASCII, so this is also RFC 8785's UTF-16 order), each key
  * once, no whitespace, strings in UTF-8 with only `"`, `\` and the control
- * characters escaped (`\b \f \n \r \t`, the others as `\u00xx`), numbers
+ * characters escaped (`\b \f \n \r \t`, the other C0 controls, DEL and the
+ * C1 controls U+0080..U+009F as `\u00xx`, lower-case hex), numbers
  * only as non-negative integers up to 2^53 written in decimal, `true` and
  * `false`; no `null`, no fraction, no exponent. Two records are the same
  * record exactly when their bytes are the same, which is what the hash
- * chain and the Merkle tree need.
+ * chain and the Merkle tree need. No control character is ever in a
+ * record's bytes as it is, so a record can be printed on a terminal:
+ * escaping DEL and C1 is this form's own rule (RFC 8259 and RFC 8785 leave
+ * them raw), and the guest's writer and the host's checks apply it alike.
  *
  * Writing (the guest): struct wd_jw appends to a caller-owned buffer and
  * refuses keys out of order, so a record is canonical by construction.

@@ -41,7 +41,16 @@ static void putc1(struct wd_jw *w, char c)
 	w->buf[w->len++] = c;
 }
 
-/* A string's bytes, escaped; invalid UTF-8 becomes U+FFFD. */
+static void put_u00(struct wd_jw *w, uint8_t v)
+{
+	char u[6] = {'\\', 'u', '0', '0', hexdigits[v >> 4], hexdigits[v & 15]};
+
+	put(w, u, sizeof(u));
+}
+
+/* A string's bytes, escaped; invalid UTF-8 becomes U+FFFD. Every control
+ * character is escaped, DEL and C1 (U+0080..U+009F) too: a record is
+ * printed on terminals, and they act on those. */
 static void put_string(struct wd_jw *w, const char *s, size_t n)
 {
 	const uint8_t *p = (const uint8_t *)s;
@@ -52,7 +61,7 @@ static void put_string(struct wd_jw *w, const char *s, size_t n)
 		size_t run = i;
 
 		/* The common case: a run of plain printable ASCII. */
-		while (run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' &&
+		while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' &&
 		       p[run] != '\\')
 			run++;
 		put(w, p + i, run - i);
@@ -65,6 +74,9 @@ static void put_string(struct wd_jw *w, const char *s, size_t n)
 			if (seq == 0) {
 				put(w, "\xef\xbf\xbd", 3);
 				i++;
+			} else if (seq == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0) {
+				put_u00(w, p[i + 1]); /* C1 */
+				i += 2;
 			} else {
 				put(w, p + i, seq);
 				i += seq;
@@ -93,12 +105,8 @@ static void put_string(struct wd_jw *w, const char *s, size_t n)
 		case '\t':
 			put(w, "\\t", 2);
 			break;
-		default: {
-			char u[6] = {
-				'\\', 'u', '0', '0', hexdigits[p[i] >> 4], hexdigits[p[i] & 15]};
-
-			put(w, u, sizeof(u));
-		}
+		default:
+			put_u00(w, p[i]); /* the other C0 controls, DEL */
 		}
 		i++;
 	}

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "safetext.h"
+
 static const char *log_program = "warden";
 static enum wd_log_level log_level = WD_LOG_INFO;
 
@@ -50,9 +52,9 @@ const char *wd_log_level_name(enum wd_log_level level)
 static void vlog(enum wd_log_level level, int code, const char *fmt, va_list ap) WD_PRINTF(3, 0);
 static void vlog(enum wd_log_level level, int code, const char *fmt, va_list ap)
 {
-	char line[WD_LOG_LINE_BYTES];
+	char line[WD_LOG_LINE_BYTES], msg[WD_LOG_LINE_BYTES];
 	int saved_errno = errno;
-	size_t len;
+	size_t len, mlen = 0;
 	int n;
 
 	if (level > log_level)
@@ -61,16 +63,17 @@ static void vlog(enum wd_log_level level, int code, const char *fmt, va_list ap)
 	if (n < 0)
 		return;
 	len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
-	n = vsnprintf(line + len, sizeof(line) - len, fmt, ap);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (n > 0)
-		len += (size_t)n < sizeof(line) - len ? (size_t)n : sizeof(line) - len - 1;
-	if (code != 0 && len < sizeof(line) - 1) {
-		n = snprintf(line + len, sizeof(line) - len, ": %s", strerror(code));
+		mlen = (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1;
+	if (code != 0 && mlen < sizeof(msg) - 1) {
+		n = snprintf(msg + mlen, sizeof(msg) - mlen, ": %s", strerror(code));
 		if (n > 0)
-			len += (size_t)n < sizeof(line) - len ? (size_t)n : sizeof(line) - len - 1;
+			mlen += (size_t)n < sizeof(msg) - mlen ? (size_t)n : sizeof(msg) - mlen - 1;
 	}
-	if (len >= sizeof(line) - 1)
-		len = sizeof(line) - 2;
+	/* Messages quote what the guest and the agent chose (paths, records,
+	 * errors): no control character of theirs reaches the terminal. */
+	len += wd_safe_line(msg, mlen, line + len, sizeof(line) - 1 - len);
 	line[len++] = '\n';
 	/* One write per line; a console that is gone is not worth dying for. */
 	(void)!write(STDERR_FILENO, line, len);

@@ -4,6 +4,10 @@
  * Format: "<program>: <level>: <message>\n", written with a single write(2)
  * so that lines from PID 1, the supervisor and the kernel console do not
  * interleave mid-line. Lines longer than WD_LOG_LINE_BYTES are truncated.
+ * The message's control characters (C0 with LF and tab, DEL, C1) and bytes
+ * that are not UTF-8 are written as visible escapes (common/safetext.h):
+ * messages quote text the guest or the agent chose, and a line must
+ * neither drive the terminal nor split into a forged second line.
  * Nothing sensitive is ever logged (secrets appear as name + digest only);
  * callers are responsible for that.
  */

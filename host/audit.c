@@ -17,6 +17,7 @@
 #include "../common/json.h"
 #include "../common/log.h"
 #include "../common/parse.h"
+#include "../common/safetext.h"
 #include "auditverify.h"
 #include "exitcodes.h"
 
@@ -447,18 +448,24 @@ static void print_time(uint64_t ms, char out[TIME_TEXT])
 		       tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100, (unsigned)(ms % 1000));
 }
 
-/* The bytes a terminal must not get as they are (DEL, C1 controls) as '?'. */
-static void print_clean(const char *s)
+/*
+ * Text of the log on standard output, every control character escaped
+ * (common/safetext.h): its strings are what the guest and the agent chose,
+ * and `show` does not verify, so even a record warden never wrote is shown
+ * without driving the terminal. `escape` is wd_safe_json for JSON text (it
+ * stays JSON), wd_safe_line for a value. Longer text than a line is cut.
+ */
+static void print_safe(const char *s, size_t n,
+		       size_t (*escape)(const char *in, size_t n, char *out, size_t size))
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == 0x7f || *p < 0x20 || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)) {
-			if (p[0] == 0xc2)
-				p++;
-			putchar('?');
-		} else {
-			putchar(*p);
-		}
-	}
+	static char out[(WD_AUDIT_LINE_MAX + 1) * WD_SAFE_GROWTH];
+
+	(void)fwrite(out, 1, escape(s, n, out, sizeof(out)), stdout);
+}
+
+static void print_value(const char *s)
+{
+	print_safe(s, strlen(s), wd_safe_line);
 }
 
 static const char *jstr(const cJSON *o, const char *name)
@@ -494,23 +501,33 @@ static void show_line(const char *line, size_t len, const struct show_opts *o)
 		return;
 	}
 	if (o->json) {
-		printf("%.*s\n", (int)len, line);
+		/* A canonical record comes out byte for byte (it holds no
+		 * control character); any other line, as JSON that means the same. */
+		print_safe(line, len, wd_safe_json);
+		putchar('\n');
 		cJSON_Delete(r);
 		return;
 	}
 	actor = cJSON_GetObjectItemCaseSensitive(r, "actor");
 	data = cJSON_GetObjectItemCaseSensitive(r, "data");
 	print_time(t, when);
-	printf("%8.0f  %s  %s/%s  %s  %s  %s",
-	       jnum(cJSON_GetObjectItemCaseSensitive(r, "metadata"), "sequence"), when,
-	       jstr(r, "class"), jstr(r, "activity"), jstr(r, "outcome"), jstr(r, "severity"),
-	       jstr(actor, "process"));
+	printf("%8.0f  %s  ", jnum(cJSON_GetObjectItemCaseSensitive(r, "metadata"), "sequence"),
+	       when);
+	print_value(jstr(r, "class"));
+	putchar('/');
+	print_value(jstr(r, "activity"));
+	fputs("  ", stdout);
+	print_value(jstr(r, "outcome"));
+	fputs("  ", stdout);
+	print_value(jstr(r, "severity"));
+	fputs("  ", stdout);
+	print_value(jstr(actor, "process"));
 	if (cJSON_GetObjectItemCaseSensitive(actor, "pid") != NULL)
 		printf("[%.0f]", jnum(actor, "pid"));
 	d = data != NULL ? cJSON_PrintUnformatted(data) : NULL;
 	if (d != NULL) {
 		putchar(' ');
-		print_clean(d);
+		print_safe(d, strlen(d), wd_safe_json);
 		free(d);
 	}
 	putchar('\n');

@@ -21,6 +21,8 @@ const char wd_cli_run_usage[] =
 	"  --env KEY=VALUE          set a variable for the agent; repeatable\n"
 	"  --timeout DURATION       kill the job after DURATION (N seconds, or Nms, Ns, Nm)\n"
 	"  --tty                    run on a terminal (the host's, in raw mode)\n"
+	"  --sanitize-output        show control characters and escape sequences in\n"
+	"                           COMMAND's output as visible escapes (\\u001b, \\u009b)\n"
 	"  --audit-dir DIR          keep the guest's signed audit log here (created, mode 0700)\n"
 	"  --audit-segment-mib N    start a new log segment after N MiB (default 64)\n"
 	"  --mem MiB                memory of the VM, and the cap of the agent's directory "
@@ -47,6 +49,7 @@ enum opt_id {
 	OPT_ENV,
 	OPT_TIMEOUT,
 	OPT_TTY,
+	OPT_SANITIZE_OUTPUT,
 	OPT_AUDIT_DIR,
 	OPT_AUDIT_SEGMENT,
 	OPT_MEM,
@@ -74,6 +77,7 @@ static const struct opt opts[] = {
 	{"--env", NULL, true, OPT_ENV},
 	{"--timeout", NULL, true, OPT_TIMEOUT},
 	{"--tty", NULL, false, OPT_TTY},
+	{"--sanitize-output", NULL, false, OPT_SANITIZE_OUTPUT},
 	{"--audit-dir", NULL, true, OPT_AUDIT_DIR},
 	{"--audit-segment-mib", NULL, true, OPT_AUDIT_SEGMENT},
 	{"--mem", NULL, true, OPT_MEM},
@@ -185,6 +189,8 @@ static void apply_flag(const struct opt *opt, struct wd_run_opts *o)
 {
 	if (opt->id == OPT_TTY)
 		o->tty = true;
+	else if (opt->id == OPT_SANITIZE_OUTPUT)
+		o->sanitize_output = true;
 	else if (opt->id == OPT_VERBOSE)
 		o->verbose++;
 	else if (opt->id == OPT_HELP)
@@ -274,6 +280,7 @@ static int apply_value(const struct opt *opt, const char *v, struct wd_run_opts 
 			return wd_err_wrap(err, "--channel");
 		return 0;
 	case OPT_TTY:
+	case OPT_SANITIZE_OUTPUT:
 	case OPT_VERBOSE:
 	case OPT_HELP:
 		break;

@@ -62,6 +62,8 @@ struct wd_run_opts {
 	size_t nenv;
 	uint64_t timeout_ms; /* 0: none */
 	bool tty;
+	/* --sanitize-output: the agent's output through common/safetext.h */
+	bool sanitize_output;
 	bool help;        /* -h/--help: print the usage, nothing else is checked */
 	unsigned verbose; /* number of -v */
 	uint64_t mem_mib;

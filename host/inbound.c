@@ -31,7 +31,7 @@ static int on_data(struct wd_session *s, const struct wd_frame *f, struct wd_err
 		return protocol_error(s, err, f, "after the end of that stream");
 	if (f->len == 0) {
 		s->out_ended[i] = true; /* our fd stays open: it is also where warden speaks */
-		return 0;
+		return wd_output_end(s, i == 0 ? STDOUT_FILENO : STDERR_FILENO, err);
 	}
 	return wd_output_start(s, i == 0 ? STDOUT_FILENO : STDERR_FILENO, f->payload, f->len, err);
 }

@@ -45,10 +45,31 @@ int wd_output_push(struct wd_session *s, struct wd_err *err)
 	return 0;
 }
 
+/* The sanitizer of stream `fd` (--sanitize-output): one each, so that what
+ * one holds back is never finished by the other's bytes. */
+static struct wd_safe_stream *safe_of(struct wd_session *s, int fd)
+{
+	return &s->safe[fd == STDOUT_FILENO ? 0 : 1];
+}
+
 int wd_output_start(struct wd_session *s, int fd, const uint8_t *p, size_t len, struct wd_err *err)
 {
-	memcpy(s->out, p, len);
-	s->out_len = len;
+	if (s->o->sanitize_output) {
+		s->out_len = wd_safe_stream(safe_of(s, fd), p, len, (char *)s->out);
+	} else {
+		memcpy(s->out, p, len);
+		s->out_len = len;
+	}
+	s->out_off = 0;
+	s->out_fd = fd;
+	return wd_output_push(s, err);
+}
+
+int wd_output_end(struct wd_session *s, int fd, struct wd_err *err)
+{
+	if (!s->o->sanitize_output)
+		return 0;
+	s->out_len = wd_safe_stream_end(safe_of(s, fd), (char *)s->out);
 	s->out_off = 0;
 	s->out_fd = fd;
 	return wd_output_push(s, err);

@@ -9,6 +9,12 @@
  * of the channel meanwhile: that is the backpressure that reaches the
  * agent's pipe in the guest. A closed reader gives EPIPE (SIGPIPE is
  * blocked, host/sigfd.h), which ends the job (WD_END_OUTPUT_CLOSED).
+ *
+ * By default the bytes are the agent's, exactly. With --sanitize-output
+ * each stream goes through common/safetext.h's stream form: control
+ * characters and escape sequences become visible escapes, LF, tab and
+ * CR LF pass; a character or CR LF split across two payloads is judged
+ * whole (up to WD_SAFE_HELD bytes wait for the next payload or the end).
  */
 #ifndef WARDEN_HOST_OUTPUT_H
 #define WARDEN_HOST_OUTPUT_H
@@ -18,10 +24,16 @@
 #include <stdint.h>
 
 #include "../common/err.h"
+#include "../common/safetext.h"
 #include "session.h"
 
-/* Take `len` bytes (at most WD_FRAME_MAX_PAYLOAD) for `fd` and write what can be. */
+/* Take `len` bytes (at most WD_FRAME_MAX_PAYLOAD) for `fd` and write what
+ * can be. Nothing may be pending (wd_output_pending). */
 int wd_output_start(struct wd_session *s, int fd, const uint8_t *p, size_t len, struct wd_err *err);
+
+/* The agent's stream `fd` ended: what the sanitizer held back, escaped as
+ * it stands, is written (nothing without --sanitize-output). */
+int wd_output_end(struct wd_session *s, int fd, struct wd_err *err);
 
 /* Write what poll allows of the pending bytes. 0, or -EPIPE / -errno. */
 int wd_output_push(struct wd_session *s, struct wd_err *err);

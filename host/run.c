@@ -167,8 +167,7 @@ static void keep_console(const struct wd_vmm *vmm, const char *dest)
 		}
 	}
 	if (in < 0 || out < 0 || n < 0)
-		wd_warn("--console %s: the console log could not be kept: %s", dest,
-			strerror(errno));
+		wd_warn_sys(errno, "--console %s: the console log could not be kept", dest);
 	if (in >= 0)
 		(void)close(in);
 	if (out >= 0)

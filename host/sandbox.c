@@ -37,6 +37,7 @@
 #include "../vsock/msg.h"
 #include "exitcodes.h"
 #include "job.h"
+#include "outfilter.h"
 #include "sbstdio.h"
 #include "uidpool.h"
 
@@ -53,6 +54,8 @@ const char wd_sandbox_usage[] =
 	"  --timeout DURATION   kill COMMAND and all it started after DURATION (124)\n"
 	"  --records FILE       append the sandbox's records (JSON lines) to FILE\n"
 	"                       instead of printing them on stderr\n"
+	"  --sanitize-output    show control characters and escape sequences in\n"
+	"                       COMMAND's output as visible escapes (\\u001b, \\u009b)\n"
 	"  -h, --help           this text\n"
 	"\n"
 	"Exit status: COMMAND's own (128+N if signal N killed it); 124 the timeout\n"
@@ -65,7 +68,7 @@ struct sb_opts {
 	size_t nenv;
 	uint64_t timeout_ms;
 	char *const *argv;
-	bool help;
+	bool help, sanitize_output;
 };
 
 static int parse(int argc, char **argv, struct sb_opts *o, struct wd_err *err)
@@ -86,6 +89,10 @@ static int parse(int argc, char **argv, struct sb_opts *o, struct wd_err *err)
 		}
 		if (a[0] != '-')
 			break;
+		if (strcmp(a, "--sanitize-output") == 0) {
+			o->sanitize_output = true;
+			continue;
+		}
 		if (v == NULL)
 			return wd_err_set(err, EINVAL, "%s: needs a value", a);
 		if (strcmp(a, "--policy") == 0) {
@@ -289,6 +296,7 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 	struct wd_job job;
 	struct sup_spawn sp;
 	struct sb_run r;
+	struct wd_outfilter filters = {{-1, -1}, {-1, -1}};
 	sigset_t set;
 	char json[SUP_SB_WEAKENED_BYTES];
 	size_t i = 0;
@@ -316,6 +324,9 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 		rc = wd_err_sys(err, errno, "signals");
 		goto out;
 	}
+	/* After the signals are blocked: the filters inherit that. */
+	if (o->sanitize_output && (rc = wd_outfilter_start(&filters, err)) < 0)
+		goto out;
 	memset(&job, 0, sizeof(job));
 	environment(o, sb->workdir);
 	{
@@ -338,6 +349,7 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 	sp.record = print_denial;
 	sp.record_ctx = &r;
 	rc = sup_spawn(&sp, &r.a, err);
+	wd_outfilter_detach(&filters);
 	if (rc < 0)
 		goto out;
 	r.relay = !sp.inherit_stdio;
@@ -362,6 +374,7 @@ out:
 	sup_sandbox_release(&r.ready);
 	if (r.records >= 0)
 		(void)close(r.records);
+	wd_outfilter_finish(&filters); /* the command is gone: its output ends */
 	return rc;
 }
 

@@ -14,6 +14,7 @@
 
 #include "../common/clock.h"
 #include "../common/log.h"
+#include "../common/safetext.h"
 #include "tty.h"
 
 int wd_session_init(struct wd_session *s, const struct wd_run_opts *o, struct wd_vmm *vmm,
@@ -34,7 +35,9 @@ int wd_session_init(struct wd_session *s, const struct wd_run_opts *o, struct wd
 	/* The job's audit budget, enforced here too (collect.h). */
 	wd_collect_budget(&s->audit, plan->audit.max_records, plan->audit.max_bytes);
 	s->buf = malloc(WD_FRAME_MAX_PAYLOAD + 1);
-	s->out = malloc(WD_FRAME_MAX_PAYLOAD);
+	/* Room for what --sanitize-output makes of a whole frame (output.c). */
+	s->out = malloc(o->sanitize_output ? WD_SAFE_STREAM_OUT(WD_FRAME_MAX_PAYLOAD)
+					   : WD_FRAME_MAX_PAYLOAD);
 	if (s->buf == NULL || s->out == NULL)
 		return wd_err_set(err, ENOMEM, "session buffers");
 	return 0;

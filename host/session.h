@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 #include "../common/err.h"
+#include "../common/safetext.h"
 #include "../vsock/conn.h"
 #include "../vsock/msg.h"
 #include "cli.h"
@@ -98,6 +99,8 @@ struct wd_session {
 	int out_fd;
 	struct wd_collector audit;    /* the guest's audit log (collect.h) */
 	char final_note[WD_NOTE_MAX]; /* its last checkpoint, at the end */
+	/* stdout's and stderr's sanitizers, for --sanitize-output (output.h) */
+	struct wd_safe_stream safe[2];
 
 	uint64_t t_vmm_ns; /* when the VMM was started; set by the caller, else at run */
 	uint64_t t_ready_ns, t_hello_ns, t_started_ns;

@@ -148,7 +148,7 @@ static int cloexec_above_stdio(void)
 
 static void __attribute__((noreturn)) exec_failed(const char *name, int e)
 {
-	wd_error("agent: cannot run '%s': %s", name, strerror(e));
+	wd_error_sys(e, "agent: cannot run '%s'", name);
 	_exit(e == ENOENT || e == ENOTDIR ? SUP_EXIT_NOT_FOUND : SUP_EXIT_NOT_EXEC);
 }
 

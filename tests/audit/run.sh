@@ -5,6 +5,8 @@
 # their log with --audit-dir, and `warden audit verify` judges it:
 #
 #   - every event class of docs/audit.md appears, and the log verifies;
+#   - an exec path with terminal control sequences reaches no terminal raw
+#     (run -v, audit show, audit show --json);
 #   - tampering (a flipped byte, a deleted, swapped or inserted line, a
 #     cut tail, a rollback to an older prefix, another key) is caught and
 #     the first bad record named; the intact log passes;
@@ -43,6 +45,8 @@ readonly CHATTY_QEMU=${AUDIT_CHATTY_QEMU:-1000000}
 
 # shellcheck source=tests/lib/report.sh
 . "$ROOT/tests/lib/report.sh"
+# shellcheck source=tests/lib/terminal.sh
+. "$ROOT/tests/lib/terminal.sh"
 
 WORK=$(mktemp -d /tmp/warden-audit.XXXXXX)
 cleanup() {
@@ -177,6 +181,64 @@ test_show_filters() {
 	"$WARDEN" audit show "$dir" --since 2000-01-01T00:00:00Z --until 2000-01-02T00:00:00Z >"$WORK/show" 2>&1 ||
 		{ fail "$t" "status $?"; return; }
 	[[ ! -s $WORK/show ]] || { fail "$t" "records from the year 2000"; return; }
+	ok "$t"
+}
+
+# ---- terminal control characters ----------------------------------------------
+
+# The agent execs a path of its choosing that holds ESC [ 2 J (clear the
+# screen), OSC 52 (write the clipboard, BEL-terminated), CSI and OSC as C1
+# (U+009B, U+009D) and DEL. The exec record carries the path; wherever
+# warden prints that record for a person (`run -v`, `audit show`, `audit
+# show --json`) no raw control byte may reach the output, and the escaped
+# form must. The log with the escaped record verifies (the guest's writer
+# and the host's canonical check agree); the same log with the C1 control
+# put back raw does not, and `show` still prints it escaped.
+test_control_characters_are_escaped() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 dir=$WORK/controls-$1 vm=() seg
+	local job=$EXEC_JOB want=$EXEC_PATH_ESCAPED
+	policy "$WORK/controls"
+	[[ $mode == qemu ]] && vm=(--kernel "$KERNEL" --image "$IMAGE")
+	timeout -s KILL "$JOB_LIMIT_S" "$WARDEN" run --vmm "$mode" "${vm[@]}" \
+		--policy "$WORK/controls.$mode" -v -- /bin/sh -c "$job" >"$WORK/out" 2>"$WORK/err" ||
+		rc=$?
+	[[ $rc -eq 0 ]] || { fail "$t" "run -v: exit status $rc"; return; }
+	grep -qF "record: {\"activity\":\"exec\"" "$WORK/err" ||
+		{ fail "$t" "run -v printed no exec record"; return; }
+	raw_controls "$WORK/err" && { fail "$t" "run -v: a raw control byte on stderr"; return; }
+	grep -qF "\"path\":\"$want\"" "$WORK/err" ||
+		{ fail "$t" "run -v: no escaped path on stderr"; return; }
+
+	rc=0
+	wrun "$mode" "$dir" "$WORK/controls" -- /bin/sh -c "$job" >"$WORK/out" 2>"$WORK/err" || rc=$?
+	[[ $rc -eq 0 ]] || { fail "$t" "run --audit-dir: exit status $rc"; return; }
+	verify "$dir" || { fail "$t" "the log with the escaped path does not verify: $?"; return; }
+	[[ $(records "$dir" | grep -cF "\"path\":\"$want\"") -eq 1 ]] ||
+		{ fail "$t" "no exec record with the escaped path in the log"; return; }
+	"$WARDEN" audit show "$dir" --json >"$WORK/show" 2>&1 || { fail "$t" "show --json: $?"; return; }
+	raw_controls "$WORK/show" && { fail "$t" "show --json: a raw control byte"; return; }
+	# A verified record comes out byte for byte.
+	records "$dir" | cmp -s - "$WORK/show" || { fail "$t" "show --json changed a record"; return; }
+	"$WARDEN" audit show "$dir" --class process >"$WORK/show" 2>&1 || { fail "$t" "show: $?"; return; }
+	raw_controls "$WORK/show" && { fail "$t" "show: a raw control byte"; return; }
+	grep -qF "$want" "$WORK/show" || { fail "$t" "show: no escaped path"; return; }
+
+	# The record with its CSI raw (as a guest writing RFC 8259's minimum
+	# would): not canonical, and shown escaped all the same.
+	rm -rf -- "$WORK/controls-raw"
+	cp -a -- "$dir" "$WORK/controls-raw"
+	seg=$(echo "$WORK"/controls-raw/audit-*.000001.jsonl)
+	sed -i 's/\\u009b1m/\xc2\x9b1m/' "$seg"
+	cmp -s "$seg" "$dir/${seg##*/}" && { fail "$t" "no CSI to put back raw"; return; }
+	rc=0
+	verify "$WORK/controls-raw" || rc=$?
+	[[ $rc -eq 1 ]] || { fail "$t" "a raw C1 control verifies (status $rc)"; return; }
+	grep -q "raw C1 control" "$WORK/verify" || { fail "$t" "verify does not say why"; return; }
+	raw_controls "$WORK/verify" && { fail "$t" "verify printed a raw control byte"; return; }
+	"$WARDEN" audit show "$WORK/controls-raw" --json >"$WORK/show" 2>&1 ||
+		{ fail "$t" "show --json (raw): $?"; return; }
+	raw_controls "$WORK/show" && { fail "$t" "show --json passed a raw C1 control"; return; }
+	grep -qF "$want" "$WORK/show" || { fail "$t" "show --json (raw): no escaped path"; return; }
 	ok "$t"
 }
 
@@ -545,6 +607,7 @@ read -ra modes <<<"${AUDIT_MODES:-local qemu}"
 run() { if [[ -z ${AUDIT_ONLY:-} || " $AUDIT_ONLY " == *" $1 "* ]]; then "$@"; fi; }
 for mode in "${modes[@]}"; do
 	run test_every_event_class_is_recorded "$mode"
+	run test_control_characters_are_escaped "$mode"
 	run test_deadline_is_recorded "$mode"
 	run test_openssl_verifies_guest_checkpoints "$mode"
 	run test_collector_stall_blocks_the_agent "$mode"

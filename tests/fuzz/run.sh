@@ -4,7 +4,8 @@
 # Usage: tests/fuzz/run.sh SECONDS
 #        tests/fuzz/run.sh --seeds
 #
-# Builds build/fuzz/fuzz_{cmdline,modules,boottimes,frame,job,hello,exit,ociseccomp,policy}
+# Builds build/fuzz/fuzz_{cmdline,modules,boottimes,frame,job,hello,exit,ociseccomp,policy,
+# record,verify,resume,safetext}
 # with `clang -fsanitize=fuzzer,address,undefined` and the tree's warning
 # flags, then runs each for SECONDS over its committed seeds in
 # tests/fuzz/corpus/TARGET (only read; what libFuzzer finds goes to
@@ -115,7 +116,7 @@ fi
 # list, inputs that large would only slow libFuzzer down, and
 # tests/unit/test_msg.c covers that bound.
 targets=(fuzz_cmdline fuzz_modules fuzz_boottimes fuzz_frame fuzz_job fuzz_hello fuzz_exit
-	fuzz_ociseccomp fuzz_policy fuzz_record fuzz_verify fuzz_resume)
+	fuzz_ociseccomp fuzz_policy fuzz_record fuzz_verify fuzz_resume fuzz_safetext)
 declare -A sources=(
 	[fuzz_cmdline]="init/config.c init/modules.c"
 	[fuzz_modules]=init/modules.c
@@ -129,11 +130,12 @@ declare -A sources=(
 	[fuzz_record]=""
 	[fuzz_verify]=host/auditverify.c
 	[fuzz_resume]=vsock/frame.c
+	[fuzz_safetext]=""
 )
 declare -A max_len=([fuzz_cmdline]=4200 [fuzz_modules]=8192 [fuzz_boottimes]=512
 	[fuzz_frame]=4096 [fuzz_job]=16384 [fuzz_hello]=4096 [fuzz_exit]=2048 [fuzz_ociseccomp]=16384
 	[fuzz_policy]=16384 [fuzz_record]=9000 [fuzz_verify]=65536
-	[fuzz_resume]=8212)
+	[fuzz_resume]=8212 [fuzz_safetext]=8192)
 declare -A extra=(
 	[fuzz_cmdline]="-dict=$ROOT/tests/fuzz/cmdline.dict"
 	[fuzz_modules]=""
@@ -147,6 +149,7 @@ declare -A extra=(
 	[fuzz_record]="-dict=$ROOT/tests/fuzz/record.dict"
 	[fuzz_verify]="-dict=$ROOT/tests/fuzz/record.dict"
 	[fuzz_resume]=""
+	[fuzz_safetext]=""
 )
 third_objs=("$OUT/third/cJSON.o" "$OUT/third/libbearssl.a")
 # fuzz_policy compiles the filter with libseccomp: the glibc build `make deps`

@@ -32,6 +32,8 @@ readonly MODES=(qemu local)
 
 # shellcheck source=tests/lib/report.sh
 . "$ROOT/tests/lib/report.sh"
+# shellcheck source=tests/lib/terminal.sh
+. "$ROOT/tests/lib/terminal.sh"
 
 WORK=$(mktemp -d /tmp/warden-run-tests.XXXXXX)
 bg_pids=()
@@ -271,6 +273,26 @@ test_10mib_of_stdout_arrive_intact() {
 	ok "$t"
 }
 
+# The agent writes ESC [ 2 J, CSI as C1 (its two bytes a second apart, so
+# in two DATA frames), CR LF (also split) and OSC 52 (tests/lib/terminal.sh).
+# By default its output is its own, byte for byte; with --sanitize-output
+# no raw control reaches either stream, the split CSI is one escape (not
+# two stray bytes), and CR LF still ends the line.
+test_sanitize_output_escapes_split_sequences() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 err tmp
+	err=$(err_of "$t")
+	tmp=$(tmp_of "$t")
+	wrun "$mode" "$tmp" -- /bin/sh -c "$CONTROLS_JOB" >"$WORK/out" 2>"$err" || rc=$?
+	[[ $rc -eq 0 ]] || { fail "$t" "exit status $rc"; return; }
+	controls_raw_ok "$WORK/out" || { fail "$t" "$why"; return; }
+	wrun "$mode" "$tmp" --sanitize-output -- /bin/sh -c "$CONTROLS_JOB" >"$WORK/out" 2>"$err" ||
+		rc=$?
+	[[ $rc -eq 0 ]] || { fail "$t" "--sanitize-output: exit status $rc"; return; }
+	controls_safe_ok "$WORK/out" "$err" || { fail "$t" "$why"; return; }
+	nothing_left "$tmp" || { fail "$t" "$why"; return; }
+	ok "$t"
+}
+
 test_file_uploads_arrive_exact_and_executable() {
 	local mode=$1 t="${FUNCNAME[0]}[$1]" rc=0 err tmp want
 	err=$(err_of "$t")
@@ -455,6 +477,7 @@ for mode in "${MODES[@]}"; do
 	test_sigint_tears_the_guest_down "$mode"
 	test_10mib_of_stdout_arrive_intact "$mode"
 	test_file_uploads_arrive_exact_and_executable "$mode"
+	test_sanitize_output_escapes_split_sequences "$mode"
 	test_orphans_do_not_outlive_the_job "$mode"
 	test_agent_runs_unprivileged_with_no_new_privs "$mode"
 	test_tty_gives_the_agent_a_terminal_of_the_host_size "$mode"

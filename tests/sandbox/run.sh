@@ -28,6 +28,8 @@ readonly NPROC=32 # RLIMIT_NPROC of the fork tests' commands
 
 # shellcheck source=tests/lib/report.sh
 . "$ROOT/tests/lib/report.sh"
+# shellcheck source=tests/lib/terminal.sh
+. "$ROOT/tests/lib/terminal.sh"
 
 WORK=$(mktemp -d /tmp/warden-sandbox-tests.XXXXXX)
 trap 'rm -rf -- "$WORK"' EXIT
@@ -287,6 +289,36 @@ test_repeated_denials_are_counted() {
 	ok "$t ($denied denials in $n records)"
 }
 
+# An exec path with ESC [ 2 J, OSC 52, CSI and OSC as C1 and DEL: the exec
+# record in --records has them escaped, none raw.
+test_exec_records_escape_control_characters() {
+	local t=${FUNCNAME[0]} rc=0
+	rm -f "$WORK/rec"
+	ws --policy "$POLICY" --records "$WORK/rec" -- /bin/sh -c "$EXEC_JOB" \
+		>/dev/null 2>"$WORK/err" || rc=$?
+	[[ $rc -eq 0 ]] || { fail "$t" "status $rc"; return; }
+	grep -qF "\"path\":\"$EXEC_PATH_ESCAPED\"" "$WORK/rec" || { fail "$t" "no exec record with the escaped path"; return; }
+	raw_controls "$WORK/rec" && { fail "$t" "a raw control byte in --records"; return; }
+	raw_controls "$WORK/err" && { fail "$t" "a raw control byte on stderr"; return; }
+	ok "$t"
+}
+
+# The command's output, as it is by default and with --sanitize-output
+# (tests/lib/terminal.sh): sequences split across two reads of the pipe
+# are judged whole, CR LF passes, nothing raw reaches either stream.
+test_sanitize_output_escapes_split_sequences() {
+	local t=${FUNCNAME[0]} rc=0
+	ws --policy "$POLICY" --records "$WORK/rec" -- /bin/sh -c "$CONTROLS_JOB" \
+		>"$WORK/out" 2>"$WORK/err" || rc=$?
+	[[ $rc -eq 0 ]] || { fail "$t" "status $rc"; return; }
+	controls_raw_ok "$WORK/out" || { fail "$t" "$why"; return; }
+	ws --policy "$POLICY" --records "$WORK/rec" --sanitize-output -- /bin/sh -c "$CONTROLS_JOB" \
+		>"$WORK/out" 2>"$WORK/err" || rc=$?
+	[[ $rc -eq 0 ]] || { fail "$t" "--sanitize-output: status $rc"; return; }
+	controls_safe_ok "$WORK/out" "$WORK/err" || { fail "$t" "$why"; return; }
+	ok "$t"
+}
+
 # Without a policy, a layer this kernel lacks stops the command, naming it.
 test_missing_layer_is_refused_without_policy() {
 	local t=${FUNCNAME[0]} rc=0
@@ -445,4 +477,6 @@ test_a_profile_it_cannot_honour_is_refused
 test_unprivileged_caller_is_refused
 test_the_command_sees_the_sandbox
 test_the_command_learns_nothing_of_the_host
+test_exec_records_escape_control_characters
+test_sanitize_output_escapes_split_sequences
 report_end sandbox

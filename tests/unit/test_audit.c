@@ -53,7 +53,7 @@ static void test_writer_output_is_canonical(void **state)
 	wd_jw_close(&w);
 	n = wd_jw_end(&w);
 	assert_int_equal(n, (int)strlen(buf));
-	assert_string_equal(buf, "{\"a\":\"q\\\"b\\\\s/\\n\\u0001\x7f\xc3\xa9\",\"b\":[0,true],"
+	assert_string_equal(buf, "{\"a\":\"q\\\"b\\\\s/\\n\\u0001\\u007f\xc3\xa9\",\"b\":[0,true],"
 				 "\"c\":{\"x\":9007199254740992}}");
 	assert_int_equal(wd_jcanon_check(buf, (size_t)n, 4096, NULL, &(struct wd_err){0}), 0);
 }
@@ -90,6 +90,49 @@ static void test_writer_replaces_invalid_utf8(void **state)
 	assert_string_equal(buf, "{\"a\":\"x\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdy\"}");
 }
 
+/* An exec path an agent chose: ESC [ 2 J, OSC 52, CSI and OSC as C1, DEL.
+ * No control character stays raw in the record, so printing it drives no
+ * terminal; U+00A0, the first character past C1, stays as it is. */
+static void test_writer_escapes_del_and_c1_controls(void **state)
+{
+	static const char path[] = "/x\x1b[2J\x1b]52;c;aGk=\x07\xc2\x9b"
+				   "1m\xc2\x9d\x7f\xc2\xa0";
+	struct wd_jw w;
+	static struct wd_jscan scan;
+	char back[64];
+	int n;
+
+	(void)state;
+	wd_jw_init(&w, buf, sizeof(buf));
+	wd_jw_str(&w, "path", path);
+	n = wd_jw_end(&w);
+	assert_true(n > 0);
+	assert_string_equal(buf, "{\"path\":\"/x\\u001b[2J\\u001b]52;c;aGk=\\u0007\\u009b1m"
+				 "\\u009d\\u007f\xc2\xa0\"}");
+	/* Both checks take it, and the scanner reads back the very bytes. */
+	assert_int_equal(wd_jcanon_check(buf, (size_t)n, 4096, NULL, &(struct wd_err){0}), 0);
+	assert_int_equal(wd_jcanon_scan(buf, (size_t)n, 4096, &scan, &(struct wd_err){0}), 0);
+	assert_int_equal(wd_jscan_string(wd_jscan_get(&scan, -1, "path"), back, sizeof(back)),
+			 (int)strlen(path));
+	assert_string_equal(back, path);
+}
+
+/* Keys with escapes are ordered by the bytes they stand for: U+0085 (C2 85
+ * once unescaped) before U+00E9 (C3 A9), and after 'z'. */
+static void test_escaped_c1_keys_are_ordered_by_their_bytes(void **state)
+{
+	static const char good[] = "{\"z\":1,\"\\u0085\":2,\"\xc3\xa9\":3}";
+	static const char bad[] = "{\"\\u0085\":2,\"z\":1}";
+	static struct wd_jscan scan;
+	struct wd_err err;
+
+	(void)state;
+	assert_int_equal(wd_jcanon_check(good, strlen(good), 4096, NULL, &err), 0);
+	assert_int_equal(wd_jcanon_scan(good, strlen(good), 4096, &scan, &err), 0);
+	assert_int_equal(wd_jcanon_check(bad, strlen(bad), 4096, NULL, &err), -EINVAL);
+	assert_int_equal(wd_jcanon_scan(bad, strlen(bad), 4096, &scan, &err), -EINVAL);
+}
+
 static void test_non_canonical_lines_are_refused(void **state)
 {
 	static const char *const bad[] = {
@@ -106,16 +149,21 @@ static void test_non_canonical_lines_are_refused(void **state)
 		"[1]",                     /* not an object */
 		"{\"a\":1}x",              /* junk after it */
 		"{\"a\":\"\xc3\"}",        /* cut UTF-8 */
+		"{\"a\":\"\x7f\"}",        /* a raw DEL */
+		"{\"a\":\"\xc2\x9b\"}",    /* a raw C1 control (CSI) */
+		"{\"a\":\"\\u00a0\"}",     /* an escaped character past C1 */
+		"{\"a\":\"\\u007F\"}",     /* upper-case hex */
 		"{\"a\":9007199254740993}" /* over 2^53 */
 	};
+	static struct wd_jscan scan;
 	struct wd_err err;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int rc = wd_jcanon_check(bad[i], strlen(bad[i]), 4096, NULL, &err);
-
-		if (rc == 0)
+		if (wd_jcanon_check(bad[i], strlen(bad[i]), 4096, NULL, &err) == 0)
 			fail_msg("accepted: %s", bad[i]);
+		if (wd_jcanon_scan(bad[i], strlen(bad[i]), 4096, &scan, &err) == 0)
+			fail_msg("the scanner accepted: %s", bad[i]);
 	}
 	assert_int_equal(wd_jcanon_check("{\"a\":[],\"b\":{}}", 15, 4096, NULL, &err), 0);
 }
@@ -800,6 +848,8 @@ int main(void)
 		cmocka_unit_test(test_writer_output_is_canonical),
 		cmocka_unit_test(test_writer_refuses_keys_out_of_order_and_big_numbers),
 		cmocka_unit_test(test_writer_replaces_invalid_utf8),
+		cmocka_unit_test(test_writer_escapes_del_and_c1_controls),
+		cmocka_unit_test(test_escaped_c1_keys_are_ordered_by_their_bytes),
 		cmocka_unit_test(test_non_canonical_lines_are_refused),
 		cmocka_unit_test(test_merkle_roots_match_rfc6962_vectors),
 		cmocka_unit_test(test_merkle_compact_root_equals_the_definition),
