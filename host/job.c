@@ -111,7 +111,8 @@ static int profile_check(const struct sup_sandbox *sb, struct wd_err *err)
 
 int wd_read_policy(const char *path, char **out, struct wd_policy *parsed, struct wd_err *err)
 {
-	struct wd_policy own, *policy = parsed != NULL ? parsed : &own;
+	static struct wd_policy own; /* when the caller keeps nothing */
+	struct wd_policy *policy = parsed != NULL ? parsed : &own;
 	struct stat st;
 	char *text;
 	ssize_t n;
