@@ -30,6 +30,8 @@ readonly NPROC=32 # RLIMIT_NPROC of the fork tests' commands
 . "$ROOT/tests/lib/report.sh"
 # shellcheck source=tests/lib/terminal.sh
 . "$ROOT/tests/lib/terminal.sh"
+# shellcheck source=tests/lib/uids.sh
+. "$ROOT/tests/lib/uids.sh"
 
 WORK=$(mktemp -d /tmp/warden-sandbox-tests.XXXXXX)
 trap 'rm -rf -- "$WORK"' EXIT
@@ -164,22 +166,16 @@ test_sigterm_ends_a_denial_flood() {
 }
 
 # The uid range the commands' ids come from (docs/cli.md).
-IFS=- read -r UID_FIRST UID_LAST <<<"${WARDEN_UID_RANGE:-60578-61183}"
-in_uid_range() { [[ $1 =~ ^[0-9]+$ ]] && ((UID_FIRST <= $1 && $1 <= UID_LAST)); }
 
 # Two commands at once run as two host uids of their own, from the range.
 test_concurrent_commands_have_their_own_uids() {
-	local t=${FUNCNAME[0]} pid a b
+	local t=${FUNCNAME[0]} pid
 	ws --policy "$POLICY" -- /bin/sh -c 'id -u; sleep 3' >"$WORK/a.out" 2>"$WORK/err" &
 	pid=$!
 	wait_for_line "$WORK/a.out" '' 10 || true # its first line, the uid
 	ws --policy "$POLICY" -- /bin/sh -c 'id -u' >"$WORK/b.out" 2>"$WORK/err" || true
 	wait "$pid" || true
-	a=$(head -1 "$WORK/a.out")
-	b=$(head -1 "$WORK/b.out")
-	in_uid_range "$a" || { fail "$t" "first uid '$a', not in $UID_FIRST-$UID_LAST"; return; }
-	in_uid_range "$b" || { fail "$t" "second uid '$b', not in $UID_FIRST-$UID_LAST"; return; }
-	[[ $a != "$b" ]] || { fail "$t" "both ran as uid $a"; return; }
+	distinct_uids "$WORK/a.out" "$WORK/b.out" || { fail "$t" "$why"; return; }
 	ok "$t"
 }
 
