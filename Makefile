@@ -304,7 +304,7 @@ test-vm: $(IMAGE) $(TEST_GUEST_BINS) $(HOST_BINS)
 test-run: $(IMAGE) $(HOST_BINS)
 	$(Q)tests/run/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
 
-test-sandbox: $(HOST_BINS)
+test-sandbox: $(HOST_BINS) $(BIN)/tests/audit/execlong
 	$(Q)tests/sandbox/run.sh $(BIN)
 
 test-escape: $(IMAGE) $(HOST_BINS) $(ESCAPE_BINS)

@@ -38,7 +38,7 @@
 #include "job.h"
 
 #define SB_MAX_ENV 64
-#define SB_RECORD_BYTES 2048
+#define SB_RECORD_BYTES 2048 /* a denial's data; an exec's is SUP_SB_EXEC_RECORD_MAX */
 
 const char wd_sandbox_usage[] =
 	"usage: warden sandbox [OPTIONS] -- COMMAND [ARG]...\n"
@@ -198,15 +198,19 @@ static int print_denial(void *ctx, const struct sup_sb_denial *d)
 	const struct sb_run *r = ctx;
 	char json[SB_RECORD_BYTES];
 
-	/* Execs are records only for --records: on stderr they would drown
-	 * the command's own output. */
-	if (d->exec) {
-		if (r->records >= 0 && sup_sb_exec_json(r->a.listener, d, json, sizeof(json)) > 0)
-			record(r->records, "process", "exec", json);
-		return 0;
-	}
 	if (sup_sb_denial_json(d, json, sizeof(json)) > 0)
 		record(r->records, "seccomp", "deny", json);
+	return 0;
+}
+
+/* Execs that ran are records only for --records: on stderr they would
+ * drown the command's own output. A refused one is always said. */
+static int print_exec(void *ctx, const struct sup_sb_exec_record *x)
+{
+	const struct sb_run *r = ctx;
+
+	if (r->records >= 0 || !x->allowed)
+		record(r->records, "process", "exec", x->data);
 	return 0;
 }
 
@@ -215,8 +219,11 @@ static int wait_command(struct sb_run *r, uint64_t timeout_ms)
 	uint64_t deadline = timeout_ms != 0 ? wd_mono_ns() + timeout_ms * WD_NS_PER_MS : 0;
 
 	while (!r->exited) {
-		struct pollfd p[2] = {{.fd = r->sigfd, .events = POLLIN},
-				      {.fd = r->a.listener, .events = POLLIN}};
+		struct pollfd p[3] = {
+			{.fd = r->sigfd, .events = POLLIN},
+			{.fd = r->a.listener, .events = POLLIN},
+			{.fd = r->ready.exec != NULL ? sup_sb_exec_fd(r->ready.exec) : -1,
+			 .events = POLLIN}};
 		int wait_ms = -1;
 
 		if (deadline != 0) {
@@ -230,12 +237,18 @@ static int wait_command(struct sb_run *r, uint64_t timeout_ms)
 			wait_ms =
 				now >= deadline ? 100 : (int)((deadline - now) / WD_NS_PER_MS + 1);
 		}
-		if (poll(p, 2, wait_ms) < 0 && errno != EINTR)
+		if (poll(p, 3, wait_ms) < 0 && errno != EINTR)
 			return -errno;
 		if (p[1].revents != 0)
 			(void)sup_sb_filter_drain(&r->a.listener, p[1].revents,
-						  &r->ready.filter.errnos, INT_MAX, print_denial,
-						  r);
+						  &r->ready.filter.errnos, r->ready.exec, INT_MAX,
+						  print_denial, r);
+		if (p[2].revents != 0) {
+			int rc = sup_sb_exec_serve(r->ready.exec, INT_MAX, print_exec, r);
+
+			if (rc < 0)
+				return rc;
+		}
 		if (p[0].revents != 0)
 			on_signals(r);
 	}
@@ -302,13 +315,15 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 	sp.workdir_fd = -1;
 	sp.inherit_stdio = true;
 	sp.record = print_denial;
+	sp.exec = r.ready.exec;
+	sp.record_exec = print_exec;
 	sp.record_ctx = &r;
 	rc = sup_spawn(&sp, &r.a, err);
 	if (rc < 0)
 		goto out;
 	rc = wait_command(&r, o->timeout_ms);
 	if (rc < 0)
-		(void)wd_err_sys(err, -rc, "poll");
+		(void)wd_err_sys(err, -rc, "waiting for the command");
 	else
 		rc = status_of(&r);
 	if (r.timed_out)

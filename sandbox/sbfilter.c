@@ -139,11 +139,17 @@ static int arg_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, struct s
 	return 0;
 }
 
-/* execve and execveat, when allowed, go to the listener to be recorded. */
-static bool exec_audited(const struct sup_sandbox *sb, const char *name)
+/* When execs are audited, an allowed execve or execveat goes to the
+ * listener (what it asks is kept, then it goes on: sbexec.c records the
+ * file), and so does memfd_create (made there, so that an exec of it is
+ * seen too). The mark for by_nr, or 0. */
+static uint16_t audit_mark(const struct sup_sandbox *sb, const char *name)
 {
-	return !sb->exec_audit_off &&
-	       (strcmp(name, "execve") == 0 || strcmp(name, "execveat") == 0);
+	if (sb->exec_audit_off)
+		return 0;
+	if (strcmp(name, "execve") == 0 || strcmp(name, "execveat") == 0)
+		return SUP_SB_EXEC;
+	return strcmp(name, "memfd_create") == 0 ? SUP_SB_MEMFD : 0;
 }
 
 static int builtin_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, struct sup_sb_errnos *e,
@@ -151,13 +157,13 @@ static int builtin_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, stru
 {
 	for (size_t i = 0; i < sup_sb_n_allowed; i++) {
 		int nr = nr_of(sup_sb_allowed[i]);
-		bool exec = exec_audited(sb, sup_sb_allowed[i]);
+		uint16_t mark = audit_mark(sb, sup_sb_allowed[i]);
 
 		if (nr < 0)
 			continue;
-		/* The default goes to the listener already: an exec needs no rule. */
-		if (exec) {
-			e->by_nr[nr] = SUP_SB_EXEC;
+		/* The default goes to the listener already: it needs no rule. */
+		if (mark != 0) {
+			e->by_nr[nr] = mark;
 			continue;
 		}
 		if (rule(ctx, SCMP_ACT_ALLOW, nr, 0, NULL, sup_sb_allowed[i], err) < 0)
@@ -234,13 +240,14 @@ static int profile_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, uint
 		for (size_t ni = 0; ni < g->n_names; ni++) {
 			const char *name = g->names[ni];
 			uint32_t action = profile_action(g->action);
+			uint16_t mark = audit_mark(sb, name);
 			int nr = nr_of(name);
 
 			/* Unknown to this libseccomp or this ABI: nothing to filter. */
 			if (nr < 0 || hard(sb, name))
 				continue;
-			if (action == SCMP_ACT_ALLOW && exec_audited(sb, name)) {
-				e->by_nr[nr] = SUP_SB_EXEC;
+			if (action == SCMP_ACT_ALLOW && mark != 0) {
+				e->by_nr[nr] = mark;
 				action = SCMP_ACT_NOTIFY;
 			} else if (action == SCMP_ACT_NOTIFY)
 				e->by_nr[nr] = (uint16_t)(g->has_errno_ret ? g->errno_ret : EPERM);

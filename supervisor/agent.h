@@ -69,16 +69,17 @@ int sup_agent_run(struct sup_channel *ch, const struct wd_job *job, struct sup_a
 int sup_record(const char *cls, const char *activity, const char *outcome, const char *severity,
 	       const char *data, struct sup_fail *f);
 
-/* The agent's seccomp notifications as records (audit.h): a denial is a
- * seccomp/deny record, an audited exec a process/exec record; for
- * sup_sb_filter_drain() and struct sup_spawn's record. */
+/* The agent's seccomp denials as seccomp/deny records (audit.h), for
+ * sup_sb_filter_drain() and struct sup_spawn's record; its execs, as the
+ * exec watcher saw them, as process/exec records (outcome denied when the
+ * watcher refused one), for sup_sb_exec_serve() and record_exec. */
 struct sup_notify {
-	const int *listener; /* where the notification came from */
-	long uid;            /* the agent's */
-	uint64_t denials;    /* counted */
+	long uid;         /* the agent's */
+	uint64_t denials; /* counted */
 	struct sup_fail *fail;
 };
 int sup_record_notification(void *ctx, const struct sup_sb_denial *d);
+int sup_record_exec(void *ctx, const struct sup_sb_exec_record *x);
 
 /* The status a shell reports for a wait status: 0-255, or 128+N for signal N. */
 void sup_exit_from_wait(int wstatus, struct wd_exit *e);

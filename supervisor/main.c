@@ -422,10 +422,11 @@ static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup
 	sp.cgroup_fd = sv->ready.cg.dirfd;
 	sp.workdir_fd = dirfd;
 	sp.secrets = &sv->ch.conn.chan;
-	notify.listener = &a->listener;
 	notify.uid = (long)sv->sb.uid;
 	notify.fail = f;
 	sp.record = sup_record_notification;
+	sp.exec = sv->ready.exec;
+	sp.record_exec = sup_record_exec;
 	sp.record_ctx = &notify;
 	rc = sup_spawn(&sp, a, &f->err);
 	(void)close(dirfd);
@@ -433,6 +434,7 @@ static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup
 		return sup_fail_wrap(f, SUP_FAIL_JOB, "agent");
 	a->cg = sv->ready.cg.dirfd >= 0 ? &sv->ready.cg : NULL;
 	a->errnos = &sv->ready.filter.errnos;
+	a->exec = sv->ready.exec;
 	a->uid = (long)sv->sb.uid;
 	sv->agent_started = true;
 	if (record_exec(sv, job, a->pid, f) < 0)
