@@ -8,9 +8,11 @@
  * --env) and every layer the policy does not turn off; a layer this kernel
  * lacks is refused unless the policy turns it off, as in the guest. This
  * process plays the supervisor's part: it answers and prints each seccomp
- * denial, forwards HUP, INT, QUIT, TERM, USR1 and USR2 to the command,
- * kills the sandbox at --timeout (124) and returns the command's status
- * (128+N for signal N). Its own failures exit 125.
+ * denial, records each exec through the exec watcher (--records; one it
+ * refuses is always said), forwards HUP, INT, QUIT, TERM, USR1 and USR2 to
+ * the command, kills the sandbox at --timeout (124) and returns the
+ * command's status (128+N for signal N). Its own failures exit 125; no
+ * record of the command's can be one.
  */
 #include "sandbox.h"
 
