@@ -314,7 +314,7 @@ test-vm: $(IMAGE) $(TEST_GUEST_BINS) $(HOST_BINS)
 test-run: $(IMAGE) $(HOST_BINS) $(SANDBOX_TEST_BINS)
 	$(Q)tests/run/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
 
-test-sandbox: $(HOST_BINS) $(SANDBOX_TEST_BINS) $(BIN)/tests/audit/flood
+test-sandbox: $(HOST_BINS) $(SANDBOX_TEST_BINS) $(BIN)/tests/audit/flood $(BIN)/tests/audit/execlong
 	$(Q)tests/sandbox/run.sh $(BIN)
 
 test-escape: $(IMAGE) $(HOST_BINS) $(ESCAPE_BINS)

@@ -589,7 +589,9 @@ bench_audit() {
 		"$(awk -v n="$n" -v us="$((v1 - v0))" 'BEGIN { printf "%.0f", n / us * 1e6 }')"
 	printf '  %-46s %9s records/s\n' "guest emit alone (auditbench, no delivery)" \
 		"$("$ab" emit "$n" 2>/dev/null | awk '$1 == "emit_records_per_s" { print $2 }')"
-	# An exec with and without its record (the listener's round trip).
+	# An exec with and without its record (the listener's round trip for
+	# the call, the exec watcher's for each file the kernel opens: /bin/true
+	# here is dynamic, so two, the program and ld.so).
 	printf '{"sandbox": {"landlock": false, "cgroup": false}, "audit": {"exec": false}}\n' \
 		>"$WORK/audit-off.json"
 	on=$(job_ms "$LOCAL_POLICY" "$dir" -- /bin/sh -c "i=0; while [ \$i -lt $e ]; do /bin/true; i=\$((i+1)); done") ||

@@ -66,6 +66,19 @@ void wd_jw_bool(struct wd_jw *w, const char *key, bool v);
 /* A value that is already canonical JSON text (an object built elsewhere). */
 void wd_jw_raw(struct wd_jw *w, const char *key, const char *json, size_t n);
 
+/*
+ * A string from outside that may be long or not UTF-8 (a path the agent
+ * chose): written as a string when its JSON form, quotes included, takes
+ * at most `shown` bytes and every byte is written as it is; otherwise as
+ * an object that says it was cut, {"len": the value's bytes, "prefix": its
+ * longest start of whole characters whose JSON form fits `shown` (invalid
+ * UTF-8 as U+FFFD), "sha256": of all its bytes}, so a reader cannot take
+ * a prefix for the value. At most `shown` + WD_JW_BOUNDED_EXTRA bytes
+ * either way (jbound.c).
+ */
+#define WD_JW_BOUNDED_EXTRA 112
+void wd_jw_str_bounded(struct wd_jw *w, const char *key, const char *s, size_t n, size_t shown);
+
 /* Close the top-level object and NUL-terminate. Returns the length or the
  * first error (negative errno). */
 int wd_jw_end(struct wd_jw *w);

@@ -9,11 +9,13 @@
  * --env) and every layer the policy does not turn off; a layer this kernel
  * lacks is refused unless the policy turns it off, as in the guest. This
  * process plays the supervisor's part: it answers and prints each seccomp
- * denial, forwards HUP, INT, QUIT, TERM, USR1 and USR2 to the command,
- * kills the sandbox at --timeout (124) and returns the command's status
- * (128+N for signal N). Its own failures exit 125. The command's uid and
- * gid are a host id leased for it alone (uidpool.h), which a policy cannot
- * choose: another command's processes never count against its limits.
+ * denial, records each exec through the exec watcher (--records; one it
+ * refuses is always said), forwards HUP, INT, QUIT, TERM, USR1 and USR2 to
+ * the command, kills the sandbox at --timeout (124) and returns the
+ * command's status (128+N for signal N). Its own failures exit 125; no
+ * record of the command's can be one. The command's uid and gid are a host
+ * id leased for it alone (uidpool.h), which a policy cannot choose: another
+ * command's processes never count against its limits.
  */
 #include "sandbox.h"
 
@@ -42,7 +44,7 @@
 #include "uidpool.h"
 
 #define SB_MAX_ENV 64
-#define SB_RECORD_BYTES 2048
+#define SB_RECORD_BYTES 2048 /* a denial's data; an exec's is SUP_SB_EXEC_RECORD_MAX */
 
 const char wd_sandbox_usage[] =
 	"usage: warden sandbox [OPTIONS] -- COMMAND [ARG]...\n"
@@ -221,16 +223,19 @@ static int print_count(void *ctx, const struct sup_sb_denial *d,
 static int print_denial(void *ctx, const struct sup_sb_denial *d)
 {
 	struct sb_run *r = ctx;
-	char json[SB_RECORD_BYTES];
 
-	/* Execs are records only for --records: on stderr they would drown
-	 * the command's own output. */
-	if (d->exec) {
-		if (r->records >= 0 && sup_sb_exec_json(r->a.listener, d, json, sizeof(json)) > 0)
-			record(r->records, "process", "exec", json);
-		return 0;
-	}
 	return sup_coalesce_add(&r->denied, d, wd_mono_ns(), wd_wall_ms(), print_count, r);
+}
+
+/* Execs that ran are records only for --records: on stderr they would
+ * drown the command's own output. A refused one is always said. */
+static int print_exec(void *ctx, const struct sup_sb_exec_record *x)
+{
+	const struct sb_run *r = ctx;
+
+	if (r->records >= 0 || !x->allowed)
+		record(r->records, "process", "exec", x->data);
+	return 0;
 }
 
 /* The poll timeout `ms` (-1: none), shortened to reach `when` (ns, 0: none). */
@@ -248,9 +253,12 @@ static int wait_command(struct sb_run *r, uint64_t timeout_ms)
 	uint64_t deadline = timeout_ms != 0 ? wd_mono_ns() + timeout_ms * WD_NS_PER_MS : 0;
 
 	while (!r->exited || (r->relay && wd_sb_stdio_open(&r->io))) {
-		struct pollfd p[2 + WD_SB_STDIO_POLLS] = {{.fd = r->sigfd, .events = POLLIN},
-							  {.fd = r->a.listener, .events = POLLIN}};
-		size_t n = 2 + (r->relay ? wd_sb_stdio_poll(&r->io, p + 2) : 0);
+		struct pollfd p[3 + WD_SB_STDIO_POLLS] = {
+			{.fd = r->sigfd, .events = POLLIN},
+			{.fd = r->a.listener, .events = POLLIN},
+			{.fd = r->ready.exec != NULL ? sup_sb_exec_fd(r->ready.exec) : -1,
+			 .events = POLLIN}};
+		size_t n = 3 + (r->relay ? wd_sb_stdio_poll(&r->io, p + 3) : 0);
 		int wait_ms = -1;
 
 		if (deadline != 0 && !r->exited) {
@@ -272,8 +280,15 @@ static int wait_command(struct sb_run *r, uint64_t timeout_ms)
 		 * and the signals, checked again each round. */
 		if (p[1].revents != 0)
 			(void)sup_sb_filter_drain(&r->a.listener, p[1].revents,
-						  &r->ready.filter.errnos, SUP_SB_DENIALS_PER_ROUND,
-						  print_denial, r);
+						  &r->ready.filter.errnos, r->ready.exec,
+						  SUP_SB_DENIALS_PER_ROUND, print_denial, r);
+		if (p[2].revents != 0) {
+			int rc = sup_sb_exec_serve(r->ready.exec, SUP_SB_DENIALS_PER_ROUND,
+						   print_exec, r);
+
+			if (rc < 0)
+				return rc;
+		}
 		if (p[0].revents != 0)
 			on_signals(r);
 		if (r->relay)
@@ -347,6 +362,8 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 	sp.workdir_fd = -1;
 	sp.inherit_stdio = !wd_sb_stdio_wanted();
 	sp.record = print_denial;
+	sp.exec = r.ready.exec;
+	sp.record_exec = print_exec;
 	sp.record_ctx = &r;
 	rc = sup_spawn(&sp, &r.a, err);
 	wd_outfilter_detach(&filters);
@@ -357,7 +374,7 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 		wd_sb_stdio_init(&r.io, &r.a);
 	rc = wait_command(&r, o->timeout_ms);
 	if (rc < 0)
-		(void)wd_err_sys(err, -rc, "poll");
+		(void)wd_err_sys(err, -rc, "waiting for the command");
 	else
 		rc = status_of(&r);
 	if (r.timed_out)

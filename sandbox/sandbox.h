@@ -63,8 +63,14 @@ struct sup_sb_errnos {
 };
 
 /* by_nr's mark for execve and execveat when the policy allows them and
- * they are audited: recorded, then let run (SECCOMP_USER_NOTIF_FLAG_CONTINUE). */
+ * they are audited: what they ask is kept, then they go on
+ * (SECCOMP_USER_NOTIF_FLAG_CONTINUE) and the file the kernel opens is
+ * recorded (sbexec.c). */
 #define SUP_SB_EXEC 0xffffU
+/* by_nr's mark for memfd_create when execs are audited: the listener makes
+ * the memfd, marks it so that an exec of it is seen too, and hands it over
+ * (SECCOMP_IOCTL_NOTIF_ADDFD). */
+#define SUP_SB_MEMFD 0xfffeU
 
 struct sup_sandbox {
 	/* identity */
@@ -184,13 +190,19 @@ int sup_sb_filter_load(const struct sup_sb_filter *f);
 /*
  * After poll(2) reported `revents` on *listener: answer what is pending, at
  * most `max`, calling `record` for each denial (a negative return stops
- * and is returned). The receive blocks when nothing is pending (on 6.1 even
- * once every filtered process is gone), so it is only called after POLLIN;
- * on POLLHUP without POLLIN *listener is closed and set to -1.
+ * and is returned). An audited exec is handed to `x` (sup_sb_exec_expect)
+ * and goes on; a memfd_create is made here, marked by `x`
+ * (sup_sb_exec_watch) and installed in the caller, which gets its number;
+ * with `x` NULL both are refused (EPERM) and recorded as denials. The receive blocks when nothing
+ * is pending (on 6.1 even once every filtered process is gone), so it is
+ * only called after POLLIN; on POLLHUP without POLLIN *listener is closed
+ * and set to -1.
  */
 #define SUP_SB_DENIALS_PER_ROUND 64 /* a caller's `max`: its loop, deadline and signals go on */
 struct sup_sb_denial;
-int sup_sb_filter_drain(int *listener, short revents, const struct sup_sb_errnos *e, int max,
+struct sup_sb_exec;
+int sup_sb_filter_drain(int *listener, short revents, const struct sup_sb_errnos *e,
+			struct sup_sb_exec *x, int max,
 			int (*record)(void *ctx, const struct sup_sb_denial *d), void *ctx);
 
 /* A denial the listener answered: what to record. */
@@ -202,7 +214,8 @@ struct sup_sb_denial {
 	pid_t pid;        /* in the supervisor's pid namespace when known, else 0 */
 	uint64_t args[6];
 	uint64_t id; /* the notification's, for the answer */
-	bool exec;   /* an audited execve/execveat: it goes on once recorded */
+	bool exec;   /* an audited execve/execveat: it goes on (err 0) */
+	bool memfd;  /* a memfd_create for the exec watcher (err EPERM without one) */
 };
 
 /*
@@ -219,23 +232,28 @@ int sup_sb_filter_receive(int listener, const struct sup_sb_errnos *e, struct su
 void sup_sb_filter_respond(int listener, const struct sup_sb_denial *d);
 
 /*
- * An audited exec (d->exec) as a record's data, canonical JSON: `path`,
- * `argc`, `argv_sha256` (SHA-256 over each argument and its NUL, as the
- * agent's start record has it), read from the caller's memory through
- * /proc/PID/mem, at most SUP_SB_EXEC_ARGS arguments and SUP_SB_EXEC_BYTES
- * in all; what cannot be read is said (`unreadable`). Past
- * SUP_SB_EXEC_ARGS arguments the rest are only counted (up to
+ * What an audited exec (d->exec) asked, as the "requested" object of its
+ * record, canonical JSON: `syscall`, `path` (at most SUP_SB_EXEC_SHOWN
+ * bytes of JSON, else cut: jcanon.h, wd_jw_str_bounded), `flags`
+ * (execveat's), `argc`, `argv_sha256` (SHA-256 over each argument and its
+ * NUL, as the agent's start record has it), read from the caller's memory
+ * through /proc/PID/mem, at most SUP_SB_EXEC_ARGS arguments and
+ * SUP_SB_EXEC_BYTES in all; what cannot be read is said (`unreadable`).
+ * Past SUP_SB_EXEC_ARGS arguments the rest are only counted (up to
  * SUP_SB_EXEC_COUNT_MAX): `argc` is the count, the digest covers the first
- * SUP_SB_EXEC_ARGS, and `argv_truncated` says so. It is what the
- * memory held when the call was made: another thread of the caller may
- * change it before the kernel reads it (seccomp_unotify(2)); the record is
- * of the request. Returns the length or -ENOSPC.
+ * SUP_SB_EXEC_ARGS, and `argv_truncated` says so.
+ * It is what the memory held when the call was made: another thread of
+ * the caller may change it before the kernel reads it (seccomp_unotify(2)),
+ * so it is never taken for what ran (sbexec.c records that). At most
+ * SUP_SB_EXEC_REQUEST_MAX bytes; returns the length or -ENOSPC.
  */
 #define SUP_SB_EXEC_ARGS 4096
 #define SUP_SB_EXEC_BYTES (1U << 20)
 /* arguments counted at most: the kernel refuses (E2BIG) an exec whose argv
  * pointers alone pass its 6 MiB cap on arguments, 786432 of them */
 #define SUP_SB_EXEC_COUNT_MAX (1U << 20)
+#define SUP_SB_EXEC_SHOWN 512        /* JSON bytes of a path shown before it is cut */
+#define SUP_SB_EXEC_REQUEST_MAX 1024 /* the path, cut or not, and the rest (sbnotify.c checks) */
 int sup_sb_exec_json(int listener, const struct sup_sb_denial *d, char *out, size_t size);
 
 /* Identical denials counted as one record (coalesce.h): how many, and
@@ -244,6 +262,85 @@ struct sup_sb_denial_count {
 	uint64_t count;
 	uint64_t first_ms, last_ms;
 };
+
+/* ---- audited execs: what ran (sbexec.c) -------------------------------- */
+
+/*
+ * The exec watcher. Every exec of the agent is recorded with the file the
+ * kernel opened to run, not the path the caller passed: a fanotify group
+ * (FAN_CLASS_CONTENT) with FAN_OPEN_EXEC_PERM marks on every mount of the
+ * sandbox that allows exec, and on every memfd the agent makes, gets the
+ * very file, as an fd, before the exec goes on. The supervisor reads it
+ * (SHA-256, size, device and inode: the "file" of the record, verified),
+ * adds what the caller asked (the "requested" object above, kept from the
+ * seccomp notification of the same thread) and only then lets the exec
+ * proceed. An ELF interpreter or a script's interpreter, opened by the
+ * kernel for the same exec, is a record of its own ("interpreter": true).
+ *
+ * The content cannot change under the digest: before it is read the file
+ * gets a read lease (F_SETLEASE), which the kernel refuses while anyone
+ * has it open for writing and which any later open for writing must break
+ * first; a file that is open for writing is refused, as the kernel itself
+ * would refuse the exec (ETXTBSY). While the lease holds, the digest stays
+ * cached (by device and inode, with size, mtime and ctime checked too), so
+ * running the same program again costs no read; a writer breaks the lease
+ * (SIGIO, taken through a signalfd: this process blocks SIGIO) and the
+ * entry goes. A filesystem without leases is accepted only on a read-only
+ * mount.
+ *
+ * Refused, with a record (outcome denied, data "refused"): a file larger
+ * than SUP_SB_EXEC_FILE_MAX, open for writing, unreadable, or opened by a
+ * thread with no exec call pending. A refused exec fails with EPERM.
+ *
+ * Limits: SUP_SB_EXEC_PENDING exec calls between their notification and
+ * their file (the oldest give way: such an exec is then refused);
+ * SUP_SB_EXEC_CACHE digests; SUP_SB_EXEC_FILE_MAX bytes read for one file
+ * (the longest the watcher holds the caller's loop). If the supervisor
+ * dies, the kernel lets a pending exec go on: PID 1 kills the job then.
+ */
+#define SUP_SB_EXEC_PENDING 256
+#define SUP_SB_EXEC_CACHE 256
+#define SUP_SB_EXEC_FILE_MAX (1ULL << 30) /* 1 GiB */
+#define SUP_SB_EXEC_RECORD_MAX 2048       /* an exec record's data, at most */
+#define SUP_SB_MOUNTINFO_MAX (1U << 20)   /* the sandbox's mount table, bytes */
+
+/* Open the watcher (root: CAP_SYS_ADMIN). Refused, naming the policy
+ * setting, when the kernel has no fanotify permission events. */
+int sup_sb_exec_open(struct sup_sb_exec **x, struct wd_err *err);
+void sup_sb_exec_close(struct sup_sb_exec *x);
+
+/* What the caller polls (POLLIN) for sup_sb_exec_serve(). */
+int sup_sb_exec_fd(const struct sup_sb_exec *x);
+
+/*
+ * In the sandbox's init, once its root is entered and before the agent
+ * exists: mark every mount of its namespace that is not noexec (read
+ * from /proc/self/mountinfo, at most SUP_SB_MOUNTINFO_MAX bytes), then
+ * close this process's copies of the watcher's fds. A mount that cannot
+ * be marked fails the sandbox. The agent cannot mount.
+ */
+int sup_sb_exec_mark_mounts(const struct sup_sb_exec *x, struct wd_err *err);
+
+/* From the listener, before an audited exec (d->exec) goes on: keep what
+ * it asked until the kernel opens its file. */
+void sup_sb_exec_expect(struct sup_sb_exec *x, int listener, const struct sup_sb_denial *d);
+
+/* An exec the watcher saw: what to record. */
+struct sup_sb_exec_record {
+	pid_t pid;        /* the thread, in this process's pid namespace */
+	bool allowed;     /* false: refused (EPERM), data says why */
+	const char *data; /* canonical JSON, at most SUP_SB_EXEC_RECORD_MAX bytes */
+};
+
+/*
+ * After poll(2) reported POLLIN on sup_sb_exec_fd(): take lease breaks,
+ * and at most `max` opened files, each recorded through `record` before
+ * the exec may go on. A negative return of `record` refuses that exec and
+ * every other one taken with it, and is returned; -errno when the group
+ * is unusable.
+ */
+int sup_sb_exec_serve(struct sup_sb_exec *x, int max,
+		      int (*record)(void *ctx, const struct sup_sb_exec_record *r), void *ctx);
 
 /* A denial as a record's data, canonical JSON: abi, args (hex strings),
  * count, errno, nr, syscall; with `c`, c->count and first_time, last_time
@@ -274,15 +371,17 @@ void sup_cgroup_destroy(struct sup_cgroup *cg);
 struct sup_sb_ready {
 	struct sup_sb_filter filter; /* len 0 when seccomp is off */
 	struct sup_cgroup cg;        /* dirfd -1 when cgroup is off */
+	struct sup_sb_exec *exec;    /* NULL when execs are not audited */
 };
 
 /*
  * Before anything runs: Landlock present unless the policy turned it off
- * (else a refusal naming the setting), the seccomp filter built, the job's
- * cgroup made. On failure nothing is left over.
+ * (else a refusal naming the setting), the seccomp filter built, the exec
+ * watcher open when execs are audited, the job's cgroup made. On failure
+ * nothing is left over.
  */
 int sup_sandbox_prepare(const struct sup_sandbox *sb, struct sup_sb_ready *r, struct wd_err *err);
-/* The cgroup killed and removed, the filter freed. */
+/* The cgroup killed and removed, the watcher closed, the filter freed. */
 void sup_sandbox_release(struct sup_sb_ready *r);
 
 #endif

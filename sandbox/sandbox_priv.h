@@ -33,6 +33,10 @@ int sup_sb_drop_init(struct wd_err *err);
  * or -EOPNOTSUPP when the kernel has no Landlock. */
 int sup_sb_landlock(const struct sup_sandbox *sb, struct wd_err *err);
 
+/* sbexec.c: an fd (a memfd made for the agent) watched like the sandbox's
+ * mounts: an exec of it is seen and recorded. 0 or -errno. */
+int sup_sb_exec_watch(const struct sup_sb_exec *x, int fd);
+
 /* sbtables.c: the built-in filter's data, compiled by sbfilter.c. */
 extern const char *const sup_sb_allowed[]; /* allowed unconditionally */
 extern const size_t sup_sb_n_allowed;

@@ -479,11 +479,17 @@ static int arg_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, uint32_t
 	return 0;
 }
 
-/* execve and execveat, when allowed, go to the listener to be recorded. */
-static bool exec_audited(const struct sup_sandbox *sb, const char *name)
+/* When execs are audited, an allowed execve or execveat goes to the
+ * listener (what it asks is kept, then it goes on: sbexec.c records the
+ * file), and so does memfd_create (made there, so that an exec of it is
+ * seen too). The mark for by_nr, or 0. */
+static uint16_t audit_mark(const struct sup_sandbox *sb, const char *name)
 {
-	return !sb->exec_audit_off &&
-	       (strcmp(name, "execve") == 0 || strcmp(name, "execveat") == 0);
+	if (sb->exec_audit_off)
+		return 0;
+	if (strcmp(name, "execve") == 0 || strcmp(name, "execveat") == 0)
+		return SUP_SB_EXEC;
+	return strcmp(name, "memfd_create") == 0 ? SUP_SB_MEMFD : 0;
 }
 
 static int builtin_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, struct sup_sb_errnos *e,
@@ -491,12 +497,13 @@ static int builtin_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, stru
 {
 	for (size_t i = 0; i < sup_sb_n_allowed; i++) {
 		int nr = nr_of(sup_sb_allowed[i]), rc;
+		uint16_t mark = audit_mark(sb, sup_sb_allowed[i]);
 
 		if (nr < 0)
 			continue;
-		/* The default goes to the listener already: an exec needs no rule. */
-		if (exec_audited(sb, sup_sb_allowed[i])) {
-			e->by_nr[nr] = SUP_SB_EXEC;
+		/* The default goes to the listener already: it needs no rule. */
+		if (mark != 0) {
+			e->by_nr[nr] = mark;
 			continue;
 		}
 		if ((rc = rule(ctx, SCMP_ACT_ALLOW, nr, 0, NULL, sup_sb_allowed[i], err)) < 0)
@@ -521,9 +528,9 @@ static int exec_group(const struct sup_sc_profile *p, const char *call,
 			return wd_err_set(
 				err, EINVAL,
 				"seccomp: profile syscalls[%zu] (%s): argument conditions "
-				"cannot be compiled with the exec audit on (every exec the "
-				"profile lets run is recorded): drop them, or set "
-				"audit.exec = false",
+				"cannot be compiled with the exec audit on (the supervisor "
+				"sees every such call the profile lets run): drop them, or "
+				"set audit.exec = false",
 				g->source_index, call);
 		if (*first == NULL)
 			*first = g;
@@ -532,14 +539,14 @@ static int exec_group(const struct sup_sc_profile *p, const char *call,
 }
 
 /*
- * execve and execveat under a profile, audited: the profile's verdict
- * stands, and every exec it would let run goes to the listener, to be
- * recorded and let run.
+ * execve, execveat and memfd_create under a profile, audited: the profile's
+ * verdict stands, and every call it would let run goes to the listener (an
+ * exec recorded and let run, a memfd made there).
  */
 static int exec_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, uint32_t dflt,
 		      struct sup_sb_errnos *e, struct wd_err *err)
 {
-	static const char *const calls[] = {"execve", "execveat"};
+	static const char *const calls[] = {"execve", "execveat", "memfd_create"};
 
 	for (size_t c = 0; c < sizeof(calls) / sizeof(calls[0]); c++) {
 		const struct sup_sc_group *first;
@@ -547,14 +554,14 @@ static int exec_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, uint32_
 		uint32_t action;
 		int nr = nr_of(calls[c]), rc;
 
-		if (nr < 0 || !exec_audited(sb, calls[c]))
+		if (nr < 0 || audit_mark(sb, calls[c]) == 0)
 			continue;
 		if ((rc = exec_group(&sb->profile, calls[c], &first, err)) < 0)
 			return rc;
 		verdict = first != NULL ? first->action : sb->profile.default_action;
 		action = allowing(verdict) ? SCMP_ACT_NOTIFY : profile_action(verdict);
 		if (allowing(verdict))
-			e->by_nr[nr] = SUP_SB_EXEC;
+			e->by_nr[nr] = audit_mark(sb, calls[c]);
 		else if (first != NULL && action == SCMP_ACT_NOTIFY)
 			e->by_nr[nr] = group_errno(first);
 		if (action != dflt && (rc = rule(ctx, action, nr, 0, NULL, calls[c], err)) < 0)
@@ -580,7 +587,8 @@ static int profile_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, uint
 			int nr = nr_of(name), rc;
 
 			/* Unknown to this libseccomp or this ABI: nothing to filter. */
-			if (nr < 0 || exec_audited(sb, name) || (hard(sb, name) && is_argf(name)))
+			if (nr < 0 || audit_mark(sb, name) != 0 ||
+			    (hard(sb, name) && is_argf(name)))
 				continue;
 			if (hard(sb, name)) { /* a hard denial, or clone3 */
 				rc = owned_check(g, name,

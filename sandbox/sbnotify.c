@@ -1,8 +1,9 @@
 /*
  * sandbox/sbnotify.c - the seccomp notification listener: every
  * notification of the agent's filter (sbfilter.c) received, answered with
- * its errno (never success) or, for an audited exec, let through, and
- * described as a record's data.
+ * its errno (never success) or, for an audited exec, let through once what
+ * it asked is kept for the exec watcher (sbexec.c), which records the file
+ * that runs; a memfd_create, when execs are audited, made by the watcher.
  *
  * Runs in the supervisor (and in warden sandbox on the host), as root,
  * on notifications whose contents the agent controls: the syscall number,
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bearssl.h>
@@ -87,8 +89,11 @@ int sup_sb_filter_receive(int listener, const struct sup_sb_errnos *e, struct su
 				 ? e->by_nr[d->nr]
 				 : e->dflt;
 	d->exec = d->err == SUP_SB_EXEC;
+	d->memfd = d->err == SUP_SB_MEMFD;
 	if (d->exec)
 		d->err = 0;
+	if (d->memfd) /* refused unless the exec watcher makes it */
+		d->err = EPERM;
 	d->name = syscall_name(d->abi, d->nr);
 	return 1;
 }
@@ -115,7 +120,32 @@ void sup_sb_filter_respond(int listener, const struct sup_sb_denial *d)
 	(void)seccomp_notify_respond(listener, &resp); /* ENOENT: it died meanwhile */
 }
 
-int sup_sb_filter_drain(int *listener, short revents, const struct sup_sb_errnos *e, int max,
+static void answer_memfd(int listener, const struct sup_sb_exec *x, const struct sup_sb_denial *d);
+
+/* One received notification: kept for the watcher, made by it, or a
+ * denial recorded; then answered. */
+static int handle(int listener, struct sup_sb_exec *x, struct sup_sb_denial *d,
+		  int (*record)(void *ctx, const struct sup_sb_denial *d), void *ctx)
+{
+	if (d->memfd && x != NULL) {
+		answer_memfd(listener, x, d);
+		return 0;
+	}
+	if (d->exec && x != NULL)
+		sup_sb_exec_expect(x, listener, d);
+	else if (d->exec) { /* no watcher to see what runs: refused */
+		d->exec = false;
+		d->err = EPERM;
+	}
+	/* The record first: the caller waits until it exists. */
+	if (!d->exec && record(ctx, d) < 0)
+		return -1;
+	sup_sb_filter_respond(listener, d);
+	return 0;
+}
+
+int sup_sb_filter_drain(int *listener, short revents, const struct sup_sb_errnos *e,
+			struct sup_sb_exec *x, int max,
 			int (*record)(void *ctx, const struct sup_sb_denial *d), void *ctx)
 {
 	for (int i = 0; i < max && (revents & POLLIN); i++) {
@@ -127,11 +157,8 @@ int sup_sb_filter_drain(int *listener, short revents, const struct sup_sb_errnos
 			revents = POLLHUP;
 			break;
 		}
-		/* The record first: the caller waits until it exists. */
-		if (rc > 0 && record(ctx, &d) < 0)
+		if (rc > 0 && handle(*listener, x, &d, record, ctx) < 0)
 			return -1;
-		if (rc > 0)
-			sup_sb_filter_respond(*listener, &d);
 		revents = poll(&p, 1, 0) > 0 ? p.revents : 0;
 	}
 	/* Every process under the filter is gone. */
@@ -303,9 +330,69 @@ int sup_sb_exec_json(int listener, const struct sup_sb_denial *d, char *out, siz
 	wd_jw_str(&w, "argv_sha256", digest);
 	if (hashed < argc)
 		wd_jw_bool(&w, "argv_truncated", true);
-	wd_jw_str(&w, "path", path);
+	if (at)
+		wd_jw_uint(&w, "flags", (uint32_t)d->args[4]);
+	wd_jw_str_bounded(&w, "path", path, strlen(path), SUP_SB_EXEC_SHOWN);
 	wd_jw_str(&w, "syscall", at ? "execveat" : "execve");
 	if (unreadable)
 		wd_jw_bool(&w, "unreadable", true);
 	return wd_jw_end(&w) < 0 ? -ENOSPC : (int)w.len;
+}
+
+/* The longest "requested" object: a cut path and every other member at
+ * its widest (checked by tests/unit/test_sandbox_exec.c too). */
+_Static_assert(SUP_SB_EXEC_SHOWN + WD_JW_BOUNDED_EXTRA + 256 <= SUP_SB_EXEC_REQUEST_MAX,
+	       "the requested object's bound");
+
+/*
+ * memfd_create, when execs are audited. A memfd lives on the kernel's
+ * internal tmpfs, which takes no mount mark, so an exec of it (execveat
+ * with AT_EMPTY_PATH, or /proc/self/fd/N) would not be seen: it is made
+ * here instead, with the caller's name and flags, watched by an inode mark
+ * (sup_sb_exec_watch), and installed in the caller, whose call returns its
+ * number (SECCOMP_ADDFD_FLAG_SEND). What the kernel would refuse is
+ * refused with the kernel's errno. The memfd is root's: the agent cannot
+ * fchmod or fchown it, the rest (seals, sizes, maps) is as usual.
+ */
+#define MFD_NAME_BYTES 249 /* the kernel's bound: NAME_MAX less "memfd:" */
+
+static void answer_memfd(int listener, const struct sup_sb_exec *x, const struct sup_sb_denial *d)
+{
+	char name[MFD_NAME_BYTES + 2], file[40];
+	unsigned flags = (unsigned)d->args[1];
+	struct seccomp_notif_addfd add;
+	struct sup_sb_denial a = *d;
+	ssize_t n = -1;
+	int mem, fd = -1, rc;
+
+	(void)snprintf(file, sizeof(file), "/proc/%d/mem", (int)d->pid);
+	mem = d->pid > 0 ? open(file, O_RDONLY | O_CLOEXEC) : -1;
+	if (mem >= 0) {
+		n = read_string(mem, d->args[0], name, sizeof(name));
+		(void)close(mem);
+	}
+	a.memfd = false;
+	if (n < 0)
+		a.err = EFAULT;
+	else if (n > MFD_NAME_BYTES)
+		a.err = EINVAL;
+	else if ((fd = memfd_create(name, flags | MFD_CLOEXEC)) < 0)
+		a.err = errno;
+	else if ((rc = sup_sb_exec_watch(x, fd)) < 0)
+		a.err = -rc;
+	else {
+		memset(&add, 0, sizeof(add));
+		add.id = d->id;
+		add.flags = SECCOMP_ADDFD_FLAG_SEND;
+		add.srcfd = (uint32_t)fd;
+		add.newfd_flags = (flags & MFD_CLOEXEC) ? O_CLOEXEC : 0;
+		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) >= 0) {
+			(void)close(fd);
+			return; /* answered with the caller's new fd */
+		}
+		a.err = errno; /* EMFILE: the caller's limit */
+	}
+	if (fd >= 0)
+		(void)close(fd);
+	sup_sb_filter_respond(listener, &a);
 }

@@ -426,6 +426,9 @@ static void __attribute__((noreturn)) sandbox_init(const struct sup_spawn *sp, s
 		child_fail_sys(c->report, "setsid", errno);
 	if (sup_sb_net_uts(&err) < 0 || sup_sb_fs_enter(sp->sb, c->work_mnt, &err) < 0)
 		child_fail(c->report, &err);
+	/* Every mount the agent could run a file from, before the agent exists. */
+	if (sp->exec != NULL && sup_sb_exec_mark_mounts(sp->exec, &err) < 0)
+		child_fail(c->report, &err);
 	if (sp->job->tty && !sp->inherit_stdio) {
 		int master, rc;
 
@@ -519,6 +522,13 @@ static int no_record(void *ctx, const struct sup_sb_denial *d)
 	return 0;
 }
 
+static int no_exec_record(void *ctx, const struct sup_sb_exec_record *r)
+{
+	(void)ctx;
+	(void)r;
+	return 0;
+}
+
 /*
  * Wait for the agent's exec, or why the sandbox gave up. Meanwhile take the
  * terminal's master (from the init) and the seccomp listener (from the
@@ -533,11 +543,13 @@ static int await_exec(const struct sup_spawn *sp, int report, int sock, bool tty
 
 	for (;;) {
 		bool want_fd = (tty && *master < 0) || (sp->filter != NULL && *listener < 0);
-		struct pollfd p[3] = {{.fd = report, .events = POLLIN, .revents = 0},
-				      {.fd = want_fd ? sock : -1, .events = POLLIN, .revents = 0},
-				      {.fd = *listener, .events = POLLIN, .revents = 0}};
+		struct pollfd p[4] = {
+			{.fd = report, .events = POLLIN, .revents = 0},
+			{.fd = want_fd ? sock : -1, .events = POLLIN, .revents = 0},
+			{.fd = *listener, .events = POLLIN, .revents = 0},
+			{.fd = sp->exec != NULL ? sup_sb_exec_fd(sp->exec) : -1, .events = POLLIN}};
 
-		if (poll(p, 3, -1) < 0) {
+		if (poll(p, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			rc = wd_err_sys(err, errno, "sandbox: poll");
@@ -552,10 +564,17 @@ static int await_exec(const struct sup_spawn *sp, int report, int sock, bool tty
 				*listener = fd;
 		}
 		if (p[2].revents != 0 &&
-		    sup_sb_filter_drain(listener, p[2].revents, &sp->filter->errnos, 16,
+		    sup_sb_filter_drain(listener, p[2].revents, &sp->filter->errnos, sp->exec, 16,
 					sp->record != NULL ? sp->record : no_record,
 					sp->record_ctx) < 0) {
 			rc = wd_err_set(err, EIO, "sandbox: a record of the agent's start failed");
+			break;
+		}
+		if (p[3].revents != 0 &&
+		    sup_sb_exec_serve(sp->exec, 16,
+				      sp->record_exec != NULL ? sp->record_exec : no_exec_record,
+				      sp->record_ctx) < 0) {
+			rc = wd_err_set(err, EIO, "sandbox: the record of the agent's exec failed");
 			break;
 		}
 		/* Closed by the drain: nothing is under the filter any more (an

@@ -55,6 +55,11 @@ struct sup_spawn {
 	 * execve is one when execs are audited): given to sup_sb_filter_drain
 	 * with this record function; NULL: answered without a record. */
 	int (*record)(void *ctx, const struct sup_sb_denial *d);
+	/* The exec watcher when execs are audited (sandbox.h; NULL: not), its
+	 * marks made by the sandbox's init; the agent's own exec is its first
+	 * record, through this function (NULL: none), with record_ctx. */
+	struct sup_sb_exec *exec;
+	int (*record_exec)(void *ctx, const struct sup_sb_exec_record *r);
 	void *record_ctx;
 };
 
@@ -71,6 +76,7 @@ struct sup_agent {
 	/* set by the caller after sup_spawn(), for the run (agent.h) */
 	const struct sup_cgroup *cg;        /* killed at the deadline; NULL: none */
 	const struct sup_sb_errnos *errnos; /* how denials are answered */
+	struct sup_sb_exec *exec;           /* the exec watcher; NULL: execs not audited */
 	long uid;                           /* the agent's, for its records */
 };
 

@@ -495,20 +495,26 @@ void sup_denials_open(long uid)
 int sup_record_notification(void *ctx, const struct sup_sb_denial *d)
 {
 	struct sup_notify *n = ctx;
-	char data[SUP_AUDIT_DATA_MAX];
-	struct sup_audit_event ev = {"process", "exec",      "success", "informational",
-				     "agent",   (int)d->pid, n->uid,    data};
 
-	if (!d->exec) {
-		n->denials++;
-		if (sup_coalesce_add(&denied, d, wd_mono_ns(), wd_wall_ms(), emit_denial,
-				     &n->fail->err) < 0)
-			return sup_fail_wrap(n->fail, SUP_FAIL_INTERNAL, "audit");
-		return 0;
+	n->denials++;
+	if (sup_coalesce_add(&denied, d, wd_mono_ns(), wd_wall_ms(), emit_denial, &n->fail->err) <
+	    0)
+		return sup_fail_wrap(n->fail, SUP_FAIL_INTERNAL, "audit");
+	return 0;
+}
+
+_Static_assert(SUP_SB_EXEC_RECORD_MAX <= SUP_AUDIT_DATA_MAX, "an exec record fits a record");
+
+int sup_record_exec(void *ctx, const struct sup_sb_exec_record *x)
+{
+	struct sup_notify *n = ctx;
+	struct sup_audit_event ev = {"process", "exec",      "success", "informational",
+				     "agent",   (int)x->pid, n->uid,    x->data};
+
+	if (!x->allowed) {
+		ev.outcome = "denied";
+		ev.severity = "high";
 	}
-	if (sup_sb_exec_json(*n->listener, d, data, sizeof(data)) < 0)
-		return sup_fail_set(n->fail, SUP_FAIL_INTERNAL, ENOSPC,
-				    "an exec record is too long");
 	if (sup_audit_record_agent(&ev, &n->fail->err) < 0)
 		return sup_fail_wrap(n->fail, SUP_FAIL_INTERNAL, "audit");
 	return 0;
@@ -519,8 +525,8 @@ int sup_record_notification(void *ctx, const struct sup_sb_denial *d)
 static int denials(struct run *r, short revents, struct sup_fail *f)
 {
 	r->notify.fail = f;
-	if (sup_sb_filter_drain(&r->a->listener, revents, r->a->errnos, SUP_SB_DENIALS_PER_ROUND,
-				sup_record_notification, &r->notify) == 0)
+	if (sup_sb_filter_drain(&r->a->listener, revents, r->a->errnos, r->a->exec,
+				SUP_SB_DENIALS_PER_ROUND, sup_record_notification, &r->notify) == 0)
 		return 0;
 	if (f->err.code != EDQUOT || sup_audit_spent() == NULL)
 		return -f->err.code;
@@ -528,7 +534,25 @@ static int denials(struct run *r, short revents, struct sup_fail *f)
 	return 0;
 }
 
-enum { P_CONN, P_SIG, P_OUT, P_ERR, P_IN, P_NOTIFY, P_COUNT };
+static int execs(struct run *r, struct sup_fail *f)
+{
+	int rc;
+
+	r->notify.fail = f;
+	rc = sup_sb_exec_serve(r->a->exec, SUP_SB_DENIALS_PER_ROUND, sup_record_exec, &r->notify);
+	if (rc >= 0)
+		return rc;
+	/* A spent budget refused the exec; the budget ends the job (deadlines()). */
+	if (f->err.code == EDQUOT && sup_audit_spent() != NULL) {
+		sup_fail_clear(f);
+		return 0;
+	}
+	if (f->err.code == 0)
+		return sup_fail_sys(f, SUP_FAIL_INTERNAL, -rc, "exec audit");
+	return rc;
+}
+
+enum { P_CONN, P_SIG, P_OUT, P_ERR, P_IN, P_NOTIFY, P_EXEC, P_COUNT };
 
 static int one_round(struct run *r, struct sup_fail *f)
 {
@@ -565,6 +589,8 @@ static int one_round(struct run *r, struct sup_fail *f)
 	 * A spent budget leaves them unanswered until the job is killed. */
 	p[P_NOTIFY].fd = sup_audit_room() && sup_audit_spent() == NULL ? r->a->listener : -1;
 	p[P_NOTIFY].events = POLLIN;
+	p[P_EXEC].fd = sup_audit_room() && r->a->exec != NULL ? sup_sb_exec_fd(r->a->exec) : -1;
+	p[P_EXEC].events = POLLIN;
 	if (want_in && r->a->tty) {
 		/* One fd, both ways: the PTY master. */
 		p[P_OUT].fd = r->a->in;
@@ -581,6 +607,8 @@ static int one_round(struct run *r, struct sup_fail *f)
 	if (p[P_SIG].revents != 0)
 		read_signals(r);
 	if (p[P_NOTIFY].revents != 0 && denials(r, p[P_NOTIFY].revents, f) < 0)
+		return -f->err.code;
+	if (p[P_EXEC].revents != 0 && execs(r, f) < 0)
 		return -f->err.code;
 	if (p[P_CONN].revents & (POLLIN | POLLHUP | POLLERR)) {
 		if (channel_input(r, true, f) < 0)
@@ -645,7 +673,6 @@ int sup_agent_run(struct sup_channel *ch, const struct wd_job *job, struct sup_a
 	r.a = a;
 	r.sigfd = sigfd;
 	r.notify.uid = a->uid;
-	r.notify.listener = &a->listener;
 	r.in_buf = stdin_buffer;
 	r.out[OUT_STDOUT].fd = a->out;
 	r.out[OUT_STDOUT].id = WD_STREAM_STDOUT;

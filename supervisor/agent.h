@@ -74,16 +74,17 @@ int sup_agent_run(struct sup_channel *ch, const struct wd_job *job, struct sup_a
 int sup_record(const char *cls, const char *activity, const char *outcome, const char *severity,
 	       const char *data, struct sup_fail *f);
 
-/* The agent's seccomp notifications as records (audit.h): a denial is a
- * seccomp/deny record, an audited exec a process/exec record; for
- * sup_sb_filter_drain() and struct sup_spawn's record. */
+/* The agent's seccomp denials as seccomp/deny records (audit.h), for
+ * sup_sb_filter_drain() and struct sup_spawn's record; its execs, as the
+ * exec watcher saw them, as process/exec records (outcome denied when the
+ * watcher refused one), for sup_sb_exec_serve() and record_exec. */
 struct sup_notify {
-	const int *listener; /* where the notification came from */
-	long uid;            /* the agent's */
-	uint64_t denials;    /* counted */
+	long uid;         /* the agent's */
+	uint64_t denials; /* counted */
 	struct sup_fail *fail;
 };
 int sup_record_notification(void *ctx, const struct sup_sb_denial *d);
+int sup_record_exec(void *ctx, const struct sup_sb_exec_record *x);
 
 /* Before the agent's spawn: its denials are coalesced from here on
  * (coalesce.h), their counts flushed before every checkpoint; `uid` is the

@@ -455,11 +455,12 @@ static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup
 	sp.cgroup_fd = sv->ready.cg.dirfd;
 	sp.workdir_fd = dirfd;
 	sp.secrets = &sv->ch.conn.chan;
-	notify.listener = &a->listener;
 	notify.uid = (long)sv->policy.sandbox.uid;
 	notify.fail = f;
 	sup_denials_open(notify.uid);
 	sp.record = sup_record_notification;
+	sp.exec = sv->ready.exec;
+	sp.record_exec = sup_record_exec;
 	sp.record_ctx = &notify;
 	rc = sup_spawn(&sp, a, &f->err);
 	(void)close(dirfd);
@@ -467,6 +468,7 @@ static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup
 		return sup_fail_wrap(f, SUP_FAIL_JOB, "agent");
 	a->cg = sv->ready.cg.dirfd >= 0 ? &sv->ready.cg : NULL;
 	a->errnos = &sv->ready.filter.errnos;
+	a->exec = sv->ready.exec;
 	a->uid = (long)sv->policy.sandbox.uid;
 	sv->agent_started = true;
 	if (record_exec(sv, job, a->pid, f) < 0)

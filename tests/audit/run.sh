@@ -20,6 +20,10 @@
 #     (audit.max_records, audit.max_bytes) ends the job with status 123, a
 #     line naming it, and a log that closes with the limit record, the
 #     job's end and a checkpoint, and verifies.
+#   - exec records name the file that ran: a caller that flips its exec's
+#     path while it is read (execrace), execs of a memfd (memfdexec), an
+#     exec of a 4000-byte path of control bytes (execlong: the record cut,
+#     not lost, and the job's status the exec's own).
 #
 # Each test prints "ok NAME" or "FAIL NAME: why"; the last line is
 # "audit: N passed, M failed". Needs root (local mode does).
@@ -239,6 +243,100 @@ test_control_characters_are_escaped() {
 		{ fail "$t" "show --json (raw): $?"; return; }
 	raw_controls "$WORK/show" && { fail "$t" "show --json passed a raw C1 control"; return; }
 	grep -qF "$want" "$WORK/show" || { fail "$t" "show --json (raw): no escaped path"; return; }
+	ok "$t"
+}
+
+# ---- exec records ----------------------------------------------------------------
+
+PROGS=$BIN/tests/audit
+
+# no_exec_audit MODE POLICY: true (and says so) when the local policy had
+# to turn exec records off: this kernel has no fanotify permission events.
+no_exec_audit() {
+	[[ $1 == local ]] && grep -q '"exec": false' "$2.local"
+}
+
+# exec_job MODE NAME WANT TEST ARGS...: one of the exec tests' jobs, its
+# log in $WORK/NAME-MODE; fails (or skips, saying why) unless it ends with
+# status WANT and its log verifies.
+exec_job() {
+	local mode=$1 name=$2 want=$3 t=$4 rc=0
+	shift 4
+	policy "$WORK/$name"
+	if no_exec_audit "$mode" "$WORK/$name"; then
+		skip "$t" "no fanotify permission events here"
+		return 1
+	fi
+	wrun "$mode" "$WORK/$name-$mode" "$WORK/$name" "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
+	[[ $rc -eq $want ]] || { fail "$t" "exit status $rc, want $want"; return 1; }
+	verify "$WORK/$name-$mode" || { fail "$t" "verify: status $?"; return 1; }
+}
+
+# The main records (not an interpreter's) whose file has DIGEST.
+ran_digest() {
+	count "$1" "\"activity\":\"exec\",.*\"sha256\":\"$2\",\"size\":[0-9]*},\"requested\""
+}
+
+# One thread flips the path of its exec between /bin/true and ./evil while
+# the supervisor reads it (200 execs from vfork children, which share the
+# memory). Each record must name the file that ran: as many records carry
+# ./evil's digest as ./evil ran (its exit status, and its marks in a log),
+# and some ran one program while asking for the other, or the race never
+# happened and nothing was shown.
+test_exec_records_name_what_ran() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" dir=$WORK/race-$1 evil line ran_true ran_evil marks
+	local named swapped
+	evil=$(sha256sum <"$PROGS/evil" | cut -d' ' -f1)
+	exec_job "$mode" race 0 "$t" --file "$PROGS/evil:evil" --file "$PROGS/execrace:execrace" \
+		-- ./execrace 200 || return 0
+	line=$(grep '^execrace: ' "$WORK/out") || { fail "$t" "no result from execrace"; return; }
+	read -r ran_true ran_evil marks < <(awk '{print $3, $5, $9}' <<<"$line")
+	[[ $ran_evil -eq $marks ]] || { fail "$t" "$line: evil's statuses and marks differ"; return; }
+	named=$(ran_digest "$dir" "$evil")
+	[[ $named -eq $ran_evil ]] ||
+		{ fail "$t" "$line, but $named records name ./evil's file"; return; }
+	# Every child whose exec ran has its record: the program's own, and one each.
+	[[ $(count "$dir" '"activity":"exec",.*"requested":') -eq $((ran_true + ran_evil + 1)) ]] ||
+		{ fail "$t" "$line, $(count "$dir" '"activity":"exec",.*"requested":') exec records"; return; }
+	swapped=$(($(records "$dir" | grep "\"sha256\":\"$evil\"" |
+		grep -c '"requested":{[^}]*"path":"/bin/true"' || true) +
+		$(records "$dir" | grep '"requested":{[^}]*"path":"./evil"' | grep -vc "\"sha256\":\"$evil\"" || true)))
+	[[ $swapped -gt 0 ]] ||
+		{ fail "$t" "$line: no exec ran other than it asked (the race did not happen)"; return; }
+	ok "$t ($line; $swapped ran the other program than they asked for)"
+}
+
+# A memfd run with execveat(AT_EMPTY_PATH) and through /proc/self/fd: both
+# ran, and both records name the memfd and its digest (./evil's bytes).
+test_memfd_execs_are_recorded() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" dir=$WORK/memfd-$1 evil
+	evil=$(sha256sum <"$PROGS/evil" | cut -d' ' -f1)
+	exec_job "$mode" memfd 0 "$t" --file "$PROGS/evil:evil" --file "$PROGS/memfdexec:memfdexec" \
+		-- ./memfdexec ./evil || return 0
+	grep -q '^memfdexec: empty-path 42 proc-fd 42$' "$WORK/out" ||
+		{ fail "$t" "$(grep '^memfdexec' "$WORK/out" || echo 'no result')"; return; }
+	[[ $(count "$dir" "\"path\":\"/memfd:memfdexec (deleted)\",\"sha256\":\"$evil\"") -eq 2 ]] ||
+		{ fail "$t" "not two records of the memfd with ./evil's digest"; return; }
+	[[ $(count "$dir" '"requested":{[^}]*"flags":4096,"path":"","syscall":"execveat"') -eq 1 ]] ||
+		{ fail "$t" "no record of the execveat with AT_EMPTY_PATH as asked"; return; }
+	ok "$t"
+}
+
+# An exec by a path of 3990 control bytes (each 6 bytes of JSON) with
+# 288 KiB of control-laden arguments: its record is there, cut within the
+# record's bound with the lengths and digests of the whole paths, the log
+# verifies, and the job's status is the exec'd program's (7), not warden's.
+test_long_exec_record_is_cut_not_lost() {
+	local mode=$1 t="${FUNCNAME[0]}[$1]" dir=$WORK/long-$1 data
+	exec_job "$mode" long 7 "$t" --file "$PROGS/execlong:execlong" -- ./execlong || return 0
+	grep -q '^execlong: child ran, argc 5$' "$WORK/out" || { fail "$t" "the copy never ran"; return; }
+	data=$(records "$dir" | grep '"activity":"exec",.*"requested":{"argc":5,' |
+		sed 's/.*"data":\(.*\),"metadata".*/\1/') || { fail "$t" "no record of the exec"; return; }
+	[[ ${#data} -le 2048 ]] || { fail "$t" "its data is ${#data} bytes, over 2048"; return; }
+	grep -q '"requested":{[^}]*"path":{"len":3990,"prefix":"\\u0001' <<<"$data" ||
+		{ fail "$t" "the requested path is not cut with its length"; return; }
+	grep -q '"file":{[^}]*"path":{"len":[0-9]*,"prefix":"[^"]*","sha256":"[0-9a-f]\{64\}"}' <<<"$data" ||
+		{ fail "$t" "the file's path is not cut with its length and digest"; return; }
 	ok "$t"
 }
 
@@ -616,6 +714,9 @@ for mode in "${modes[@]}"; do
 	run test_chatty_job_arrives_gap_free "$mode"
 	run test_flood_is_coalesced_and_counted "$mode"
 	run test_small_budget_ends_the_job "$mode" max_records
+	run test_exec_records_name_what_ran "$mode"
+	run test_memfd_execs_are_recorded "$mode"
+	run test_long_exec_record_is_cut_not_lost "$mode"
 done
 if [[ " ${modes[*]} " == *" local "* ]]; then run test_small_budget_ends_the_job local max_bytes; fi
 if [[ " ${modes[*]} " == *" qemu "* ]]; then run test_oom_kill_is_recorded; fi

@@ -116,7 +116,8 @@ fi
 # list, inputs that large would only slow libFuzzer down, and
 # tests/unit/test_msg.c covers that bound.
 targets=(fuzz_cmdline fuzz_modules fuzz_boottimes fuzz_frame fuzz_job fuzz_hello fuzz_exit
-	fuzz_ociseccomp fuzz_policy fuzz_record fuzz_verify fuzz_resume fuzz_safetext)
+	fuzz_ociseccomp fuzz_policy fuzz_record fuzz_verify fuzz_resume fuzz_safetext
+	fuzz_jbound)
 declare -A sources=(
 	[fuzz_cmdline]="init/config.c init/modules.c"
 	[fuzz_modules]=init/modules.c
@@ -131,11 +132,12 @@ declare -A sources=(
 	[fuzz_verify]=host/auditverify.c
 	[fuzz_resume]=vsock/frame.c
 	[fuzz_safetext]=""
+	[fuzz_jbound]=""
 )
 declare -A max_len=([fuzz_cmdline]=4200 [fuzz_modules]=8192 [fuzz_boottimes]=512
 	[fuzz_frame]=4096 [fuzz_job]=16384 [fuzz_hello]=4096 [fuzz_exit]=2048 [fuzz_ociseccomp]=16384
 	[fuzz_policy]=16384 [fuzz_record]=9000 [fuzz_verify]=65536
-	[fuzz_resume]=8212 [fuzz_safetext]=8192)
+	[fuzz_resume]=8212 [fuzz_safetext]=8192 [fuzz_jbound]=8192)
 declare -A extra=(
 	[fuzz_cmdline]="-dict=$ROOT/tests/fuzz/cmdline.dict"
 	[fuzz_modules]=""
@@ -150,6 +152,7 @@ declare -A extra=(
 	[fuzz_verify]="-dict=$ROOT/tests/fuzz/record.dict"
 	[fuzz_resume]=""
 	[fuzz_safetext]=""
+	[fuzz_jbound]=""
 )
 third_objs=("$OUT/third/cJSON.o" "$OUT/third/libbearssl.a")
 # fuzz_policy compiles the filter with libseccomp: the glibc build `make deps`

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tests/lib/local-policy.sh FILE - a policy for --vmm local on this kernel.
 #
-# The sandbox refuses to run without Landlock or without cgroup2's memory,
-# pids and cpu controllers unless the policy turns that layer off. The
+# The sandbox refuses to run without Landlock, without cgroup2's memory,
+# pids and cpu controllers, or without fanotify permission events (exec
+# records) unless the policy turns that layer off. The
 # microVM's kernel has both; a test machine's own kernel may not. This
 # writes FILE with exactly the layers this kernel lacks turned off, and
 # prints one line naming them (nothing when none is missing), so the
@@ -18,18 +19,30 @@ extra_top=${3:-}
 cgroup=${4:-}
 off=()
 members=()
-# Landlock: asked of the kernel by a probe built on first use (beside the
-# build's other outputs), as the sandbox itself asks.
+# Landlock and fanotify: asked of the kernel by probes built on first use
+# (beside the build's other outputs), as the sandbox itself asks.
 root=$(cd "$(dirname "$0")/../.." && pwd)
-probe=$root/${BUILD:-build}/tests-lib/landlock-abi
-if [[ ! -x $probe || $probe -ot $root/tests/lib/landlock-abi.c ]]; then
-	mkdir -p "$(dirname "$probe")"
-	gcc -O1 -o "$probe.tmp.$$" "$root/tests/lib/landlock-abi.c"
-	mv "$probe.tmp.$$" "$probe"
-fi
-if [[ $("$probe") -lt 1 ]]; then
+probe() {
+	local bin=$root/${BUILD:-build}/tests-lib/$1
+	if [[ ! -x $bin || $bin -ot $root/tests/lib/$1.c ]]; then
+		mkdir -p "$(dirname "$bin")"
+		gcc -O1 -o "$bin.tmp.$$" "$root/tests/lib/$1.c"
+		mv "$bin.tmp.$$" "$bin"
+	fi
+	"$bin"
+}
+if [[ $(probe landlock-abi) -lt 1 ]]; then
 	off+=("Landlock")
 	members+=('"landlock": false')
+fi
+if [[ $(probe fanotify-perm) -lt 1 ]]; then
+	off+=("fanotify permission events (exec records)")
+	# Into the caller's own "audit" member, or one of its own.
+	if [[ $extra_top == *'"audit": {'* ]]; then
+		extra_top=${extra_top/'"audit": {'/'"audit": {"exec": false, '}
+	else
+		extra_top="${extra_top:+$extra_top, }\"audit\": {\"exec\": false}"
+	fi
 fi
 own=$(sed -n 's/^0:://p' /proc/self/cgroup 2>/dev/null || true)
 ctl=/sys/fs/cgroup${own%/}/cgroup.controllers

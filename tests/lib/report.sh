@@ -3,6 +3,8 @@
 #
 #   ok NAME            the test passed
 #   fail NAME REASON   it failed, and why
+#   skip NAME REASON   it cannot run on this machine (a missing layer): said
+#                      on stdout and stderr, counted neither way
 #   report_end SUITE   prints "SUITE: N passed, M failed"; status 1 if any failed
 #
 # A suite may define report_detail NAME, called after each failure to show
@@ -20,6 +22,11 @@ fail() {
 	echo "FAIL $1: $2"
 	failed=$((failed + 1))
 	if declare -F report_detail >/dev/null; then report_detail "$1"; fi
+}
+
+skip() {
+	echo "SKIP $1: $2"
+	echo "SKIP $1: $2" >&2
 }
 
 report_end() {

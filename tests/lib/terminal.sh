@@ -33,9 +33,11 @@ raw_controls() {
 	CONTROLS_RAW_OUT=$'a\e[2J\xc2\x9b1mx\r\ny\n'
 	CONTROLS_SAFE_OUT=$'a\\u001b[2J\\u009b1mx\r\ny\n'
 	CONTROLS_SAFE_ERR='e\u001b]52;c;aGk=\u0007'
+	# A program at that path, run: an exec record names the file that ran
+	# (an exec of a path with nothing there runs nothing and has none).
 	# shellcheck disable=SC2016 # the agent's shell expands it
 	EXEC_JOB='p=$(printf "/tmp/x\033[2J\033]52;c;aGk=\007\302\2331m\302\235\177y")
-		"$p" 2>/dev/null; exit 0'
+		cp /bin/true "$p" && "$p" 2>/dev/null; exit 0'
 	EXEC_PATH_ESCAPED='/tmp/x\u001b[2J\u001b]52;c;aGk=\u0007\u009b1m\u009d\u007fy'
 }
 

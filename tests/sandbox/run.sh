@@ -4,8 +4,8 @@
 # The command's streams and status, 127 and 124, signal forwarding, the
 # records file (repeated denials counted), the refusal of a layer this kernel lacks, policy errors,
 # a profile with an allowing default and one the filter cannot honour,
-# and what the command sees. Needs root (the command itself does). Each
-# test prints "ok NAME" or "FAIL NAME: why"; the last line is
+# what the command sees, and its exec records. Needs root (the command
+# itself does). Each test prints "ok NAME" or "FAIL NAME: why"; the last line is
 # "sandbox: N passed, M failed". The escape battery (tests/escape/) covers
 # the layers themselves.
 set -euo pipefail
@@ -449,6 +449,29 @@ test_the_command_learns_nothing_of_the_host() {
 	ok "$t"
 }
 
+# Execs are records in --records, each naming the file that ran with its
+# digest. One by a path of 3990 control bytes with 288 KiB of control-laden
+# arguments (tests/audit/execlong, handed in on stdin) is recorded cut
+# within its bound, not skipped, and the status is the program's own (7).
+test_execs_are_records_cut_not_lost() {
+	local t=${FUNCNAME[0]} rc=0 prog=$BIN/tests/audit/execlong digest line
+	[[ -x $prog ]] || { fail "$t" "no $prog (make it first)"; return; }
+	digest=$(sha256sum <"$prog" | cut -d' ' -f1)
+	rm -f "$WORK/rec"
+	ws --policy "$POLICY" --records "$WORK/rec" -- /bin/sh -c \
+		'cat >execlong && chmod 755 execlong && exec ./execlong' <"$prog" >"$WORK/out" 2>"$WORK/err" ||
+		rc=$?
+	[[ $rc -eq 7 ]] || { fail "$t" "status $rc, want the program's own 7"; return; }
+	grep -q '^execlong: child ran, argc 5$' "$WORK/out" || { fail "$t" "the copy never ran"; return; }
+	grep -q "\"class\":\"process\",\"data\":{\"file\":{[^}]*\"path\":\"/work/execlong\",\"sha256\":\"$digest\"" \
+		"$WORK/rec" || { fail "$t" "no record names ./execlong's file and digest"; return; }
+	line=$(grep '"requested":{"argc":5,' "$WORK/rec") || { fail "$t" "no record of the long exec"; return; }
+	[[ ${#line} -le 2200 ]] || { fail "$t" "its record is ${#line} bytes"; return; }
+	grep -q '"path":{"len":3990,"prefix":"\\u0001' <<<"$line" ||
+		{ fail "$t" "the requested path is not cut with its length"; return; }
+	ok "$t"
+}
+
 if [[ $(id -u) -ne 0 ]]; then
 	fail "sandbox" "warden sandbox needs root"
 	report_end sandbox
@@ -475,4 +498,5 @@ test_the_command_sees_the_sandbox
 test_the_command_learns_nothing_of_the_host
 test_exec_records_escape_control_characters
 test_sanitize_output_escapes_split_sequences
+test_execs_are_records_cut_not_lost
 report_end sandbox
