@@ -320,6 +320,7 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 	memset(&r, 0, sizeof(r));
 	r.ready.cg.dirfd = -1;
 	r.records = -1;
+	r.a.listener = r.a.status_fd = -1; /* an early way out closes none, not fd 0 */
 	sup_coalesce_init(&r.denied, SUP_COALESCE_MS);
 	if (o->records != NULL) {
 		r.records = open(o->records, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
