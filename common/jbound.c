@@ -21,15 +21,15 @@ static size_t char_cost(const uint8_t *p, size_t n, size_t *raw, bool *exact)
 			return 3; /* U+FFFD */
 		}
 		*raw = seq;
-		return seq;
+		return seq == 2 && p[0] == 0xc2 && p[1] < 0xa0 ? 6 : seq; /* C1: \u00xx */
 	}
 	if (p[0] == '"' || p[0] == '\\')
 		return 2;
-	if (p[0] >= 0x20)
+	if (p[0] >= 0x20 && p[0] != 0x7f)
 		return 1;
 	if (p[0] == '\b' || p[0] == '\f' || p[0] == '\n' || p[0] == '\r' || p[0] == '\t')
 		return 2;
-	return 6; /* \u00xx */
+	return 6; /* \u00xx: the other C0 controls, DEL */
 }
 
 /* How many of the n bytes at s fit in `room` JSON bytes, whole characters

@@ -125,6 +125,29 @@ static void test_prefix_ends_on_a_whole_character(void **state)
 	assert_non_null(strstr(out, "\"prefix\":\"a\xc3\xa9\","));
 }
 
+/* DEL and C1 controls (two bytes, U+0080..U+009F) are written \u00xx, six
+ * JSON bytes each: they are counted so, and the bound holds. */
+static void test_del_and_c1_count_as_their_escapes(void **state)
+{
+	static char path[600], out[2048];
+	int n;
+
+	(void)state;
+	for (size_t i = 0; i + 1 < sizeof(path); i += 2) {
+		path[i] = (char)0xc2;
+		path[i + 1] = (char)(0x80 + (i / 2) % 32);
+	}
+	n = bounded(path, sizeof(path), SUP_SB_EXEC_SHOWN, out, sizeof(out));
+	assert_true(n > 0);
+	assert_true((size_t)n <= SUP_SB_EXEC_SHOWN + WD_JW_BOUNDED_EXTRA + 8);
+	assert_non_null(strstr(out, "\\u0080"));
+	/* 20 DELs: 120 JSON bytes, more than a bound of 100. */
+	memset(path, 0x7f, 20);
+	n = bounded(path, 20, 100, out, sizeof(out));
+	assert_true(n > 0);
+	assert_non_null(strstr(out, "\"len\":20"));
+}
+
 /* ---- the requested object at its widest ---------------------------------- */
 
 static char g_path[4096];
@@ -496,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_long_string_is_cut_with_its_length_and_digest),
 		cmocka_unit_test(test_invalid_utf8_is_never_written_as_the_value),
 		cmocka_unit_test(test_prefix_ends_on_a_whole_character),
+		cmocka_unit_test(test_del_and_c1_count_as_their_escapes),
 		cmocka_unit_test(test_requested_object_stays_within_its_bound),
 		cmocka_unit_test(test_record_names_the_opened_file_and_its_digest),
 		cmocka_unit_test(test_exec_nobody_asked_for_is_refused),
