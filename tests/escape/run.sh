@@ -27,7 +27,7 @@
 # outnumber a job's files), run one after the other by a shell script; in
 # local mode each is its own job. A dozen
 # of them run again under Docker's default seccomp profile (from
-# $WARDEN_TESTDATA, default tests/data), whose allowlist the hard
+# tests/data), whose allowlist the hard
 # denials must still override, and five under a profile whose default
 # allows everything, where the argument filters and the exec audit must
 # hold all the same.
@@ -252,10 +252,10 @@ recorded() {
 # ptrace, process_vm_readv and clone with some namespace flags, for
 # example); the hard denials must still hold on top of it, and ordinary
 # programs run.
-TESTDATA=${WARDEN_TESTDATA:-$ROOT/tests/data}
+TESTDATA=$ROOT/tests/data
 PROFILE=$TESTDATA/docker-default-seccomp.json
 if [[ ! -r $PROFILE ]]; then
-	fail "docker-profile" "no $PROFILE (set WARDEN_TESTDATA)"
+	fail "docker-profile" "no $PROFILE"
 else
 	under_profile docker "\"seccomp\": {\"profile\": $(cat "$PROFILE")}" ptrace_init \
 		ptrace_sibling process_vm_readv clone_newns unshare_user socket_vsock io_uring bpf \

@@ -216,17 +216,15 @@ static void test_layers_turned_off_are_listed(void **state)
 
 static char *docker_policy(const char *extra)
 {
-	const char *dir = getenv("WARDEN_TESTDATA");
+	static const char path[] = "tests/data/docker-default-seccomp.json";
 	static char text[65536];
-	char path[4096], prof[32768];
+	char prof[32768];
 	size_t n;
 	FILE *f;
 
-	(void)snprintf(path, sizeof(path), "%s/docker-default-seccomp.json",
-		       dir != NULL && dir[0] != '\0' ? dir : "tests/data");
 	f = fopen(path, "rb");
 	if (f == NULL)
-		fail_msg("cannot open %s: set WARDEN_TESTDATA", path);
+		fail_msg("cannot open %s (the tests run from the repository's root)", path);
 	n = fread(prof, 1, sizeof(prof) - 1, f);
 	(void)fclose(f);
 	prof[n] = '\0';

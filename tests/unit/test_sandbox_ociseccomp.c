@@ -3,10 +3,9 @@
  * default profile reads, its conditions are evaluated for x86_64 with no
  * capabilities, and every malformed profile is refused with its JSON path.
  *
- * Docker's profile is read from $WARDEN_TESTDATA/docker-default-seccomp.json,
- * or tests/data/docker-default-seccomp.json from the working directory
- * (the tests run from the repository root; tests/data/README.md says where
- * the file comes from).
+ * Docker's profile is read from tests/data/docker-default-seccomp.json (the
+ * tests run from the repository root; tests/data/README.md says where the
+ * file comes from).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,17 +22,13 @@
 
 static size_t read_docker_profile(uint8_t *buf, size_t size)
 {
-	const char *dir = getenv("WARDEN_TESTDATA");
-	char path[4096];
+	static const char path[] = "tests/data/" PROFILE_NAME;
 	size_t n;
 	FILE *f;
 
-	(void)snprintf(path, sizeof(path), "%s/" PROFILE_NAME,
-		       dir != NULL && dir[0] != '\0' ? dir : "tests/data");
 	f = fopen(path, "rb");
 	if (f == NULL)
-		fail_msg("cannot open %s: set WARDEN_TESTDATA to the folder holding " PROFILE_NAME,
-			 path);
+		fail_msg("cannot open %s (the tests run from the repository's root)", path);
 	n = fread(buf, 1, size, f);
 	(void)fclose(f);
 	assert_true(n > 0 && n < size);
