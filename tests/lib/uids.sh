@@ -18,3 +18,16 @@ distinct_uids() {
 	in_uid_range "$b" || { why="second uid '$b', not in $UID_FIRST-$UID_LAST"; return 1; }
 	[[ $a != "$b" ]] || { why="both ran as uid $a"; return 1; }
 }
+
+# held_and_forked HELD_OUT OTHER_OUT STATUS NPROC WHO: the first job held
+# NPROC - 1 processes (its RLIMIT_NPROC) while the other, run meanwhile with
+# STATUS, could still fork; otherwise false, with the reason in $why. WHO
+# names the two in messages ("job", "command").
+held_and_forked() {
+	grep -q "^held $(($4 - 1)): Resource temporarily unavailable" "$1" ||
+		{ why="the first $5: $(head -1 "$1"), want $(($4 - 1)) held"; return 1; }
+	if [[ $3 -ne 0 ]] || ! grep -qx forked "$2"; then
+		why="the second $5 could not fork (status $3): $(head -c 200 "$2")"
+		return 1
+	fi
+}
