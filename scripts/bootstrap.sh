@@ -20,6 +20,9 @@ packages=(
 	tini catatonit                # size and boot comparisons in make bench
 	cppcheck clang-tidy clang-format shellcheck   # make lint
 	clang libclang-rt-14-dev      # libFuzzer targets
+	erofs-utils                   # mkfs.erofs: the image's root filesystem
+	cryptsetup-bin                # veritysetup: the root filesystem's hash tree
+	mmdebstrap                    # the Debian root filesystems of the tests and the demo
 )
 
 missing=()
