@@ -204,7 +204,7 @@ $(BIN)/warden-supervisor: $(MUSL_OBJ)/supervisor/main.o $(SBGEN_MUSL) $(MUSL_OBJ
 	$(Q)strip --strip-all -o $@ $@.debug
 
 # Benchmark tools: static musl, both sides of the channel.
-BENCH_BINS := $(BIN)/bench/chanbench $(BIN)/bench/sbbench $(BIN)/bench/auditbench
+BENCH_BINS := $(BIN)/bench/chanbench $(BIN)/bench/sbbench $(BIN)/bench/auditbench $(BIN)/bench/rdbench
 $(BIN)/bench/%: $(MUSL_OBJ)/bench/%.o $(SBGEN_MUSL) $(MUSL_OBJ)/libhost.a $(MUSL_OBJ)/libsupervisor.a \
                 $(MUSL_OBJ)/libpolicy.a $(MUSL_OBJ)/libsandbox.a $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
 	@echo "  LD      $@"
