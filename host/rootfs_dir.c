@@ -1,0 +1,364 @@
+/*
+ * host/rootfs_dir.c - a directory as the source of a root filesystem
+ * (rootfs.h: `warden image build --rootfs DIR`).
+ *
+ * The walk never follows a symlink: each directory is opened from the
+ * source's root with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), each
+ * entry is looked at with fstatat(AT_SYMLINK_NOFOLLOW) and a file is opened
+ * with O_NOFOLLOW and checked to be the inode that was looked at, so a
+ * source that someone changes during the build cannot lead the walk out of
+ * it. Entries are visited in sorted order (one directory's names at a
+ * time, depth first), so two builds of the same tree say the same lines in
+ * the same order. Files with several links become one file and hard links
+ * to its first path. The staging directory itself, if it lies inside the
+ * source, is refused: the walk would copy its own output.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "rootfs_stage.h"
+
+struct walk {
+	struct stage *st;
+	int src;         /* the source's root */
+	dev_t stage_dev; /* the staging directory, to refuse walking into it */
+	ino_t stage_ino;
+	char **todo; /* directories still to visit (a stack of rels) */
+	size_t ntodo, captodo;
+	struct ino_map inos; /* (dev, ino) of a multiply-linked file -> rels[] */
+	char **rels;         /* where each was staged */
+	size_t nrels, caprels;
+	char *target; /* WD_ROOTFS_LINK_MAX + 2 bytes for readlinkat */
+};
+
+struct file_src {
+	int fd;
+	const char *rel;
+};
+
+static int file_read(void *ctx, void *buf, size_t n, size_t *got, struct wd_err *err)
+{
+	const struct file_src *f = ctx;
+
+	for (;;) {
+		ssize_t r = read(f->fd, buf, n);
+
+		if (r >= 0) {
+			*got = (size_t)r;
+			return 0;
+		}
+		if (errno != EINTR)
+			return wd_err_sys(err, errno, "read");
+	}
+}
+
+static int ino_add(struct walk *w, dev_t dev, ino_t ino, const char *rel, struct wd_err *err)
+{
+	if (w->nrels == w->caprels) {
+		size_t cap = w->caprels != 0 ? w->caprels * 2 : 64;
+		char **more = realloc(w->rels, cap * sizeof(*more));
+
+		if (more == NULL)
+			return wd_err_sys(err, ENOMEM, "/%s: hard link table", rel);
+		w->rels = more;
+		w->caprels = cap;
+	}
+	w->rels[w->nrels] = strdup(rel);
+	if (w->rels[w->nrels] == NULL || ino_map_add(&w->inos, dev, ino, w->nrels) < 0) {
+		free(w->rels[w->nrels]);
+		return wd_err_sys(err, ENOMEM, "/%s: hard link table", rel);
+	}
+	w->nrels++;
+	return 0;
+}
+
+static int push(struct walk *w, const char *rel, struct wd_err *err)
+{
+	if (w->ntodo == w->captodo) {
+		size_t cap = w->captodo != 0 ? w->captodo * 2 : 64;
+		char **todo = realloc(w->todo, cap * sizeof(*todo));
+
+		if (todo == NULL)
+			return wd_err_sys(err, ENOMEM, "/%s", rel);
+		w->todo = todo;
+		w->captodo = cap;
+	}
+	w->todo[w->ntodo] = strdup(rel);
+	if (w->todo[w->ntodo] == NULL)
+		return wd_err_sys(err, ENOMEM, "/%s", rel);
+	w->ntodo++;
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A regular file: staged from an fd that is the inode fstatat saw. */
+static int stage_file(struct walk *w, int dirfd, const char *name, const struct stat *sb,
+		      struct stage_item *it, struct wd_err *err)
+{
+	struct file_src f = {.rel = it->rel};
+	struct stat fsb;
+	const struct ino_slot *s;
+	int rc;
+
+	if (sb->st_nlink > 1) {
+		s = ino_map_find(&w->inos, sb->st_dev, sb->st_ino);
+		if (s != NULL) {
+			it->type = 'h';
+			it->link = w->rels[s->value];
+			return stage_add(w->st, it, err);
+		}
+	}
+	f.fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (f.fd < 0)
+		return wd_err_sys(err, errno, "/%s: open", it->rel);
+	if (fstat(f.fd, &fsb) < 0) {
+		rc = wd_err_sys(err, errno, "/%s: stat", it->rel);
+	} else if (!S_ISREG(fsb.st_mode) || fsb.st_dev != sb->st_dev || fsb.st_ino != sb->st_ino) {
+		rc = wd_err_set(err, EAGAIN, "/%s: changed while the tree was read", it->rel);
+	} else {
+		/* The value is never read: its presence is what the report says. */
+		it->has_caps = fgetxattr(f.fd, "security.capability", NULL, 0) >= 0;
+		it->size = (uint64_t)fsb.st_size;
+		it->read = file_read;
+		it->read_ctx = &f;
+		rc = stage_add(w->st, it, err);
+		if (rc == 0 && sb->st_nlink > 1)
+			rc = ino_add(w, sb->st_dev, sb->st_ino, it->rel, err);
+	}
+	close(f.fd);
+	return rc;
+}
+
+/* One entry of a directory being walked. */
+static int walk_entry(struct walk *w, int dirfd, const char *dir_rel, const char *name,
+		      struct wd_err *err)
+{
+	size_t dn = strlen(dir_rel), nn = strlen(name);
+	char *rel;
+	struct stat sb;
+	struct stage_item it = {0};
+	int rc;
+
+	if (dn + 1 + nn > WD_ROOTFS_PATH_MAX)
+		return wd_err_set(err, ENAMETOOLONG,
+				  "/%s: a name in it makes a path longer than %d "
+				  "bytes",
+				  dir_rel, WD_ROOTFS_PATH_MAX);
+	rel = malloc(dn + nn + 2);
+	if (rel == NULL)
+		return wd_err_sys(err, ENOMEM, "/%s", dir_rel);
+	if (dn > 0) {
+		memcpy(rel, dir_rel, dn);
+		rel[dn] = '/';
+		memcpy(rel + dn + 1, name, nn + 1);
+	} else {
+		memcpy(rel, name, nn + 1);
+	}
+	if (!rootfs_text_ok(name, nn)) {
+		rc = wd_err_set(err, EINVAL,
+				"/%s: a name that is not UTF-8 or holds a control "
+				"character",
+				rel);
+		free(rel);
+		return rc;
+	}
+	if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+		rc = wd_err_sys(err, errno, "/%s: stat", rel);
+		free(rel);
+		return rc;
+	}
+	it.rel = rel;
+	it.mode = sb.st_mode & 07777;
+	it.uid = sb.st_uid;
+	it.gid = sb.st_gid;
+	it.devmajor = major(sb.st_rdev);
+	it.devminor = minor(sb.st_rdev);
+	switch (sb.st_mode & S_IFMT) {
+	case S_IFDIR:
+		if (sb.st_dev == w->stage_dev && sb.st_ino == w->stage_ino) {
+			rc = wd_err_set(err, EINVAL,
+					"/%s: the staging directory is inside the source", rel);
+			break;
+		}
+		it.type = 'd';
+		rc = stage_add(w->st, &it, err);
+		if (rc == 0)
+			rc = push(w, rel, err);
+		break;
+	case S_IFREG:
+		it.type = 'f';
+		rc = stage_file(w, dirfd, name, &sb, &it, err);
+		break;
+	case S_IFLNK: {
+		ssize_t n = readlinkat(dirfd, name, w->target, WD_ROOTFS_LINK_MAX + 1);
+
+		if (n < 0) {
+			rc = wd_err_sys(err, errno, "/%s: readlink", rel);
+			break;
+		}
+		if (n > WD_ROOTFS_LINK_MAX) {
+			rc = wd_err_set(err, ENAMETOOLONG,
+					"/%s: symlink target longer than %d bytes", rel,
+					WD_ROOTFS_LINK_MAX);
+			break;
+		}
+		w->target[n] = '\0';
+		it.type = 'l';
+		it.link = w->target;
+		rc = stage_add(w->st, &it, err);
+		break;
+	}
+	case S_IFIFO:
+		it.type = 'p';
+		rc = stage_add(w->st, &it, err);
+		break;
+	case S_IFSOCK:
+		it.type = 's';
+		rc = stage_add(w->st, &it, err);
+		break;
+	case S_IFCHR:
+		it.type = 'c';
+		rc = stage_add(w->st, &it, err);
+		break;
+	case S_IFBLK:
+		it.type = 'b';
+		rc = stage_add(w->st, &it, err);
+		break;
+	default:
+		rc = wd_err_set(err, EINVAL, "/%s: unknown file type 0%o", rel,
+				(unsigned)(sb.st_mode & S_IFMT));
+		break;
+	}
+	free(rel);
+	return rc;
+}
+
+/* The names in one directory, sorted (the caller frees each and the array). */
+static int list_dir(int fd, const char *rel, char ***out, size_t *count, struct wd_err *err)
+{
+	int dfd = dup(fd);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	const struct dirent *de;
+	int rc = 0;
+
+	if (d == NULL) {
+		rc = wd_err_sys(err, errno, "/%s: read directory", rel);
+		if (dfd >= 0)
+			close(dfd);
+		return rc;
+	}
+	errno = 0;
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			char **more;
+
+			cap = cap != 0 ? cap * 2 : 32;
+			more = realloc(names, cap * sizeof(*names));
+			if (more == NULL) {
+				rc = wd_err_sys(err, ENOMEM, "/%s", rel);
+				break;
+			}
+			names = more;
+		}
+		names[n] = strdup(de->d_name);
+		if (names[n] == NULL)
+			rc = wd_err_sys(err, ENOMEM, "/%s", rel);
+		else
+			n++;
+		errno = 0;
+	}
+	if (rc == 0 && errno != 0)
+		rc = wd_err_sys(err, errno, "/%s: read directory", rel);
+	closedir(d);
+	if (rc < 0) {
+		for (size_t i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		return rc;
+	}
+	if (n > 0)
+		qsort(names, n, sizeof(*names), by_name);
+	*out = names;
+	*count = n;
+	return 0;
+}
+
+/* Visit one directory: stage its entries; its subdirectories go on the stack. */
+static int walk_dir(struct walk *w, const char *rel, struct wd_err *err)
+{
+	char **names = NULL;
+	size_t n = 0, before = w->ntodo;
+	int fd = rootfs_open_beneath(w->src, rel, O_RDONLY | O_DIRECTORY);
+	int rc;
+
+	if (fd < 0)
+		return wd_err_sys(err, -fd, "/%s: open", rel);
+	rc = list_dir(fd, rel, &names, &n, err);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = walk_entry(w, fd, rel, names[i], err);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	close(fd);
+	/* Sorted order: the first subdirectory must come off the stack first. */
+	for (size_t i = before, j = w->ntodo; rc == 0 && i + 1 < j; i++, j--) {
+		char *t = w->todo[i];
+
+		w->todo[i] = w->todo[j - 1];
+		w->todo[j - 1] = t;
+	}
+	return rc;
+}
+
+int stage_dir(struct stage *st, int srcfd, struct wd_err *err)
+{
+	struct walk w = {.st = st, .src = srcfd};
+	struct stat sb, stage_sb;
+	struct stage_item root = {.rel = "", .type = 'd'};
+	int rc;
+
+	if (fstat(srcfd, &sb) < 0 || fstat(st->root, &stage_sb) < 0)
+		return wd_err_sys(err, errno, "stat");
+	if (sb.st_dev == stage_sb.st_dev && sb.st_ino == stage_sb.st_ino)
+		return wd_err_set(err, EINVAL, "the source is the staging directory");
+	w.stage_dev = stage_sb.st_dev;
+	w.stage_ino = stage_sb.st_ino;
+	w.target = malloc(WD_ROOTFS_LINK_MAX + 2);
+	if (w.target == NULL)
+		return wd_err_sys(err, ENOMEM, "directory walk");
+	root.mode = sb.st_mode & 07777;
+	root.uid = sb.st_uid;
+	root.gid = sb.st_gid;
+	rc = stage_add(st, &root, err);
+	if (rc == 0)
+		rc = push(&w, "", err);
+	while (rc == 0 && w.ntodo > 0) {
+		char *rel = w.todo[--w.ntodo];
+
+		rc = walk_dir(&w, rel, err);
+		free(rel);
+	}
+	for (size_t i = 0; i < w.ntodo; i++)
+		free(w.todo[i]);
+	free(w.todo);
+	for (size_t i = 0; i < w.nrels; i++)
+		free(w.rels[i]);
+	free(w.rels);
+	ino_map_free(&w.inos);
+	free(w.target);
+	return rc;
+}
