@@ -22,12 +22,19 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "rootfs.h"
 #include "rootfs_stage.h"
+
+struct file_src {
+	int fd;
+	const char *rel;
+};
 
 struct walk {
 	struct stage *st;
-	int src;         /* the source's root */
-	dev_t stage_dev; /* the staging directory, to refuse walking into it */
+	struct file_src file; /* the file being copied (stage_item.read_ctx) */
+	int src;              /* the source's root */
+	dev_t stage_dev;      /* the staging directory, to refuse walking into it */
 	ino_t stage_ino;
 	char **todo; /* directories still to visit (a stack of rels) */
 	size_t ntodo, captodo;
@@ -35,11 +42,6 @@ struct walk {
 	char **rels;         /* where each was staged */
 	size_t nrels, caprels;
 	char *target; /* WD_ROOTFS_LINK_MAX + 2 bytes for readlinkat */
-};
-
-struct file_src {
-	int fd;
-	const char *rel;
 };
 
 static int file_read(void *ctx, void *buf, size_t n, size_t *got, struct wd_err *err)
@@ -105,37 +107,39 @@ static int by_name(const void *a, const void *b)
 static int stage_file(struct walk *w, int dirfd, const char *name, const struct stat *sb,
 		      struct stage_item *it, struct wd_err *err)
 {
-	struct file_src f = {.rel = it->rel};
+	struct file_src *f = &w->file;
 	struct stat fsb;
 	const struct ino_slot *s;
 	int rc;
 
 	if (sb->st_nlink > 1) {
 		s = ino_map_find(&w->inos, sb->st_dev, sb->st_ino);
-		if (s != NULL) {
+		if (s != NULL && w->rels != NULL) {
 			it->type = 'h';
 			it->link = w->rels[s->value];
 			return stage_add(w->st, it, err);
 		}
 	}
-	f.fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (f.fd < 0)
+	f->rel = it->rel;
+	f->fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (f->fd < 0)
 		return wd_err_sys(err, errno, "/%s: open", it->rel);
-	if (fstat(f.fd, &fsb) < 0) {
+	if (fstat(f->fd, &fsb) < 0) {
 		rc = wd_err_sys(err, errno, "/%s: stat", it->rel);
 	} else if (!S_ISREG(fsb.st_mode) || fsb.st_dev != sb->st_dev || fsb.st_ino != sb->st_ino) {
 		rc = wd_err_set(err, EAGAIN, "/%s: changed while the tree was read", it->rel);
 	} else {
 		/* The value is never read: its presence is what the report says. */
-		it->has_caps = fgetxattr(f.fd, "security.capability", NULL, 0) >= 0;
+		it->has_caps = fgetxattr(f->fd, "security.capability", NULL, 0) >= 0;
 		it->size = (uint64_t)fsb.st_size;
 		it->read = file_read;
-		it->read_ctx = &f;
+		it->read_ctx = f;
 		rc = stage_add(w->st, it, err);
 		if (rc == 0 && sb->st_nlink > 1)
 			rc = ino_add(w, sb->st_dev, sb->st_ino, it->rel, err);
 	}
-	close(f.fd);
+	close(f->fd);
+	f->fd = -1;
 	return rc;
 }
 

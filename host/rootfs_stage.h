@@ -18,7 +18,11 @@
 #include <sys/types.h>
 
 #include "../common/err.h"
-#include "rootfs.h"
+
+/* Defined in rootfs.h, which is not included here: rootfs.c includes both,
+ * and a header must not include its includer's header back. */
+struct wd_rootfs_opts;
+struct wd_rootfs_report;
 
 /* What stage_add() is given. Paths are relative to the tree's root,
  * normalised (rootfs_norm): "usr/bin/su", "" for the root itself. */
@@ -36,6 +40,9 @@ struct stage_item {
 };
 
 struct stage_node; /* one staged path (rootfs.c) */
+struct stage_slot {
+	struct stage_node *node; /* NULL: free */
+};
 
 struct stage {
 	int root; /* the staging directory */
@@ -47,7 +54,7 @@ struct stage {
 	uint64_t read_entries; /* entries the source gave, stripped ones included */
 	uint64_t name_bytes;   /* bytes of paths held (WD_ROOTFS_NAME_BYTES_MAX) */
 	/* The index of staged paths: an open-addressing hash table. */
-	struct stage_node **slots;
+	struct stage_slot *slots;
 	size_t nslots, nnodes;
 	/* The last parent directory opened, kept open: entries come in runs. */
 	char *cache_rel;
@@ -55,7 +62,7 @@ struct stage {
 	char *copybuf; /* STAGE_COPY_BYTES */
 };
 
-#define STAGE_COPY_BYTES (128 * 1024)
+#define STAGE_COPY_BYTES (128UL * 1024UL)
 
 int stage_init(struct stage *st, int root, uint64_t epoch, const struct wd_rootfs_opts *opts,
 	       struct wd_rootfs_report *rep, struct wd_err *err);

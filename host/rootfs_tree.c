@@ -20,10 +20,11 @@
 
 #include "../common/fileio.h"
 #include "../common/sha256.h"
+#include "rootfs.h"
 #include "rootfs_stage.h"
 
-#define TREE_OUT_FLUSH (64 * 1024) /* listing bytes buffered before a write */
-#define TREE_READ_BYTES (128 * 1024)
+#define TREE_OUT_FLUSH (64UL * 1024UL) /* listing bytes buffered before a write */
+#define TREE_READ_BYTES (128UL * 1024UL)
 
 /* ---- (dev, ino) -> index ---------------------------------------------- */
 
@@ -452,7 +453,7 @@ int wd_rootfs_tree(int dirfd, bool all_root, uint64_t max_entries, int out_fd, u
 	o.buf = malloc(o.cap);
 	wd_sha256_init(&o.sha);
 	rc = buf == NULL || o.buf == NULL ? wd_err_sys(err, ENOMEM, "listing") : collect(&t, err);
-	if (rc == 0) {
+	if (rc == 0 && t.nodes != NULL) {
 		qsort(t.nodes, t.n, sizeof(*t.nodes), by_rel);
 		rc = out_str(&o, WD_ROOTFS_TREE_FORMAT "\n", err);
 	}

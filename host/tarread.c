@@ -81,7 +81,7 @@ static int read_some(struct wd_tar *t, void *buf, size_t n, size_t *got, struct 
 			if (errno == EINTR)
 				continue;
 			return wd_err_sys(err, errno, "read at byte %llu",
-					  (unsigned long long)(t->off + done));
+					  (unsigned long long)t->off + done);
 		}
 		if (r == 0)
 			break;
@@ -777,7 +777,7 @@ int wd_tar_finish(struct wd_tar *t, uint8_t sha256[32], struct wd_err *err)
 		trailer += got;
 		if (trailer > WD_TAR_TRAILER_MAX)
 			return wd_err_set(err, E2BIG,
-					  "more than %d bytes after the end-of-archive marker",
+					  "more than %lu bytes after the end-of-archive marker",
 					  WD_TAR_TRAILER_MAX);
 	}
 	wd_sha256_final(&t->sha, sha256);

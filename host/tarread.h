@@ -55,12 +55,12 @@
 #include "../common/err.h"
 #include "../common/sha256.h"
 
-#define WD_TAR_BLOCK 512                 /* bytes per header and data block */
-#define WD_TAR_PATH_MAX 4096             /* bytes of an entry's name, NUL excluded */
-#define WD_TAR_LINK_MAX 4095             /* bytes of a link target, NUL excluded */
-#define WD_TAR_PAX_MAX (64 * 1024)       /* bytes of one pax header ('x' or 'g') */
-#define WD_TAR_EXT_MAX 8                 /* extension headers (x, g, L, K) before one entry */
-#define WD_TAR_TRAILER_MAX (1024 * 1024) /* bytes after the end-of-archive marker */
+#define WD_TAR_BLOCK 512                     /* bytes per header and data block */
+#define WD_TAR_PATH_MAX 4096                 /* bytes of an entry's name, NUL excluded */
+#define WD_TAR_LINK_MAX 4095                 /* bytes of a link target, NUL excluded */
+#define WD_TAR_PAX_MAX (64UL * 1024UL)       /* bytes of one pax header ('x' or 'g') */
+#define WD_TAR_EXT_MAX 8                     /* extension headers (x, g, L, K) before one entry */
+#define WD_TAR_TRAILER_MAX (1024UL * 1024UL) /* bytes after the end-of-archive marker */
 
 /* What an entry is (the type flag, normalised). */
 enum wd_tar_type {

@@ -40,6 +40,8 @@ struct tw {
 
 static void tw_bytes(struct tw *w, const void *p, size_t n)
 {
+	if (n == 0)
+		return;
 	if (w->len + n > w->cap) {
 		w->cap = (w->len + n) * 2 + 4096;
 		w->buf = realloc(w->buf, w->cap);
@@ -132,7 +134,7 @@ static void tw_link(struct tw *w, char type, const char *name, const char *targe
 /* A pax 'x' (or 'g') header with the given "key=value" records. */
 static void tw_pax(struct tw *w, char type, int n, ...)
 {
-	char *data = NULL;
+	char *data = NULL, *more;
 	size_t len = 0;
 	va_list ap;
 
@@ -145,7 +147,9 @@ static void tw_pax(struct tw *w, char type, int n, ...)
 		while ((size_t)snprintf(rec, sizeof(rec), "%zu", total) + kvn + 2 != total)
 			total++;
 		snprintf(rec, sizeof(rec), "%zu %s\n", total, kv);
-		data = realloc(data, len + total);
+		more = realloc(data, len + total);
+		assert_non_null(more);
+		data = more;
 		memcpy(data + len, rec, total);
 		len += total;
 	}
