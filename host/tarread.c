@@ -625,6 +625,24 @@ static int fill_entry(struct wd_tar *t, struct wd_tar_entry *e, uint64_t hdr, bo
 	return 0;
 }
 
+/* One extension header ('x', 'g', 'L', 'K' or 'V') whose data is `size` bytes. */
+static int ext_header(struct wd_tar *t, uint8_t tf, uint64_t size, uint64_t hdr, struct wd_err *err)
+{
+	int rc;
+
+	if (tf == 'L' || tf == 'K')
+		return gnu_long(t, size, tf == 'K', hdr, err);
+	if (tf == 'V') /* a volume label: nothing in it matters here */
+		return skip(t, size + padding(size), "a volume label", err);
+	if (tf == 'x' && t->x.pax)
+		return wd_err_set(err, EINVAL,
+				  "pax header at byte %llu: a second one for the same entry",
+				  (unsigned long long)hdr);
+	t->x.pax = t->x.pax || tf == 'x';
+	rc = read_ext_data(t, size, WD_TAR_PAX_MAX, "pax header", hdr, err);
+	return rc < 0 ? rc : parse_pax(t, (size_t)size, tf == 'g', hdr, err);
+}
+
 int wd_tar_open(int fd, struct wd_tar **out, struct wd_err *err)
 {
 	struct wd_tar *t = calloc(1, sizeof(*t));
@@ -707,30 +725,7 @@ int wd_tar_next(struct wd_tar *t, struct wd_tar_entry *e, struct wd_err *err)
 		rc = field_u64(t, hdr, OFF_SIZE, 12, "size", UINT64_MAX, &size, err);
 		if (rc < 0)
 			return rc;
-		switch (tf) {
-		case 'x':
-			if (t->x.pax)
-				return wd_err_set(
-					err, EINVAL,
-					"pax header at byte %llu: a second one for the same "
-					"entry",
-					(unsigned long long)hdr);
-			t->x.pax = true;
-			/* fall through */
-		case 'g':
-			rc = read_ext_data(t, size, WD_TAR_PAX_MAX, "pax header", hdr, err);
-			if (rc < 0)
-				return rc;
-			rc = parse_pax(t, (size_t)size, tf == 'g', hdr, err);
-			break;
-		case 'L':
-		case 'K':
-			rc = gnu_long(t, size, tf == 'K', hdr, err);
-			break;
-		default: /* 'V', a volume label: nothing in it matters here */
-			rc = skip(t, size + padding(size), "a volume label", err);
-			break;
-		}
+		rc = ext_header(t, tf, size, hdr, err);
 		if (rc < 0)
 			return rc;
 	}
