@@ -49,7 +49,8 @@
  *   while they are filled and get their mode at the end.
  *
  * Bounds: WD_ROOTFS_PATH_MAX bytes per path, WD_ROOTFS_LINK_MAX per
- * symlink target, the entries read from the source (default
+ * symlink target, the entries read from the source and the paths in the
+ * staged tree besides "/" (each at most max_entries, default
  * WD_ROOTFS_MAX_ENTRIES) and the file bytes written (default
  * WD_ROOTFS_MAX_BYTES, `--max-size`), each an error naming the entry that
  * crossed it; the paths held in memory (the index of staged paths that
@@ -158,7 +159,8 @@ int wd_rootfs_remove(const char *path, struct wd_err *err);
  * same inode (that one is listed as f), for l the target (escaped), for c
  * and b "MAJOR:MINOR", "-" for the others. Times and xattrs are not listed
  * (times are all the epoch; xattrs are never copied). At most
- * `max_entries` paths (0: WD_ROOTFS_MAX_ENTRIES), symlinks never followed.
+ * `max_entries` paths besides "/" (0: WD_ROOTFS_MAX_ENTRIES), symlinks never
+ * followed.
  */
 int wd_rootfs_tree(int dirfd, bool all_root, uint64_t max_entries, int out_fd, uint8_t sha256[32],
 		   struct wd_err *err);

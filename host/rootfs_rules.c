@@ -202,6 +202,10 @@ static int insert(struct stage *st, const char *rel, char type, uint32_t mode, u
 	uint64_t h = fnv1a(rel);
 	int rc;
 
+	/* Parents made for an entry count too: the tree itself stays bounded. */
+	if (st->nnodes > st->max_entries)
+		return wd_err_set(err, E2BIG, "/%s: the tree would hold more than %llu entries",
+				  rel, (unsigned long long)st->max_entries);
 	if (st->name_bytes + len + 1 > WD_ROOTFS_NAME_BYTES_MAX)
 		return wd_err_set(err, E2BIG, "/%s: the tree's paths exceed %llu MiB in all", rel,
 				  WD_ROOTFS_NAME_BYTES_MAX >> 20);

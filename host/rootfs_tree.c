@@ -120,7 +120,7 @@ static int add_node(struct tree *t, const char *rel, const struct stat *sb, cons
 	struct tnode *nd;
 	size_t len = strlen(rel) + 1 + (target != NULL ? strlen(target) + 1 : 0);
 
-	if (t->n >= t->max_entries)
+	if (t->n > t->max_entries) /* "/" is not counted */
 		return wd_err_set(err, E2BIG, "/%s: more than %llu entries", rel,
 				  (unsigned long long)t->max_entries);
 	if (t->name_bytes + len > WD_ROOTFS_NAME_BYTES_MAX)

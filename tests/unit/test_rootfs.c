@@ -804,6 +804,12 @@ static void test_entry_and_byte_limits(void **state)
 	assert_int_equal(stage_opts(&w, &few), -E2BIG);
 	assert_non_null(strstr(err.msg, "/dev/null: more than 3 entries"));
 
+	/* Parents made for an entry count: the tree stays within the bound. */
+	tw_file(&w, "a/b/c/d", 0644, "");
+	tw_end(&w);
+	assert_int_equal(stage_opts(&w, &few), -E2BIG);
+	assert_non_null(strstr(err.msg, "/a/b/c/d: the tree would hold more than 3 entries"));
+
 	tw_file(&w, "a", 0644, "12345");
 	tw_file(&w, "b", 0644, "123456");
 	tw_end(&w);
