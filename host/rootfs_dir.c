@@ -36,12 +36,10 @@ struct walk {
 	int src;              /* the source's root */
 	dev_t stage_dev;      /* the staging directory, to refuse walking into it */
 	ino_t stage_ino;
-	char **todo; /* directories still to visit (a stack of rels) */
-	size_t ntodo, captodo;
-	struct ino_map inos; /* (dev, ino) of a multiply-linked file -> rels[] */
-	char **rels;         /* where each was staged */
-	size_t nrels, caprels;
-	char *target; /* WD_ROOTFS_LINK_MAX + 2 bytes for readlinkat */
+	struct strv todo;    /* directories still to visit (a stack of rels) */
+	struct ino_map inos; /* (dev, ino) of a multiply-linked file -> rels.v[] */
+	struct strv rels;    /* where each was staged */
+	char *target;        /* WD_ROOTFS_LINK_MAX + 2 bytes for readlinkat */
 };
 
 static int file_read(void *ctx, void *buf, size_t n, size_t *got, struct wd_err *err)
@@ -62,39 +60,8 @@ static int file_read(void *ctx, void *buf, size_t n, size_t *got, struct wd_err 
 
 static int ino_add(struct walk *w, dev_t dev, ino_t ino, const char *rel, struct wd_err *err)
 {
-	if (w->nrels == w->caprels) {
-		size_t cap = w->caprels != 0 ? w->caprels * 2 : 64;
-		char **more = realloc(w->rels, cap * sizeof(*more));
-
-		if (more == NULL)
-			return wd_err_sys(err, ENOMEM, "/%s: hard link table", rel);
-		w->rels = more;
-		w->caprels = cap;
-	}
-	w->rels[w->nrels] = strdup(rel);
-	if (w->rels[w->nrels] == NULL || ino_map_add(&w->inos, dev, ino, w->nrels) < 0) {
-		free(w->rels[w->nrels]);
+	if (strv_push(&w->rels, rel) < 0 || ino_map_add(&w->inos, dev, ino, w->rels.n - 1) < 0)
 		return wd_err_sys(err, ENOMEM, "/%s: hard link table", rel);
-	}
-	w->nrels++;
-	return 0;
-}
-
-static int push(struct walk *w, const char *rel, struct wd_err *err)
-{
-	if (w->ntodo == w->captodo) {
-		size_t cap = w->captodo != 0 ? w->captodo * 2 : 64;
-		char **todo = realloc(w->todo, cap * sizeof(*todo));
-
-		if (todo == NULL)
-			return wd_err_sys(err, ENOMEM, "/%s", rel);
-		w->todo = todo;
-		w->captodo = cap;
-	}
-	w->todo[w->ntodo] = strdup(rel);
-	if (w->todo[w->ntodo] == NULL)
-		return wd_err_sys(err, ENOMEM, "/%s", rel);
-	w->ntodo++;
 	return 0;
 }
 
@@ -114,9 +81,9 @@ static int stage_file(struct walk *w, int dirfd, const char *name, const struct 
 
 	if (sb->st_nlink > 1) {
 		s = ino_map_find(&w->inos, sb->st_dev, sb->st_ino);
-		if (s != NULL && w->rels != NULL) {
+		if (s != NULL && s->value < w->rels.n) {
 			it->type = 'h';
-			it->link = w->rels[s->value];
+			it->link = w->rels.v[s->value];
 			return stage_add(w->st, it, err);
 		}
 	}
@@ -141,6 +108,21 @@ static int stage_file(struct walk *w, int dirfd, const char *name, const struct 
 	close(f->fd);
 	f->fd = -1;
 	return rc;
+}
+
+static int stage_symlink(struct walk *w, int dirfd, const char *name, struct stage_item *it,
+			 struct wd_err *err)
+{
+	ssize_t n = readlinkat(dirfd, name, w->target, WD_ROOTFS_LINK_MAX + 1);
+
+	if (n < 0)
+		return wd_err_sys(err, errno, "/%s: readlink", it->rel);
+	if (n > WD_ROOTFS_LINK_MAX)
+		return wd_err_set(err, ENAMETOOLONG, "/%s: symlink target longer than %d bytes",
+				  it->rel, WD_ROOTFS_LINK_MAX);
+	w->target[n] = '\0';
+	it->link = w->target;
+	return stage_add(w->st, it, err);
 }
 
 /* One entry of a directory being walked. */
@@ -187,143 +169,70 @@ static int walk_entry(struct walk *w, int dirfd, const char *dir_rel, const char
 	it.gid = sb.st_gid;
 	it.devmajor = major(sb.st_rdev);
 	it.devminor = minor(sb.st_rdev);
-	switch (sb.st_mode & S_IFMT) {
-	case S_IFDIR:
-		if (sb.st_dev == w->stage_dev && sb.st_ino == w->stage_ino) {
-			rc = wd_err_set(err, EINVAL,
-					"/%s: the staging directory is inside the source", rel);
-			break;
-		}
-		it.type = 'd';
-		rc = stage_add(w->st, &it, err);
-		if (rc == 0)
-			rc = push(w, rel, err);
-		break;
-	case S_IFREG:
-		it.type = 'f';
+	it.type = rootfs_type_char(sb.st_mode);
+	if (it.type == 'd' && sb.st_dev == w->stage_dev && sb.st_ino == w->stage_ino)
+		rc = wd_err_set(err, EINVAL, "/%s: the staging directory is inside the source",
+				rel);
+	else if (it.type == 'f')
 		rc = stage_file(w, dirfd, name, &sb, &it, err);
-		break;
-	case S_IFLNK: {
-		ssize_t n = readlinkat(dirfd, name, w->target, WD_ROOTFS_LINK_MAX + 1);
-
-		if (n < 0) {
-			rc = wd_err_sys(err, errno, "/%s: readlink", rel);
-			break;
-		}
-		if (n > WD_ROOTFS_LINK_MAX) {
-			rc = wd_err_set(err, ENAMETOOLONG,
-					"/%s: symlink target longer than %d bytes", rel,
-					WD_ROOTFS_LINK_MAX);
-			break;
-		}
-		w->target[n] = '\0';
-		it.type = 'l';
-		it.link = w->target;
-		rc = stage_add(w->st, &it, err);
-		break;
-	}
-	case S_IFIFO:
-		it.type = 'p';
-		rc = stage_add(w->st, &it, err);
-		break;
-	case S_IFSOCK:
-		it.type = 's';
-		rc = stage_add(w->st, &it, err);
-		break;
-	case S_IFCHR:
-		it.type = 'c';
-		rc = stage_add(w->st, &it, err);
-		break;
-	case S_IFBLK:
-		it.type = 'b';
-		rc = stage_add(w->st, &it, err);
-		break;
-	default:
+	else if (it.type == 'l')
+		rc = stage_symlink(w, dirfd, name, &it, err);
+	else if (it.type == '?')
 		rc = wd_err_set(err, EINVAL, "/%s: unknown file type 0%o", rel,
 				(unsigned)(sb.st_mode & S_IFMT));
-		break;
-	}
+	else
+		rc = stage_add(w->st, &it, err); /* d p s c b */
+	if (rc == 0 && it.type == 'd' && strv_push(&w->todo, rel) < 0)
+		rc = wd_err_sys(err, ENOMEM, "/%s", rel);
 	free(rel);
 	return rc;
 }
 
-/* The names in one directory, sorted (the caller frees each and the array). */
-static int list_dir(int fd, const char *rel, char ***out, size_t *count, struct wd_err *err)
+/* The names in one directory, sorted. */
+static int list_dir(int fd, const char *rel, struct strv *names, struct wd_err *err)
 {
-	int dfd = dup(fd);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
+	DIR *d = dir_stream(fd);
 	const struct dirent *de;
 	int rc = 0;
 
-	if (d == NULL) {
-		rc = wd_err_sys(err, errno, "/%s: read directory", rel);
-		if (dfd >= 0)
-			close(dfd);
-		return rc;
-	}
+	if (d == NULL)
+		return wd_err_sys(err, errno, "/%s: read directory", rel);
 	errno = 0;
 	while (rc == 0 && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (n == cap) {
-			char **more;
-
-			cap = cap != 0 ? cap * 2 : 32;
-			more = realloc(names, cap * sizeof(*names));
-			if (more == NULL) {
-				rc = wd_err_sys(err, ENOMEM, "/%s", rel);
-				break;
-			}
-			names = more;
-		}
-		names[n] = strdup(de->d_name);
-		if (names[n] == NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+		    strv_push(names, de->d_name) < 0)
 			rc = wd_err_sys(err, ENOMEM, "/%s", rel);
-		else
-			n++;
 		errno = 0;
 	}
 	if (rc == 0 && errno != 0)
 		rc = wd_err_sys(err, errno, "/%s: read directory", rel);
 	closedir(d);
-	if (rc < 0) {
-		for (size_t i = 0; i < n; i++)
-			free(names[i]);
-		free(names);
-		return rc;
-	}
-	if (n > 0)
-		qsort(names, n, sizeof(*names), by_name);
-	*out = names;
-	*count = n;
-	return 0;
+	if (rc == 0 && names->n > 1)
+		qsort(names->v, names->n, sizeof(*names->v), by_name);
+	return rc;
 }
 
 /* Visit one directory: stage its entries; its subdirectories go on the stack. */
 static int walk_dir(struct walk *w, const char *rel, struct wd_err *err)
 {
-	char **names = NULL;
-	size_t n = 0, before = w->ntodo;
+	struct strv names = {0};
+	size_t before = w->todo.n;
 	int fd = rootfs_open_beneath(w->src, rel, O_RDONLY | O_DIRECTORY);
 	int rc;
 
 	if (fd < 0)
 		return wd_err_sys(err, -fd, "/%s: open", rel);
-	rc = list_dir(fd, rel, &names, &n, err);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = walk_entry(w, fd, rel, names[i], err);
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	rc = list_dir(fd, rel, &names, err);
+	for (size_t i = 0; rc == 0 && i < names.n; i++)
+		rc = walk_entry(w, fd, rel, names.v[i], err);
+	strv_free(&names);
 	close(fd);
 	/* Sorted order: the first subdirectory must come off the stack first. */
-	for (size_t i = before, j = w->ntodo; rc == 0 && i + 1 < j; i++, j--) {
-		char *t = w->todo[i];
+	for (size_t i = before, j = w->todo.n; rc == 0 && i + 1 < j; i++, j--) {
+		char *t = w->todo.v[i];
 
-		w->todo[i] = w->todo[j - 1];
-		w->todo[j - 1] = t;
+		w->todo.v[i] = w->todo.v[j - 1];
+		w->todo.v[j - 1] = t;
 	}
 	return rc;
 }
@@ -348,20 +257,16 @@ int stage_dir(struct stage *st, int srcfd, struct wd_err *err)
 	root.uid = sb.st_uid;
 	root.gid = sb.st_gid;
 	rc = stage_add(st, &root, err);
-	if (rc == 0)
-		rc = push(&w, "", err);
-	while (rc == 0 && w.ntodo > 0) {
-		char *rel = w.todo[--w.ntodo];
+	if (rc == 0 && strv_push(&w.todo, "") < 0)
+		rc = wd_err_sys(err, ENOMEM, "directory walk");
+	while (rc == 0 && w.todo.n > 0) {
+		char *rel = strv_pop(&w.todo);
 
 		rc = walk_dir(&w, rel, err);
 		free(rel);
 	}
-	for (size_t i = 0; i < w.ntodo; i++)
-		free(w.todo[i]);
-	free(w.todo);
-	for (size_t i = 0; i < w.nrels; i++)
-		free(w.rels[i]);
-	free(w.rels);
+	strv_free(&w.todo);
+	strv_free(&w.rels);
 	ino_map_free(&w.inos);
 	free(w.target);
 	return rc;

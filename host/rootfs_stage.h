@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <dirent.h>
 #include <sys/types.h>
 
 #include "../common/err.h"
@@ -84,6 +85,22 @@ struct ino_map {
 const struct ino_slot *ino_map_find(const struct ino_map *m, dev_t dev, ino_t ino);
 int ino_map_add(struct ino_map *m, dev_t dev, ino_t ino, size_t value); /* 0 or -ENOMEM */
 void ino_map_free(struct ino_map *m);
+
+/* A growing list of strings (rootfs_tree.c): the walks' stacks and tables. */
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+int strv_push(struct strv *sv, const char *s); /* a copy; 0 or -ENOMEM */
+char *strv_pop(struct strv *sv);               /* the last, now the caller's; NULL if none */
+void strv_free(struct strv *sv);
+
+/* The listing's type letter for a st_mode: d f l p c b s, '?' for none of them. */
+char rootfs_type_char(mode_t mode);
+
+/* A directory stream over a copy of `fd` (which stays the caller's), or NULL
+ * with errno set. */
+DIR *dir_stream(int fd);
 
 /* A directory source (rootfs_dir.c): `srcfd` is the opened directory. */
 int stage_dir(struct stage *st, int srcfd, struct wd_err *err);

@@ -90,6 +90,55 @@ void ino_map_free(struct ino_map *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* ---- small shared pieces ------------------------------------------------- */
+
+int strv_push(struct strv *sv, const char *s)
+{
+	char *copy;
+
+	if (sv->n == sv->cap) {
+		size_t cap = sv->cap != 0 ? sv->cap * 2 : 64;
+		char **more = realloc(sv->v, cap * sizeof(*more));
+
+		if (more == NULL)
+			return -ENOMEM;
+		sv->v = more;
+		sv->cap = cap;
+	}
+	copy = strdup(s);
+	if (copy == NULL)
+		return -ENOMEM;
+	sv->v[sv->n++] = copy;
+	return 0;
+}
+
+char *strv_pop(struct strv *sv)
+{
+	return sv->n > 0 ? sv->v[--sv->n] : NULL;
+}
+
+void strv_free(struct strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	memset(sv, 0, sizeof(*sv));
+}
+
+DIR *dir_stream(int fd)
+{
+	int dfd = dup(fd);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+
+	if (d == NULL && dfd >= 0) {
+		int saved = errno;
+
+		close(dfd);
+		errno = saved;
+	}
+	return d;
+}
+
 /* ---- collecting the tree ------------------------------------------------ */
 
 struct tnode {
@@ -110,8 +159,7 @@ struct tree {
 	uint64_t name_bytes;
 	struct tnode *nodes;
 	size_t n, cap;
-	char **todo;
-	size_t ntodo, captodo;
+	struct strv todo; /* directories still to read */
 };
 
 static int add_node(struct tree *t, const char *rel, const struct stat *sb, const char *target,
@@ -157,24 +205,6 @@ static int add_node(struct tree *t, const char *rel, const struct stat *sb, cons
 	return 0;
 }
 
-static int push_dir(struct tree *t, const char *rel, struct wd_err *err)
-{
-	if (t->ntodo == t->captodo) {
-		size_t cap = t->captodo != 0 ? t->captodo * 2 : 64;
-		char **more = realloc(t->todo, cap * sizeof(*more));
-
-		if (more == NULL)
-			return wd_err_sys(err, ENOMEM, "listing");
-		t->todo = more;
-		t->captodo = cap;
-	}
-	t->todo[t->ntodo] = strdup(rel);
-	if (t->todo[t->ntodo] == NULL)
-		return wd_err_sys(err, ENOMEM, "listing");
-	t->ntodo++;
-	return 0;
-}
-
 static int one_entry(struct tree *t, int fd, const char *dir_rel, const char *name, char *target,
 		     struct wd_err *err)
 {
@@ -201,8 +231,8 @@ static int one_entry(struct tree *t, int fd, const char *dir_rel, const char *na
 			rc = add_node(t, rel, &sb, target, err);
 	} else {
 		rc = add_node(t, rel, &sb, NULL, err);
-		if (rc == 0 && S_ISDIR(sb.st_mode))
-			rc = push_dir(t, rel, err);
+		if (rc == 0 && S_ISDIR(sb.st_mode) && strv_push(&t->todo, rel) < 0)
+			rc = wd_err_sys(err, ENOMEM, "listing");
 	}
 	free(rel);
 	return rc;
@@ -211,19 +241,15 @@ static int one_entry(struct tree *t, int fd, const char *dir_rel, const char *na
 static int collect_dir(struct tree *t, const char *rel, char *target, struct wd_err *err)
 {
 	int fd = rootfs_open_beneath(t->root, rel, O_RDONLY | O_DIRECTORY);
-	int dfd;
 	DIR *d;
 	const struct dirent *de;
 	int rc = 0;
 
 	if (fd < 0)
 		return wd_err_sys(err, -fd, "/%s: open", rel);
-	dfd = dup(fd);
-	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	d = dir_stream(fd);
 	if (d == NULL) {
 		rc = wd_err_sys(err, errno, "/%s: read directory", rel);
-		if (dfd >= 0)
-			close(dfd);
 		close(fd);
 		return rc;
 	}
@@ -254,10 +280,10 @@ static int collect(struct tree *t, struct wd_err *err)
 		rc = wd_err_set(err, ENOTDIR, "/: not a directory");
 	else
 		rc = add_node(t, "", &sb, NULL, err);
-	if (rc == 0)
-		rc = push_dir(t, "", err);
-	while (rc == 0 && t->ntodo > 0) {
-		char *rel = t->todo[--t->ntodo];
+	if (rc == 0 && strv_push(&t->todo, "") < 0)
+		rc = wd_err_sys(err, ENOMEM, "listing");
+	while (rc == 0 && t->todo.n > 0) {
+		char *rel = strv_pop(&t->todo);
 
 		rc = collect_dir(t, rel, target, err);
 		free(rel);
@@ -364,7 +390,7 @@ static int file_digest(int root, const struct tnode *nd, char *buf, char hex[65]
 	return 0;
 }
 
-static char type_char(mode_t m)
+char rootfs_type_char(mode_t m)
 {
 	switch (m & S_IFMT) {
 	case S_IFDIR:
@@ -379,8 +405,10 @@ static char type_char(mode_t m)
 		return 'c';
 	case S_IFBLK:
 		return 'b';
-	default:
+	case S_IFSOCK:
 		return 's';
+	default:
+		return '?';
 	}
 }
 
@@ -388,7 +416,7 @@ static int write_line(struct tree *t, struct out *o, size_t i, struct ino_map *l
 		      bool all_root, struct wd_err *err)
 {
 	const struct tnode *nd = &t->nodes[i];
-	char type = type_char(nd->mode), num[96], hex[65];
+	char type = rootfs_type_char(nd->mode), num[96], hex[65];
 	const struct ino_slot *first = NULL;
 	int rc;
 
@@ -468,9 +496,7 @@ int wd_rootfs_tree(int dirfd, bool all_root, uint64_t max_entries, int out_fd, u
 		free(t.nodes[i].target);
 	}
 	free(t.nodes);
-	for (size_t i = 0; i < t.ntodo; i++)
-		free(t.todo[i]);
-	free(t.todo);
+	strv_free(&t.todo);
 	ino_map_free(&links);
 	free(o.buf);
 	free(buf);
@@ -479,33 +505,21 @@ int wd_rootfs_tree(int dirfd, bool all_root, uint64_t max_entries, int out_fd, u
 
 /* ---- removal ---------------------------------------------------------------- */
 
-/* Empty one directory (made 0700 first): files go now, subdirectories are
- * appended to `dirs` for later. */
-static int empty_dir(int root, const char *rel, char ***dirs, size_t *n, size_t *cap,
-		     struct wd_err *err)
+/* Empty one directory (0700 already): files go now, subdirectories are made
+ * 0700 (so that a 0000 one can be opened without root) and appended to
+ * `dirs` for later. */
+static int empty_dir(int root, const char *rel, struct strv *dirs, struct wd_err *err)
 {
-	int fd = rootfs_open_beneath(root, rel, O_RDONLY | O_DIRECTORY), dfd;
-	DIR *d;
+	int fd = rootfs_open_beneath(root, rel, O_RDONLY | O_DIRECTORY);
+	DIR *d = NULL;
 	const struct dirent *de;
 	int rc = 0;
 
 	if (fd < 0)
 		return wd_err_sys(err, -fd, "/%s: open", rel);
-	if (fchmod(fd, 0700) < 0) {
-		rc = wd_err_sys(err, errno, "/%s: chmod", rel);
-		close(fd);
-		return rc;
-	}
-	dfd = dup(fd);
-	d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (d == NULL) {
+	if ((d = dir_stream(fd)) == NULL)
 		rc = wd_err_sys(err, errno, "/%s: read directory", rel);
-		if (dfd >= 0)
-			close(dfd);
-		close(fd);
-		return rc;
-	}
-	while (rc == 0 && (de = readdir(d)) != NULL) {
+	while (d != NULL && rc == 0 && (de = readdir(d)) != NULL) {
 		struct stat sb;
 		size_t len = strlen(rel) + strlen(de->d_name) + 2;
 		char *child;
@@ -517,70 +531,66 @@ static int empty_dir(int root, const char *rel, char ***dirs, size_t *n, size_t 
 		} else if (!S_ISDIR(sb.st_mode)) {
 			if (unlinkat(fd, de->d_name, 0) < 0)
 				rc = wd_err_sys(err, errno, "/%s/%s: remove", rel, de->d_name);
-		} else if (*n == *cap) {
-			char **more = realloc(*dirs, (*cap * 2) * sizeof(*more));
-
-			if (more == NULL)
+		} else if (fchmodat(fd, de->d_name, 0700, 0) < 0) {
+			/* a directory (fstatat said so) in a tree nothing else changes */
+			rc = wd_err_sys(err, errno, "/%s/%s: chmod", rel, de->d_name);
+		} else if ((child = malloc(len)) == NULL) {
+			rc = wd_err_sys(err, ENOMEM, "remove");
+		} else {
+			snprintf(child, len, "%s%s%s", rel, rel[0] != '\0' ? "/" : "", de->d_name);
+			if (strv_push(dirs, child) < 0)
 				rc = wd_err_sys(err, ENOMEM, "remove");
-			else
-				*dirs = more, *cap *= 2;
-		}
-		if (rc == 0 && S_ISDIR(sb.st_mode)) {
-			child = malloc(len);
-			if (child == NULL) {
-				rc = wd_err_sys(err, ENOMEM, "remove");
-			} else {
-				snprintf(child, len, "%s%s%s", rel, rel[0] != '\0' ? "/" : "",
-					 de->d_name);
-				(*dirs)[(*n)++] = child;
-			}
+			free(child);
 		}
 	}
-	closedir(d);
+	if (d != NULL)
+		closedir(d);
 	close(fd);
 	return rc;
 }
 
 int wd_rootfs_remove(const char *path, struct wd_err *err)
 {
-	size_t n = 1, cap = 64;
-	char **dirs;
+	struct strv dirs = {0};
+	struct stat sb;
 	int root, rc = 0;
 
 	if (path == NULL || path[0] == '\0')
 		return 0;
+	/* The caller's own staging directory, checked not to be a symlink; its
+	 * staged mode (the tree's "/") may keep even its owner out. */
+	if (lstat(path, &sb) < 0)
+		return errno == ENOENT ? 0 : wd_err_sys(err, errno, "remove %s", path);
+	if (!S_ISDIR(sb.st_mode))
+		return wd_err_set(err, ENOTDIR, "remove %s: not a directory", path);
+	if (chmod(path, 0700) < 0)
+		return wd_err_sys(err, errno, "remove %s: chmod", path);
 	root = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (root < 0)
 		return errno == ENOENT ? 0 : wd_err_sys(err, errno, "remove %s", path);
-	dirs = calloc(cap, sizeof(*dirs));
-	if (dirs == NULL || (dirs[0] = strdup("")) == NULL) {
-		free(dirs);
-		close(root);
-		return wd_err_sys(err, ENOMEM, "remove %s", path);
-	}
+	if (strv_push(&dirs, "") < 0)
+		rc = wd_err_sys(err, ENOMEM, "remove %s", path);
 	/* Breadth first: a directory comes after its parent in `dirs`. */
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = empty_dir(root, dirs[i], &dirs, &n, &cap, err);
-	for (size_t i = n; i-- > 1 && rc == 0;) {
-		char *slash = strrchr(dirs[i], '/');
+	for (size_t i = 0; i < dirs.n && rc == 0; i++)
+		rc = empty_dir(root, dirs.v[i], &dirs, err);
+	/* Then backwards: each directory is empty when its turn comes. */
+	for (size_t i = dirs.n; i-- > 1 && rc == 0;) {
+		char *rel = dirs.v[i], *slash = strrchr(rel, '/');
+		const char *base = slash != NULL ? slash + 1 : rel;
 		int pfd;
 
 		if (slash != NULL)
 			*slash = '\0';
-		pfd = rootfs_open_beneath(root, slash != NULL ? dirs[i] : "",
-					  O_RDONLY | O_DIRECTORY);
+		pfd = rootfs_open_beneath(root, slash != NULL ? rel : "", O_RDONLY | O_DIRECTORY);
 		if (pfd < 0) {
-			rc = wd_err_sys(err, -pfd, "/%s: open", dirs[i]);
+			rc = wd_err_sys(err, -pfd, "/%s: open", rel);
 			break;
 		}
-		if (unlinkat(pfd, slash != NULL ? slash + 1 : dirs[i], AT_REMOVEDIR) < 0)
-			rc = wd_err_sys(err, errno, "/%s: remove",
-					slash != NULL ? slash + 1 : dirs[i]);
+		if (unlinkat(pfd, base, AT_REMOVEDIR) < 0)
+			rc = wd_err_sys(err, errno, "%s: remove", base);
 		close(pfd);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(dirs[i]);
-	free(dirs);
+	strv_free(&dirs);
 	close(root);
 	if (rc == 0 && rmdir(path) < 0)
 		rc = wd_err_sys(err, errno, "remove %s", path);

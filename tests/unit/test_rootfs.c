@@ -22,6 +22,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -975,6 +977,69 @@ static void test_staged_unreadable_directories_can_be_removed(void **state)
 	/* teardown removes it */
 }
 
+/*
+ * Without root: owners become 0:0 and are counted, and a staged 0000
+ * directory can still be removed. As root, the check runs in a child that
+ * has become nobody (65534).
+ */
+static int unprivileged_stage(const char *dir)
+{
+	struct tw w = {0};
+	struct wd_rootfs_opts o = {.quiet = true};
+	struct wd_rootfs_report r;
+	struct wd_err e;
+	int fd = memfd_create("tar", MFD_CLOEXEC), sfd, rc;
+
+	tw_header(&w, &(struct hdr){.name = "./", .type = '5', .mode = 0555});
+	tw_header(&w, &(struct hdr){.name = "home/", .type = '5', .mode = 0755, .uid = 1000});
+	tw_header(&w, &(struct hdr){.name = "home/f", .type = '0', .mode = 0000, .gid = 5});
+	tw_header(&w, &(struct hdr){.name = "locked/", .type = '5', .mode = 0000});
+	tw_file(&w, "locked/inner/f", 0644, "x");
+	tw_end(&w);
+	if (fd < 0 || write(fd, w.buf, w.len) != (ssize_t)w.len || lseek(fd, 0, SEEK_SET) != 0)
+		return 10;
+	free(w.buf);
+	if (mkdir(dir, 0700) != 0 || (sfd = open(dir, O_RDONLY | O_DIRECTORY)) < 0)
+		return 11;
+	wd_err_clear(&e);
+	rc = wd_rootfs_stage_tar(fd, "t", sfd, EPOCH, &o, &r, &e);
+	if (rc != 0)
+		return fprintf(stderr, "stage: %s\n", e.msg), 12;
+	if (!r.all_root || r.chowned != 2)
+		return 13;
+	wd_rootfs_report_free(&r);
+	close(sfd);
+	if (wd_rootfs_remove(dir, &e) != 0)
+		return fprintf(stderr, "remove: %s\n", e.msg), 14;
+	return access(dir, F_OK) == 0 ? 15 : 0;
+}
+
+static void test_without_root_owners_become_root_and_all_is_removable(void **state)
+{
+	char dir[300];
+	pid_t pid;
+	int status;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/unpriv", outside);
+	if (geteuid() != 0) {
+		assert_int_equal(unprivileged_stage(dir), 0);
+		return;
+	}
+	assert_int_equal(chown(outside, 65534, 65534), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+		    setresuid(65534, 65534, 65534) != 0)
+			_exit(9);
+		_exit(unprivileged_stage(dir));
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1001,6 +1066,7 @@ int main(void)
 		T(test_listing_is_exact_and_deterministic),
 		T(test_directory_source_by_the_same_rules),
 		T(test_staged_unreadable_directories_can_be_removed),
+		T(test_without_root_owners_become_root_and_all_is_removable),
 #undef T
 	};
 
