@@ -319,63 +319,95 @@ static void note(struct stage *st, const char *rel, const char *what)
 }
 
 /*
- * The directory `rel` (a parent of an entry) open, creating the missing
- * ones (0700 now, 0755 0:0 at the end, as tar does for a parent it was
- * not given). Every existing prefix must be a directory this run made.
+ * The index says, lexically, how much of `path` exists: every prefix found
+ * must be a directory. Returns the length of the longest existing prefix
+ * (0: only the root), or a negative errno.
  */
-static int open_dir(struct stage *st, const char *entry, const char *rel, int *out,
-		    struct wd_err *err)
+static long existing_prefix(const struct stage *st, const char *entry, char *path,
+			    struct wd_err *err)
 {
-	char *path;
-	size_t len = strlen(rel);
-	int fd, rc = 0;
+	size_t len = strlen(path), have = 0;
 
-	if (st->cache_rel != NULL && strcmp(st->cache_rel, rel) == 0) {
-		*out = st->cache_fd;
-		return 0;
-	}
-	path = malloc(len + 1);
-	if (path == NULL)
-		return wd_err_sys(err, ENOMEM, "/%s", entry);
-	memcpy(path, rel, len + 1);
-	fd = st->root;
-	/* Each prefix: "usr", "usr/bin", ... */
-	for (size_t i = 0; i <= len && rc == 0; i++) {
-		struct stage_node *n;
-		int next;
+	for (size_t i = 1; i <= len; i++) {
+		const struct stage_node *n;
 
 		if (i < len && path[i] != '/')
 			continue;
 		path[i] = '\0';
 		n = lookup(st, path);
 		if (n != NULL && n->type != 'd') {
-			rc = wd_err_set(err, ENOTDIR, "/%s: placed under a %s (/%s)", entry,
-					type_word(n->type), path);
-		} else {
-			if (n == NULL) {
-				const char *base = strrchr(path, '/');
+			int rc = wd_err_set(err, ENOTDIR, "/%s: placed under a %s (/%s)", entry,
+					    type_word(n->type), path);
 
-				base = base != NULL ? base + 1 : path;
-				if (mkdirat(fd, base, 0700) < 0)
-					rc = wd_err_sys(err, errno, "/%s: mkdir /%s", entry, path);
-				else
-					rc = insert(st, path, 'd', 0755, 0, 0, &n, err);
-			}
-			if (rc == 0) {
-				next = rootfs_open_beneath(st->root, path, O_RDONLY | O_DIRECTORY);
-				if (next < 0)
-					rc = wd_err_sys(err, -next, "/%s: open /%s", entry, path);
-				else if (fd != st->root)
-					close(fd);
-				if (next >= 0)
-					fd = next;
-			}
+			path[i] = i < len ? '/' : '\0';
+			return rc;
 		}
 		if (i < len)
 			path[i] = '/';
+		if (n == NULL)
+			break;
+		have = i;
+	}
+	return (long)have;
+}
+
+/*
+ * The directory `rel` (a parent of an entry) open, creating the missing
+ * ones (0700 now, 0755 0:0 at the end, as tar does for a parent it was
+ * not given). The deepest existing one is opened in one openat2 call from
+ * the root; the kernel refuses a symlink anywhere on the way.
+ */
+static int open_dir(struct stage *st, const char *entry, const char *rel, int *out,
+		    struct wd_err *err)
+{
+	size_t len = strlen(rel);
+	char *path = malloc(len + 1);
+	long have;
+	int fd, rc = 0;
+
+	if (st->cache_rel != NULL && strcmp(st->cache_rel, rel) == 0) {
+		free(path);
+		*out = st->cache_fd;
+		return 0;
+	}
+	if (path == NULL)
+		return wd_err_sys(err, ENOMEM, "/%s", entry);
+	memcpy(path, rel, len + 1);
+	have = existing_prefix(st, entry, path, err);
+	if (have < 0) {
+		free(path);
+		return (int)have;
+	}
+	path[have] = '\0';
+	fd = rootfs_open_beneath(st->root, path, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		rc = wd_err_sys(err, -fd, "/%s: open /%s", entry, path);
+	if (have < (long)len)
+		path[have] = have > 0 ? '/' : rel[0];
+	/* The missing ones, one component at a time. */
+	for (size_t i = have > 0 ? (size_t)have + 1 : 0; rc == 0 && i < len;) {
+		size_t end = i;
+		struct stage_node *n;
+		int next;
+
+		while (end < len && path[end] != '/')
+			end++;
+		path[end] = '\0';
+		if (mkdirat(fd, path + i, 0700) < 0)
+			rc = wd_err_sys(err, errno, "/%s: mkdir /%s", entry, path);
+		else if ((rc = insert(st, path, 'd', 0755, 0, 0, &n, err)) == 0) {
+			next = rootfs_open_beneath(fd, path + i, O_RDONLY | O_DIRECTORY);
+			close(fd);
+			fd = next;
+			if (fd < 0)
+				rc = wd_err_sys(err, -fd, "/%s: open /%s", entry, path);
+		}
+		if (end < len)
+			path[end] = '/';
+		i = end + 1;
 	}
 	if (rc < 0) {
-		if (fd != st->root)
+		if (fd >= 0)
 			close(fd);
 		free(path);
 		return rc;
@@ -384,13 +416,8 @@ static int open_dir(struct stage *st, const char *entry, const char *rel, int *o
 		close(st->cache_fd);
 	free(st->cache_rel);
 	st->cache_rel = path;
-	st->cache_fd = fd == st->root ? dup(fd) : fd;
-	if (st->cache_fd < 0) {
-		st->cache_rel = NULL;
-		free(path);
-		return wd_err_sys(err, errno, "dup");
-	}
-	*out = st->cache_fd;
+	st->cache_fd = fd;
+	*out = fd;
 	return 0;
 }
 

@@ -335,6 +335,28 @@ static void test_plain_tree_is_staged_with_epoch_times(void **state)
 	assert_int_equal(rep.nstripped, 0);
 }
 
+static void test_parents_are_made_in_any_order(void **state)
+{
+	struct tw w = {0};
+
+	(void)state;
+	tw_file(&w, "a/b/c/f1", 0644, "1");
+	tw_file(&w, "x/y", 0644, "y");
+	tw_file(&w, "a/b/c/f2", 0644, "2");
+	tw_file(&w, "a/b/d/f3", 0644, "3");
+	tw_dir(&w, "a/b/", 0750); /* a parent given after its children */
+	tw_end(&w);
+	assert_int_equal(stage(&w), 0);
+	assert_content("a/b/c/f2", "2");
+	assert_content("a/b/d/f3", "3");
+	assert_int_equal(st_of("a").st_mode & 07777, 0755);
+	assert_int_equal(st_of("a/b").st_mode & 07777, 0750);
+	assert_int_equal(st_of("a/b/c").st_mode & 07777, 0755);
+	assert_int_equal(st_of("a/b/c").st_mtime, (time_t)EPOCH);
+	/* / a a/b a/b/c f1 x x/y f2 a/b/d f3 */
+	assert_int_equal(rep.entries, 10);
+}
+
 static void test_tar_digest_is_the_stream_sha256(void **state)
 {
 	struct tw w = {0};
@@ -1045,6 +1067,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_plain_tree_is_staged_with_epoch_times),
+		T(test_parents_are_made_in_any_order),
 		T(test_tar_digest_is_the_stream_sha256),
 		T(test_same_type_duplicate_replaces_other_type_is_refused),
 		T(test_dotdot_and_absolute_names_are_refused),
