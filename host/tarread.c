@@ -633,7 +633,7 @@ static int ext_header(struct wd_tar *t, uint8_t tf, uint64_t size, uint64_t hdr,
 	if (tf == 'L' || tf == 'K')
 		return gnu_long(t, size, tf == 'K', hdr, err);
 	if (tf == 'V') /* a volume label: nothing in it matters here */
-		return skip(t, size + padding(size), "a volume label", err);
+		return read_ext_data(t, size, WD_TAR_PAX_MAX, "volume label", hdr, err);
 	if (tf == 'x' && t->x.pax)
 		return wd_err_set(err, EINVAL,
 				  "pax header at byte %llu: a second one for the same entry",
