@@ -10,8 +10,8 @@
  * Formats: POSIX ustar ("ustar\0" "00", with its 155-byte prefix), GNU
  * ("ustar  \0"; no prefix), POSIX.1-2001 pax extended headers ('x', and
  * global 'g'), GNU long names ('L') and long link names ('K'); a GNU volume
- * label ('V') is read and ignored. Numbers in
- * octal or in GNU base-256. Every header's checksum is checked.
+ * label ('V') is read and ignored. Numbers in octal or in GNU base-256.
+ * Every header's checksum is checked.
  *
  * Pax keywords honoured: path, linkpath, size, uid, gid, mtime (parsed, the
  * caller replaces it), SCHILY.xattr.security.capability and
