@@ -167,7 +167,7 @@ if [[ $seconds == --seeds ]]; then
 	echo "  CLANG   build/fuzz/mkseeds"
 	(cd -- "$ROOT" &&
 		clang "${std[@]}" "${warn[@]}" -g -O1 -fsanitize=address,undefined "${third_inc[@]}" \
-			-o "$OUT/mkseeds" tests/fuzz/mkseeds.c vsock/frame.c vsock/msg.c "${common[@]}" \
+			-o "$OUT/mkseeds" tests/fuzz/mkseeds.c vsock/frame.c vsock/msg.c vsock/msgbin.c "${common[@]}" \
 			"${third_objs[@]}")
 	for t in fuzz_frame fuzz_job fuzz_hello fuzz_exit; do
 		mkdir -p -- "$ROOT/tests/fuzz/corpus/$t"
