@@ -1,0 +1,132 @@
+/* host/imageio.c - see imageio.h. */
+#include "imageio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/sha256.h"
+
+#define DIGEST_CHUNK (256 * 1024) /* bytes read at once */
+
+void wd_img_hex(const uint8_t *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int wd_img_unhex32(const char *s, uint8_t out[32])
+{
+	if (strlen(s) != 64)
+		return -EINVAL;
+	for (size_t i = 0; i < 32; i++) {
+		int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+void wd_img_digest_buf(const void *p, size_t n, char hex[WD_IMAGE_HEX])
+{
+	struct wd_sha256 c;
+	uint8_t d[32];
+
+	wd_sha256_init(&c);
+	wd_sha256_update(&c, p, n);
+	wd_sha256_final(&c, d);
+	wd_img_hex(d, sizeof(d), hex);
+}
+
+int wd_img_digest_fd(int fd, uint64_t max, uint64_t *size, char hex[WD_IMAGE_HEX], const char *what,
+		     struct wd_err *err)
+{
+	uint8_t *buf = malloc(DIGEST_CHUNK), d[32];
+	struct wd_sha256 c;
+	uint64_t total = 0;
+
+	if (buf == NULL)
+		return wd_err_set(err, ENOMEM, "%s: out of memory", what);
+	wd_sha256_init(&c);
+	for (;;) {
+		ssize_t r = read(fd, buf, DIGEST_CHUNK);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+
+			free(buf);
+			return wd_err_sys(err, e, "read %s", what);
+		}
+		if (r == 0)
+			break;
+		total += (uint64_t)r;
+		if (total > max) {
+			free(buf);
+			return wd_err_set(err, E2BIG, "%s: over %llu bytes", what,
+					  (unsigned long long)max);
+		}
+		wd_sha256_update(&c, buf, (size_t)r);
+	}
+	free(buf);
+	wd_sha256_final(&c, d);
+	wd_img_hex(d, sizeof(d), hex);
+	if (size != NULL)
+		*size = total;
+	return 0;
+}
+
+int wd_img_open_regular(const char *path, uint64_t *size, struct wd_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+
+	if (fd < 0)
+		return wd_err_sys(err, errno, "%s", path);
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+
+		(void)close(fd);
+		return wd_err_sys(err, e, "%s: fstat", path);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		(void)close(fd);
+		return wd_err_set(err, EINVAL, "%s: not a regular file", path);
+	}
+	if (size != NULL)
+		*size = (uint64_t)st.st_size;
+	return fd;
+}
+
+int wd_img_digest_file(const char *path, uint64_t max, uint64_t *size, char hex[WD_IMAGE_HEX],
+		       struct wd_err *err)
+{
+	int fd = wd_img_open_regular(path, NULL, err);
+	int rc;
+
+	if (fd < 0)
+		return fd;
+	rc = wd_img_digest_fd(fd, max, size, hex, path, err);
+	(void)close(fd);
+	return rc;
+}
