@@ -3,12 +3,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/fileio.h"
 #include "../common/sha256.h"
+#include "toolrun.h"
 
 #define DIGEST_CHUNK (256 * 1024) /* bytes read at once */
 
@@ -129,4 +132,120 @@ int wd_img_digest_file(const char *path, uint64_t max, uint64_t *size, char hex[
 	rc = wd_img_digest_fd(fd, max, size, hex, path, err);
 	(void)close(fd);
 	return rc;
+}
+
+int wd_img_snapshot(const char *path, uint64_t max, uint64_t *size, char hex[WD_IMAGE_HEX],
+		    struct wd_err *err)
+{
+	int in = wd_img_open_regular(path, NULL, err), mfd;
+	uint8_t *buf, d[32];
+	struct wd_sha256 c;
+	uint64_t total = 0;
+	int rc = 0;
+
+	if (in < 0)
+		return in;
+	mfd = memfd_create("warden-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	buf = malloc(DIGEST_CHUNK);
+	if (mfd < 0 || buf == NULL) {
+		rc = mfd < 0 ? wd_err_sys(err, errno, "memfd_create")
+			     : wd_err_set(err, ENOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	wd_sha256_init(&c);
+	for (;;) {
+		ssize_t r = read(in, buf, DIGEST_CHUNK);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = wd_err_sys(err, errno, "read %s", path);
+			goto out;
+		}
+		if (r == 0)
+			break;
+		total += (uint64_t)r;
+		if (total > max) {
+			rc = wd_err_set(err, E2BIG, "%s: over %llu bytes", path,
+					(unsigned long long)max);
+			goto out;
+		}
+		wd_sha256_update(&c, buf, (size_t)r);
+		rc = wd_write_all(mfd, buf, (size_t)r);
+		if (rc < 0) {
+			rc = wd_err_sys(err, -rc, "%s: copy to memory", path);
+			goto out;
+		}
+	}
+	wd_sha256_final(&c, d);
+	wd_img_hex(d, sizeof(d), hex);
+	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0 ||
+	    lseek(mfd, 0, SEEK_SET) < 0) {
+		rc = wd_err_sys(err, errno, "%s: seal the copy", path);
+		goto out;
+	}
+	if (size != NULL)
+		*size = total;
+out:
+	free(buf);
+	(void)close(in);
+	if (rc < 0) {
+		if (mfd >= 0)
+			(void)close(mfd);
+		return rc;
+	}
+	return mfd;
+}
+
+int wd_img_gunzip(int in_fd, uint64_t max, uint8_t **out, size_t *len, struct wd_err *err)
+{
+	int mfd = memfd_create("warden-gunzip", MFD_CLOEXEC);
+	struct wd_tool t = {.in_fd = in_fd, .out_fd = mfd, .fsize_max = max + 1};
+	struct wd_argv a;
+	uint8_t *buf;
+	off_t end;
+	size_t got = 0;
+
+	*out = NULL;
+	*len = 0;
+	if (mfd < 0)
+		return wd_err_sys(err, errno, "memfd_create");
+	wd_argv_init(&a);
+	wd_argv_add(&a, "gzip");
+	wd_argv_add(&a, "-dc");
+	if (wd_tool_run(&t, &a, err) < 0) {
+		(void)close(mfd);
+		if (err->code == EFBIG)
+			return wd_err_set(err, E2BIG, "decompressed over %llu bytes",
+					  (unsigned long long)max);
+		return wd_err_ret(err);
+	}
+	end = lseek(mfd, 0, SEEK_END);
+	if (end < 0 || (uint64_t)end > max || lseek(mfd, 0, SEEK_SET) < 0) {
+		(void)close(mfd);
+		return end < 0 ? wd_err_sys(err, errno, "lseek")
+			       : wd_err_set(err, E2BIG, "decompressed over %llu bytes",
+					    (unsigned long long)max);
+	}
+	buf = malloc(end > 0 ? (size_t)end : 1);
+	if (buf == NULL) {
+		(void)close(mfd);
+		return wd_err_set(err, ENOMEM, "out of memory");
+	}
+	while (got < (size_t)end) {
+		ssize_t r = read(mfd, buf + got, (size_t)end - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			(void)close(mfd);
+			free(buf);
+			return wd_err_sys(err, r < 0 ? errno : EIO, "read the decompressed data");
+		}
+		got += (size_t)r;
+	}
+	(void)close(mfd);
+	*out = buf;
+	*len = got;
+	return 0;
 }

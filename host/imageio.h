@@ -37,4 +37,18 @@ void wd_img_digest_buf(const void *p, size_t n, char hex[WD_IMAGE_HEX]);
  * its size in *size. Returns the fd or -errno. */
 int wd_img_open_regular(const char *path, uint64_t *size, struct wd_err *err);
 
+/*
+ * A private copy of the regular file `path` (at most `max` bytes) in a
+ * sealed memfd, and its SHA-256: what is checked is what is used later,
+ * whoever writes to the file meanwhile. Returns the memfd or -errno.
+ */
+int wd_img_snapshot(const char *path, uint64_t max, uint64_t *size, char hex[WD_IMAGE_HEX],
+		    struct wd_err *err);
+
+/*
+ * `gzip -dc` of `in_fd` (read from its start) into a malloc'd buffer of at
+ * most `max` bytes (gzip runs under RLIMIT_FSIZE, so a bomb stops there).
+ */
+int wd_img_gunzip(int in_fd, uint64_t max, uint8_t **out, size_t *len, struct wd_err *err);
+
 #endif

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "cpio.h"
 #include "image.h"
 #include "imageio.h"
 #include "imagemanifest.h"
@@ -89,4 +91,57 @@ int wd_image_open(const char *outdir, struct wd_image *img, struct wd_err *err)
 	if (rc < 0)
 		return wd_err_wrap(err, "image %s", img->dir);
 	return 0;
+}
+
+int wd_image_policy(const struct wd_image *img, char **text, size_t *len, struct wd_err *err)
+{
+	char hex[WD_IMAGE_HEX];
+	const struct wd_cpio_entry *e;
+	struct wd_cpio c;
+	uint8_t *raw = NULL;
+	size_t raw_len = 0;
+	int fd, rc;
+
+	*text = NULL;
+	*len = 0;
+	if (!img->has_policy)
+		return 0;
+	fd = wd_img_snapshot(img->initramfs, WD_IMGMAN_INITRAMFS_MAX_BYTES, NULL, hex, err);
+	if (fd < 0)
+		return wd_err_wrap(err, "baked policy");
+	if (strcmp(hex, img->initramfs_sha256) != 0) {
+		(void)close(fd);
+		return wd_err_set(err, EBADMSG,
+				  "baked policy: %s: sha256 %s, manifest.json says %s",
+				  img->initramfs, hex, img->initramfs_sha256);
+	}
+	rc = wd_img_gunzip(fd, WD_CPIO_MAX_BYTES, &raw, &raw_len, err);
+	(void)close(fd);
+	if (rc < 0)
+		return wd_err_wrap(err, "baked policy: %s", img->initramfs);
+	if (wd_cpio_parse(raw, raw_len, &c, err) < 0) {
+		free(raw);
+		return wd_err_wrap(err, "baked policy: %s", img->initramfs);
+	}
+	e = wd_cpio_find(&c, WD_IMAGE_POLICY_PATH + 1);
+	if (e == NULL || (e->mode & S_IFMT) != S_IFREG) {
+		rc = wd_err_set(err, ENOENT, "baked policy: %s has no %s", img->initramfs,
+				WD_IMAGE_POLICY_PATH);
+	} else {
+		wd_img_digest_buf(e->data, e->size, hex);
+		if (strcmp(hex, img->policy_sha256) != 0)
+			rc = wd_err_set(err, EBADMSG,
+					"baked policy: %s has sha256 %s, manifest.json says %s",
+					WD_IMAGE_POLICY_PATH, hex, img->policy_sha256);
+		else if ((*text = malloc(e->size + 1)) == NULL)
+			rc = wd_err_set(err, ENOMEM, "baked policy: out of memory");
+	}
+	if (rc == 0) {
+		memcpy(*text, e->data, e->size);
+		(*text)[e->size] = '\0';
+		*len = e->size;
+	}
+	wd_cpio_free(&c);
+	free(raw);
+	return rc;
 }
