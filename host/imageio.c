@@ -13,7 +13,8 @@
 #include "../common/sha256.h"
 #include "toolrun.h"
 
-#define DIGEST_CHUNK (256 * 1024) /* bytes read at once */
+#define DIGEST_CHUNK (256 * 1024)    /* bytes read at once */
+#define BZIMAGE_HEADER_BYTES 0x10000 /* read to find the version string */
 
 void wd_img_hex(const uint8_t *p, size_t n, char *out)
 {
@@ -247,5 +248,34 @@ int wd_img_gunzip(int in_fd, uint64_t max, uint8_t **out, size_t *len, struct wd
 	(void)close(mfd);
 	*out = buf;
 	*len = got;
+	return 0;
+}
+
+/* See imageio.h. The release in the bzImage's version string (boot protocol 2.00+:
+ * "HdrS" at 0x202, the string's offset - 0x200 at 0x20e). */
+int wd_img_bzimage_kver(int fd, char *kver, size_t size, struct wd_err *err)
+{
+	uint8_t *h = malloc(BZIMAGE_HEADER_BYTES);
+	ssize_t n;
+	size_t off, len = 0;
+
+	if (h == NULL)
+		return wd_err_set(err, ENOMEM, "out of memory");
+	n = pread(fd, h, BZIMAGE_HEADER_BYTES, 0);
+	if (n < 0x210 || memcmp(h + 0x202, "HdrS", 4) != 0) {
+		free(h);
+		return wd_err_set(err, EINVAL, "vmlinuz: not a bzImage (no HdrS header)");
+	}
+	off = (size_t)(h[0x20e] | h[0x20f] << 8) + 0x200;
+	while (off + len < (size_t)n && h[off + len] > 0x20 && h[off + len] < 0x7f &&
+	       len + 1 < size)
+		len++;
+	if (off >= (size_t)n || len == 0 || len + 1 >= size) {
+		free(h);
+		return wd_err_set(err, EINVAL, "vmlinuz: no readable kernel version string");
+	}
+	memcpy(kver, h + off, len);
+	kver[len] = '\0';
+	free(h);
 	return 0;
 }

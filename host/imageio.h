@@ -51,4 +51,11 @@ int wd_img_snapshot(const char *path, uint64_t max, uint64_t *size, char hex[WD_
  */
 int wd_img_gunzip(int in_fd, uint64_t max, uint8_t **out, size_t *len, struct wd_err *err);
 
+/*
+ * The kernel release at the start of a bzImage's version string (x86 boot
+ * protocol 2.00 and later: "HdrS" at 0x202, the string's offset less 0x200
+ * at 0x20e), read from `fd` at offset 0. -EINVAL when it has none.
+ */
+int wd_img_bzimage_kver(int fd, char *kver, size_t size, struct wd_err *err);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include "../common/jcanon.h"
 #include "../common/json.h"
+#include "imageio.h"
 #include "verity.h"
 
 bool wd_imgman_is_hex64(const char *s)
@@ -364,8 +365,8 @@ static int read_stripped(const cJSON *arr, struct wd_imgman *m, struct wd_err *e
 		    dup_string(it, "path", WD_IMGMAN_PATH_MAX, &s->path, what, err) < 0 ||
 		    dup_string(it, "what", 32, &s->what, what, err) < 0)
 			return wd_err_ret(err);
-		if (s->path[0] != '/' || !token_ok(s->what, 32, "-") ||
-		    strspn(s->what, "abcdefghijklmnopqrstuvwxyz-") != strlen(s->what))
+		if (s->path[0] != '/' || s->what[0] == '\0' ||
+		    strspn(s->what, "abcdefghijklmnopqrstuvwxyz+-") != strlen(s->what))
 			return wd_err_set(err, EINVAL,
 					  "%s: expected an absolute path and a lower-case word",
 					  what);
@@ -594,11 +595,9 @@ int wd_imgman_load(const char *path, struct wd_imgman *m, struct wd_err *err)
 		free(buf);
 		return wd_err_set(err, EIO, "%s: changed while it was read", path);
 	}
-	rc = wd_imgman_read(buf, got, m, err);
+	rc = wd_imgman_read(buf, got, m, err); /* its messages start "manifest.json: " */
 	free(buf);
-	if (rc < 0)
-		return wd_err_wrap(err, "%s", path);
-	return 0;
+	return rc;
 }
 
 /* ---- writing -------------------------------------------------------------- */
@@ -679,7 +678,9 @@ static void write_sources(struct wd_jw *w, const struct wd_imgman *m)
 	wd_jw_close(w);
 }
 
-int wd_imgman_write(const struct wd_imgman *m, char **out, size_t *len, struct wd_err *err)
+/* The canonical text; without the "initramfs" member for the image pin. */
+static int write_json(const struct wd_imgman *m, bool with_initramfs, char **out, size_t *len,
+		      struct wd_err *err)
 {
 	size_t size = (size_t)WD_IMAGE_MANIFEST_MAX_BYTES + 1;
 	char *buf = malloc(size), *shrunk;
@@ -691,16 +692,18 @@ int wd_imgman_write(const struct wd_imgman *m, char **out, size_t *len, struct w
 	wd_jw_init(&w, buf, size - 1); /* room for the newline */
 	wd_jw_uint(&w, "epoch", m->epoch);
 	wd_jw_str(&w, "format", WD_IMGMAN_FORMAT);
-	wd_jw_object(&w, "initramfs");
-	wd_jw_array(&w, "entries");
-	for (size_t i = 0; i < m->initramfs.n_entries; i++)
-		write_entry(&w, &m->initramfs.entries[i]);
-	wd_jw_close(&w);
-	wd_jw_str(&w, "file", WD_IMAGE_INITRAMFS);
-	wd_jw_str(&w, "manifest_sha256", m->initramfs.manifest_sha256);
-	wd_jw_str(&w, "sha256", m->initramfs.sha256);
-	wd_jw_uint(&w, "size", m->initramfs.size);
-	wd_jw_close(&w);
+	if (with_initramfs) {
+		wd_jw_object(&w, "initramfs");
+		wd_jw_array(&w, "entries");
+		for (size_t i = 0; i < m->initramfs.n_entries; i++)
+			write_entry(&w, &m->initramfs.entries[i]);
+		wd_jw_close(&w);
+		wd_jw_str(&w, "file", WD_IMAGE_INITRAMFS);
+		wd_jw_str(&w, "manifest_sha256", m->initramfs.manifest_sha256);
+		wd_jw_str(&w, "sha256", m->initramfs.sha256);
+		wd_jw_uint(&w, "size", m->initramfs.size);
+		wd_jw_close(&w);
+	}
 	wd_jw_object(&w, "kernel");
 	wd_jw_str(&w, "file", WD_IMAGE_KERNEL);
 	wd_jw_str(&w, "kver", m->kernel.kver);
@@ -732,5 +735,22 @@ int wd_imgman_write(const struct wd_imgman *m, char **out, size_t *len, struct w
 	shrunk = realloc(buf, (size_t)n + 2);
 	*out = shrunk != NULL ? shrunk : buf;
 	*len = (size_t)n + 1;
+	return 0;
+}
+
+int wd_imgman_write(const struct wd_imgman *m, char **out, size_t *len, struct wd_err *err)
+{
+	return write_json(m, true, out, len, err);
+}
+
+int wd_imgman_pin(const struct wd_imgman *m, char hex[WD_IMAGE_HEX], struct wd_err *err)
+{
+	char *text;
+	size_t len;
+
+	if (write_json(m, false, &text, &len, err) < 0)
+		return wd_err_ret(err);
+	wd_img_digest_buf(text, len, hex);
+	free(text);
 	return 0;
 }

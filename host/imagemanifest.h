@@ -58,7 +58,7 @@ struct wd_imgentry {
 /* An entry of the rootfs that the build stripped or left out. */
 struct wd_imgstrip {
 	char *path;
-	char *what; /* "setuid", "setgid", "device", "socket", ... ([a-z-]+) */
+	char *what; /* "setuid", "char-device", "socket", ... ([a-z+-]+, host/rootfs.h) */
 };
 
 /* Where a part of the image came from. */
@@ -118,6 +118,13 @@ int wd_imgman_load(const char *path, struct wd_imgman *m, struct wd_err *err);
  * trailing newline included). -E2BIG over WD_IMAGE_MANIFEST_MAX_BYTES.
  */
 int wd_imgman_write(const struct wd_imgman *m, char **out, size_t *len, struct wd_err *err);
+
+/*
+ * The image pin (/etc/warden/image, host/imagetext.h): the SHA-256 of the
+ * canonical text of `m` without its "initramfs" member, which is
+ * everything the initramfs cannot describe about itself.
+ */
+int wd_imgman_pin(const struct wd_imgman *m, char hex[WD_IMAGE_HEX], struct wd_err *err);
 
 void wd_imgman_free(struct wd_imgman *m);
 
