@@ -298,7 +298,7 @@ $(KERNEL_STAMP): image/fetch-kernel.sh deps/sources.lock deps/lock.sh | bootstra
 
 image: $(IMAGE)
 
-$(IMAGE): $(GUEST_BINS) $(KERNEL_STAMP) image/mkinitramfs.sh image/modules.list \
+$(IMAGE): $(GUEST_BINS) $(KERNEL_STAMP) image/mkinitramfs.sh image/modules.list deps/sources.lock \
           image/resolve-modules.sh
 	$(Q)image/mkinitramfs.sh --init $(BIN)/warden-init --supervisor $(BIN)/warden-supervisor \
 	    --kernel-dir $(KERNEL_DIR) --output $@
