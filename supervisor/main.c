@@ -418,6 +418,21 @@ static int check_rootfs(const struct supervisor *sv, const char *when, struct su
 }
 
 /*
+ * A job that failed reading the image (its top-level directories, a bind
+ * of the sandbox) may have failed because a block did not match its hash:
+ * then that is the failure, with its record. Returns -code of what stands.
+ */
+static int blame_rootfs(const struct supervisor *sv, struct sup_fail *f)
+{
+	struct sup_fail g;
+
+	sup_fail_clear(&g);
+	if (sv->set.rootfs.on && check_rootfs(sv, "start", &g) < 0)
+		*f = g;
+	return -f->err.code;
+}
+
+/*
  * The image's own policy, if it has one (baked.h): another policy, or
  * none, is refused with its record. *baked: the job runs the image's.
  */
@@ -488,8 +503,10 @@ static int prepare_sandbox(struct supervisor *sv, const struct wd_job *job, stru
 	 * /work, the default) nor what the host keeps below /usr
 	 * (docs/sandbox.md). */
 	sb->binds_from_host = !sv->set.vm;
-	if (sv->set.rootfs.on && sup_sandbox_image(sb, sv->set.rootfs.mount, &f->err) < 0)
-		return sup_fail_wrap(f, SUP_FAIL_JOB, "job: the image's root filesystem");
+	if (sv->set.rootfs.on && sup_sandbox_image(sb, sv->set.rootfs.mount, &f->err) < 0) {
+		(void)sup_fail_wrap(f, SUP_FAIL_JOB, "job: the image's root filesystem");
+		return blame_rootfs(sv, f);
+	}
 	if (sv->set.vm && (size_t)snprintf(sb->workdir, sizeof(sb->workdir), "%s",
 					   sv->set.workdir) >= sizeof(sb->workdir))
 		return sup_fail_set(f, SUP_FAIL_JOB, ENAMETOOLONG, "WARDEN_WORKDIR too long");
@@ -551,8 +568,10 @@ static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup
 	sp.record_ctx = &notify;
 	rc = sup_spawn(&sp, a, &f->err);
 	(void)close(dirfd);
-	if (rc < 0)
-		return sup_fail_wrap(f, SUP_FAIL_JOB, "agent");
+	if (rc < 0) {
+		(void)sup_fail_wrap(f, SUP_FAIL_JOB, "agent");
+		return blame_rootfs(sv, f);
+	}
 	a->cg = sv->ready.cg.dirfd >= 0 ? &sv->ready.cg : NULL;
 	a->errnos = &sv->ready.filter.errnos;
 	a->exec = sv->ready.exec;
