@@ -2,16 +2,17 @@
 #include "baked.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../common/fileio.h"
+#include "../common/tlog.h"
 #include "../policy/policy.h"
 
 int sup_baked_policy(const char *path, const char *job_policy, struct sup_baked *b,
 		     struct wd_err *err)
 {
 	static char text[WD_POLICY_MAX_BYTES + 1];
+	uint8_t h[WD_HASH_BYTES];
 	size_t len = 0;
 	int rc;
 
@@ -22,6 +23,8 @@ int sup_baked_policy(const char *path, const char *job_policy, struct sup_baked 
 	if (rc < 0)
 		return wd_err_wrap(err, "the image's policy");
 	b->pinned = true;
+	wd_sha256(text, len, h);
+	wd_hex(h, sizeof(h), b->file);
 	if (wd_job_policy_sha256(text, len, b->sha256, err) < 0)
 		return wd_err_wrap(err, "the image's policy %s", path);
 	if (job_policy[0] == '\0')

@@ -11,7 +11,8 @@
  *
  * Policies are compared as a JOB carries them: the SHA-256 of the compact
  * JSON text (vsock/msg.h wd_job_policy_sha256), so the file's layout does
- * not matter, only its meaning as JSON. The file is read whole, at most
+ * not matter, only its meaning as JSON. The file's own digest, which
+ * manifest.json pins, is kept too, for the record. The file is read whole, at most
  * WD_POLICY_MAX_BYTES; one that cannot be read or is not one JSON object
  * fails the job (the image is broken, and nothing is guessed).
  */
@@ -27,7 +28,8 @@
 
 struct sup_baked {
 	bool pinned;                /* the image has a policy */
-	char sha256[WD_SHA256_HEX]; /* its digest, "" when it has none */
+	char sha256[WD_SHA256_HEX]; /* its digest as a JOB carries it, "" when it has none */
+	char file[WD_SHA256_HEX];   /* the file's bytes' digest (manifest.json's policy.sha256) */
 	char job[WD_SHA256_HEX];    /* the job's policy's digest, "" when it has none */
 };
 

@@ -450,6 +450,7 @@ static int check_baked(const struct wd_job *job, bool *baked, struct sup_fail *f
 	if (rc == -EPERM) {
 		wd_jw_init(&w, data, sizeof(data));
 		wd_jw_str(&w, "baked_sha256", b.sha256);
+		wd_jw_str(&w, "file_sha256", b.file);
 		wd_jw_str(&w, "path", SUP_BAKED_POLICY);
 		wd_jw_str(&w, "sha256", b.job);
 		sup_fail_clear(&rec);

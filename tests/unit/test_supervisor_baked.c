@@ -100,6 +100,8 @@ static void test_no_image_policy_lets_any_job_through(void **state)
 /* The image's file, pretty-printed, and the job's compact text: one policy. */
 static void test_same_policy_written_differently_matches(void **state)
 {
+	char file[WD_SHA256_HEX];
+	uint8_t h[WD_HASH_BYTES];
 	struct sup_baked b;
 	struct wd_err err;
 
@@ -108,6 +110,10 @@ static void test_same_policy_written_differently_matches(void **state)
 	assert_int_equal(sup_baked_policy(path, through_job(POLICY_FILE), &b, &err), 0);
 	assert_true(b.pinned);
 	assert_string_equal(b.sha256, b.job);
+	wd_sha256(POLICY_FILE, strlen(POLICY_FILE), h);
+	wd_hex(h, sizeof(h), file);
+	assert_string_equal(b.file, file); /* the bytes, as manifest.json pins them */
+	assert_string_not_equal(b.file, b.sha256);
 	assert_int_equal(sup_baked_policy(path, through_job(POLICY_COMPACT), &b, &err), 0);
 }
 
