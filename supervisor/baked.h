@@ -7,7 +7,8 @@
  * nothing: the supervisor refuses a job whose policy is another one, or
  * that has none (the host sends the baked one when `warden run --image
  * OUTDIR` has no --policy). A host cannot loosen a sandbox the image's
- * owner fixed.
+ * owner fixed. In the microVM only: in namespace mode (`--vmm local`) the
+ * supervisor's root is the host's, which is no image.
  *
  * Policies are compared as a JOB carries them: the SHA-256 of the compact
  * JSON text (vsock/msg.h wd_job_policy_sha256), so the file's layout does
