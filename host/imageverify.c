@@ -152,19 +152,27 @@ static int same_text(const struct wd_cpio *c, const char *name, const char *want
 	return 0;
 }
 
-static bool same_entry(const struct wd_imgentry *a, const struct wd_imgentry *b)
+/* What differs between the archive's entry `a` and the manifest's `b`
+ * ("" when nothing does). */
+static const char *entry_diff(const struct wd_imgentry *a, const struct wd_imgentry *b)
 {
-	if (strcmp(a->path, b->path) != 0 || a->type != b->type || a->mode != b->mode)
-		return false;
+	if (strcmp(a->path, b->path) != 0)
+		return "path";
+	if (a->type != b->type)
+		return "type";
+	if (a->mode != b->mode)
+		return "mode";
 	switch (a->type) {
 	case 'f':
-		return a->size == b->size && strcmp(a->sha256, b->sha256) == 0;
+		return a->size != b->size                  ? "size"
+		       : strcmp(a->sha256, b->sha256) != 0 ? "sha256"
+							   : "";
 	case 'l':
-		return strcmp(a->target, b->target) == 0;
+		return strcmp(a->target, b->target) != 0 ? "target" : "";
 	case 'c':
-		return a->major == b->major && a->minor == b->minor;
+		return a->major != b->major || a->minor != b->minor ? "rdev" : "";
 	default:
-		return true;
+		return "";
 	}
 }
 
@@ -176,14 +184,16 @@ static int check_entries(const struct wd_cpio *c, const struct wd_imgman *m, str
 
 	if (wd_imgtext_entries(c, &have, &n, err) < 0)
 		return wd_err_wrap(err, "initramfs.cpio.gz");
-	for (size_t i = 0; i < n && i < m->initramfs.n_entries && rc == 0; i++)
-		if (!same_entry(&have[i], &m->initramfs.entries[i]))
-			rc = wd_err_set(err, EBADMSG,
-					"initramfs.cpio.gz: entry %zu is %.200s (%c), "
-					"manifest.json's initramfs.entries says %.200s (%c) or "
-					"other content",
-					i, have[i].path, have[i].type, m->initramfs.entries[i].path,
-					m->initramfs.entries[i].type);
+	for (size_t i = 0; i < n && i < m->initramfs.n_entries && rc == 0; i++) {
+		const char *what = entry_diff(&have[i], &m->initramfs.entries[i]);
+
+		if (what[0] != '\0')
+			rc = wd_err_set(
+				err, EBADMSG,
+				"initramfs.cpio.gz: entry %zu (%.200s): its %s is not the one "
+				"manifest.json's initramfs.entries[%zu] gives",
+				i, have[i].path, what, i);
+	}
 	if (rc == 0 && n != m->initramfs.n_entries)
 		rc = wd_err_set(err, EBADMSG,
 				"initramfs.cpio.gz: %zu entries, manifest.json's initramfs.entries "
