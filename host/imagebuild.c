@@ -321,7 +321,7 @@ static int stage_rootfs(struct wd_imgb *b, struct wd_err *err)
 				    err);
 	(void)close(fd);
 	if (rc < 0)
-		return wd_err_wrap(err, "--rootfs %s", b->o->rootfs);
+		return wd_err_ret(err); /* host/rootfs.c names the source */
 	wd_info("rootfs: %s staged: %llu entries, %llu bytes", b->o->rootfs,
 		(unsigned long long)b->rep.entries, (unsigned long long)b->rep.bytes);
 	return 0;

@@ -276,30 +276,39 @@ static int add_extra(struct wd_imgb *b, const char *spec, struct wd_err *err)
 
 /* ---- manifest.json's other members ---------------------------------------- */
 
+/* The last component of `path`, trailing slashes left out. */
+static void base_name(const char *path, char *out, size_t size)
+{
+	size_t n = strlen(path), start;
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	start = n;
+	while (start > 0 && path[start - 1] != '/')
+		start--;
+	if (n - start >= size)
+		n = start + size - 1;
+	memcpy(out, path + start, n - start);
+	out[n - start] = '\0';
+}
+
 static int choose_name(struct wd_imgb *b, struct wd_err *err)
 {
+	char from[WD_IMAGE_NAME_MAX + 8];
 	const char *name = b->o->name;
-	char from[WD_PATH_BYTES], *base;
 	size_t n;
 
 	if (name == NULL) {
-		n = strlen(b->o->rootfs);
-		if (n >= sizeof(from))
-			return wd_err_set(err, ENAMETOOLONG, "--rootfs: path too long");
-		memcpy(from, b->o->rootfs, n + 1);
-		while (n > 1 && from[n - 1] == '/')
-			from[--n] = '\0';
-		base = strrchr(from, '/') != NULL ? strrchr(from, '/') + 1 : from;
-		n = strlen(base);
+		base_name(b->o->rootfs, from, sizeof(from));
+		n = strlen(from);
 		if (n > strlen(NAME_SUFFIX) &&
-		    strcmp(base + n - strlen(NAME_SUFFIX), NAME_SUFFIX) == 0)
-			base[n - strlen(NAME_SUFFIX)] = '\0';
-		name = base;
+		    strcmp(from + n - strlen(NAME_SUFFIX), NAME_SUFFIX) == 0)
+			from[n - strlen(NAME_SUFFIX)] = '\0';
+		name = from;
 	}
 	n = strlen(name);
 	if (n == 0 || n > WD_IMAGE_NAME_MAX ||
-	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
-			 "TUVWXYZ0123456789._+-") != n)
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") != n)
 		return wd_err_set(err, EINVAL,
 				  "image name '%.64s': 1 to %d bytes of A-Z a-z 0-9 ._+- (give "
 				  "--name)",
@@ -335,7 +344,6 @@ static int copy_stripped(struct wd_imgb *b, struct wd_err *err)
 /* The kernel (kernel.lock) and the rootfs first, then what the base pins. */
 static int add_sources(struct wd_imgb *b, struct wd_err *err)
 {
-	const char *slash = strrchr(b->o->rootfs, '/');
 	char rname[WD_IMGMAN_TEXT_MAX + 1];
 	struct wd_imgsource *v, *k = NULL;
 	size_t n = b->m.n_sources, at = 0;
@@ -349,8 +357,7 @@ static int add_sources(struct wd_imgb *b, struct wd_err *err)
 				  "from %s %s (sha256 %.16s...)",
 				  b->klock_name, b->klock_version, b->klock_sha256, k->name,
 				  k->version != NULL ? k->version : "-", k->sha256);
-	(void)snprintf(rname, sizeof(rname), "%s",
-		       slash != NULL && slash[1] != '\0' ? slash + 1 : b->o->rootfs);
+	base_name(b->o->rootfs, rname, sizeof(rname));
 	v = calloc(n + 2, sizeof(*v));
 	if (v == NULL)
 		return wd_err_set(err, ENOMEM, "out of memory");
