@@ -13,8 +13,8 @@
 #include "../common/sha256.h"
 #include "toolrun.h"
 
-#define DIGEST_CHUNK (256 * 1024)    /* bytes read at once */
-#define BZIMAGE_HEADER_BYTES 0x10000 /* read to find the version string */
+#define DIGEST_CHUNK ((size_t)256 << 10) /* bytes read at once */
+#define BZIMAGE_HEADER_BYTES 0x10000     /* read to find the version string */
 
 void wd_img_hex(const uint8_t *p, size_t n, char *out)
 {

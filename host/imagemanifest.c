@@ -261,7 +261,8 @@ static int read_entries(const cJSON *arr, struct wd_imgman *m, struct wd_err *er
 static const struct wd_imgentry *find_entry(const struct wd_imgman *m, const char *path)
 {
 	for (size_t i = 0; i < m->initramfs.n_entries; i++)
-		if (strcmp(m->initramfs.entries[i].path, path) == 0)
+		if (m->initramfs.entries[i].path != NULL &&
+		    strcmp(m->initramfs.entries[i].path, path) == 0)
 			return &m->initramfs.entries[i];
 	return NULL;
 }
@@ -572,7 +573,7 @@ int wd_imgman_load(const char *path, struct wd_imgman *m, struct wd_err *err)
 	}
 	if (st.st_size <= 0 || (uint64_t)st.st_size > WD_IMAGE_MANIFEST_MAX_BYTES) {
 		(void)close(fd);
-		return wd_err_set(err, E2BIG, "%s: %lld bytes, expected 1 to %u", path,
+		return wd_err_set(err, E2BIG, "%s: %lld bytes, expected 1 to %zu", path,
 				  (long long)st.st_size, WD_IMAGE_MANIFEST_MAX_BYTES);
 	}
 	buf = malloc((size_t)st.st_size + 1);
@@ -683,7 +684,7 @@ static int write_json(const struct wd_imgman *m, bool with_initramfs, char **out
 		      struct wd_err *err)
 {
 	size_t size = (size_t)WD_IMAGE_MANIFEST_MAX_BYTES + 1;
-	char *buf = malloc(size), *shrunk;
+	char *buf = malloc(size);
 	struct wd_jw w;
 	int n;
 
@@ -726,14 +727,13 @@ static int write_json(const struct wd_imgman *m, bool with_initramfs, char **out
 	if (n < 0) {
 		free(buf);
 		if (n == -ENOSPC)
-			return wd_err_set(err, E2BIG, "manifest.json: over %u bytes",
+			return wd_err_set(err, E2BIG, "manifest.json: over %zu bytes",
 					  WD_IMAGE_MANIFEST_MAX_BYTES);
 		return wd_err_set(err, -n, "manifest.json: cannot be written canonically");
 	}
 	buf[n] = '\n';
 	buf[n + 1] = '\0';
-	shrunk = realloc(buf, (size_t)n + 2);
-	*out = shrunk != NULL ? shrunk : buf;
+	*out = buf;
 	*len = (size_t)n + 1;
 	return 0;
 }
@@ -745,10 +745,10 @@ int wd_imgman_write(const struct wd_imgman *m, char **out, size_t *len, struct w
 
 int wd_imgman_pin(const struct wd_imgman *m, char hex[WD_IMAGE_HEX], struct wd_err *err)
 {
-	char *text;
-	size_t len;
+	char *text = NULL;
+	size_t len = 0;
 
-	if (write_json(m, false, &text, &len, err) < 0)
+	if (write_json(m, false, &text, &len, err) < 0 || text == NULL)
 		return wd_err_ret(err);
 	wd_img_digest_buf(text, len, hex);
 	free(text);

@@ -88,7 +88,7 @@ static int check_canonical(const struct paths *p, const struct wd_imgman *m, str
 	}
 	if (fd < 0) {
 		rc = wd_err_ret(err);
-	} else if (hlen != wlen || memcmp(have, want, wlen) != 0) {
+	} else if (have == NULL || hlen != wlen || memcmp(have, want, wlen) != 0) {
 		size_t at = 0;
 
 		while (have != NULL && at < hlen && at < wlen && have[at] == want[at])
@@ -199,7 +199,7 @@ static int check_entries(const struct wd_cpio *c, const struct wd_imgman *m, str
 				"initramfs.cpio.gz: %zu entries, manifest.json's initramfs.entries "
 				"lists %zu",
 				n, m->initramfs.n_entries);
-	for (size_t i = 0; i < n && rc == 0; i++)
+	for (size_t i = 0; i < c->n && rc == 0; i++)
 		if (c->e[i].uid != 0 || c->e[i].gid != 0 || c->e[i].mtime != m->epoch)
 			rc = wd_err_set(err, EBADMSG,
 					"initramfs.cpio.gz: /%.200s is not 0:0 with mtime %llu "

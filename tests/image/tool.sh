@@ -91,12 +91,12 @@ flip_byte() { # FILE OFFSET
 # ---- a directory rootfs ------------------------------------------------------
 
 test_dir_rootfs_builds_verifies_and_inspects() {
-	local t=${FUNCNAME[0]} out=$WORK/dir1/image root hash x=$WORK/dir1/x
+	local t=${FUNCNAME[0]} out=$WORK/dir1/image root hash held x=$WORK/dir1/x
 	make_tree "$WORK/dir1/rootfs"
 	build "$out" --rootfs "$WORK/dir1/rootfs" --name small ||
 		{ fail "$t" "build: $(tail -1 "$out.log")"; return; }
-	[ "$(ls "$out" | tr '\n' ' ')" = "$FILES " ] ||
-		{ fail "$t" "OUTDIR holds $(ls "$out" | tr '\n' ' ')"; return; }
+	held=$(find "$out" -mindepth 1 -printf '%P\n' | sort | tr '\n' ' ')
+	[ "$held" = "$FILES " ] || { fail "$t" "OUTDIR holds $held"; return; }
 	"$WARDEN" image verify "$out" >"$WORK/v.out" 2>&1 || { fail "$t" "verify: $(cat "$WORK/v.out")"; return; }
 	grep -qx "$out: OK" "$WORK/v.out" || { fail "$t" "verify printed $(cat "$WORK/v.out")"; return; }
 	root=$(json "$out/manifest.json" 'm["rootfs"]["verity"]["root_hash"]')
