@@ -14,6 +14,8 @@
 #include "imageio.h"
 #include "verity.h"
 
+#define WRITE_START_BYTES 65536 /* the writer's first buffer; it doubles up to the bound */
+
 bool wd_imgman_is_hex64(const char *s)
 {
 	size_t i;
@@ -679,18 +681,12 @@ static void write_sources(struct wd_jw *w, const struct wd_imgman *m)
 	wd_jw_close(w);
 }
 
-/* The canonical text; without the "initramfs" member for the image pin. */
-static int write_json(const struct wd_imgman *m, bool with_initramfs, char **out, size_t *len,
-		      struct wd_err *err)
+/* The members into buf[size]; the length or wd_jw_end's error. */
+static int write_members(const struct wd_imgman *m, bool with_initramfs, char *buf, size_t size)
 {
-	size_t size = (size_t)WD_IMAGE_MANIFEST_MAX_BYTES + 1;
-	char *buf = malloc(size);
 	struct wd_jw w;
-	int n;
 
-	if (buf == NULL)
-		return wd_err_set(err, ENOMEM, "manifest.json: out of memory");
-	wd_jw_init(&w, buf, size - 1); /* room for the newline */
+	wd_jw_init(&w, buf, size);
 	wd_jw_uint(&w, "epoch", m->epoch);
 	wd_jw_str(&w, "format", WD_IMGMAN_FORMAT);
 	if (with_initramfs) {
@@ -723,12 +719,39 @@ static int write_json(const struct wd_imgman *m, bool with_initramfs, char **out
 	write_rootfs(&w, m);
 	write_sources(&w, m);
 	wd_jw_uint(&w, "version", WD_IMGMAN_VERSION);
-	n = wd_jw_end(&w);
+	return wd_jw_end(&w);
+}
+
+/*
+ * The canonical text and a newline; without the "initramfs" member for
+ * the image pin. The buffer starts small and doubles while the text does
+ * not fit, up to the bound.
+ */
+static int write_json(const struct wd_imgman *m, bool with_initramfs, char **out, size_t *len,
+		      struct wd_err *err)
+{
+	const size_t max = (size_t)WD_IMAGE_MANIFEST_MAX_BYTES; /* the newline included */
+	size_t size = WRITE_START_BYTES;
+	char *buf = NULL;
+	int n;
+
+	for (;;) {
+		char *grown = realloc(buf, size + 1);
+
+		if (grown == NULL) {
+			free(buf);
+			return wd_err_set(err, ENOMEM, "manifest.json: out of memory");
+		}
+		buf = grown;
+		n = write_members(m, with_initramfs, buf, size); /* room for the newline */
+		if (n != -ENOSPC || size >= max)
+			break;
+		size = size * 2 < max ? size * 2 : max;
+	}
 	if (n < 0) {
 		free(buf);
 		if (n == -ENOSPC)
-			return wd_err_set(err, E2BIG, "manifest.json: over %zu bytes",
-					  WD_IMAGE_MANIFEST_MAX_BYTES);
+			return wd_err_set(err, E2BIG, "manifest.json: over %zu bytes", max);
 		return wd_err_set(err, -n, "manifest.json: cannot be written canonically");
 	}
 	buf[n] = '\n';
