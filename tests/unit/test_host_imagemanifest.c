@@ -166,8 +166,10 @@ static void refused_edit(const char *from, const char *to, const char *words)
 	t = text_of(&m, &len);
 	wd_imgman_free(&m);
 	at = strstr(t, from);
-	if (at == NULL)
+	if (at == NULL) {
 		fail_msg("'%s' is not in the sample", from);
+		abort(); /* not reached: fail_msg does not return */
+	}
 	e = malloc(len - flen + tlen + 1);
 	assert_non_null(e);
 	memcpy(e, t, (size_t)(at - t));
