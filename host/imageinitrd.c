@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/tlog.h"
 #include "../policy/policy.h"
 #include "imagebuild.h"
 #include "imageio.h"
@@ -118,53 +119,6 @@ int wd_imgb_read_base(struct wd_imgb *b, struct wd_err *err)
 
 /* ---- what goes in --------------------------------------------------------- */
 
-/* A whole small file: regular, at most `max` bytes, malloc'd. */
-static int read_input(const char *what, const char *path, size_t max, char **out, size_t *len,
-		      struct wd_err *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	struct stat st;
-	char *buf;
-	size_t got = 0;
-
-	if (fd < 0)
-		return wd_err_sys(err, errno, "%s %s", what, path);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
-		int e = errno;
-
-		(void)close(fd);
-		if (!S_ISREG(st.st_mode))
-			return wd_err_set(err, EINVAL, "%s %s: not a regular file", what, path);
-		if ((uint64_t)st.st_size > max)
-			return wd_err_set(err, E2BIG, "%s %s: over %zu bytes", what, path, max);
-		return wd_err_sys(err, e, "%s %s: fstat", what, path);
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		(void)close(fd);
-		return wd_err_set(err, ENOMEM, "%s %s: out of memory", what, path);
-	}
-	while (got <= (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size + 1 - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	(void)close(fd);
-	if (got != (size_t)st.st_size) {
-		free(buf);
-		return wd_err_set(err, EIO, "%s %s: short read, or it changed while read", what,
-				  path);
-	}
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	return 0;
-}
-
 static int add_policy(struct wd_imgb *b, struct wd_err *err)
 {
 	const char *name = WD_IMAGE_POLICY_PATH + 1;
@@ -173,9 +127,9 @@ static int add_policy(struct wd_imgb *b, struct wd_err *err)
 	int rc;
 
 	if (b->o->policy != NULL) {
-		if (read_input("--policy", b->o->policy, WD_POLICY_MAX_BYTES, &b->policy_text,
-			       &b->policy_len, err) < 0)
-			return wd_err_ret(err);
+		if (wd_img_read_file(b->o->policy, WD_POLICY_MAX_BYTES, true, &b->policy_text,
+				     &b->policy_len, err) < 0)
+			return wd_err_wrap(err, "--policy");
 		rc = wd_policy_read(b->policy_text, b->policy_len, &p, err);
 		wd_policy_free(&p);
 		if (rc < 0)
@@ -262,8 +216,8 @@ static int add_extra(struct wd_imgb *b, const char *spec, struct wd_err *err)
 	}
 	if (wd_cpio_find(&b->base, dst + 1) != NULL)
 		return wd_err_set(err, EEXIST, "--extra %s: %s is already in the image", spec, dst);
-	if (read_input("--extra", src, WD_CPIO_FILE_MAX, &data, &len, err) < 0)
-		return wd_err_ret(err);
+	if (wd_img_read_file(src, WD_CPIO_FILE_MAX, true, &data, &len, err) < 0)
+		return wd_err_wrap(err, "--extra");
 	rc = wd_cpio_add_dirs(&b->base, dst + 1, err);
 	if (rc == 0)
 		rc = wd_cpio_add(&b->base, dst + 1, S_IFREG | mode, data, len, err);
@@ -370,7 +324,7 @@ static int add_sources(struct wd_imgb *b, struct wd_err *err)
 	}
 	v[at].what = strdup("rootfs");
 	v[at].name = strdup(rname);
-	wd_img_hex(b->rep.source_sha256, 32, v[at].sha256);
+	wd_hex(b->rep.source_sha256, 32, v[at].sha256);
 	at++;
 	memcpy(v + at, b->m.sources, n * sizeof(*v));
 	free(b->m.sources);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,21 +12,11 @@
 
 #include "../common/fileio.h"
 #include "../common/sha256.h"
+#include "../common/tlog.h"
 #include "toolrun.h"
 
 #define DIGEST_CHUNK ((size_t)256 << 10) /* bytes read at once */
 #define BZIMAGE_HEADER_BYTES 0x10000     /* read to find the version string */
-
-void wd_img_hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 static int nibble(char c)
 {
@@ -52,13 +43,10 @@ int wd_img_unhex32(const char *s, uint8_t out[32])
 
 void wd_img_digest_buf(const void *p, size_t n, char hex[WD_IMAGE_HEX])
 {
-	struct wd_sha256 c;
 	uint8_t d[32];
 
-	wd_sha256_init(&c);
-	wd_sha256_update(&c, p, n);
-	wd_sha256_final(&c, d);
-	wd_img_hex(d, sizeof(d), hex);
+	wd_sha256(p, n, d);
+	wd_hex(d, sizeof(d), hex);
 }
 
 int wd_img_digest_fd(int fd, uint64_t max, uint64_t *size, char hex[WD_IMAGE_HEX], const char *what,
@@ -94,7 +82,7 @@ int wd_img_digest_fd(int fd, uint64_t max, uint64_t *size, char hex[WD_IMAGE_HEX
 	}
 	free(buf);
 	wd_sha256_final(&c, d);
-	wd_img_hex(d, sizeof(d), hex);
+	wd_hex(d, sizeof(d), hex);
 	if (size != NULL)
 		*size = total;
 	return 0;
@@ -179,7 +167,7 @@ int wd_img_snapshot(const char *path, uint64_t max, uint64_t *size, char hex[WD_
 		}
 	}
 	wd_sha256_final(&c, d);
-	wd_img_hex(d, sizeof(d), hex);
+	wd_hex(d, sizeof(d), hex);
 	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0 ||
 	    lseek(mfd, 0, SEEK_SET) < 0) {
 		rc = wd_err_sys(err, errno, "%s: seal the copy", path);
@@ -277,5 +265,58 @@ int wd_img_bzimage_kver(int fd, char *kver, size_t size, struct wd_err *err)
 	memcpy(kver, h + off, len);
 	kver[len] = '\0';
 	free(h);
+	return 0;
+}
+
+int wd_img_read_file(const char *path, size_t max, bool follow, char **out, size_t *len,
+		     struct wd_err *err)
+{
+	int fd = open(path,
+		      O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+
+	*out = NULL;
+	*len = 0;
+	if (fd < 0)
+		return wd_err_sys(err, errno, "%s", path);
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+
+		(void)close(fd);
+		return wd_err_sys(err, e, "%s: fstat", path);
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+		(void)close(fd);
+		if (!S_ISREG(st.st_mode))
+			return wd_err_set(err, EINVAL, "%s: not a regular file", path);
+		return wd_err_set(err, E2BIG, "%s: %lld bytes, over %zu", path,
+				  (long long)st.st_size, max);
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		(void)close(fd);
+		return wd_err_set(err, ENOMEM, "%s: out of memory", path);
+	}
+	/* One byte more than fstat said: a file that grew is caught. */
+	while (got <= (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size + 1 - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	(void)close(fd);
+	if (got != (size_t)st.st_size) {
+		free(buf);
+		return wd_err_set(err, EIO, "%s: a read error, or it changed while it was read",
+				  path);
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
 	return 0;
 }

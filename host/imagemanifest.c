@@ -555,50 +555,14 @@ int wd_imgman_read(const char *text, size_t len, struct wd_imgman *m, struct wd_
 
 int wd_imgman_load(const char *path, struct wd_imgman *m, struct wd_err *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
+	char *buf;
+	size_t len;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	if (fd < 0)
-		return wd_err_sys(err, errno, "%s", path);
-	if (fstat(fd, &st) < 0) {
-		rc = errno;
-		(void)close(fd);
-		return wd_err_sys(err, rc, "%s: fstat", path);
-	}
-	if (!S_ISREG(st.st_mode)) {
-		(void)close(fd);
-		return wd_err_set(err, EINVAL, "%s: not a regular file", path);
-	}
-	if (st.st_size <= 0 || (uint64_t)st.st_size > WD_IMAGE_MANIFEST_MAX_BYTES) {
-		(void)close(fd);
-		return wd_err_set(err, E2BIG, "%s: %lld bytes, expected 1 to %zu", path,
-				  (long long)st.st_size, WD_IMAGE_MANIFEST_MAX_BYTES);
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		(void)close(fd);
-		return wd_err_set(err, ENOMEM, "%s: out of memory", path);
-	}
-	/* One byte more than fstat said: a file that grew is caught. */
-	while (got <= (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size + 1 - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	(void)close(fd);
-	if (got != (size_t)st.st_size) {
-		free(buf);
-		return wd_err_set(err, EIO, "%s: changed while it was read", path);
-	}
-	rc = wd_imgman_read(buf, got, m, err); /* its messages start "manifest.json: " */
+	if (wd_img_read_file(path, WD_IMAGE_MANIFEST_MAX_BYTES, false, &buf, &len, err) < 0)
+		return wd_err_ret(err);
+	rc = wd_imgman_read(buf, len, m, err); /* its messages start "manifest.json: " */
 	free(buf);
 	return rc;
 }

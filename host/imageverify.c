@@ -35,6 +35,7 @@
 
 #include "../common/safetext.h"
 #include "../common/sha256.h"
+#include "../common/tlog.h"
 #include "../policy/policy.h"
 #include "cpio.h"
 #include "imagecmd.h"
@@ -343,7 +344,7 @@ static int check_rootfs(const struct paths *p, const struct wd_imgman *m, struct
 	wd_sha256_update(&c, SALT_LABEL, strlen(SALT_LABEL));
 	wd_sha256_update(&c, sha, sizeof(sha));
 	wd_sha256_final(&c, salt);
-	wd_img_hex(salt, sizeof(salt), hex);
+	wd_hex(salt, sizeof(salt), hex);
 	if (rc == 0 && strcmp(hex, v->salt) != 0)
 		rc = wd_err_set(err, EBADMSG,
 				"rootfs.verity: the salt is not the one made from rootfs.erofs");

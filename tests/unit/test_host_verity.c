@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "../../common/fileio.h"
+#include "../../common/tlog.h"
 #include "../../host/imageio.h"
 #include "../../host/toolrun.h"
 #include "../../host/verity.h"
@@ -113,7 +114,7 @@ static void veritysetup(char root_hex[WD_IMAGE_HEX])
 	(void)snprintf(data, sizeof(data), "%s/data", dir);
 	(void)snprintf(tree, sizeof(tree), "%s/vs.tree", dir);
 	(void)unlink(tree);
-	wd_img_hex(salt, sizeof(salt), salt_hex);
+	wd_hex(salt, sizeof(salt), salt_hex);
 	wd_argv_init(&a);
 	wd_argv_add(&a, "veritysetup");
 	wd_argv_add(&a, "format");
@@ -145,7 +146,7 @@ static void same_as_veritysetup(uint64_t blocks)
 		skip();
 	tfd = open_path("warden.tree", O_RDWR | O_CREAT | O_TRUNC);
 	assert_int_equal(wd_verity_build(dfd, blocks, salt, sizeof(salt), tfd, root, &err), 0);
-	wd_img_hex(root, sizeof(root), got);
+	wd_hex(root, sizeof(root), got);
 	veritysetup(want);
 	assert_string_equal(got, want);
 	vfd = open_path("vs.tree", O_RDONLY);
