@@ -49,43 +49,52 @@ void wd_img_digest_buf(const void *p, size_t n, char hex[WD_IMAGE_HEX])
 	wd_hex(d, sizeof(d), hex);
 }
 
-int wd_img_digest_fd(int fd, uint64_t max, uint64_t *size, char hex[WD_IMAGE_HEX], const char *what,
-		     struct wd_err *err)
+/* Hash what `fd` reads (at most `max` bytes), writing a copy to `copy`
+ * unless it is -1. */
+static int digest_copy(int fd, int copy, uint64_t max, uint64_t *size, char hex[WD_IMAGE_HEX],
+		       const char *what, struct wd_err *err)
 {
 	uint8_t *buf = malloc(DIGEST_CHUNK), d[32];
 	struct wd_sha256 c;
 	uint64_t total = 0;
+	int rc = 0;
 
 	if (buf == NULL)
 		return wd_err_set(err, ENOMEM, "%s: out of memory", what);
 	wd_sha256_init(&c);
-	for (;;) {
+	while (rc == 0) {
 		ssize_t r = read(fd, buf, DIGEST_CHUNK);
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
-			int e = errno;
-
-			free(buf);
-			return wd_err_sys(err, e, "read %s", what);
-		}
-		if (r == 0)
+		if (r <= 0) {
+			if (r < 0)
+				rc = wd_err_sys(err, errno, "read %s", what);
 			break;
-		total += (uint64_t)r;
-		if (total > max) {
-			free(buf);
-			return wd_err_set(err, E2BIG, "%s: over %llu bytes", what,
-					  (unsigned long long)max);
 		}
-		wd_sha256_update(&c, buf, (size_t)r);
+		total += (uint64_t)r;
+		if (total > max)
+			rc = wd_err_set(err, E2BIG, "%s: over %llu bytes", what,
+					(unsigned long long)max);
+		else if (copy >= 0 && (rc = wd_write_all(copy, buf, (size_t)r)) < 0)
+			rc = wd_err_sys(err, -rc, "%s: copy to memory", what);
+		else
+			wd_sha256_update(&c, buf, (size_t)r);
 	}
 	free(buf);
+	if (rc < 0)
+		return rc;
 	wd_sha256_final(&c, d);
 	wd_hex(d, sizeof(d), hex);
 	if (size != NULL)
 		*size = total;
 	return 0;
+}
+
+int wd_img_digest_fd(int fd, uint64_t max, uint64_t *size, char hex[WD_IMAGE_HEX], const char *what,
+		     struct wd_err *err)
+{
+	return digest_copy(fd, -1, max, size, hex, what, err);
 }
 
 int wd_img_open_regular(const char *path, uint64_t *size, struct wd_err *err)
@@ -126,61 +135,24 @@ int wd_img_digest_file(const char *path, uint64_t max, uint64_t *size, char hex[
 int wd_img_snapshot(const char *path, uint64_t max, uint64_t *size, char hex[WD_IMAGE_HEX],
 		    struct wd_err *err)
 {
-	int in = wd_img_open_regular(path, NULL, err), mfd;
-	uint8_t *buf, d[32];
-	struct wd_sha256 c;
-	uint64_t total = 0;
-	int rc = 0;
+	int in = wd_img_open_regular(path, NULL, err), mfd, rc;
 
 	if (in < 0)
 		return in;
 	mfd = memfd_create("warden-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	buf = malloc(DIGEST_CHUNK);
-	if (mfd < 0 || buf == NULL) {
-		rc = mfd < 0 ? wd_err_sys(err, errno, "memfd_create")
-			     : wd_err_set(err, ENOMEM, "%s: out of memory", path);
-		goto out;
+	if (mfd < 0) {
+		rc = wd_err_sys(err, errno, "memfd_create");
+		(void)close(in);
+		return rc;
 	}
-	wd_sha256_init(&c);
-	for (;;) {
-		ssize_t r = read(in, buf, DIGEST_CHUNK);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = wd_err_sys(err, errno, "read %s", path);
-			goto out;
-		}
-		if (r == 0)
-			break;
-		total += (uint64_t)r;
-		if (total > max) {
-			rc = wd_err_set(err, E2BIG, "%s: over %llu bytes", path,
-					(unsigned long long)max);
-			goto out;
-		}
-		wd_sha256_update(&c, buf, (size_t)r);
-		rc = wd_write_all(mfd, buf, (size_t)r);
-		if (rc < 0) {
-			rc = wd_err_sys(err, -rc, "%s: copy to memory", path);
-			goto out;
-		}
-	}
-	wd_sha256_final(&c, d);
-	wd_hex(d, sizeof(d), hex);
-	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0 ||
-	    lseek(mfd, 0, SEEK_SET) < 0) {
-		rc = wd_err_sys(err, errno, "%s: seal the copy", path);
-		goto out;
-	}
-	if (size != NULL)
-		*size = total;
-out:
-	free(buf);
+	rc = digest_copy(in, mfd, max, size, hex, path, err);
 	(void)close(in);
+	if (rc == 0 && (fcntl(mfd, F_ADD_SEALS,
+			      F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0 ||
+			lseek(mfd, 0, SEEK_SET) < 0))
+		rc = wd_err_sys(err, errno, "%s: seal the copy", path);
 	if (rc < 0) {
-		if (mfd >= 0)
-			(void)close(mfd);
+		(void)close(mfd);
 		return rc;
 	}
 	return mfd;

@@ -1,8 +1,9 @@
 /*
  * tests/unit/test_host_cpio.c - host/cpio.c: an archive written and read
  * back is the same archive; the writer gives GNU cpio's `-o -H newc
- * --reproducible -R 0:0` bytes for the same tree; and the reader refuses
- * every kind of hostile archive its header lists, each with a message.
+ * --reproducible -R 0:0` bytes for the same tree; the reader refuses
+ * every kind of hostile archive its header lists, each with a message; and
+ * the decompression in front of it (host/imageio.h) is bounded.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 
 #include "../../common/fileio.h"
 #include "../../host/cpio.h"
+#include "../../host/imageio.h"
 #include "../../host/toolrun.h"
 
 #define EPOCH 1700000000u
@@ -431,6 +433,37 @@ static void test_too_many_entries(void **state)
 	free(buf);
 }
 
+/* gzip -dc stops at the bound (RLIMIT_FSIZE), so a small bomb cannot fill
+ * memory; what is not gzip is refused with gzip's own reason. */
+static void test_gunzip_is_bounded(void **state)
+{
+	static uint8_t zeros[2 << 20];
+	int raw = memfd_create("raw", MFD_CLOEXEC), gz = memfd_create("gz", MFD_CLOEXEC);
+	struct wd_tool t = {.in_fd = raw, .out_fd = gz};
+	struct wd_argv a;
+	uint8_t *out = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_true(raw >= 0 && gz >= 0);
+	assert_int_equal(wd_write_all(raw, zeros, sizeof(zeros)), 0);
+	wd_argv_init(&a);
+	wd_argv_add(&a, "gzip");
+	wd_argv_add(&a, "-c");
+	assert_int_equal(wd_tool_run(&t, &a, &err), 0);
+	assert_true(lseek(gz, 0, SEEK_END) < 16384); /* 2 MiB of zeros, a few KiB of gzip */
+	assert_int_equal(wd_img_gunzip(gz, 1 << 20, &out, &len, &err), -E2BIG);
+	assert_null(out);
+	assert_int_equal(wd_img_gunzip(gz, 4 << 20, &out, &len, &err), 0);
+	assert_int_equal(len, sizeof(zeros));
+	assert_memory_equal(out, zeros, len);
+	free(out);
+	assert_true(wd_img_gunzip(raw, 4 << 20, &out, &len, &err) < 0); /* not gzip */
+	assert_non_null(strstr(err.msg, "gzip"));
+	(void)close(raw);
+	(void)close(gz);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -442,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_names),
 		cmocka_unit_test(test_hostile_entries),
 		cmocka_unit_test(test_too_many_entries),
+		cmocka_unit_test(test_gunzip_is_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
