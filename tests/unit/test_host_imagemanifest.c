@@ -11,7 +11,8 @@
  * its bound. The image pin covers everything but "initramfs". The
  * manifest text is the one image/mkinitramfs.sh writes. wd_image_open
  * accepts an intact directory and refuses a changed kernel or initramfs,
- * a file of the wrong size and a symlink in place of a file.
+ * a file of the wrong size and a symlink in place of a file;
+ * wd_image_policy gives the baked policy only with the recorded digests.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +35,7 @@
 #include "../../host/imageio.h"
 #include "../../host/imagemanifest.h"
 #include "../../host/imagetext.h"
+#include "../../host/toolrun.h"
 #include "../../host/verity.h"
 
 static struct wd_err err;
@@ -471,6 +474,93 @@ static void make_image(void)
 	wd_imgman_free(&m);
 }
 
+/* An image whose initramfs (a real gzip'd newc archive) bakes `policy`;
+ * manifest.json claims the digest `claimed` for it (NULL: the true one). */
+static void make_policy_image(const char *policy, const char *claimed)
+{
+	char path[256], hex[WD_IMAGE_HEX];
+	struct wd_tool t = {.in_fd = -1};
+	struct wd_imgman m;
+	struct wd_cpio c;
+	struct wd_argv a;
+	size_t len;
+	char *text;
+	int raw = memfd_create("raw", MFD_CLOEXEC), gz;
+
+	make_image();
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(wd_cpio_add_dirs(&c, "etc/warden/policy.json", &err), 0);
+	assert_int_equal(wd_cpio_add(&c, "etc/warden/policy.json", S_IFREG | 0644, policy,
+				     strlen(policy), &err),
+			 0);
+	wd_cpio_sort(&c);
+	assert_true(raw >= 0);
+	assert_int_equal(wd_cpio_write(&c, 1, raw, &err), 0);
+	wd_cpio_free(&c);
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, WD_IMAGE_INITRAMFS);
+	gz = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(gz >= 0);
+	t.in_fd = raw;
+	t.out_fd = gz;
+	wd_argv_init(&a);
+	wd_argv_add(&a, "gzip");
+	wd_argv_add(&a, "-n");
+	wd_argv_add(&a, "-c");
+	assert_int_equal(wd_tool_run(&t, &a, &err), 0);
+	(void)close(raw);
+	(void)close(gz);
+	sample(&m, 129, true);
+	{
+		static uint8_t kernel[1000];
+
+		memset(kernel, 'k', sizeof(kernel));
+		wd_img_digest_buf(kernel, sizeof(kernel), m.kernel.sha256);
+	}
+	assert_int_equal(
+		wd_img_digest_file(path, 1 << 20, &m.initramfs.size, m.initramfs.sha256, &err), 0);
+	wd_img_digest_buf(policy, strlen(policy), hex);
+	memcpy(m.policy_sha256, claimed != NULL ? claimed : hex, WD_IMAGE_HEX);
+	for (size_t i = 0; i < m.initramfs.n_entries; i++)
+		if (strcmp(m.initramfs.entries[i].path, WD_IMAGE_POLICY_PATH) == 0)
+			memcpy(m.initramfs.entries[i].sha256, m.policy_sha256, WD_IMAGE_HEX);
+	text = text_of(&m, &len);
+	put_file(WD_IMAGE_MANIFEST, text, len);
+	free(text);
+	wd_imgman_free(&m);
+}
+
+static void test_baked_policy_is_read_and_checked(void **state)
+{
+	static const char policy[] = "{\"audit\":{}}\n";
+	static struct wd_image img;
+	char *text = NULL;
+	size_t len = 0;
+
+	(void)state;
+	make_policy_image(policy, NULL);
+	assert_int_equal(wd_image_open(dir, &img, &err), 0);
+	assert_true(img.has_policy);
+	assert_int_equal(wd_image_policy(&img, &text, &len, &err), 0);
+	assert_non_null(text);
+	assert_int_equal(len, strlen(policy));
+	assert_string_equal(text, policy);
+	free(text);
+
+	/* manifest.json claims another digest: refused, naming both. */
+	make_policy_image(policy, hex_b);
+	assert_int_equal(wd_image_open(dir, &img, &err), 0);
+	assert_int_equal(wd_image_policy(&img, &text, &len, &err), -EBADMSG);
+	assert_null(text);
+	assert_non_null(strstr(err.msg, hex_b));
+
+	/* The initramfs changed after wd_image_open checked it. */
+	make_policy_image(policy, NULL);
+	assert_int_equal(wd_image_open(dir, &img, &err), 0);
+	make_policy_image("{}\n", NULL);
+	assert_int_equal(wd_image_policy(&img, &text, &len, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, "initramfs.cpio.gz: sha256"));
+}
+
 static int image_setup(void **state)
 {
 	(void)state;
@@ -575,6 +665,7 @@ int main(void)
 		cmocka_unit_test(test_modules_kver),
 		cmocka_unit_test(test_open_an_intact_image),
 		cmocka_unit_test(test_open_refuses_changed_files),
+		cmocka_unit_test(test_baked_policy_is_read_and_checked),
 	};
 
 	return cmocka_run_group_tests(tests, image_setup, image_teardown);
