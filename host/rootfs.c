@@ -96,7 +96,6 @@ static int check_stage_dir(int fd, struct wd_err *err)
 {
 	struct stat sb;
 	DIR *d;
-	int dfd;
 	const struct dirent *de;
 	bool empty = true;
 
@@ -109,14 +108,9 @@ static int check_stage_dir(int fd, struct wd_err *err)
 				  "staging directory: writable by others than its owner, or not "
 				  "ours (mode %04o, owner %u)",
 				  (unsigned)(sb.st_mode & 07777), (unsigned)sb.st_uid);
-	dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
+	d = dir_stream(fd);
+	if (d == NULL)
 		return wd_err_sys(err, errno, "staging directory");
-	d = fdopendir(dfd);
-	if (d == NULL) {
-		close(dfd);
-		return wd_err_sys(err, errno, "staging directory");
-	}
 	while (empty && (de = readdir(d)) != NULL)
 		empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
 	closedir(d);

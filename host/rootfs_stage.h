@@ -98,8 +98,8 @@ void strv_free(struct strv *sv);
 /* The listing's type letter for a st_mode: d f l p c b s, '?' for none of them. */
 char rootfs_type_char(mode_t mode);
 
-/* A directory stream over a copy of `fd` (which stays the caller's), or NULL
- * with errno set. */
+/* A directory stream of the directory `fd` (which stays the caller's, its
+ * offset untouched), or NULL with errno set. */
 DIR *dir_stream(int fd);
 
 /* A directory source (rootfs_dir.c): `srcfd` is the opened directory. */

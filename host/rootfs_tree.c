@@ -127,7 +127,8 @@ void strv_free(struct strv *sv)
 
 DIR *dir_stream(int fd)
 {
-	int dfd = dup(fd);
+	/* A new open file description, not dup(): readdir moves the offset. */
+	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 
 	if (d == NULL && dfd >= 0) {

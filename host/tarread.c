@@ -474,20 +474,43 @@ static int end_marker(struct wd_tar *t, uint64_t hdr, struct wd_err *err)
 	return 0;
 }
 
-static const char *type_name(uint8_t c)
+/* The type flags taken, as data: anything else is refused. */
+static const struct {
+	uint8_t flag;
+	enum wd_tar_type type;
+} taken_types[] = {
+	{'0', WD_TAR_FILE},     {'\0', WD_TAR_FILE},   {'7', WD_TAR_FILE}, /* contiguous */
+	{'1', WD_TAR_HARDLINK}, {'2', WD_TAR_SYMLINK}, {'3', WD_TAR_CHAR},
+	{'4', WD_TAR_BLOCKDEV}, {'5', WD_TAR_DIR},     {'6', WD_TAR_FIFO},
+};
+
+/* Known types that are refused, named in the error. */
+static const struct {
+	uint8_t flag;
+	const char *what;
+} refused_types[] = {
+	{'S', "a sparse file (not supported)"},
+	{'M', "a multi-volume continuation (not supported)"},
+	{'D', "a GNU dump directory (not supported)"},
+	{'N', "an old GNU long name (not supported)"},
+};
+
+static int entry_type(uint8_t tf, uint64_t hdr, enum wd_tar_type *out, struct wd_err *err)
 {
-	switch (c) {
-	case 'S':
-		return "a sparse file (not supported)";
-	case 'M':
-		return "a multi-volume continuation (not supported)";
-	case 'D':
-		return "a GNU dump directory (not supported)";
-	case 'N':
-		return "an old GNU long name (not supported)";
-	default:
-		return "an unknown entry type";
+	const char *what = "an unknown entry type";
+
+	for (size_t i = 0; i < sizeof(taken_types) / sizeof(taken_types[0]); i++) {
+		if (taken_types[i].flag == tf) {
+			*out = taken_types[i].type;
+			return 0;
+		}
 	}
+	for (size_t i = 0; i < sizeof(refused_types) / sizeof(refused_types[0]); i++) {
+		if (refused_types[i].flag == tf)
+			what = refused_types[i].what;
+	}
+	return wd_err_set(err, ENOTSUP, "header at byte %llu: type '%c' (0x%02x) is %s",
+			  (unsigned long long)hdr, tf >= 0x21 && tf < 0x7f ? tf : '?', tf, what);
 }
 
 /* Fill the entry from the header block and what the extensions said. */
@@ -507,35 +530,9 @@ static int fill_entry(struct wd_tar *t, struct wd_tar_entry *e, uint64_t hdr, bo
 	e->mtime = 0;
 	e->has_caps = false;
 	e->header_offset = hdr;
-	switch (tf) {
-	case '0':
-	case '\0':
-	case '7':
-		e->type = WD_TAR_FILE;
-		break;
-	case '1':
-		e->type = WD_TAR_HARDLINK;
-		break;
-	case '2':
-		e->type = WD_TAR_SYMLINK;
-		break;
-	case '3':
-		e->type = WD_TAR_CHAR;
-		break;
-	case '4':
-		e->type = WD_TAR_BLOCKDEV;
-		break;
-	case '5':
-		e->type = WD_TAR_DIR;
-		break;
-	case '6':
-		e->type = WD_TAR_FIFO;
-		break;
-	default:
-		return wd_err_set(err, ENOTSUP, "header at byte %llu: type '%c' (0x%02x) is %s",
-				  (unsigned long long)hdr, tf >= 0x21 && tf < 0x7f ? tf : '?', tf,
-				  type_name(tf));
-	}
+	rc = entry_type(tf, hdr, &e->type, err);
+	if (rc < 0)
+		return rc;
 
 	/* The name: pax path, or a GNU long name, or prefix "/" name. */
 	if (t->x.has_path && t->x.gnu_name)
