@@ -11,9 +11,9 @@
 
 #define HDR_BYTES 110 /* "070701" and 13 fields of 8 hex digits */
 #define TRAILER "TRAILER!!!"
-#define BLOCK 512           /* the archive is padded to a multiple of this */
-#define NAME_SHOWN 64       /* bytes of a name in a message */
-#define OUT_BUF (64 * 1024) /* the writer's buffer */
+#define BLOCK 512                  /* the archive is padded to a multiple of this */
+#define NAME_SHOWN 64              /* bytes of a name in a message */
+#define OUT_BUF ((size_t)64 << 10) /* the writer's buffer */
 
 static size_t pad4(size_t n)
 {
@@ -88,11 +88,10 @@ static bool type_ok(uint32_t mode)
 
 void wd_cpio_free(struct wd_cpio *c)
 {
-	for (size_t i = 0; i < c->n; i++)
-		if (c->e[i].owned) {
-			free((void *)(uintptr_t)c->e[i].name);
-			free((void *)(uintptr_t)c->e[i].data);
-		}
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->e[i].own_name);
+		free(c->e[i].own_data);
+	}
 	free(c->e);
 	memset(c, 0, sizeof(*c));
 }
@@ -142,7 +141,7 @@ static int check_entry(const struct wd_cpio_entry *e, uint32_t nlink, struct wd_
 		return wd_err_set(err, EINVAL, "cpio entry '%s': a %s with data",
 				  shown(e->name, buf), t == S_IFDIR ? "directory" : "device");
 	if (t == S_IFREG && e->size > WD_CPIO_FILE_MAX)
-		return wd_err_set(err, E2BIG, "cpio entry '%s': %zu bytes, over %u",
+		return wd_err_set(err, E2BIG, "cpio entry '%s': %zu bytes, over %zu",
 				  shown(e->name, buf), e->size, WD_CPIO_FILE_MAX);
 	if (t == S_IFLNK && (e->size == 0 || e->size > WD_CPIO_TARGET_MAX ||
 			     memchr(e->data, '\0', e->size) != NULL))
@@ -196,12 +195,12 @@ static int check_tree(const struct wd_cpio *c, struct wd_err *err)
 
 	if (c->n == 0)
 		return 0;
-	s = malloc(c->n * sizeof(*s));
+	s = malloc(c->n * sizeof(struct wd_cpio_entry *));
 	if (s == NULL)
 		return wd_err_set(err, ENOMEM, "cpio: out of memory");
 	for (size_t i = 0; i < c->n; i++)
 		s[i] = &c->e[i];
-	qsort(s, c->n, sizeof(*s), by_name_ptr);
+	qsort(s, c->n, sizeof(struct wd_cpio_entry *), by_name_ptr);
 	for (size_t i = 0; i < c->n && rc == 0; i++) {
 		const char *slash = strrchr(s[i]->name, '/');
 		const struct wd_cpio_entry *parent;
@@ -283,7 +282,7 @@ int wd_cpio_parse(const uint8_t *p, size_t len, struct wd_cpio *c, struct wd_err
 
 	memset(c, 0, sizeof(*c));
 	if (len > WD_CPIO_MAX_BYTES)
-		return wd_err_set(err, E2BIG, "cpio: %zu bytes, over %u", len, WD_CPIO_MAX_BYTES);
+		return wd_err_set(err, E2BIG, "cpio: %zu bytes, over %zu", len, WD_CPIO_MAX_BYTES);
 	while ((r = parse_one(p, len, &off, c, err)) > 0)
 		;
 	if (r == 0) {
@@ -316,10 +315,8 @@ bool wd_cpio_remove(struct wd_cpio *c, const char *name)
 	for (size_t i = 0; i < c->n; i++) {
 		if (strcmp(c->e[i].name, name) != 0)
 			continue;
-		if (c->e[i].owned) {
-			free((void *)(uintptr_t)c->e[i].name);
-			free((void *)(uintptr_t)c->e[i].data);
-		}
+		free(c->e[i].own_name);
+		free(c->e[i].own_data);
 		memmove(&c->e[i], &c->e[i + 1], (c->n - i - 1) * sizeof(c->e[0]));
 		c->n--;
 		return true;
@@ -346,7 +343,8 @@ int wd_cpio_add(struct wd_cpio *c, const char *name, uint32_t mode, const void *
 {
 	struct wd_cpio_entry e;
 	char buf[NAME_SHOWN + 4];
-	char *n, *d = NULL;
+	char *n;
+	uint8_t *d = NULL;
 
 	memset(&e, 0, sizeof(e));
 	e.name = name;
@@ -373,9 +371,8 @@ int wd_cpio_add(struct wd_cpio *c, const char *name, uint32_t mode, const void *
 	}
 	if (size > 0)
 		memcpy(d, data, size);
-	e.name = n;
-	e.data = (const uint8_t *)d;
-	e.owned = true;
+	e.name = e.own_name = n;
+	e.data = e.own_data = d;
 	c->e[c->n++] = e;
 	return 0;
 }
@@ -470,14 +467,14 @@ static uint32_t *dir_links(const struct wd_cpio *c)
 
 	if (links == NULL)
 		return NULL;
-	s = malloc((c->n > 0 ? c->n : 1) * sizeof(*s));
+	s = malloc((c->n > 0 ? c->n : 1) * sizeof(struct wd_cpio_entry *));
 	if (s == NULL) {
 		free(links);
 		return NULL;
 	}
 	for (size_t i = 0; i < c->n; i++)
 		s[i] = &c->e[i];
-	qsort(s, c->n, sizeof(*s), by_name_ptr);
+	qsort(s, c->n, sizeof(struct wd_cpio_entry *), by_name_ptr);
 	for (size_t i = 0; i < c->n; i++) {
 		const char *slash = strrchr(c->e[i].name, '/');
 		const struct wd_cpio_entry *p;

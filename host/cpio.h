@@ -37,11 +37,11 @@
 
 #include "../common/err.h"
 
-#define WD_CPIO_MAX_ENTRIES 65536               /* entries of one archive */
-#define WD_CPIO_NAME_MAX 4096                   /* a name, bytes, its NUL included */
-#define WD_CPIO_TARGET_MAX 4095                 /* a symlink target, bytes */
-#define WD_CPIO_FILE_MAX (256u * 1024 * 1024)   /* one file, bytes */
-#define WD_CPIO_MAX_BYTES (1024u * 1024 * 1024) /* a whole archive, decompressed */
+#define WD_CPIO_MAX_ENTRIES 65536            /* entries of one archive */
+#define WD_CPIO_NAME_MAX 4096                /* a name, bytes, its NUL included */
+#define WD_CPIO_TARGET_MAX 4095              /* a symlink target, bytes */
+#define WD_CPIO_FILE_MAX ((size_t)256 << 20) /* one file, bytes */
+#define WD_CPIO_MAX_BYTES ((size_t)1 << 30)  /* a whole archive, decompressed */
 
 struct wd_cpio_entry {
 	const char *name;    /* relative, "bin/busybox" */
@@ -51,7 +51,8 @@ struct wd_cpio_entry {
 	const uint8_t *data; /* file content, or a symlink's target (no NUL) */
 	size_t size;
 	uint32_t rmajor, rminor; /* character devices */
-	bool owned;              /* name and data are this archive's copies */
+	char *own_name;          /* this archive's copies of name and data, */
+	uint8_t *own_data;       /* freed with it; NULL when they point into the input */
 };
 
 struct wd_cpio {

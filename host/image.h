@@ -35,10 +35,10 @@
 #include "../common/err.h"
 #include "paths.h"
 
-#define WD_IMAGE_MANIFEST_MAX_BYTES (16u * 1024 * 1024) /* manifest.json */
-#define WD_IMAGE_NAME_MAX 128                           /* --name, bytes */
-#define WD_IMAGE_KVER_MAX 64                            /* a kernel release, bytes */
-#define WD_IMAGE_HEX 65                                 /* 64 hex digits and a NUL */
+#define WD_IMAGE_MANIFEST_MAX_BYTES ((size_t)16 << 20) /* manifest.json */
+#define WD_IMAGE_NAME_MAX 128                          /* --name, bytes */
+#define WD_IMAGE_KVER_MAX 64                           /* a kernel release, bytes */
+#define WD_IMAGE_HEX 65                                /* 64 hex digits and a NUL */
 
 /* The five file names, fixed: a manifest never names a path. */
 #define WD_IMAGE_KERNEL "vmlinuz"

@@ -19,7 +19,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +30,7 @@
 #include "../common/fileio.h"
 #include "../common/log.h"
 #include "../common/sha256.h"
+#include "../common/tlog.h"
 #include "imagebuild.h"
 #include "imageio.h"
 #include "paths.h"
@@ -71,37 +71,6 @@ int wd_imgb_create(const struct wd_imgb *b, const char *name, struct wd_err *err
 		return wd_err_sys(err, e, "chmod %s", name);
 	}
 	return fd;
-}
-
-/* Make every directory under `path` searchable and writable by us, so
- * that the staged tree (which may hold 0555 directories) can go. */
-static int open_up(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)ftw;
-	if (type == FTW_D && (st->st_mode & 0700) != 0700)
-		(void)chmod(path, (st->st_mode & 07777) | 0700);
-	return 0;
-}
-
-static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_DP)
-		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
-	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-/* Remove a tree we made, without following a symlink or leaving the
- * file system. */
-static int remove_tree(const char *path, struct wd_err *err)
-{
-	if (path[0] == '\0')
-		return 0;
-	(void)nftw(path, open_up, 16, FTW_PHYS | FTW_MOUNT);
-	if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
-		return wd_err_sys(err, errno, "remove %s", path);
-	return 0;
 }
 
 static int make_tmp(struct wd_imgb *b, struct wd_err *err)
@@ -321,7 +290,7 @@ static int stage_rootfs(struct wd_imgb *b, struct wd_err *err)
 				    err);
 	(void)close(fd);
 	if (rc < 0)
-		return wd_err_wrap(err, "--rootfs %s", b->o->rootfs);
+		return wd_err_ret(err); /* host/rootfs.c names the source */
 	wd_info("rootfs: %s staged: %llu entries, %llu bytes", b->o->rootfs,
 		(unsigned long long)b->rep.entries, (unsigned long long)b->rep.bytes);
 	return 0;
@@ -341,7 +310,7 @@ static void tree_uuid(const uint8_t tree[32], char out[37])
 	wd_sha256_final(&c, d);
 	d[6] = (uint8_t)((d[6] & 0x0f) | 0x80);
 	d[8] = (uint8_t)((d[8] & 0x3f) | 0x80);
-	wd_img_hex(d, 16, hex);
+	wd_hex(d, 16, hex);
 	(void)snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
 		       hex + 20);
 }
@@ -429,7 +398,7 @@ static int make_verity(struct wd_imgb *b, struct wd_err *err)
 	wd_sha256_update(&c, SALT_LABEL, strlen(SALT_LABEL));
 	wd_sha256_update(&c, erofs_sha, sizeof(erofs_sha));
 	wd_sha256_final(&c, salt);
-	wd_img_hex(salt, sizeof(salt), v->salt);
+	wd_hex(salt, sizeof(salt), v->salt);
 	wd_argv_init(&a);
 	wd_argv_add(&a, "veritysetup");
 	wd_argv_add(&a, "format");
@@ -534,7 +503,7 @@ static void release(struct wd_imgb *b)
 
 	if (b->tmp_fd >= 0)
 		(void)close(b->tmp_fd);
-	if (b->tmp[0] != '\0' && remove_tree(b->tmp, &ignored) < 0)
+	if (b->tmp[0] != '\0' && wd_rootfs_remove(b->tmp, &ignored) < 0)
 		wd_warn("%s", ignored.msg);
 	wd_cpio_free(&b->base);
 	free(b->base_raw);
@@ -566,7 +535,7 @@ int wd_image_build(const struct wd_imgbuild_opts *o, struct wd_err *err)
 	if (rc == 0)
 		rc = make_erofs(b, err);
 	if (rc == 0)
-		rc = remove_tree(b->stage, err);
+		rc = wd_rootfs_remove(b->stage, err);
 	if (rc == 0)
 		rc = make_verity(b, err);
 	if (rc == 0)

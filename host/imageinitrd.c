@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/tlog.h"
 #include "../policy/policy.h"
 #include "imagebuild.h"
 #include "imageio.h"
@@ -118,53 +119,6 @@ int wd_imgb_read_base(struct wd_imgb *b, struct wd_err *err)
 
 /* ---- what goes in --------------------------------------------------------- */
 
-/* A whole small file: regular, at most `max` bytes, malloc'd. */
-static int read_input(const char *what, const char *path, size_t max, char **out, size_t *len,
-		      struct wd_err *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	struct stat st;
-	char *buf;
-	size_t got = 0;
-
-	if (fd < 0)
-		return wd_err_sys(err, errno, "%s %s", what, path);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
-		int e = errno;
-
-		(void)close(fd);
-		if (!S_ISREG(st.st_mode))
-			return wd_err_set(err, EINVAL, "%s %s: not a regular file", what, path);
-		if ((uint64_t)st.st_size > max)
-			return wd_err_set(err, E2BIG, "%s %s: over %zu bytes", what, path, max);
-		return wd_err_sys(err, e, "%s %s: fstat", what, path);
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		(void)close(fd);
-		return wd_err_set(err, ENOMEM, "%s %s: out of memory", what, path);
-	}
-	while (got <= (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size + 1 - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	(void)close(fd);
-	if (got != (size_t)st.st_size) {
-		free(buf);
-		return wd_err_set(err, EIO, "%s %s: short read, or it changed while read", what,
-				  path);
-	}
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	return 0;
-}
-
 static int add_policy(struct wd_imgb *b, struct wd_err *err)
 {
 	const char *name = WD_IMAGE_POLICY_PATH + 1;
@@ -173,9 +127,9 @@ static int add_policy(struct wd_imgb *b, struct wd_err *err)
 	int rc;
 
 	if (b->o->policy != NULL) {
-		if (read_input("--policy", b->o->policy, WD_POLICY_MAX_BYTES, &b->policy_text,
-			       &b->policy_len, err) < 0)
-			return wd_err_ret(err);
+		if (wd_img_read_file(b->o->policy, WD_POLICY_MAX_BYTES, true, &b->policy_text,
+				     &b->policy_len, err) < 0)
+			return wd_err_wrap(err, "--policy");
 		rc = wd_policy_read(b->policy_text, b->policy_len, &p, err);
 		wd_policy_free(&p);
 		if (rc < 0)
@@ -262,8 +216,8 @@ static int add_extra(struct wd_imgb *b, const char *spec, struct wd_err *err)
 	}
 	if (wd_cpio_find(&b->base, dst + 1) != NULL)
 		return wd_err_set(err, EEXIST, "--extra %s: %s is already in the image", spec, dst);
-	if (read_input("--extra", src, WD_CPIO_FILE_MAX, &data, &len, err) < 0)
-		return wd_err_ret(err);
+	if (wd_img_read_file(src, WD_CPIO_FILE_MAX, true, &data, &len, err) < 0)
+		return wd_err_wrap(err, "--extra");
 	rc = wd_cpio_add_dirs(&b->base, dst + 1, err);
 	if (rc == 0)
 		rc = wd_cpio_add(&b->base, dst + 1, S_IFREG | mode, data, len, err);
@@ -276,30 +230,39 @@ static int add_extra(struct wd_imgb *b, const char *spec, struct wd_err *err)
 
 /* ---- manifest.json's other members ---------------------------------------- */
 
+/* The last component of `path`, trailing slashes left out. */
+static void base_name(const char *path, char *out, size_t size)
+{
+	size_t n = strlen(path), start;
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	start = n;
+	while (start > 0 && path[start - 1] != '/')
+		start--;
+	if (n - start >= size)
+		n = start + size - 1;
+	memcpy(out, path + start, n - start);
+	out[n - start] = '\0';
+}
+
 static int choose_name(struct wd_imgb *b, struct wd_err *err)
 {
+	char from[WD_IMAGE_NAME_MAX + 8];
 	const char *name = b->o->name;
-	char from[WD_PATH_BYTES], *base;
 	size_t n;
 
 	if (name == NULL) {
-		n = strlen(b->o->rootfs);
-		if (n >= sizeof(from))
-			return wd_err_set(err, ENAMETOOLONG, "--rootfs: path too long");
-		memcpy(from, b->o->rootfs, n + 1);
-		while (n > 1 && from[n - 1] == '/')
-			from[--n] = '\0';
-		base = strrchr(from, '/') != NULL ? strrchr(from, '/') + 1 : from;
-		n = strlen(base);
+		base_name(b->o->rootfs, from, sizeof(from));
+		n = strlen(from);
 		if (n > strlen(NAME_SUFFIX) &&
-		    strcmp(base + n - strlen(NAME_SUFFIX), NAME_SUFFIX) == 0)
-			base[n - strlen(NAME_SUFFIX)] = '\0';
-		name = base;
+		    strcmp(from + n - strlen(NAME_SUFFIX), NAME_SUFFIX) == 0)
+			from[n - strlen(NAME_SUFFIX)] = '\0';
+		name = from;
 	}
 	n = strlen(name);
 	if (n == 0 || n > WD_IMAGE_NAME_MAX ||
-	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
-			 "TUVWXYZ0123456789._+-") != n)
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") != n)
 		return wd_err_set(err, EINVAL,
 				  "image name '%.64s': 1 to %d bytes of A-Z a-z 0-9 ._+- (give "
 				  "--name)",
@@ -335,7 +298,6 @@ static int copy_stripped(struct wd_imgb *b, struct wd_err *err)
 /* The kernel (kernel.lock) and the rootfs first, then what the base pins. */
 static int add_sources(struct wd_imgb *b, struct wd_err *err)
 {
-	const char *slash = strrchr(b->o->rootfs, '/');
 	char rname[WD_IMGMAN_TEXT_MAX + 1];
 	struct wd_imgsource *v, *k = NULL;
 	size_t n = b->m.n_sources, at = 0;
@@ -349,8 +311,7 @@ static int add_sources(struct wd_imgb *b, struct wd_err *err)
 				  "from %s %s (sha256 %.16s...)",
 				  b->klock_name, b->klock_version, b->klock_sha256, k->name,
 				  k->version != NULL ? k->version : "-", k->sha256);
-	(void)snprintf(rname, sizeof(rname), "%s",
-		       slash != NULL && slash[1] != '\0' ? slash + 1 : b->o->rootfs);
+	base_name(b->o->rootfs, rname, sizeof(rname));
 	v = calloc(n + 2, sizeof(*v));
 	if (v == NULL)
 		return wd_err_set(err, ENOMEM, "out of memory");
@@ -363,7 +324,7 @@ static int add_sources(struct wd_imgb *b, struct wd_err *err)
 	}
 	v[at].what = strdup("rootfs");
 	v[at].name = strdup(rname);
-	wd_img_hex(b->rep.source_sha256, 32, v[at].sha256);
+	wd_hex(b->rep.source_sha256, 32, v[at].sha256);
 	at++;
 	memcpy(v + at, b->m.sources, n * sizeof(*v));
 	free(b->m.sources);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,21 +12,11 @@
 
 #include "../common/fileio.h"
 #include "../common/sha256.h"
+#include "../common/tlog.h"
 #include "toolrun.h"
 
-#define DIGEST_CHUNK (256 * 1024)    /* bytes read at once */
-#define BZIMAGE_HEADER_BYTES 0x10000 /* read to find the version string */
-
-void wd_img_hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
+#define DIGEST_CHUNK ((size_t)256 << 10) /* bytes read at once */
+#define BZIMAGE_HEADER_BYTES 0x10000     /* read to find the version string */
 
 static int nibble(char c)
 {
@@ -52,52 +43,58 @@ int wd_img_unhex32(const char *s, uint8_t out[32])
 
 void wd_img_digest_buf(const void *p, size_t n, char hex[WD_IMAGE_HEX])
 {
-	struct wd_sha256 c;
 	uint8_t d[32];
 
+	wd_sha256(p, n, d);
+	wd_hex(d, sizeof(d), hex);
+}
+
+/* Hash what `fd` reads (at most `max` bytes), writing a copy to `copy`
+ * unless it is -1. */
+static int digest_copy(int fd, int copy, uint64_t max, uint64_t *size, char hex[WD_IMAGE_HEX],
+		       const char *what, struct wd_err *err)
+{
+	uint8_t *buf = malloc(DIGEST_CHUNK), d[32];
+	struct wd_sha256 c;
+	uint64_t total = 0;
+	int rc = 0;
+
+	if (buf == NULL)
+		return wd_err_set(err, ENOMEM, "%s: out of memory", what);
 	wd_sha256_init(&c);
-	wd_sha256_update(&c, p, n);
+	while (rc == 0) {
+		ssize_t r = read(fd, buf, DIGEST_CHUNK);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r < 0)
+				rc = wd_err_sys(err, errno, "read %s", what);
+			break;
+		}
+		total += (uint64_t)r;
+		if (total > max)
+			rc = wd_err_set(err, E2BIG, "%s: over %llu bytes", what,
+					(unsigned long long)max);
+		else if (copy >= 0 && (rc = wd_write_all(copy, buf, (size_t)r)) < 0)
+			rc = wd_err_sys(err, -rc, "%s: copy to memory", what);
+		else
+			wd_sha256_update(&c, buf, (size_t)r);
+	}
+	free(buf);
+	if (rc < 0)
+		return rc;
 	wd_sha256_final(&c, d);
-	wd_img_hex(d, sizeof(d), hex);
+	wd_hex(d, sizeof(d), hex);
+	if (size != NULL)
+		*size = total;
+	return 0;
 }
 
 int wd_img_digest_fd(int fd, uint64_t max, uint64_t *size, char hex[WD_IMAGE_HEX], const char *what,
 		     struct wd_err *err)
 {
-	uint8_t *buf = malloc(DIGEST_CHUNK), d[32];
-	struct wd_sha256 c;
-	uint64_t total = 0;
-
-	if (buf == NULL)
-		return wd_err_set(err, ENOMEM, "%s: out of memory", what);
-	wd_sha256_init(&c);
-	for (;;) {
-		ssize_t r = read(fd, buf, DIGEST_CHUNK);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-
-			free(buf);
-			return wd_err_sys(err, e, "read %s", what);
-		}
-		if (r == 0)
-			break;
-		total += (uint64_t)r;
-		if (total > max) {
-			free(buf);
-			return wd_err_set(err, E2BIG, "%s: over %llu bytes", what,
-					  (unsigned long long)max);
-		}
-		wd_sha256_update(&c, buf, (size_t)r);
-	}
-	free(buf);
-	wd_sha256_final(&c, d);
-	wd_img_hex(d, sizeof(d), hex);
-	if (size != NULL)
-		*size = total;
-	return 0;
+	return digest_copy(fd, -1, max, size, hex, what, err);
 }
 
 int wd_img_open_regular(const char *path, uint64_t *size, struct wd_err *err)
@@ -138,61 +135,24 @@ int wd_img_digest_file(const char *path, uint64_t max, uint64_t *size, char hex[
 int wd_img_snapshot(const char *path, uint64_t max, uint64_t *size, char hex[WD_IMAGE_HEX],
 		    struct wd_err *err)
 {
-	int in = wd_img_open_regular(path, NULL, err), mfd;
-	uint8_t *buf, d[32];
-	struct wd_sha256 c;
-	uint64_t total = 0;
-	int rc = 0;
+	int in = wd_img_open_regular(path, NULL, err), mfd, rc;
 
 	if (in < 0)
 		return in;
 	mfd = memfd_create("warden-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	buf = malloc(DIGEST_CHUNK);
-	if (mfd < 0 || buf == NULL) {
-		rc = mfd < 0 ? wd_err_sys(err, errno, "memfd_create")
-			     : wd_err_set(err, ENOMEM, "%s: out of memory", path);
-		goto out;
+	if (mfd < 0) {
+		rc = wd_err_sys(err, errno, "memfd_create");
+		(void)close(in);
+		return rc;
 	}
-	wd_sha256_init(&c);
-	for (;;) {
-		ssize_t r = read(in, buf, DIGEST_CHUNK);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = wd_err_sys(err, errno, "read %s", path);
-			goto out;
-		}
-		if (r == 0)
-			break;
-		total += (uint64_t)r;
-		if (total > max) {
-			rc = wd_err_set(err, E2BIG, "%s: over %llu bytes", path,
-					(unsigned long long)max);
-			goto out;
-		}
-		wd_sha256_update(&c, buf, (size_t)r);
-		rc = wd_write_all(mfd, buf, (size_t)r);
-		if (rc < 0) {
-			rc = wd_err_sys(err, -rc, "%s: copy to memory", path);
-			goto out;
-		}
-	}
-	wd_sha256_final(&c, d);
-	wd_img_hex(d, sizeof(d), hex);
-	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0 ||
-	    lseek(mfd, 0, SEEK_SET) < 0) {
-		rc = wd_err_sys(err, errno, "%s: seal the copy", path);
-		goto out;
-	}
-	if (size != NULL)
-		*size = total;
-out:
-	free(buf);
+	rc = digest_copy(in, mfd, max, size, hex, path, err);
 	(void)close(in);
+	if (rc == 0 && (fcntl(mfd, F_ADD_SEALS,
+			      F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0 ||
+			lseek(mfd, 0, SEEK_SET) < 0))
+		rc = wd_err_sys(err, errno, "%s: seal the copy", path);
 	if (rc < 0) {
-		if (mfd >= 0)
-			(void)close(mfd);
+		(void)close(mfd);
 		return rc;
 	}
 	return mfd;
@@ -277,5 +237,58 @@ int wd_img_bzimage_kver(int fd, char *kver, size_t size, struct wd_err *err)
 	memcpy(kver, h + off, len);
 	kver[len] = '\0';
 	free(h);
+	return 0;
+}
+
+int wd_img_read_file(const char *path, size_t max, bool follow, char **out, size_t *len,
+		     struct wd_err *err)
+{
+	int fd = open(path,
+		      O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+
+	*out = NULL;
+	*len = 0;
+	if (fd < 0)
+		return wd_err_sys(err, errno, "%s", path);
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+
+		(void)close(fd);
+		return wd_err_sys(err, e, "%s: fstat", path);
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+		(void)close(fd);
+		if (!S_ISREG(st.st_mode))
+			return wd_err_set(err, EINVAL, "%s: not a regular file", path);
+		return wd_err_set(err, E2BIG, "%s: %lld bytes, over %zu", path,
+				  (long long)st.st_size, max);
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		(void)close(fd);
+		return wd_err_set(err, ENOMEM, "%s: out of memory", path);
+	}
+	/* One byte more than fstat said: a file that grew is caught. */
+	while (got <= (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size + 1 - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	(void)close(fd);
+	if (got != (size_t)st.st_size) {
+		free(buf);
+		return wd_err_set(err, EIO, "%s: a read error, or it changed while it was read",
+				  path);
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
 	return 0;
 }

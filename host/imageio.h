@@ -6,14 +6,12 @@
 #ifndef WARDEN_HOST_IMAGEIO_H
 #define WARDEN_HOST_IMAGEIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "../common/err.h"
 #include "image.h"
-
-/* Lower-case hex of n bytes into out (2n + 1 bytes). */
-void wd_img_hex(const uint8_t *p, size_t n, char *out);
 
 /* Parse 64 hex digits into 32 bytes; -EINVAL when s is not that. */
 int wd_img_unhex32(const char *s, uint8_t out[32]);
@@ -57,5 +55,13 @@ int wd_img_gunzip(int in_fd, uint64_t max, uint8_t **out, size_t *len, struct wd
  * at 0x20e), read from `fd` at offset 0. -EINVAL when it has none.
  */
 int wd_img_bzimage_kver(int fd, char *kver, size_t size, struct wd_err *err);
+
+/*
+ * All of the regular file `path` (at most `max` bytes) in a malloc'd,
+ * NUL-terminated buffer; `follow`: whether a final symlink is followed (an
+ * operator's input file) or refused (a file of an image directory).
+ */
+int wd_img_read_file(const char *path, size_t max, bool follow, char **out, size_t *len,
+		     struct wd_err *err);
 
 #endif

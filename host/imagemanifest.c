@@ -14,6 +14,8 @@
 #include "imageio.h"
 #include "verity.h"
 
+#define WRITE_START_BYTES 65536 /* the writer's first buffer; it doubles up to the bound */
+
 bool wd_imgman_is_hex64(const char *s)
 {
 	size_t i;
@@ -261,7 +263,8 @@ static int read_entries(const cJSON *arr, struct wd_imgman *m, struct wd_err *er
 static const struct wd_imgentry *find_entry(const struct wd_imgman *m, const char *path)
 {
 	for (size_t i = 0; i < m->initramfs.n_entries; i++)
-		if (strcmp(m->initramfs.entries[i].path, path) == 0)
+		if (m->initramfs.entries[i].path != NULL &&
+		    strcmp(m->initramfs.entries[i].path, path) == 0)
 			return &m->initramfs.entries[i];
 	return NULL;
 }
@@ -552,50 +555,14 @@ int wd_imgman_read(const char *text, size_t len, struct wd_imgman *m, struct wd_
 
 int wd_imgman_load(const char *path, struct wd_imgman *m, struct wd_err *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
+	char *buf;
+	size_t len;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	if (fd < 0)
-		return wd_err_sys(err, errno, "%s", path);
-	if (fstat(fd, &st) < 0) {
-		rc = errno;
-		(void)close(fd);
-		return wd_err_sys(err, rc, "%s: fstat", path);
-	}
-	if (!S_ISREG(st.st_mode)) {
-		(void)close(fd);
-		return wd_err_set(err, EINVAL, "%s: not a regular file", path);
-	}
-	if (st.st_size <= 0 || (uint64_t)st.st_size > WD_IMAGE_MANIFEST_MAX_BYTES) {
-		(void)close(fd);
-		return wd_err_set(err, E2BIG, "%s: %lld bytes, expected 1 to %u", path,
-				  (long long)st.st_size, WD_IMAGE_MANIFEST_MAX_BYTES);
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		(void)close(fd);
-		return wd_err_set(err, ENOMEM, "%s: out of memory", path);
-	}
-	/* One byte more than fstat said: a file that grew is caught. */
-	while (got <= (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size + 1 - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	(void)close(fd);
-	if (got != (size_t)st.st_size) {
-		free(buf);
-		return wd_err_set(err, EIO, "%s: changed while it was read", path);
-	}
-	rc = wd_imgman_read(buf, got, m, err); /* its messages start "manifest.json: " */
+	if (wd_img_read_file(path, WD_IMAGE_MANIFEST_MAX_BYTES, false, &buf, &len, err) < 0)
+		return wd_err_ret(err);
+	rc = wd_imgman_read(buf, len, m, err); /* its messages start "manifest.json: " */
 	free(buf);
 	return rc;
 }
@@ -678,18 +645,12 @@ static void write_sources(struct wd_jw *w, const struct wd_imgman *m)
 	wd_jw_close(w);
 }
 
-/* The canonical text; without the "initramfs" member for the image pin. */
-static int write_json(const struct wd_imgman *m, bool with_initramfs, char **out, size_t *len,
-		      struct wd_err *err)
+/* The members into buf[size]; the length or wd_jw_end's error. */
+static int write_members(const struct wd_imgman *m, bool with_initramfs, char *buf, size_t size)
 {
-	size_t size = (size_t)WD_IMAGE_MANIFEST_MAX_BYTES + 1;
-	char *buf = malloc(size), *shrunk;
 	struct wd_jw w;
-	int n;
 
-	if (buf == NULL)
-		return wd_err_set(err, ENOMEM, "manifest.json: out of memory");
-	wd_jw_init(&w, buf, size - 1); /* room for the newline */
+	wd_jw_init(&w, buf, size);
 	wd_jw_uint(&w, "epoch", m->epoch);
 	wd_jw_str(&w, "format", WD_IMGMAN_FORMAT);
 	if (with_initramfs) {
@@ -722,18 +683,44 @@ static int write_json(const struct wd_imgman *m, bool with_initramfs, char **out
 	write_rootfs(&w, m);
 	write_sources(&w, m);
 	wd_jw_uint(&w, "version", WD_IMGMAN_VERSION);
-	n = wd_jw_end(&w);
+	return wd_jw_end(&w);
+}
+
+/*
+ * The canonical text and a newline; without the "initramfs" member for
+ * the image pin. The buffer starts small and doubles while the text does
+ * not fit, up to the bound.
+ */
+static int write_json(const struct wd_imgman *m, bool with_initramfs, char **out, size_t *len,
+		      struct wd_err *err)
+{
+	const size_t max = (size_t)WD_IMAGE_MANIFEST_MAX_BYTES; /* the newline included */
+	size_t size = WRITE_START_BYTES;
+	char *buf = NULL;
+	int n;
+
+	for (;;) {
+		char *grown = realloc(buf, size + 1);
+
+		if (grown == NULL) {
+			free(buf);
+			return wd_err_set(err, ENOMEM, "manifest.json: out of memory");
+		}
+		buf = grown;
+		n = write_members(m, with_initramfs, buf, size); /* room for the newline */
+		if (n != -ENOSPC || size >= max)
+			break;
+		size = size * 2 < max ? size * 2 : max;
+	}
 	if (n < 0) {
 		free(buf);
 		if (n == -ENOSPC)
-			return wd_err_set(err, E2BIG, "manifest.json: over %u bytes",
-					  WD_IMAGE_MANIFEST_MAX_BYTES);
+			return wd_err_set(err, E2BIG, "manifest.json: over %zu bytes", max);
 		return wd_err_set(err, -n, "manifest.json: cannot be written canonically");
 	}
 	buf[n] = '\n';
 	buf[n + 1] = '\0';
-	shrunk = realloc(buf, (size_t)n + 2);
-	*out = shrunk != NULL ? shrunk : buf;
+	*out = buf;
 	*len = (size_t)n + 1;
 	return 0;
 }
@@ -745,10 +732,10 @@ int wd_imgman_write(const struct wd_imgman *m, char **out, size_t *len, struct w
 
 int wd_imgman_pin(const struct wd_imgman *m, char hex[WD_IMAGE_HEX], struct wd_err *err)
 {
-	char *text;
-	size_t len;
+	char *text = NULL;
+	size_t len = 0;
 
-	if (write_json(m, false, &text, &len, err) < 0)
+	if (write_json(m, false, &text, &len, err) < 0 || text == NULL)
 		return wd_err_ret(err);
 	wd_img_digest_buf(text, len, hex);
 	free(text);

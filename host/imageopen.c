@@ -93,6 +93,32 @@ int wd_image_open(const char *outdir, struct wd_image *img, struct wd_err *err)
 	return 0;
 }
 
+/* The policy entry `e` (may be NULL), checked, as a malloc'd string. */
+static int policy_text(const struct wd_cpio_entry *e, const struct wd_image *img, char **text,
+		       size_t *len, struct wd_err *err)
+{
+	char hex[WD_IMAGE_HEX];
+	char *t;
+
+	if (e == NULL || (e->mode & S_IFMT) != S_IFREG)
+		return wd_err_set(err, ENOENT, "baked policy: %s has no %s", img->initramfs,
+				  WD_IMAGE_POLICY_PATH);
+	wd_img_digest_buf(e->data, e->size, hex);
+	if (strcmp(hex, img->policy_sha256) != 0)
+		return wd_err_set(err, EBADMSG,
+				  "baked policy: %s has sha256 %s, manifest.json says %s",
+				  WD_IMAGE_POLICY_PATH, hex, img->policy_sha256);
+	t = malloc(e->size + 1);
+	if (t == NULL)
+		return wd_err_set(err, ENOMEM, "baked policy: out of memory");
+	if (e->size > 0)
+		memcpy(t, e->data, e->size);
+	t[e->size] = '\0';
+	*text = t;
+	*len = e->size;
+	return 0;
+}
+
 int wd_image_policy(const struct wd_image *img, char **text, size_t *len, struct wd_err *err)
 {
 	char hex[WD_IMAGE_HEX];
@@ -124,23 +150,7 @@ int wd_image_policy(const struct wd_image *img, char **text, size_t *len, struct
 		return wd_err_wrap(err, "baked policy: %s", img->initramfs);
 	}
 	e = wd_cpio_find(&c, WD_IMAGE_POLICY_PATH + 1);
-	if (e == NULL || (e->mode & S_IFMT) != S_IFREG) {
-		rc = wd_err_set(err, ENOENT, "baked policy: %s has no %s", img->initramfs,
-				WD_IMAGE_POLICY_PATH);
-	} else {
-		wd_img_digest_buf(e->data, e->size, hex);
-		if (strcmp(hex, img->policy_sha256) != 0)
-			rc = wd_err_set(err, EBADMSG,
-					"baked policy: %s has sha256 %s, manifest.json says %s",
-					WD_IMAGE_POLICY_PATH, hex, img->policy_sha256);
-		else if ((*text = malloc(e->size + 1)) == NULL)
-			rc = wd_err_set(err, ENOMEM, "baked policy: out of memory");
-	}
-	if (rc == 0) {
-		memcpy(*text, e->data, e->size);
-		(*text)[e->size] = '\0';
-		*len = e->size;
-	}
+	rc = policy_text(e, img, text, len, err);
 	wd_cpio_free(&c);
 	free(raw);
 	return rc;

@@ -35,6 +35,7 @@
 
 #include "../common/safetext.h"
 #include "../common/sha256.h"
+#include "../common/tlog.h"
 #include "../policy/policy.h"
 #include "cpio.h"
 #include "imagecmd.h"
@@ -88,7 +89,7 @@ static int check_canonical(const struct paths *p, const struct wd_imgman *m, str
 	}
 	if (fd < 0) {
 		rc = wd_err_ret(err);
-	} else if (hlen != wlen || memcmp(have, want, wlen) != 0) {
+	} else if (have == NULL || hlen != wlen || memcmp(have, want, wlen) != 0) {
 		size_t at = 0;
 
 		while (have != NULL && at < hlen && at < wlen && have[at] == want[at])
@@ -152,19 +153,27 @@ static int same_text(const struct wd_cpio *c, const char *name, const char *want
 	return 0;
 }
 
-static bool same_entry(const struct wd_imgentry *a, const struct wd_imgentry *b)
+/* What differs between the archive's entry `a` and the manifest's `b`
+ * ("" when nothing does). */
+static const char *entry_diff(const struct wd_imgentry *a, const struct wd_imgentry *b)
 {
-	if (strcmp(a->path, b->path) != 0 || a->type != b->type || a->mode != b->mode)
-		return false;
+	if (strcmp(a->path, b->path) != 0)
+		return "path";
+	if (a->type != b->type)
+		return "type";
+	if (a->mode != b->mode)
+		return "mode";
 	switch (a->type) {
 	case 'f':
-		return a->size == b->size && strcmp(a->sha256, b->sha256) == 0;
+		return a->size != b->size                  ? "size"
+		       : strcmp(a->sha256, b->sha256) != 0 ? "sha256"
+							   : "";
 	case 'l':
-		return strcmp(a->target, b->target) == 0;
+		return strcmp(a->target, b->target) != 0 ? "target" : "";
 	case 'c':
-		return a->major == b->major && a->minor == b->minor;
+		return a->major != b->major || a->minor != b->minor ? "rdev" : "";
 	default:
-		return true;
+		return "";
 	}
 }
 
@@ -176,20 +185,22 @@ static int check_entries(const struct wd_cpio *c, const struct wd_imgman *m, str
 
 	if (wd_imgtext_entries(c, &have, &n, err) < 0)
 		return wd_err_wrap(err, "initramfs.cpio.gz");
-	for (size_t i = 0; i < n && i < m->initramfs.n_entries && rc == 0; i++)
-		if (!same_entry(&have[i], &m->initramfs.entries[i]))
-			rc = wd_err_set(err, EBADMSG,
-					"initramfs.cpio.gz: entry %zu is %.200s (%c), "
-					"manifest.json's initramfs.entries says %.200s (%c) or "
-					"other content",
-					i, have[i].path, have[i].type, m->initramfs.entries[i].path,
-					m->initramfs.entries[i].type);
+	for (size_t i = 0; i < n && i < m->initramfs.n_entries && rc == 0; i++) {
+		const char *what = entry_diff(&have[i], &m->initramfs.entries[i]);
+
+		if (what[0] != '\0')
+			rc = wd_err_set(
+				err, EBADMSG,
+				"initramfs.cpio.gz: entry %zu (%.200s): its %s is not the one "
+				"manifest.json's initramfs.entries[%zu] gives",
+				i, have[i].path, what, i);
+	}
 	if (rc == 0 && n != m->initramfs.n_entries)
 		rc = wd_err_set(err, EBADMSG,
 				"initramfs.cpio.gz: %zu entries, manifest.json's initramfs.entries "
 				"lists %zu",
 				n, m->initramfs.n_entries);
-	for (size_t i = 0; i < n && rc == 0; i++)
+	for (size_t i = 0; i < c->n && rc == 0; i++)
 		if (c->e[i].uid != 0 || c->e[i].gid != 0 || c->e[i].mtime != m->epoch)
 			rc = wd_err_set(err, EBADMSG,
 					"initramfs.cpio.gz: /%.200s is not 0:0 with mtime %llu "
@@ -333,7 +344,7 @@ static int check_rootfs(const struct paths *p, const struct wd_imgman *m, struct
 	wd_sha256_update(&c, SALT_LABEL, strlen(SALT_LABEL));
 	wd_sha256_update(&c, sha, sizeof(sha));
 	wd_sha256_final(&c, salt);
-	wd_img_hex(salt, sizeof(salt), hex);
+	wd_hex(salt, sizeof(salt), hex);
 	if (rc == 0 && strcmp(hex, v->salt) != 0)
 		rc = wd_err_set(err, EBADMSG,
 				"rootfs.verity: the salt is not the one made from rootfs.erofs");

@@ -49,15 +49,18 @@
  *   while they are filled and get their mode at the end.
  *
  * Bounds: WD_ROOTFS_PATH_MAX bytes per path, WD_ROOTFS_LINK_MAX per
- * symlink target, the entries read from the source (default
+ * symlink target, the entries read from the source and the paths in the
+ * staged tree besides "/" (each at most max_entries, default
  * WD_ROOTFS_MAX_ENTRIES) and the file bytes written (default
  * WD_ROOTFS_MAX_BYTES, `--max-size`), each an error naming the entry that
- * crossed it. Tar-level bounds are in tarread.h.
+ * crossed it; the paths held in memory (the index of staged paths that
+ * the rules need, the listing's sort) at most WD_ROOTFS_NAME_BYTES_MAX
+ * bytes in all. Tar-level bounds are in tarread.h.
  *
  * Failure: returns a negative errno with `err` set; the staging directory
- * is left part-filled, and the caller removes it (wd_tmpdir_remove).
- * Directories whose mode denies their owner writing or searching exist only
- * after success, so the removal can always get in.
+ * is left part-filled, and the caller removes it with wd_rootfs_remove()
+ * (which also gets into a staged directory whose mode keeps its owner out,
+ * 0555 or 0000, as a build without root needs).
  */
 #ifndef WARDEN_HOST_ROOTFS_H
 #define WARDEN_HOST_ROOTFS_H
@@ -72,6 +75,7 @@
 #define WD_ROOTFS_LINK_MAX 4095                      /* bytes of a symlink target */
 #define WD_ROOTFS_MAX_ENTRIES 1000000ULL             /* default: entries read from the source */
 #define WD_ROOTFS_MAX_BYTES (8ULL << 30)             /* default: file bytes staged (8 GiB) */
+#define WD_ROOTFS_NAME_BYTES_MAX (256ULL << 20)      /* bytes of all paths held in memory */
 #define WD_ROOTFS_STRIPPED_MAX 4096                  /* stripped entries kept in the report */
 #define WD_ROOTFS_TREE_FORMAT "warden-rootfs-tree 1" /* first line of the listing */
 
@@ -130,6 +134,13 @@ int wd_rootfs_stage_tar(int tar_fd, const char *name, int stage_dirfd, uint64_t 
 void wd_rootfs_report_free(struct wd_rootfs_report *rep);
 
 /*
+ * Remove the staging directory `path` and everything in it, never following
+ * a symlink, giving each directory mode 0700 first. "" or NULL does
+ * nothing; a missing path is not an error.
+ */
+int wd_rootfs_remove(const char *path, struct wd_err *err);
+
+/*
  * The listing of the tree under `dirfd` (a staged tree), sorted and
  * deterministic, and its SHA-256: the "tree digest" (the erofs UUID is made
  * from it; a directory source's manifest digest is it). Written to `out_fd`
@@ -142,13 +153,14 @@ void wd_rootfs_report_free(struct wd_rootfs_report *rep);
  * below 0x21 and 0x7f written as %XX (upper-case hex), every other byte as
  * it is, so a line splits on spaces. Lines are sorted by PATH's raw bytes.
  * TYPE is one of d f h l p c b s; MODE four octal digits (07777 bits);
- * UID GID decimal, "0 0" for every entry when `all_root`; SIZE the file's
- * bytes (0 for non-files); EXTRA: for f the content's SHA-256 in lower-case
+ * UID GID decimal, "0 0" for every entry when `all_root`; SIZE a file's
+ * bytes (f and h; 0 for the others); EXTRA: for f the content's SHA-256 in lower-case
  * hex, for h the PATH (escaped) of the first path in sort order with the
  * same inode (that one is listed as f), for l the target (escaped), for c
  * and b "MAJOR:MINOR", "-" for the others. Times and xattrs are not listed
  * (times are all the epoch; xattrs are never copied). At most
- * `max_entries` paths (0: WD_ROOTFS_MAX_ENTRIES), symlinks never followed.
+ * `max_entries` paths besides "/" (0: WD_ROOTFS_MAX_ENTRIES), symlinks never
+ * followed.
  */
 int wd_rootfs_tree(int dirfd, bool all_root, uint64_t max_entries, int out_fd, uint8_t sha256[32],
 		   struct wd_err *err);

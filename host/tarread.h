@@ -9,8 +9,9 @@
  *
  * Formats: POSIX ustar ("ustar\0" "00", with its 155-byte prefix), GNU
  * ("ustar  \0"; no prefix), POSIX.1-2001 pax extended headers ('x', and
- * global 'g'), GNU long names ('L') and long link names ('K'). Numbers in
- * octal or in GNU base-256. Every header's checksum is checked.
+ * global 'g'), GNU long names ('L') and long link names ('K'); a GNU volume
+ * label ('V') is read and ignored. Numbers in octal or in GNU base-256.
+ * Every header's checksum is checked.
  *
  * Pax keywords honoured: path, linkpath, size, uid, gid, mtime (parsed, the
  * caller replaces it), SCHILY.xattr.security.capability and
@@ -55,12 +56,12 @@
 #include "../common/err.h"
 #include "../common/sha256.h"
 
-#define WD_TAR_BLOCK 512                 /* bytes per header and data block */
-#define WD_TAR_PATH_MAX 4096             /* bytes of an entry's name, NUL excluded */
-#define WD_TAR_LINK_MAX 4095             /* bytes of a link target, NUL excluded */
-#define WD_TAR_PAX_MAX (64 * 1024)       /* bytes of one pax header ('x' or 'g') */
-#define WD_TAR_EXT_MAX 8                 /* extension headers (x, g, L, K) before one entry */
-#define WD_TAR_TRAILER_MAX (1024 * 1024) /* bytes after the end-of-archive marker */
+#define WD_TAR_BLOCK 512               /* bytes per header and data block */
+#define WD_TAR_PATH_MAX 4096           /* bytes of an entry's name, NUL excluded */
+#define WD_TAR_LINK_MAX 4095           /* bytes of a link target, NUL excluded */
+#define WD_TAR_PAX_MAX (64UL * 1024UL) /* bytes of one pax header ('x', 'g'), of a 'V' label */
+#define WD_TAR_EXT_MAX 8               /* extension headers (x, g, L, K, V) before one entry */
+#define WD_TAR_TRAILER_MAX (1024UL * 1024UL) /* bytes after the end-of-archive marker */
 
 /* What an entry is (the type flag, normalised). */
 enum wd_tar_type {

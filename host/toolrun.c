@@ -128,7 +128,7 @@ static int drain(struct wd_tool *t, int out_r, int err_r, char *ebuf, size_t *el
 			}
 			if (i == 1) {
 				keep_tail(ebuf, elen, chunk, (size_t)r);
-			} else if (t->out_len + (size_t)r < t->out_size) {
+			} else if (t->out != NULL && t->out_len + (size_t)r < t->out_size) {
 				memcpy(t->out + t->out_len, chunk, (size_t)r);
 				t->out_len += (size_t)r;
 				t->out[t->out_len] = '\0';

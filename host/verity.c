@@ -9,8 +9,8 @@
 
 #include "../common/sha256.h"
 
-#define BITS_PER_LEVEL 7 /* log2(WD_VERITY_PER_BLOCK) */
-#define READ_BLOCKS 64   /* blocks read at once: 256 KiB */
+#define BITS_PER_LEVEL 7         /* log2(WD_VERITY_PER_BLOCK) */
+#define READ_BLOCKS ((size_t)64) /* blocks read at once: 256 KiB */
 
 int wd_verity_layout(uint64_t data_blocks, struct wd_verity_layout *l)
 {
@@ -49,16 +49,17 @@ static int read_at(int fd, void *buf, size_t n, uint64_t off, const char *what, 
 	size_t got = 0;
 
 	while (got < n) {
-		ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
+		uint64_t at = off + got;
+		ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)at);
 
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			return wd_err_sys(err, errno, "read %s at byte %llu", what,
-					  (unsigned long long)(off + got));
+					  (unsigned long long)at);
 		if (r == 0)
 			return wd_err_set(err, EIO, "%s ends at byte %llu, before its last block",
-					  what, (unsigned long long)(off + got));
+					  what, (unsigned long long)at);
 		got += (size_t)r;
 	}
 	return 0;
@@ -69,13 +70,14 @@ static int write_at(int fd, const void *buf, size_t n, uint64_t off, struct wd_e
 	size_t done = 0;
 
 	while (done < n) {
-		ssize_t r = pwrite(fd, (const char *)buf + done, n - done, (off_t)(off + done));
+		uint64_t at = off + done;
+		ssize_t r = pwrite(fd, (const char *)buf + done, n - done, (off_t)at);
 
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			return wd_err_sys(err, errno, "write the hash tree at byte %llu",
-					  (unsigned long long)(off + done));
+					  (unsigned long long)at);
 		done += (size_t)r;
 	}
 	return 0;
@@ -101,6 +103,8 @@ static void digest(const struct pass *p, const uint8_t *block, uint8_t out[WD_VE
 /* One finished hash block: written, or compared with the one on disk. */
 static int emit(struct pass *p, int level, uint64_t index, uint64_t at, struct wd_err *err)
 {
+	uint64_t byte = at * WD_VERITY_BLOCK;
+
 	if (!p->check)
 		return write_at(p->tree_fd, p->out, WD_VERITY_BLOCK, at * WD_VERITY_BLOCK, err);
 	if (read_at(p->tree_fd, p->disk, WD_VERITY_BLOCK, at * WD_VERITY_BLOCK, "the hash tree",
@@ -110,8 +114,7 @@ static int emit(struct pass *p, int level, uint64_t index, uint64_t at, struct w
 		return wd_err_set(err, EBADMSG,
 				  "hash tree level %d block %llu (byte %llu of the hash file) does "
 				  "not match its data",
-				  level, (unsigned long long)index,
-				  (unsigned long long)(at * WD_VERITY_BLOCK));
+				  level, (unsigned long long)index, (unsigned long long)byte);
 	return 0;
 }
 
