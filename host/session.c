@@ -242,6 +242,8 @@ static int unexpected(struct wd_session *s, const struct wd_frame *f, const char
 			  wd_msg_type_name(f->type), waiting_for);
 }
 
+#define SHOWN_PATH 512 /* JSON bytes of OUTDIR in the record before it is cut (jcanon.h) */
+
 /*
  * --image OUTDIR: the guest must have booted the image's root filesystem,
  * verified against the root hash its manifest.json pins; a guest that
@@ -251,7 +253,7 @@ static int unexpected(struct wd_session *s, const struct wd_frame *f, const char
 static int check_root_hash(struct wd_session *s, struct wd_err *err)
 {
 	const char *got = s->hello.rootfs_root_hash;
-	char data[512];
+	char data[2 * WD_SHA256_HEX + SHOWN_PATH + WD_JW_BOUNDED_EXTRA + 64];
 	struct wd_launchrec r = {"image",    "root-hash-mismatch",  "failure",
 				 "critical", s->hello.audit_origin, data};
 	struct wd_jw w;
@@ -261,7 +263,7 @@ static int check_root_hash(struct wd_session *s, struct wd_err *err)
 		return 0;
 	wd_jw_init(&w, data, sizeof(data));
 	wd_jw_str(&w, "expected", s->image_root_hash);
-	wd_jw_str(&w, "image", s->image_dir);
+	wd_jw_str_bounded(&w, "image", s->image_dir, strlen(s->image_dir), SHOWN_PATH);
 	wd_jw_str(&w, "reported", got);
 	if (wd_jw_end(&w) < 0)
 		wd_warn("image: the record does not fit");
