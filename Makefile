@@ -3,7 +3,7 @@
 #   make            guest binaries (static musl) and their pinned libraries
 #   make image      build/image/initramfs.cpio.gz and its manifest
 #   make test       unit tests (musl and glibc+ASan/UBSan), PID 1 tests, image
-#                   reproducibility, microVM tests, a short fuzz run
+#                   reproducibility, warden image, microVM tests, a short fuzz run
 #   make demo       the sample agent job (examples/agent.sh) in a microVM
 #   make bench      benchmarks (figures printed, never asserted)
 #   make lint       cppcheck, clang-tidy, shellcheck, clang-format check
@@ -81,7 +81,8 @@ UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(sort $(wildcard tests/unit/tes
 TEST_GUEST_PROGS := tests/init/probe tests/vm/vmcheck
 
 .PHONY: all bootstrap deps image kernel test test-unit test-unit-musl test-unit-asan \
-        test-init test-vm test-run test-sandbox test-escape test-audit test-repro test-fuzz test-deps demo bench lint fmt install clean distclean
+        test-init test-vm test-run test-sandbox test-escape test-audit test-repro test-image-tool \
+        test-fuzz test-deps demo bench lint fmt install clean distclean
 
 all: $(GUEST_BINS) $(HOST_BINS)
 
@@ -298,7 +299,7 @@ $(KERNEL_STAMP): image/fetch-kernel.sh deps/sources.lock deps/lock.sh | bootstra
 
 image: $(IMAGE)
 
-$(IMAGE): $(GUEST_BINS) $(KERNEL_STAMP) image/mkinitramfs.sh image/modules.list \
+$(IMAGE): $(GUEST_BINS) $(KERNEL_STAMP) image/mkinitramfs.sh image/modules.list deps/sources.lock \
           image/resolve-modules.sh
 	$(Q)image/mkinitramfs.sh --init $(BIN)/warden-init --supervisor $(BIN)/warden-supervisor \
 	    --kernel-dir $(KERNEL_DIR) --output $@
@@ -326,6 +327,14 @@ test-audit: $(IMAGE) $(HOST_BINS) $(AUDIT_TEST_BINS)
 test-repro: $(GUEST_BINS) $(KERNEL_STAMP)
 	$(Q)tests/image/repro.sh $(BIN) $(KERNEL_DIR)
 
+# warden image build/inspect/verify; the Debian rootfs tar is cached in
+# build/rootfs (image/debian-rootfs.sh); without it those tests are skipped.
+ROOTFS_TAR := $(BUILD)/rootfs/debian-python.tar
+
+test-image-tool: $(IMAGE) $(HOST_BINS)
+	$(Q)image/debian-rootfs.sh $(ROOTFS_TAR) || echo "test-image-tool: no Debian rootfs tar" >&2
+	$(Q)tests/image/tool.sh $(BIN) $(KERNEL_DIR) $(IMAGE) $(ROOTFS_TAR)
+
 FUZZ_SECONDS ?= 10
 
 test-fuzz: $(DEPS_GLIBC_STAMP) | bootstrap
@@ -337,7 +346,7 @@ test-deps: $(DEPS_STAMP)
 test: bootstrap
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/run-all.sh "$(MAKE) --no-print-directory" test-unit-musl test-unit-asan test-init \
-	    test-deps test-repro test-vm test-run test-sandbox test-escape test-audit test-fuzz
+	    test-deps test-repro test-image-tool test-vm test-run test-sandbox test-escape test-audit test-fuzz
 
 demo: $(IMAGE) $(HOST_BINS)
 	$(Q)scripts/demo.sh $(BIN)

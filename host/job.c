@@ -109,6 +109,26 @@ static int profile_check(const struct sup_sandbox *sb, struct wd_err *err)
 	return rc;
 }
 
+/*
+ * The whole policy read here as the guest will read it, and a profile
+ * compiled as the guest will compile it: an invalid one, or a profile the
+ * filter cannot honour, stops the job before a VM starts. On success
+ * `policy` holds it (the caller frees it); on failure nothing is held.
+ */
+static int check_policy_text(const char *text, size_t n, struct wd_policy *policy,
+			     struct wd_err *err)
+{
+	if (n == 0)
+		return wd_err_set(err, EINVAL, "empty");
+	if (memchr(text, '\0', n) != NULL)
+		return wd_err_set(err, EINVAL, "contains a NUL byte");
+	if (wd_policy_read(text, n, policy, err) < 0 || profile_check(&policy->sandbox, err) < 0) {
+		wd_policy_free(policy);
+		return wd_err_ret(err);
+	}
+	return 0;
+}
+
 int wd_read_policy(const char *path, char **out, struct wd_policy *parsed, struct wd_err *err)
 {
 	static struct wd_policy own; /* when the caller keeps nothing */
@@ -147,25 +167,29 @@ int wd_read_policy(const char *path, char **out, struct wd_policy *parsed, struc
 			     : wd_err_set(err, E2BIG, "--policy %s: changed while read", path);
 	}
 	text[n] = '\0';
-	if (memchr(text, '\0', (size_t)n) != NULL) {
+	if (check_policy_text(text, (size_t)n, policy, err) < 0) {
 		free(text);
-		return wd_err_set(err, EINVAL, "--policy %s: contains a NUL byte", path);
-	}
-	/* The whole policy is read here as the guest will read it, and a
-	 * profile compiled as the guest will compile it: an invalid one, or a
-	 * profile the filter cannot honour, stops the job before a VM starts. */
-	if (n == 0 || wd_policy_read(text, (size_t)n, policy, err) < 0 ||
-	    profile_check(&policy->sandbox, err) < 0) {
-		free(text);
-		if (n != 0)
-			wd_policy_free(policy);
-		if (n == 0)
-			return wd_err_set(err, EINVAL, "--policy %s: empty", path);
 		return wd_err_wrap(err, "--policy %s", path);
 	}
 	if (parsed == NULL)
 		wd_policy_free(policy);
 	*out = text;
+	return 0;
+}
+
+int wd_job_plan_set_policy(struct wd_job_plan *p, char *text, size_t len, const char *what,
+			   struct wd_err *err)
+{
+	struct wd_policy parsed;
+
+	if (check_policy_text(text, len, &parsed, err) < 0) {
+		free(text);
+		return wd_err_wrap(err, "%s", what);
+	}
+	free(p->policy);
+	p->policy = text;
+	p->audit = parsed.audit;
+	wd_policy_free(&parsed);
 	return 0;
 }
 

@@ -63,6 +63,15 @@ struct wd_job_plan {
 int wd_read_policy(const char *path, char **out, struct wd_policy *parsed, struct wd_err *err);
 
 /*
+ * The job's policy from elsewhere than a --policy file (an image's baked
+ * policy, host/image.h): `text` (heap, NUL-terminated, `len` bytes; taken
+ * over whatever the result) read and checked as wd_read_policy() reads a
+ * file, replacing what the plan had. Errors name `what`.
+ */
+int wd_job_plan_set_policy(struct wd_job_plan *p, char *text, size_t len, const char *what,
+			   struct wd_err *err);
+
+/*
  * Open and check everything `o` names. `host_term` is the host's $TERM,
  * passed to a --tty job unless --env sets TERM itself (may be NULL).
  */

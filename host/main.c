@@ -2,8 +2,8 @@
  * host/main.c - the `warden` command: dispatch to its subcommands.
  *
  * Runs on the host as the user who launches jobs (root for --vmm local).
- * `run` (host/run.h) and `sandbox` (host/sandbox.h); docs/cli.md is the
- * reference.
+ * `run` (host/run.h), `audit` (host/audit.h), `image` (host/image.h) and
+ * `sandbox` (host/sandbox.h); docs/cli.md is the reference.
  * Messages go to stderr as "warden: LEVEL: ..." (common/log.h); usage
  * errors exit WD_EXIT_LAUNCHER like every other failure of the launcher
  * itself, so that they cannot be mistaken for the agent's own status.
@@ -17,17 +17,20 @@
 #include "audit.h"
 #include "cli.h"
 #include "exitcodes.h"
+#include "image.h"
 #include "run.h"
 #include "sandbox.h"
 
-static const char usage[] = "usage: warden COMMAND [OPTIONS]\n"
-			    "\n"
-			    "  run       run one command in a fresh microVM (warden run --help)\n"
-			    "  audit     verify, show or prune audit logs (warden audit --help)\n"
-			    "  sandbox   run one command in the agent's sandbox on this kernel\n"
-			    "            (warden sandbox --help)\n"
-			    "\n"
-			    "See docs/cli.md.\n";
+static const char usage[] =
+	"usage: warden COMMAND [OPTIONS]\n"
+	"\n"
+	"  run       run one command in a fresh microVM (warden run --help)\n"
+	"  audit     verify, show or prune audit logs (warden audit --help)\n"
+	"  image     build, inspect or verify a golden image (warden image --help)\n"
+	"  sandbox   run one command in the agent's sandbox on this kernel\n"
+	"            (warden sandbox --help)\n"
+	"\n"
+	"See docs/cli.md.\n";
 
 /* Closed fds 0-2 would be reused by the first files opened. */
 static void open_std_fds(void)
@@ -72,6 +75,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 2, argv + 2);
 	if (strcmp(argv[1], "audit") == 0)
 		return wd_audit_main(argc - 2, argv + 2);
+	if (strcmp(argv[1], "image") == 0)
+		return wd_image_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "sandbox") == 0)
 		return wd_sandbox_main(argc - 2, argv + 2);
 	wd_error("unknown command '%s' (warden --help lists them)", argv[1]);

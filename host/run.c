@@ -14,6 +14,7 @@
 #include "../common/fileio.h"
 #include "../common/log.h"
 #include "exitcodes.h"
+#include "image.h"
 #include "job.h"
 #include "paths.h"
 #include "relay.h"
@@ -27,6 +28,8 @@ struct run_paths {
 	char exe_dir[WD_PATH_BYTES];
 	char kernel[WD_PATH_BYTES];
 	char image[WD_PATH_BYTES];
+	bool image_dir;      /* --image named an image directory: `img` */
+	struct wd_image img; /* its kernel, initramfs, root filesystem, hash tree, root hash */
 	char init[WD_PATH_BYTES];
 	char supervisor[WD_PATH_BYTES];
 	char tmpdir[WD_PATH_BYTES];
@@ -46,10 +49,41 @@ static int pick(const char *given, const char *option, const char *exe_dir, enum
 	return 0;
 }
 
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * --image OUTDIR: an image directory (host/image.h), checked against its
+ * manifest.json; its kernel unless --kernel names another, its initramfs,
+ * and its root filesystem and hash tree as the VM's two drives.
+ */
+static int open_image_dir(const struct wd_run_opts *o, struct run_paths *p, struct wd_err *err)
+{
+	if (wd_image_open(o->image, &p->img, err) < 0)
+		return wd_err_wrap(err, "--image");
+	p->image_dir = true;
+	memcpy(p->image, p->img.initramfs, sizeof(p->image));
+	if (o->kernel == NULL) {
+		memcpy(p->kernel, p->img.kernel, sizeof(p->kernel));
+		return 0;
+	}
+	if (pick(o->kernel, "--kernel", p->exe_dir, WD_ASSET_KERNEL, p->kernel, err) < 0)
+		return -err->code;
+	wd_info("--kernel %s instead of the image's kernel (%s); its modules are for %s", o->kernel,
+		p->img.kernel, p->img.kver);
+	return 0;
+}
+
 static int find_guest(const struct wd_run_opts *o, struct run_paths *p, struct wd_err *err)
 {
 	if (wd_exe_dir(p->exe_dir, sizeof(p->exe_dir), err) < 0)
 		return -err->code;
+	if (o->vmm == WD_VMM_QEMU && o->image != NULL && is_dir(o->image))
+		return open_image_dir(o, p, err);
 	if (o->vmm == WD_VMM_QEMU) {
 		if (pick(o->kernel, "--kernel", p->exe_dir, WD_ASSET_KERNEL, p->kernel, err) < 0 ||
 		    pick(o->image, "--image", p->exe_dir, WD_ASSET_IMAGE, p->image, err) < 0)
@@ -63,7 +97,8 @@ static int find_guest(const struct wd_run_opts *o, struct run_paths *p, struct w
 	return 0;
 }
 
-/* --audit-dir: the records go to records.jsonl in it (session.c). */
+/* --audit-dir: the guest's log goes in it (collect.h), and the launcher's
+ * own records (launchrec.h). */
 static int make_audit_dir(const char *dir, struct wd_err *err)
 {
 	struct stat st;
@@ -77,6 +112,42 @@ static int make_audit_dir(const char *dir, struct wd_err *err)
 	return 0;
 }
 
+/*
+ * An image with a baked policy (/etc/warden/policy.json) runs it or
+ * nothing (the guest refuses any other, supervisor/baked.h): without
+ * --policy the job brings the baked one; a --policy that is another one
+ * is refused here, before a VM starts.
+ */
+static int image_policy(const struct wd_run_opts *o, const struct run_paths *p,
+			struct wd_job_plan *plan, struct wd_err *err)
+{
+	char baked[WD_SHA256_HEX], given[WD_SHA256_HEX];
+	char *text = NULL;
+	size_t len = 0;
+
+	if (!p->image_dir || !p->img.has_policy)
+		return 0;
+	if (wd_image_policy(&p->img, &text, &len, err) < 0)
+		return wd_err_wrap(err, "--image %s", p->img.dir);
+	if (o->policy == NULL) {
+		wd_info("the image's baked policy (%s, sha256 %.12s...)", WD_IMAGE_POLICY_PATH,
+			p->img.policy_sha256);
+		return wd_job_plan_set_policy(plan, text, len, "the image's baked policy", err);
+	}
+	if (wd_job_policy_sha256(text, len, baked, err) < 0 ||
+	    wd_job_policy_sha256(plan->policy, strlen(plan->policy), given, err) < 0) {
+		free(text);
+		return wd_err_wrap(err, "--policy");
+	}
+	free(text);
+	if (strcmp(baked, given) != 0)
+		return wd_err_set(err, EPERM,
+				  "--policy %s: the image %s bakes its own policy (%s), which its "
+				  "guest enforces; leave --policy out or give that one",
+				  o->policy, p->img.dir, WD_IMAGE_POLICY_PATH);
+	return 0;
+}
+
 /* Everything the user named, checked before anything starts. */
 static int prepare(const struct wd_run_opts *o, struct run_paths *p, struct wd_job_plan *plan,
 		   struct wd_err *err)
@@ -85,7 +156,8 @@ static int prepare(const struct wd_run_opts *o, struct run_paths *p, struct wd_j
 		return -err->code;
 	if (o->tty && !isatty(STDIN_FILENO))
 		return wd_err_set(err, ENOTTY, "--tty: standard input is not a terminal");
-	if (wd_job_plan_prepare(plan, o, getenv("TERM"), err) < 0)
+	if (wd_job_plan_prepare(plan, o, getenv("TERM"), err) < 0 ||
+	    image_policy(o, p, plan, err) < 0)
 		return -err->code;
 	if (o->audit_dir != NULL && make_audit_dir(o->audit_dir, err) < 0)
 		return -err->code;
@@ -218,6 +290,8 @@ static void run_guest(struct wd_session *s, struct wd_vmm *vmm, const struct run
 		.tmpdir = p->tmpdir,
 		.kernel = p->kernel,
 		.image = p->image,
+		.rootfs = p->image_dir ? p->img.rootfs : NULL,
+		.verity = p->image_dir ? p->img.verity : NULL,
 		.init = p->init,
 		.supervisor = p->supervisor,
 		.mem_mib = s->o->mem_mib,
@@ -258,10 +332,15 @@ int wd_run(const struct wd_run_opts *o)
 	}
 	wd_vmm_init(&vmm, o->vmm == WD_VMM_LOCAL ? &wd_vmm_local_ops : &wd_vmm_qemu_ops,
 		    paths.tmpdir);
-	if (wd_session_init(&s, o, &vmm, &plan, sigfd, &err) < 0)
+	if (wd_session_init(&s, o, &vmm, &plan, sigfd, &err) < 0) {
 		s.end = WD_END_FAILED;
-	else
+	} else {
+		if (paths.image_dir) {
+			s.image_root_hash = paths.img.root_hash;
+			s.image_dir = paths.img.dir;
+		}
 		run_guest(&s, &vmm, &paths, &err);
+	}
 
 	wd_tty_restore();
 	vmm.ops->stop(&vmm);

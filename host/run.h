@@ -3,7 +3,8 @@
  * status (host/exitcodes.h, docs/cli.md).
  *
  * Order: signals, then everything the user named is checked (kernel,
- * image, files, policy, terminal) before anything starts, so that a
+ * image, or an image directory against its manifest.json (host/image.h)
+ * and its baked policy, files, policy, terminal) before anything starts, so that a
  * mistake costs no boot; then the private directory, the VMM, the session
  * (host/session.h). Whatever happens after that, one path tears down: the
  * terminal restored, the guest killed and reaped, the channel closed, the

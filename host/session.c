@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include "../common/clock.h"
+#include "../common/jcanon.h"
 #include "../common/log.h"
 #include "../common/safetext.h"
+#include "launchrec.h"
 #include "tty.h"
 
 int wd_session_init(struct wd_session *s, const struct wd_run_opts *o, struct wd_vmm *vmm,
@@ -221,8 +223,9 @@ static void print_hello(const struct wd_session *s)
 	else
 		wd_debug("boot: spawn %.1f ms, supervisor ready %.1f ms after init started",
 			 (double)b->spawn_ns / ms, (double)h->ready_ns / ms);
-	wd_debug("measured: init %s, supervisor %s, manifest %s", h->init_sha256,
-		 h->supervisor_sha256, h->manifest_sha256[0] != '\0' ? h->manifest_sha256 : "none");
+	wd_debug("measured: init %s, supervisor %s, manifest %s, rootfs %s", h->init_sha256,
+		 h->supervisor_sha256, h->manifest_sha256[0] != '\0' ? h->manifest_sha256 : "none",
+		 h->rootfs_root_hash[0] != '\0' ? h->rootfs_root_hash : "none");
 }
 
 /* A frame other than the one expected in the handshake. */
@@ -237,6 +240,40 @@ static int unexpected(struct wd_session *s, const struct wd_frame *f, const char
 	s->end = WD_END_FAILED;
 	return wd_err_set(err, EPROTO, "protocol: %s from the guest while waiting for %s",
 			  wd_msg_type_name(f->type), waiting_for);
+}
+
+#define SHOWN_PATH 512 /* JSON bytes of OUTDIR in the record before it is cut (jcanon.h) */
+
+/*
+ * --image OUTDIR: the guest must have booted the image's root filesystem,
+ * verified against the root hash its manifest.json pins; a guest that
+ * says another one, or none, gets no job (and no secret). The refusal is
+ * a record of the launcher's own (launchrec.h) and one error line.
+ */
+static int check_root_hash(struct wd_session *s, struct wd_err *err)
+{
+	const char *got = s->hello.rootfs_root_hash;
+	char data[2 * WD_SHA256_HEX + SHOWN_PATH + WD_JW_BOUNDED_EXTRA + 64];
+	struct wd_launchrec r = {"image",    "root-hash-mismatch",  "failure",
+				 "critical", s->hello.audit_origin, data};
+	struct wd_jw w;
+	struct wd_err e;
+
+	if (s->image_root_hash == NULL || strcmp(got, s->image_root_hash) == 0)
+		return 0;
+	wd_jw_init(&w, data, sizeof(data));
+	wd_jw_str(&w, "expected", s->image_root_hash);
+	wd_jw_str_bounded(&w, "image", s->image_dir, strlen(s->image_dir), SHOWN_PATH);
+	wd_jw_str(&w, "reported", got);
+	if (wd_jw_end(&w) < 0)
+		wd_warn("image: the record does not fit");
+	else if (s->o->audit_dir != NULL && wd_launchrec_write(s->o->audit_dir, &r, &e) < 0)
+		wd_warn("image: the record: %s", e.msg);
+	s->end = WD_END_FAILED;
+	return wd_err_set(err, EPERM,
+			  "image %s: the guest's root filesystem has root hash %s, manifest.json "
+			  "pins %s; no job was sent",
+			  s->image_dir, got[0] != '\0' ? got : "(none)", s->image_root_hash);
 }
 
 /* READY, KEY, HELLO. The key exists only here and in the channel's state. */
@@ -301,6 +338,8 @@ static int handshake(struct wd_session *s, struct wd_err *err)
 				  s->hello.mode, s->vmm->ops->hello_mode);
 	}
 	print_hello(s);
+	if (check_root_hash(s, err) < 0)
+		return -err->code;
 	if (wd_collect_hello(&s->audit, &s->hello, err) < 0) {
 		s->end = WD_END_FAILED;
 		return -err->code;

@@ -8,7 +8,12 @@
  *                                        secret frame; then every frame is
  *                                        authenticated (vsock/frame.h)
  *   HELLO                  ─────────>    version, mode ("vm" | "ns", must
- *                                        match the VMM), timings, digests
+ *                                        match the VMM), timings, digests;
+ *                                        with --image OUTDIR, the root
+ *                                        filesystem's root hash must be the
+ *                                        image's, else nothing is sent
+ *                                        (image/root-hash-mismatch,
+ *                                        host/launchrec.h)
  *                          <─────────    JOB, then each --file's content
  *                                        (DATA on stream 16+i, empty DATA last)
  *   STARTED                ─────────>    stdin starts to flow: DATA stream 1,
@@ -101,6 +106,12 @@ struct wd_session {
 	char final_note[WD_NOTE_MAX]; /* its last checkpoint, at the end */
 	/* stdout's and stderr's sanitizers, for --sanitize-output (output.h) */
 	struct wd_safe_stream safe[2];
+
+	/* --image OUTDIR: the image's dm-verity root hash (manifest.json),
+	 * which HELLO's rootfs_root_hash must equal before anything is sent;
+	 * NULL when the guest boots without an image directory */
+	const char *image_root_hash;
+	const char *image_dir; /* OUTDIR, for messages and the record */
 
 	uint64_t t_vmm_ns; /* when the VMM was started; set by the caller, else at run */
 	uint64_t t_ready_ns, t_hello_ns, t_started_ns;

@@ -35,6 +35,11 @@
 
 #define WD_VMM_PATH_BYTES (WD_TMPDIR_MAX_BYTES + 32)
 #define WD_VMM_CONSOLE_TAIL_LINES 20 /* shown when the guest fails */
+/* How warden-init finds the image's two drives: each block device's
+ * serial in sysfs, against the pin's data-serial and hash-serial
+ * (docs/image.md). */
+#define WD_VMM_ROOTFS_SERIAL "warden-rootfs"
+#define WD_VMM_VERITY_SERIAL "warden-verity"
 
 /* qemu: how the channel reaches the guest (warden run --channel). */
 enum wd_channel_choice {
@@ -45,7 +50,11 @@ enum wd_channel_choice {
 
 struct wd_vmm_config {
 	const char *tmpdir;
-	const char *kernel, *image;    /* qemu */
+	const char *kernel, *image; /* qemu */
+	/* qemu, an image directory's root filesystem and its dm-verity tree
+	 * (host/image.h): two read-only virtio-blk drives, serials
+	 * WD_VMM_ROOTFS_SERIAL and WD_VMM_VERITY_SERIAL; NULL: none */
+	const char *rootfs, *verity;
 	const char *init, *supervisor; /* local */
 	uint64_t mem_mib;
 	unsigned cpus;

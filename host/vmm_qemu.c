@@ -28,6 +28,18 @@
  * (`warden.channel=vsock warden.port=PORT`); a connection from any other
  * CID is refused. Otherwise the virtio-serial port above.
  *
+ * With an image directory (`--image OUTDIR`, host/image.h) two read-only
+ * drives follow, the root filesystem and its dm-verity hash tree, which
+ * warden-init finds by their serials and verifies before it mounts
+ * anything (docs/image.md):
+ *
+ *     -drive file=OUTDIR/rootfs.erofs,format=raw,if=none,id=rootfs,readonly=on
+ *     -device virtio-blk-device,drive=rootfs,serial=warden-rootfs
+ *     -drive file=OUTDIR/rootfs.verity,format=raw,if=none,id=verity,readonly=on
+ *     -device virtio-blk-device,drive=verity,serial=warden-verity
+ *
+ * (a ',' in a path is written ",," as QEMU's option syntax wants).
+ *
  * `init=/init` makes a failed /init a kernel panic rather than a fallback
  * to a shell; `panic=-1` with `-no-reboot` turns any panic into the end of
  * QEMU (docs/init.md). The launcher connects to the chardev socket before
@@ -50,6 +62,7 @@
 #include "../common/clock.h"
 #include "../common/log.h"
 #include "../vsock/transport.h"
+#include "paths.h"
 
 #define QEMU_BINARY "qemu-system-x86_64"
 #define KVM_DEVICE "/dev/kvm"
@@ -274,6 +287,37 @@ static int vsock_accept(struct wd_vmm *v, uint64_t deadline_ns, const struct wd_
 	}
 }
 
+/* `path` as a QEMU option value: every ',' doubled. False if it does not fit. */
+static bool qemu_escape(const char *path, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (const char *p = path; *p != '\0'; p++) {
+		if (o + 3 > size)
+			return false;
+		out[o++] = *p;
+		if (*p == ',')
+			out[o++] = ',';
+	}
+	out[o] = '\0';
+	return true;
+}
+
+/* One read-only raw drive on virtio-blk, found in the guest by `serial`. */
+static int add_drive(struct wd_argv *a, const char *id, const char *path, const char *serial,
+		     struct wd_err *err)
+{
+	static char esc[2 * WD_PATH_BYTES + 1];
+
+	if (!qemu_escape(path, esc, sizeof(esc)))
+		return wd_err_set(err, ENAMETOOLONG, "image drive %s: path too long", path);
+	wd_argv_add(a, "-drive");
+	wd_argv_add(a, "file=%s,format=raw,if=none,id=%s,readonly=on", esc, id);
+	wd_argv_add(a, "-device");
+	wd_argv_add(a, "virtio-blk-device,drive=%s,serial=%s", id, serial);
+	return 0;
+}
+
 static int qemu_start(struct wd_vmm *v, const struct wd_vmm_config *c, struct wd_err *err)
 {
 	static struct wd_argv a;
@@ -314,8 +358,13 @@ static int qemu_start(struct wd_vmm *v, const struct wd_vmm_config *c, struct wd
 	}
 	wd_argv_add(&a, "-device");
 	wd_argv_add(&a, "virtio-rng-device");
-	wd_debug("vmm: %s, %s MiB, %s CPU(s), %s, channel %s", QEMU_BINARY, mem, cpus,
-		 kvm == 1 ? "KVM" : "TCG", v->guest_cid != 0 ? "vhost-vsock" : "virtio-serial");
+	if (c->rootfs != NULL &&
+	    (add_drive(&a, "rootfs", c->rootfs, WD_VMM_ROOTFS_SERIAL, err) < 0 ||
+	     add_drive(&a, "verity", c->verity, WD_VMM_VERITY_SERIAL, err) < 0))
+		return -err->code;
+	wd_debug("vmm: %s, %s MiB, %s CPU(s), %s, channel %s%s", QEMU_BINARY, mem, cpus,
+		 kvm == 1 ? "KVM" : "TCG", v->guest_cid != 0 ? "vhost-vsock" : "virtio-serial",
+		 c->rootfs != NULL ? ", the image's root filesystem and hash tree read-only" : "");
 	v->started_ns = wd_mono_ns();
 	return spawn_qemu(&v->child, &a, v->vmm_log_path, err);
 }

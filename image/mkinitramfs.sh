@@ -25,6 +25,10 @@
 #   --output FILE            the archive, e.g. build/image/initramfs.cpio.gz
 #   --manifest FILE          default: "manifest" beside --output
 #
+# /etc/warden/sources records the pinned sources the image is built from:
+# the kernel package of KDIR/kernel.lock and the "guest" lines of
+# deps/sources.lock (docs/image.md).
+#
 # Also writes FILE's SHA-256, in sha256sum format, to FILE minus ".cpio.gz"
 # plus ".sha256" (build/image/initramfs.sha256). The manifest of the image
 # is /etc/warden/manifest inside it and the --manifest copy outside; it lists
@@ -168,6 +172,34 @@ while IFS= read -r rel; do
 	nmod=$((nmod + 1))
 done <"$ST/etc/warden/modules"
 say "added /etc/warden/modules and $nmod modules for kernel $KVER"
+
+# /etc/warden/sources: what the image is built from, for `warden image build`'s
+# manifest.json (docs/image.md): the kernel package the modules came from
+# (kernel.lock) and the pinned sources of the guest's libraries
+# (deps/sources.lock, use "guest"). "KIND NAME VERSION FILE SHA256" lines.
+write_sources() {
+	local lock=$REPO/deps/sources.lock kname kversion ksha kfile name kind use version _up file sha dfile dsha _rest
+	[[ -r $lock ]] || die "$lock not found (the pinned sources)"
+	kname=$(awk '$1 == "name" { print $2; exit }' "$KDIR/kernel.lock")
+	kversion=$(awk '$1 == "version" { print $2; exit }' "$KDIR/kernel.lock")
+	ksha=$(awk '$1 == "sha256" { print $2; exit }' "$KDIR/kernel.lock")
+	[[ -n $kname && -n $kversion && $ksha =~ ^[0-9a-f]{64}$ ]] ||
+		die "$KDIR/kernel.lock has no usable name, version and sha256 lines"
+	kfile=$(awk -v n="$kname" -v v="$kversion" '$1 == n && $4 == v { print $6; exit }' "$lock")
+	printf '# warden sources (docs/image.md): KIND NAME VERSION FILE SHA256\n'
+	printf 'format 1\n'
+	printf 'kernel-modules %s %s %s %s\n' "$kname" "$kversion" "${kfile:--}" "$ksha"
+	while read -r name kind use version _up file sha dfile dsha _rest; do
+		[[ $name != \#* && $use == guest ]] || continue
+		printf 'guest-library %s %s %s %s\n' "$name" "$version" "$file" "$sha"
+		if [[ $kind == dsc ]]; then
+			printf 'guest-library-debian %s %s %s %s\n' "$name" "$version" "$dfile" "$dsha"
+		fi
+	done < <(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' -- "$lock")
+}
+write_sources >"$ST/etc/warden/sources"
+chmod 0644 "$ST/etc/warden/sources"
+say "added /etc/warden/sources ($(($(wc -l <"$ST/etc/warden/sources") - 2)) pinned sources)"
 
 if [[ $CONSOLE == yes ]]; then
 	mknod -m 0600 "$ST/dev/console" c 5 1 || die "mknod /dev/console failed"

@@ -7,12 +7,15 @@
  */
 #include "sandbox.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "../common/jcanon.h"
 #include "../common/json.h"
@@ -160,6 +163,95 @@ static int read_binds(const cJSON *sbx, struct sup_sandbox *sb, struct wd_err *e
 		(void)snprintf(sb->ro_binds[i++], SUP_SB_PATH_MAX, "%s", it->valuestring);
 	}
 	sb->n_ro_binds = i;
+	sb->binds_from_policy = true;
+	return 0;
+}
+
+/* ---- binds from an image --------------------------------------------------- */
+
+const char *const sup_sb_image_skipped[] = {
+	"dev",  "proc", "sys",   "run", "tmp",        "boot", "home",
+	"root", "mnt",  "media", "srv", "lost+found", NULL,
+};
+
+static bool image_skipped(const char *name)
+{
+	for (size_t i = 0; sup_sb_image_skipped[i] != NULL; i++)
+		if (strcmp(name, sup_sb_image_skipped[i]) == 0)
+			return true;
+	return false;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+/* The image's top-level directories and symlinks, as the default binds. */
+static int image_defaults(struct sup_sandbox *sb, const char *root, struct wd_err *err)
+{
+	char found[SUP_SB_MAX_BINDS][SUP_SB_PATH_MAX];
+	size_t n = 0;
+	struct dirent *e;
+	DIR *d;
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		int code = errno;
+
+		if (fd >= 0)
+			(void)close(fd);
+		return wd_err_sys(err, code, "image %s: list its top-level directories", root);
+	}
+	errno = 0;
+	while ((e = readdir(d)) != NULL) {
+		char path[SUP_SB_PATH_MAX];
+		struct wd_err ignored;
+		struct stat st;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		    image_skipped(e->d_name))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "/%s", e->d_name) >= sizeof(path) ||
+		    path_ok(path, "image", &ignored) < 0)
+			continue; /* no bind can name it */
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			int code = errno;
+
+			(void)closedir(d);
+			return wd_err_sys(err, code, "image %s: %s", root, e->d_name);
+		}
+		if (!S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
+			continue;
+		if (n == SUP_SB_MAX_BINDS) {
+			(void)closedir(d);
+			return wd_err_set(err, E2BIG,
+					  "image %s: more than %d top-level directories to bind; "
+					  "list them in the policy's sandbox.ro_binds",
+					  root, SUP_SB_MAX_BINDS);
+		}
+		memcpy(found[n++], path, strlen(path) + 1);
+	}
+	if (errno != 0) {
+		int code = errno;
+
+		(void)closedir(d);
+		return wd_err_sys(err, code, "image %s: readdir", root);
+	}
+	(void)closedir(d);
+	qsort(found, n, sizeof(found[0]), by_name);
+	memcpy(sb->ro_binds, found, n * sizeof(found[0]));
+	sb->n_ro_binds = n;
+	return 0;
+}
+
+int sup_sandbox_image(struct sup_sandbox *sb, const char *root, struct wd_err *err)
+{
+	if (root[0] != '/' || strlen(root) >= sizeof(sb->image_root))
+		return wd_err_set(err, EINVAL, "image root '%.64s': not an absolute path", root);
+	if (!sb->binds_from_policy && image_defaults(sb, root, err) < 0)
+		return wd_err_ret(err);
+	(void)snprintf(sb->image_root, sizeof(sb->image_root), "%s", root);
 	return 0;
 }
 

@@ -81,6 +81,12 @@ struct sup_sandbox {
 	/* filesystem: the new root holds only these, /tmp, /proc and /dev */
 	char ro_binds[SUP_SB_MAX_BINDS][SUP_SB_PATH_MAX]; /* absolute; same path inside */
 	size_t n_ro_binds;
+	bool binds_from_policy; /* the policy listed ro_binds (else the defaults) */
+	/* The binds come from an image's root filesystem mounted here (the
+	 * guest's verified rootfs, WARDEN_ROOTFS; sup_sandbox_image()): each
+	 * bind path is resolved inside it, never against this process's own
+	 * root. "" when they come from the root. */
+	char image_root[SUP_SB_PATH_MAX];
 	/* The binds come from the host's own filesystem (warden sandbox, local
 	 * mode), not from an image: what is the host's own below them
 	 * (/usr/local) is covered by an empty read-only tmpfs (sbfs.c). */
@@ -110,6 +116,24 @@ struct sup_sandbox {
 
 /* The defaults: every layer on, uid/gid 65534, /bin /lib /lib64 /usr where present. */
 void sup_sandbox_defaults(struct sup_sandbox *sb);
+
+/*
+ * The binds come from the image root filesystem mounted at `root` (an
+ * absolute path): sb->image_root is set, and unless the policy listed its
+ * own ro_binds the defaults become every top-level directory or symlink of
+ * the image but those in sup_sb_image_skipped (sorted by name; a name that
+ * is not printable ASCII, which no bind can name, is left out too). More
+ * than SUP_SB_MAX_BINDS of them is an error (E2BIG) naming the limit: the
+ * policy must then list what to bind. The policy's own binds are resolved
+ * inside the image when the sandbox is built (sbfs.c): RESOLVE_IN_ROOT,
+ * symlinks and ".." kept inside it, no other filesystem crossed, a final
+ * symlink kept as a symlink. docs/sandbox.md.
+ */
+int sup_sandbox_image(struct sup_sandbox *sb, const char *root, struct wd_err *err);
+/* Top-level names of an image never bound by default: what the sandbox
+ * makes itself (dev proc sys tmp), and what holds state, boot files or
+ * people's data rather than programs. NULL-terminated. */
+extern const char *const sup_sb_image_skipped[];
 
 /* Release what the configuration owns (a parsed profile). */
 void sup_sandbox_free(struct sup_sandbox *sb);

@@ -17,6 +17,18 @@
 int sup_sb_fs_enter(const struct sup_sandbox *sb, int work_mnt, struct wd_err *err);
 /* In the supervisor: a detached clone of the mount at `workdir_fd`, or -errno. */
 int sup_sb_clone_workdir(int workdir_fd);
+/*
+ * A bind's source inside an image root `rootfd` (sandbox.h image_root):
+ * `path` (absolute, as the policy has it) resolved with RESOLVE_IN_ROOT,
+ * so that ".." and every symlink on the way, absolute or relative, stay
+ * inside the image, and RESOLVE_NO_XDEV, so that no other filesystem is
+ * reached. The final component is not followed: a directory gives *fd (an
+ * O_PATH fd, the caller closes it), a symlink gives its target in `link`
+ * (copied into the sandbox as a symlink; *fd -1). Anything else, or a
+ * path that does not resolve inside the image, is an error naming it.
+ */
+int sup_sb_bind_source(int rootfd, const char *path, int *fd, char link[SUP_SB_PATH_MAX],
+		       struct wd_err *err);
 
 /* sbcred.c */
 /* Loopback up and the host name (the sandbox's init). */

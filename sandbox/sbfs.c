@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -188,20 +189,22 @@ static int place(int root, int mnt, const char *rel, struct wd_err *err)
 	int rc = 0;
 
 	if (make_dirs(root, rel, err) < 0)
-		rc = -1;
+		rc = wd_err_ret(err);
 	else if (attach(mnt, root, rel) < 0)
 		rc = wd_err_sys(err, errno, "filesystem: mount on %s", rel);
 	(void)close(mnt);
 	return rc;
 }
 
-/* Clone of a read-only bind source: the tree at `path`, read-only,
- * nosuid and nodev all the way down. */
-static int clone_ro(const char *path, struct wd_err *err)
+/* Clone of a read-only bind source: the tree at `path` (dfd AT_FDCWD), or
+ * at the directory `dfd` itself (an O_PATH fd; `path` then only names it),
+ * read-only, nosuid and nodev all the way down. */
+static int clone_ro_at(int dfd, const char *path, struct wd_err *err)
 {
-	int mnt = (int)tree_clone(AT_FDCWD, path,
+	int mnt = (int)tree_clone(dfd, dfd == AT_FDCWD ? path : "",
 				  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
-					  AT_SYMLINK_NOFOLLOW);
+					  AT_SYMLINK_NOFOLLOW |
+					  (dfd == AT_FDCWD ? 0 : AT_EMPTY_PATH));
 
 	if (mnt < 0)
 		return wd_err_sys(err, errno, "filesystem: bind %s", path);
@@ -214,20 +217,105 @@ static int clone_ro(const char *path, struct wd_err *err)
 	return mnt;
 }
 
+int sup_sb_bind_source(int rootfd, const char *path, int *fd, char link[SUP_SB_PATH_MAX],
+		       struct wd_err *err)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	struct stat st;
+	int f;
+
+	*fd = -1;
+	link[0] = '\0';
+	/* "/usr/lib" is "usr/lib" below the image's root; a leading "/" would
+	 * be taken there too, but says nothing more. */
+	f = (int)syscall(SYS_openat2, rootfd, path[0] == '/' ? path + 1 : path, &how, sizeof(how));
+	if (f < 0)
+		return wd_err_sys(err, errno, "filesystem: bind %s (in the image)", path);
+	if (fstat(f, &st) < 0) {
+		int e = errno;
+
+		(void)close(f);
+		return wd_err_sys(err, e, "filesystem: bind %s (in the image)", path);
+	}
+	if (S_ISLNK(st.st_mode)) {
+		ssize_t n = readlinkat(f, "", link, SUP_SB_PATH_MAX - 1);
+		int e = errno;
+
+		(void)close(f);
+		if (n <= 0 || n >= SUP_SB_PATH_MAX - 1) {
+			link[0] = '\0';
+			return n < 0 ? wd_err_sys(err, e, "filesystem: readlink %s (in the image)",
+						  path)
+				     : wd_err_set(err, ENAMETOOLONG,
+						  "filesystem: bind %s: its symlink's target is "
+						  "empty or too long",
+						  path);
+		}
+		link[n] = '\0';
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		(void)close(f);
+		return wd_err_set(err, ENOTDIR,
+				  "filesystem: bind %s (in the image): not a directory", path);
+	}
+	*fd = f;
+	return 0;
+}
+
+/* A bind's clone from the image root `rootfd` (sup_sb_bind_source()). */
+static int take_image_source(int rootfd, const char *path, int *mnt, char link[SUP_SB_PATH_MAX],
+			     struct wd_err *err)
+{
+	int dir;
+
+	if (sup_sb_bind_source(rootfd, path, &dir, link, err) < 0)
+		return wd_err_ret(err);
+	if (dir < 0)
+		return 0; /* a symlink, copied */
+	*mnt = clone_ro_at(dir, path, err);
+	(void)close(dir);
+	return *mnt < 0 ? wd_err_ret(err) : 0;
+}
+
 /*
  * The sources, taken before /tmp is covered: each read-only bind (a
- * symlink, such as /lib on a merged-/usr system, is copied as a symlink)
- * and the working directory (a detached clone made by the supervisor, in
- * its own namespace: a clone is only possible there).
+ * symlink, such as /lib on a merged-/usr system, is copied as a symlink),
+ * from this process's root or, with sb->image_root, from inside the image
+ * (sup_sb_bind_source()); and the working directory (a detached clone
+ * made by the supervisor, in its own namespace: a clone is only possible
+ * there).
  */
 static int take_sources(const struct sup_sandbox *sb, int work_mnt, struct sup_sb_fs *fs,
 			struct wd_err *err)
 {
+	int rootfd = -1;
+
+	for (size_t i = 0; i < sb->n_ro_binds; i++) {
+		fs->bind_mnt[i] = -1;
+		fs->bind_link[i][0] = '\0';
+	}
+	fs->work_mnt = work_mnt;
+	if (sb->image_root[0] != '\0') {
+		rootfd = open(sb->image_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0)
+			return wd_err_sys(err, errno, "filesystem: the image root %s",
+					  sb->image_root);
+	}
 	for (size_t i = 0; i < sb->n_ro_binds; i++) {
 		struct stat st;
 
-		fs->bind_mnt[i] = -1;
-		fs->bind_link[i][0] = '\0';
+		if (rootfd >= 0) {
+			if (take_image_source(rootfd, sb->ro_binds[i], &fs->bind_mnt[i],
+					      fs->bind_link[i], err) < 0) {
+				(void)close(rootfd);
+				return wd_err_ret(err);
+			}
+			continue;
+		}
 		if (lstat(sb->ro_binds[i], &st) < 0)
 			return wd_err_sys(err, errno, "filesystem: bind %s", sb->ro_binds[i]);
 		if (S_ISLNK(st.st_mode)) {
@@ -243,11 +331,12 @@ static int take_sources(const struct sup_sandbox *sb, int work_mnt, struct sup_s
 		if (!S_ISDIR(st.st_mode))
 			return wd_err_set(err, ENOTDIR, "filesystem: bind %s: not a directory",
 					  sb->ro_binds[i]);
-		fs->bind_mnt[i] = clone_ro(sb->ro_binds[i], err);
+		fs->bind_mnt[i] = clone_ro_at(AT_FDCWD, sb->ro_binds[i], err);
 		if (fs->bind_mnt[i] < 0)
 			return wd_err_ret(err);
 	}
-	fs->work_mnt = work_mnt;
+	if (rootfd >= 0)
+		(void)close(rootfd);
 	if (work_mnt >= 0 && set_attr(work_mnt, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, true) < 0)
 		return wd_err_sys(err, errno, "filesystem: working directory nosuid");
 	return 0;
@@ -537,21 +626,25 @@ int sup_sb_fs_enter(const struct sup_sandbox *sb, int work_mnt, struct wd_err *e
 	/* Nothing done here may propagate back to the guest's mounts. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return wd_err_sys(err, errno, "filesystem: make mounts private");
-	if (take_sources(sb, work_mnt, &fs, err) < 0)
+	if (take_sources(sb, work_mnt, &fs, err) < 0) {
+		rc = wd_err_ret(err);
 		goto out;
+	}
 	(void)snprintf(opts, sizeof(opts), "%s,mode=0755", ROOT_SIZE);
 	root = new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
-	if (root < 0)
+	if (root < 0) {
+		rc = wd_err_ret(err);
 		goto out;
+	}
 	if (syscall(SYS_move_mount, root, "", AT_FDCWD, STAGE, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
-		(void)wd_err_sys(err, errno, "filesystem: mount the new root on %s", STAGE);
+		rc = wd_err_sys(err, errno, "filesystem: mount the new root on %s", STAGE);
 		(void)close(root);
 		goto out;
 	}
 	(void)close(root);
 	root = open(STAGE, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (root < 0) {
-		(void)wd_err_sys(err, errno, "filesystem: open the new root");
+		rc = wd_err_sys(err, errno, "filesystem: open the new root");
 		goto out;
 	}
 	rc = fill_root(root, sb, &fs, err);

@@ -75,6 +75,8 @@ const char *sup_fail_code(enum sup_fail_kind kind)
 		return "job";
 	case SUP_FAIL_TIMEOUT:
 		return "timeout";
+	case SUP_FAIL_INTEGRITY:
+		return "integrity";
 	case SUP_FAIL_CHANNEL:
 	case SUP_FAIL_SHUTDOWN:
 	case SUP_FAIL_INTERNAL:
@@ -93,6 +95,8 @@ int sup_fail_exit_status(enum sup_fail_kind kind)
 		return SUP_EXIT_PROTOCOL;
 	case SUP_FAIL_JOB:
 		return SUP_EXIT_JOB;
+	case SUP_FAIL_INTEGRITY:
+		return SUP_EXIT_INTEGRITY;
 	case SUP_FAIL_SHUTDOWN:
 		return SUP_EXIT_OK;
 	case SUP_FAIL_INTERNAL:

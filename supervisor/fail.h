@@ -16,13 +16,15 @@
 #include "../common/err.h"
 
 enum sup_fail_kind {
-	SUP_FAIL_INTERNAL, /* the guest itself: memory, a system call that must work */
-	SUP_FAIL_CHANNEL,  /* no channel, the host went away or sent ERROR: no ERROR
+	SUP_FAIL_INTERNAL,  /* the guest itself: memory, a system call that must work */
+	SUP_FAIL_CHANNEL,   /* no channel, the host went away or sent ERROR: no ERROR
 			      is sent back */
-	SUP_FAIL_PROTOCOL, /* a frame, payload or frame order the protocol does not allow */
-	SUP_FAIL_JOB,      /* the job cannot run as asked: directory, files, agent setup */
-	SUP_FAIL_TIMEOUT,  /* a bounded wait for the host ran out */
-	SUP_FAIL_SHUTDOWN, /* not a failure: the host sent SHUTDOWN before the end */
+	SUP_FAIL_PROTOCOL,  /* a frame, payload or frame order the protocol does not allow */
+	SUP_FAIL_JOB,       /* the job cannot run as asked: directory, files, agent setup */
+	SUP_FAIL_TIMEOUT,   /* a bounded wait for the host ran out */
+	SUP_FAIL_INTEGRITY, /* what the job runs from is not what was verified: the
+			       image's root filesystem saw corruption (rootfs.h) */
+	SUP_FAIL_SHUTDOWN,  /* not a failure: the host sent SHUTDOWN before the end */
 };
 
 /* Exit statuses of warden-supervisor (PID 1 logs them; the host never sees them). */
@@ -32,6 +34,7 @@ enum sup_fail_kind {
 #define SUP_EXIT_CHANNEL 3
 #define SUP_EXIT_PROTOCOL 4
 #define SUP_EXIT_JOB 5
+#define SUP_EXIT_INTEGRITY 6
 
 struct sup_fail {
 	enum sup_fail_kind kind;
@@ -54,7 +57,7 @@ int sup_fail_wrap(struct sup_fail *f, enum sup_fail_kind kind, const char *fmt, 
 	WD_PRINTF(3, 4);
 
 /* The "code" of the ERROR frame for `kind`: "internal", "protocol", "job",
- * "timeout" (docs/protocol.md). */
+ * "timeout", "integrity" (docs/protocol.md). */
 const char *sup_fail_code(enum sup_fail_kind kind);
 
 /* The supervisor's exit status for `kind`. */

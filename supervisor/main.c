@@ -3,13 +3,17 @@
  * from the handshake to the shutdown.
  *
  *   1. channel   open WARDEN_CHANNEL; READY until KEY; HELLO with the boot
- *                timings and the SHA-256 of PID 1's program, this program
- *                and the image manifest (channel.c, measure.c)
- *   2. job       JOB; the wall clock set from the host's (wallclock.c); a
+ *                timings, the SHA-256 of PID 1's program, this program
+ *                and the image manifest (channel.c, measure.c), and the
+ *                root hash of the image's root filesystem (rootfs.c)
+ *   2. job       JOB; its policy checked against the image's own (baked.c);
+ *                the wall clock set from the host's (wallclock.c); a
  *                fresh tmpfs on WARDEN_WORKDIR; the job's files, verified
  *                (job.c, workdir.c, upload.c)
- *   3. agent     spawned unprivileged (spawn.c); STARTED; streams, stdin,
- *                signals, timeout, reaping (agent.c); EXIT
+ *   3. agent     the image's root filesystem checked (dm-verity, rootfs.c);
+ *                spawned unprivileged (spawn.c); STARTED; streams, stdin,
+ *                signals, timeout, reaping (agent.c); the root filesystem
+ *                checked again; EXIT
  *   4. the end   wait for SHUTDOWN, ask PID 1 for the orderly shutdown
  *                (SIGUSR2), exit 0 when its SIGTERM comes; or exit 0 when
  *                the host closes the channel after EXIT
@@ -43,10 +47,12 @@
 #include "../common/parse.h"
 #include "agent.h"
 #include "audit.h"
+#include "baked.h"
 #include "channel.h"
 #include "fail.h"
 #include "job.h"
 #include "measure.h"
+#include "rootfs.h"
 #include "../sandbox/sandbox.h"
 #include "../sandbox/spawn.h"
 #include "wallclock.h"
@@ -67,6 +73,7 @@ struct settings {
 	bool vm;                 /* WARDEN_MODE: "vm", or "ns" */
 	uint32_t agent_uid; /* WARDEN_AGENT_UID (ns only): the host's id for the agent; 0 none */
 	struct wd_boot_times times;
+	struct sup_rootfs rootfs; /* WARDEN_ROOTFS*: the image's verified root filesystem */
 };
 
 struct supervisor {
@@ -133,6 +140,11 @@ static int read_settings(struct settings *s)
 	}
 	if (read_agent_uid(s) < 0)
 		return -EINVAL;
+	if (sup_rootfs_settings(getenv("WARDEN_ROOTFS"), getenv("WARDEN_ROOTFS_HASH"),
+				getenv("WARDEN_ROOTFS_DM"), &s->rootfs, &err) < 0) {
+		wd_error("%s", err.msg);
+		return -EINVAL;
+	}
 	if (times == NULL)
 		wd_warn("%s is not set: boot timings reported as 0", WD_BOOT_TIMES_ENV);
 	else if (wd_boot_times_parse(times, &s->times, &err) < 0)
@@ -212,8 +224,10 @@ static int measure(const struct settings *s, struct wd_hello *h, struct sup_fail
 			    sizeof(h->audit_pubkey));
 	wd_hex(sup_audit_pubkey()->id, WD_KEY_ID_BYTES, h->audit_key_id);
 	(void)snprintf(h->audit_origin, sizeof(h->audit_origin), "%s", sup_audit_origin());
-	wd_debug("measured: init %s, supervisor %s, manifest %s", h->init_sha256,
-		 h->supervisor_sha256, h->manifest_sha256[0] != '\0' ? h->manifest_sha256 : "none");
+	memcpy(h->rootfs_root_hash, s->rootfs.root_hash, sizeof(h->rootfs_root_hash));
+	wd_debug("measured: init %s, supervisor %s, manifest %s, rootfs %s", h->init_sha256,
+		 h->supervisor_sha256, h->manifest_sha256[0] != '\0' ? h->manifest_sha256 : "none",
+		 h->rootfs_root_hash[0] != '\0' ? h->rootfs_root_hash : "none");
 	return 0;
 }
 
@@ -232,6 +246,7 @@ static int record_start(const struct wd_hello *h, struct sup_fail *f)
 	wd_jw_str(&w, "mode", h->mode);
 	wd_jw_str(&w, "origin", h->audit_origin);
 	wd_jw_str(&w, "pubkey", h->audit_pubkey);
+	wd_jw_str(&w, "rootfs_root_hash", h->rootfs_root_hash);
 	wd_jw_str(&w, "supervisor_sha256", h->supervisor_sha256);
 	if (wd_jw_end(&w) < 0)
 		return sup_fail_set(f, SUP_FAIL_INTERNAL, ENOSPC, "audit: the start record");
@@ -271,8 +286,9 @@ static int record_channel(const struct supervisor *sv, struct sup_fail *f)
 }
 
 /* The job as asked (counts and digests only: arguments and environment
- * may hold secrets) and the policy it brought. */
-static int record_job(const struct wd_job *job, struct sup_fail *f)
+ * may hold secrets) and the policy it brought, `baked` when it is the
+ * image's own (baked.h). */
+static int record_job(const struct wd_job *job, bool baked, struct sup_fail *f)
 {
 	char data[SUP_AUDIT_DATA_MAX], digest[WD_SHA256_HEX];
 	uint8_t h[WD_HASH_BYTES];
@@ -291,6 +307,7 @@ static int record_job(const struct wd_job *job, struct sup_fail *f)
 	wd_sha256(job->policy, strlen(job->policy), h);
 	wd_hex(h, sizeof(h), digest);
 	wd_jw_init(&w, data, sizeof(data));
+	wd_jw_bool(&w, "baked", baked);
 	wd_jw_uint(&w, "bytes", strlen(job->policy));
 	wd_jw_str(&w, "sha256", digest);
 	if (wd_jw_end(&w) < 0)
@@ -366,6 +383,92 @@ static int record_end(const struct wd_exit *e, struct sup_fail *f)
 	return 0;
 }
 
+/*
+ * The image's root filesystem as dm-verity sees it (rootfs.h), `when`
+ * "start" (before the agent) or "end" (after it): corruption seen, or a
+ * kernel that cannot say, fails the job closed, with its record.
+ */
+static int check_rootfs(const struct supervisor *sv, const char *when, struct sup_fail *f)
+{
+	const struct sup_rootfs *r = &sv->set.rootfs;
+	char data[SUP_AUDIT_DATA_MAX];
+	struct sup_fail rec;
+	struct sup_verity v;
+	struct wd_jw w;
+
+	if (!r->on)
+		return 0;
+	if (sup_rootfs_check(r, &v, &f->err) == 0) {
+		wd_debug("rootfs: dm %s (data %s) verified so far (%s)", r->dm, v.data, when);
+		return 0;
+	}
+	wd_jw_init(&w, data, sizeof(data));
+	wd_jw_str(&w, "data", v.data);
+	wd_jw_str(&w, "dm", r->dm);
+	if (v.state != 'C')
+		wd_jw_str(&w, "error", f->err.msg);
+	wd_jw_str(&w, "when", when);
+	sup_fail_clear(&rec);
+	if (wd_jw_end(&w) < 0 ||
+	    sup_record("image", "verity-corruption", "failure", "critical", data, &rec) < 0)
+		wd_warn("audit: the rootfs record: %s",
+			rec.err.msg[0] != '\0' ? rec.err.msg : "too long");
+	return sup_fail_wrap(f, SUP_FAIL_INTEGRITY, "%s the agent",
+			     strcmp(when, "start") == 0 ? "before" : "after");
+}
+
+/*
+ * A job that failed reading the image (its top-level directories, a bind
+ * of the sandbox) may have failed because a block did not match its hash:
+ * then that is the failure, with its record. Returns -code of what stands.
+ */
+static int blame_rootfs(const struct supervisor *sv, struct sup_fail *f)
+{
+	struct sup_fail g;
+
+	sup_fail_clear(&g);
+	if (sv->set.rootfs.on && check_rootfs(sv, "start", &g) < 0)
+		*f = g;
+	return -f->err.code;
+}
+
+/*
+ * The image's own policy, if it has one (baked.h): another policy, or
+ * none, is refused with its record. *baked: the job runs the image's.
+ * Only in the microVM: in namespace mode the root is the host's, not an
+ * image's.
+ */
+static int check_baked(const struct supervisor *sv, const struct wd_job *job, bool *baked,
+		       struct sup_fail *f)
+{
+	char data[SUP_AUDIT_DATA_MAX];
+	struct sup_baked b;
+	struct sup_fail rec;
+	struct wd_jw w;
+	int rc;
+
+	*baked = false;
+	if (!sv->set.vm)
+		return 0;
+	rc = sup_baked_policy(SUP_BAKED_POLICY, job->policy, &b, &f->err);
+	*baked = rc == 0 && b.pinned;
+	if (rc == 0)
+		return 0;
+	if (rc == -EPERM) {
+		wd_jw_init(&w, data, sizeof(data));
+		wd_jw_str(&w, "baked_sha256", b.sha256);
+		wd_jw_str(&w, "file_sha256", b.file);
+		wd_jw_str(&w, "path", SUP_BAKED_POLICY);
+		wd_jw_str(&w, "sha256", b.job);
+		sup_fail_clear(&rec);
+		if (wd_jw_end(&w) < 0 ||
+		    sup_record("policy", "baked-mismatch", "denied", "high", data, &rec) < 0)
+			wd_warn("audit: the policy record: %s",
+				rec.err.msg[0] != '\0' ? rec.err.msg : "too long");
+	}
+	return sup_fail_wrap(f, SUP_FAIL_JOB, "job");
+}
+
 static int handshake(struct supervisor *sv, struct sup_fail *f)
 {
 	struct wd_hello hello;
@@ -401,11 +504,17 @@ static int prepare_sandbox(struct supervisor *sv, const struct wd_job *job, stru
 		return sup_fail_wrap(f, SUP_FAIL_JOB, "job");
 	if (sv->set.agent_uid != 0 && sup_sandbox_host_id(sb, sv->set.agent_uid, &f->err) < 0)
 		return sup_fail_wrap(f, SUP_FAIL_JOB, "job");
-	/* In the microVM the binds and WARDEN_WORKDIR are the image's; in
-	 * namespace mode they are the host's, and the agent sees neither the
-	 * host's path of its working directory (it is /work, the default) nor
-	 * what the host keeps below /usr (docs/sandbox.md). */
+	/* In the microVM the binds and WARDEN_WORKDIR are the image's: its
+	 * verified root filesystem's when it has one (WARDEN_ROOTFS), else
+	 * the initramfs's; in namespace mode they are the host's, and the
+	 * agent sees neither the host's path of its working directory (it is
+	 * /work, the default) nor what the host keeps below /usr
+	 * (docs/sandbox.md). */
 	sb->binds_from_host = !sv->set.vm;
+	if (sv->set.rootfs.on && sup_sandbox_image(sb, sv->set.rootfs.mount, &f->err) < 0) {
+		(void)sup_fail_wrap(f, SUP_FAIL_JOB, "job: the image's root filesystem");
+		return blame_rootfs(sv, f);
+	}
 	if (sv->set.vm && (size_t)snprintf(sb->workdir, sizeof(sb->workdir), "%s",
 					   sv->set.workdir) >= sizeof(sb->workdir))
 		return sup_fail_set(f, SUP_FAIL_JOB, ENAMETOOLONG, "WARDEN_WORKDIR too long");
@@ -444,6 +553,9 @@ static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup
 		rc = sup_fail_wrap(f, SUP_FAIL_JOB, "working directory");
 	if (cwdfd >= 0)
 		(void)close(cwdfd);
+	/* The last look before the agent reads anything of the image. */
+	if (rc == 0 && check_rootfs(sv, "start", f) < 0)
+		rc = -f->err.code;
 	if (rc < 0) {
 		(void)close(dirfd);
 		return rc;
@@ -464,8 +576,10 @@ static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup
 	sp.record_ctx = &notify;
 	rc = sup_spawn(&sp, a, &f->err);
 	(void)close(dirfd);
-	if (rc < 0)
-		return sup_fail_wrap(f, SUP_FAIL_JOB, "agent");
+	if (rc < 0) {
+		(void)sup_fail_wrap(f, SUP_FAIL_JOB, "agent");
+		return blame_rootfs(sv, f);
+	}
 	a->cg = sv->ready.cg.dirfd >= 0 ? &sv->ready.cg : NULL;
 	a->errnos = &sv->ready.filter.errnos;
 	a->exec = sv->ready.exec;
@@ -563,21 +677,24 @@ static int serve(struct supervisor *sv, struct sup_fail *f)
 	struct sup_agent agent;
 	struct wd_exit result;
 	struct wd_job job;
-
+	bool baked = false;
 	int rc;
 
 	if (handshake(sv, f) < 0 ||
 	    sup_job_receive(&sv->ch, &job, job_arena, sizeof(job_arena), f) < 0 ||
-	    record_job(&job, f) < 0 || start_job(sv, &job, &agent, f) < 0)
+	    check_baked(sv, &job, &baked, f) < 0 || record_job(&job, baked, f) < 0 ||
+	    start_job(sv, &job, &agent, f) < 0)
 		return -f->err.code;
 	rc = sup_agent_run(&sv->ch, &job, &agent, sv->sigfd, &result, f);
 	sv->agent_started = false; /* whatever the outcome, the run killed and reaped it all */
 	sup_sandbox_release(&sv->ready);
 	wd_policy_free(&sv->policy);
 	/* The job is over when its records are on the host's disk: only then
-	 * EXIT, so that the host never ends a VM that still holds records. */
-	if (rc < 0 || record_end(&result, f) < 0 || await_acks(sv, f) < 0 ||
-	    send_exit(sv, &result, f) < 0)
+	 * EXIT, so that the host never ends a VM that still holds records. A
+	 * root filesystem that turned out corrupt fails the job whatever the
+	 * agent's status: there is no EXIT, the host gets ERROR. */
+	if (rc < 0 || check_rootfs(sv, "end", f) < 0 || record_end(&result, f) < 0 ||
+	    await_acks(sv, f) < 0 || send_exit(sv, &result, f) < 0)
 		return -f->err.code;
 	return await_shutdown(sv, f);
 }

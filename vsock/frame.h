@@ -43,7 +43,7 @@
 
 #include "../common/err.h"
 
-#define WD_PROTO_VERSION 2
+#define WD_PROTO_VERSION 3
 #define WD_FRAME_HEADER_BYTES 24
 #define WD_FRAME_MAC_BYTES 32
 #define WD_FRAME_MAX_PAYLOAD (1024UL * 1024UL) /* 1 MiB: a job, a chunk of a file */

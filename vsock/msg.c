@@ -212,6 +212,9 @@ static int hello_check(const struct wd_hello *h, struct wd_err *err)
 	if (h->manifest_sha256[0] != '\0' && !is_sha256_hex(h->manifest_sha256))
 		return wd_err_set(err, EINVAL,
 				  "hello.measurements.manifest: not a SHA-256 in hex nor \"\"");
+	if (h->rootfs_root_hash[0] != '\0' && !is_sha256_hex(h->rootfs_root_hash))
+		return wd_err_set(err, EINVAL,
+				  "hello.rootfs_root_hash: not a SHA-256 in hex nor \"\"");
 	return hello_audit_check(h, err);
 }
 
@@ -257,8 +260,9 @@ static bool error_code_valid(const char *code)
 /* ---- HELLO ---------------------------------------------------------------- */
 
 static const struct wd_json_field hello_fields[] = {
-	{"version", true},      {"mode", true},  {"boot", true}, {"ready_ns", true},
-	{"measurements", true}, {"audit", true}, {NULL, false},
+	{"version", true},          {"mode", true},         {"boot", true},
+	{"ready_ns", true},         {"measurements", true}, {"audit", true},
+	{"rootfs_root_hash", true}, {NULL, false},
 };
 static const struct wd_json_field audit_fields[] = {
 	{"pubkey", true},
@@ -305,6 +309,7 @@ int wd_hello_encode(const struct wd_hello *h, char *out, size_t size, struct wd_
 	wd_jb_string(&b, a, "pubkey", h->audit_pubkey);
 	wd_jb_string(&b, a, "key_id", h->audit_key_id);
 	wd_jb_string(&b, a, "origin", h->audit_origin);
+	wd_jb_string(&b, root, "rootfs_root_hash", h->rootfs_root_hash);
 	return wd_jb_finish(root, &b, out, size, WD_FRAME_MAX_PAYLOAD, "hello", err);
 }
 
@@ -344,7 +349,9 @@ static int hello_from_json(const cJSON *root, struct wd_hello *h, struct wd_err 
 	    wd_json_get_string_into(a, "key_id", h->audit_key_id, sizeof(h->audit_key_id),
 				    "hello.audit", err) < 0 ||
 	    wd_json_get_string_into(a, "origin", h->audit_origin, sizeof(h->audit_origin),
-				    "hello.audit", err) < 0)
+				    "hello.audit", err) < 0 ||
+	    wd_json_get_string_into(root, "rootfs_root_hash", h->rootfs_root_hash,
+				    sizeof(h->rootfs_root_hash), "hello", err) < 0)
 		return -err->code;
 	h->version = (unsigned)version;
 	return hello_check(h, err);
@@ -538,6 +545,36 @@ static int files_from_json(const cJSON *root, struct wd_job *job, struct arena *
 	return 0;
 }
 
+/* The policy object as the job hands it on: compact JSON text (cJSON_free). */
+static char *policy_text(const cJSON *obj)
+{
+	return cJSON_PrintUnformatted(obj);
+}
+
+int wd_job_policy_sha256(const char *text, size_t len, char out[WD_SHA256_HEX], struct wd_err *err)
+{
+	cJSON *obj =
+		wd_json_parse_object((const uint8_t *)text, len, WD_JOB_MAX_POLICY, "policy", err);
+	uint8_t h[WD_HASH_BYTES];
+	char *compact;
+
+	if (obj == NULL)
+		return -err->code;
+	compact = policy_text(obj);
+	cJSON_Delete(obj);
+	if (compact == NULL)
+		return wd_err_set(err, ENOMEM, "policy: printing");
+	if (strlen(compact) > WD_JOB_MAX_POLICY) {
+		cJSON_free(compact);
+		return wd_err_set(err, E2BIG, "policy: over %d bytes as compact JSON",
+				  WD_JOB_MAX_POLICY);
+	}
+	wd_sha256(compact, strlen(compact), h);
+	cJSON_free(compact);
+	wd_hex(h, sizeof(h), out);
+	return 0;
+}
+
 /* The policy object, kept as compact JSON text. */
 static int policy_from_json(const cJSON *root, struct wd_job *job, struct arena *a,
 			    struct wd_err *err)
@@ -552,7 +589,7 @@ static int policy_from_json(const cJSON *root, struct wd_job *job, struct arena 
 	}
 	if (!cJSON_IsObject(obj))
 		return wd_err_set(err, EINVAL, "job.policy: expected an object");
-	text = cJSON_PrintUnformatted(obj);
+	text = policy_text(obj);
 	if (text == NULL)
 		return wd_err_set(err, ENOMEM, "job.policy: printing");
 	n = strlen(text);

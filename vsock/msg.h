@@ -93,6 +93,9 @@ struct wd_hello {
 	char audit_pubkey[WD_SPKI_B64];        /* base64 DER SubjectPublicKeyInfo, P-256 */
 	char audit_key_id[2 * WD_KEY_ID_BYTES + 1]; /* its C2SP key id, hex */
 	char audit_origin[WD_ORIGIN_MAX];           /* the log's origin: <vm>/audit/<boot> */
+	/* the dm-verity root hash of the root filesystem warden-init verified
+	 * and mounted for the agent (WARDEN_ROOTFS_HASH), hex; "" when none */
+	char rootfs_root_hash[WD_SHA256_HEX];
 };
 int wd_hello_encode(const struct wd_hello *h, char *out, size_t size, struct wd_err *err);
 int wd_hello_decode(const uint8_t *p, size_t len, struct wd_hello *h, struct wd_err *err);
@@ -130,6 +133,16 @@ int wd_job_encode(const struct wd_job *job, char *out, size_t size, struct wd_er
  */
 int wd_job_decode(const uint8_t *p, size_t len, struct wd_job *job, void *arena, size_t arena_size,
 		  struct wd_err *err);
+
+/*
+ * The SHA-256 of a policy as a decoded JOB carries it: `text` (a JSON
+ * object of at most WD_JOB_MAX_POLICY bytes, read strictly) printed as
+ * the decoder prints the job's `policy` member, compact, so that a file's
+ * whitespace and escapes do not change it. Two texts have the same digest
+ * when a JOB made from either hands the guest the same policy text. Hex,
+ * lowercase, into out. -errno when the text is not one JSON object.
+ */
+int wd_job_policy_sha256(const char *text, size_t len, char out[WD_SHA256_HEX], struct wd_err *err);
 
 /* STARTED: guest -> host. */
 int wd_started_encode(int pid, char *out, size_t size, struct wd_err *err);

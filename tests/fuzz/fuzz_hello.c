@@ -38,7 +38,8 @@ static bool same_hello(const struct wd_hello *a, const struct wd_hello *b)
 	       strcmp(a->manifest_sha256, b->manifest_sha256) == 0 &&
 	       strcmp(a->audit_pubkey, b->audit_pubkey) == 0 &&
 	       strcmp(a->audit_key_id, b->audit_key_id) == 0 &&
-	       strcmp(a->audit_origin, b->audit_origin) == 0;
+	       strcmp(a->audit_origin, b->audit_origin) == 0 &&
+	       strcmp(a->rootfs_root_hash, b->rootfs_root_hash) == 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -103,11 +103,13 @@ static void hello_seeds(void)
 	(void)snprintf(h.audit_pubkey, sizeof(h.audit_pubkey), "%s", AUDIT_KEY);
 	(void)snprintf(h.audit_key_id, sizeof(h.audit_key_id), "eb85d67d");
 	(void)snprintf(h.audit_origin, sizeof(h.audit_origin), "vm-1/audit/0123456789abcdef");
+	memcpy(h.rootfs_root_hash, SHA_0, sizeof(SHA_0));
 	if ((n = wd_hello_encode(&h, buf, sizeof(buf), &err)) < 0)
 		die("hello", &err);
 	put("fuzz_hello", "vm", buf, (size_t)n);
 	memcpy(h.mode, "ns", 3);
 	h.manifest_sha256[0] = '\0';
+	h.rootfs_root_hash[0] = '\0';
 	if ((n = wd_hello_encode(&h, buf, sizeof(buf), &err)) < 0)
 		die("hello", &err);
 	put("fuzz_hello", "ns", buf, (size_t)n);

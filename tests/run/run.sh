@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # tests/run/run.sh BINDIR KERNEL_DIR IMAGE - `warden run` end to end.
 #
+# The image-directory tests (--image OUTDIR) build a small golden image of
+# their own with `warden image build` and IMAGE as its base, and check
+# what the launcher refuses, before and at the guest's HELLO.
+#
 # Every job test runs twice: in a real QEMU microVM (--vmm qemu, the image
 # under test and its kernel) and in namespaces on this kernel (--vmm local,
 # warden-init and warden-supervisor from BINDIR). The command-line tests
@@ -446,6 +450,84 @@ test_local_process_exhaustion_stays_in_its_job() {
 	ok "$t"
 }
 
+# ---- image directories (--image OUTDIR, docs/cli.md) -------------------------
+
+# A small golden image of a tiny root filesystem, built once with this
+# tree's warden, base initramfs and kernel; with a baked policy too.
+IMG=$WORK/img
+IMG_POLICY=$WORK/img-policy
+make_images() {
+	mkdir -p "$WORK/rootfs/etc" "$WORK/rootfs/usr/bin"
+	echo image >"$WORK/rootfs/etc/marker"
+	printf '{\n  "sandbox": {"rlimits": {"nofile": 256}}\n}\n' >"$WORK/baked.json"
+	"$WARDEN" image build --rootfs "$WORK/rootfs" --base "$IMAGE" --kernel "$KERNEL_DIR" \
+		--output "$IMG" 2>"$WORK/image-build.err" &&
+		"$WARDEN" image build --rootfs "$WORK/rootfs" --base "$IMAGE" --kernel "$KERNEL_DIR" \
+			--policy "$WORK/baked.json" --output "$IMG_POLICY" 2>>"$WORK/image-build.err"
+}
+
+# A copy of image directory $1 at $2 (the files are small but for the kernel).
+copy_image() { cp -a -- "$1" "$2"; }
+
+test_image_dir_with_vmm_local_is_refused() {
+	local t=${FUNCNAME[0]} why=''
+	usage_error "$t" "--image applies to --vmm qemu only" run --vmm local --image "$IMG" -- true ||
+		{ fail "$t" "$why"; return; }
+	ok "$t"
+}
+
+# A kernel that is not manifest.json's: refused before anything boots.
+test_image_dir_that_differs_from_its_manifest_is_refused() {
+	local t=${FUNCNAME[0]} why='' bad=$WORK/img-bad
+	copy_image "$IMG" "$bad"
+	printf 'x' >>"$bad/vmlinuz"
+	usage_error "$t" "vmlinuz: [0-9]+ bytes, manifest.json says" run --image "$bad" -- true ||
+		{ fail "$t" "$why"; return; }
+	ok "$t"
+}
+
+# An image that bakes a policy runs it or nothing: another --policy is
+# refused here, before a VM starts (the guest refuses it too).
+test_image_baked_policy_excludes_another_policy() {
+	local t=${FUNCNAME[0]} why=''
+	printf '{"sandbox":{"rlimits":{"nofile":512}}}' >"$WORK/other.json"
+	usage_error "$t" "bakes its own policy" run --image "$IMG_POLICY" --policy "$WORK/other.json" \
+		-- true || { fail "$t" "$why"; return; }
+	ok "$t"
+}
+
+# manifest.json edited to pin another root hash: the guest's initramfs
+# pins (and its HELLO reports) the real one, or none, and the launcher
+# sends it nothing: no job, the command never runs; one line, 125, and
+# the launcher's own record in the audit directory.
+test_guest_without_the_images_root_hash_gets_no_job() {
+	local t=${FUNCNAME[0]} rc=0 err tmp why='' bad=$WORK/img-hash old new
+	err=$(err_of "$t")
+	tmp=$(tmp_of "$t")
+	copy_image "$IMG" "$bad"
+	old=$(grep -o '"root_hash":"[0-9a-f]\{64\}"' "$bad/manifest.json")
+	new='"root_hash":"'$(printf 'a%.0s' {1..64})'"'
+	[[ $old != "$new" ]] || { fail "$t" "the image's root hash is all a"; return; }
+	sed -i "s/$old/$new/" "$bad/manifest.json"
+	mkdir -p "$WORK/img-audit"
+	TMPDIR=$tmp timeout -s KILL "$JOB_LIMIT_S" "$WARDEN" run --image "$bad" \
+		--audit-dir "$WORK/img-audit" -- /bin/sh -c 'echo ran' </dev/null >"$WORK/out" \
+		2>"$err" || rc=$?
+	[[ $rc -eq 125 ]] || { fail "$t" "exit status $rc, want 125"; return; }
+	[[ ! -s $WORK/out ]] || { fail "$t" "the command ran: '$(head -c 100 "$WORK/out")'"; return; }
+	# One error line (TCG's notice may precede it), and no console tail.
+	if [[ $(grep -c '^warden: error: ' "$err") -ne 1 ]] || grep -qv '^warden: ' "$err"; then
+		fail "$t" "not exactly one 'warden: error:' line on stderr"
+		return
+	fi
+	grep -q "the guest's root filesystem has root hash .*manifest.json pins a\{64\}; no job was sent" \
+		"$err" || { fail "$t" "the line does not name both hashes"; return; }
+	grep -q '"activity":"root-hash-mismatch",.*"class":"image","data":{"expected":"a\{64\}",' \
+		"$WORK/img-audit/launcher.jsonl" || { fail "$t" "no image/root-hash-mismatch record"; return; }
+	nothing_left "$tmp" || { fail "$t" "$why"; return; }
+	ok "$t"
+}
+
 for f in "$WARDEN" "$BIN/warden-init" "$BIN/warden-supervisor" "$KERNEL" "$IMAGE"; do
 	if [[ ! -r $f ]]; then
 		echo "tests/run: $f is missing (make all image)" >&2
@@ -475,4 +557,12 @@ for mode in "${MODES[@]}"; do
 done
 test_local_jobs_have_their_own_uids
 test_local_process_exhaustion_stays_in_its_job
+if make_images; then
+	test_image_dir_with_vmm_local_is_refused
+	test_image_dir_that_differs_from_its_manifest_is_refused
+	test_image_baked_policy_excludes_another_policy
+	test_guest_without_the_images_root_hash_gets_no_job
+else
+	fail "image directories" "warden image build failed: $(tail -1 "$WORK/image-build.err")"
+fi
 report_end run

@@ -263,7 +263,8 @@ static void test_signal_out_of_range_is_rejected(void **state)
 	"hqiNmPIxq8twgHKzqYtD9bmynPLMRZ+Kq6H20qrNA5Y5Z1Sg=="
 #define AUDIT_KEY_ID "eb85d67d"
 #define HELLO_A                                                                                    \
-	",'audit':{'pubkey':'" AUDIT_KEY "','key_id':'" AUDIT_KEY_ID "','origin':'v/audit/1'}"
+	",'audit':{'pubkey':'" AUDIT_KEY "','key_id':'" AUDIT_KEY_ID "','origin':'v/audit/1'}"     \
+	",'rootfs_root_hash':''"
 
 static void sample_hello(struct wd_hello *h)
 {
@@ -282,6 +283,7 @@ static void sample_hello(struct wd_hello *h)
 	memcpy(h->audit_pubkey, AUDIT_KEY, sizeof(AUDIT_KEY));
 	memcpy(h->audit_key_id, AUDIT_KEY_ID, sizeof(AUDIT_KEY_ID));
 	memcpy(h->audit_origin, "vm-1/audit/0123", 16);
+	memcpy(h->rootfs_root_hash, SHA_A, sizeof(SHA_A));
 }
 
 static int hello_decode(const char *s, struct wd_hello *h, struct wd_err *err)
@@ -321,7 +323,7 @@ static void test_hello_minimal_text_decodes(void **state)
 	struct wd_err err;
 
 	(void)state;
-	assert_int_equal(hello_decode("{'version':2,'mode':'ns'," HELLO_BOOT
+	assert_int_equal(hello_decode("{'version':3,'mode':'ns'," HELLO_BOOT
 				      ",'ready_ns':9," HELLO_M "" HELLO_A "}",
 				      &h, &err),
 			 0);
@@ -349,7 +351,7 @@ static void test_hello_mode_must_be_vm_or_ns(void **state)
 	struct wd_err err;
 
 	(void)state;
-	assert_int_equal(hello_decode("{'version':2,'mode':'host'," HELLO_BOOT
+	assert_int_equal(hello_decode("{'version':3,'mode':'host'," HELLO_BOOT
 				      ",'ready_ns':9," HELLO_M "" HELLO_A "}",
 				      &h, &err),
 			 -EINVAL);
@@ -368,7 +370,7 @@ static void test_hello_measurement_not_lowercase_hex_is_rejected(void **state)
 	h.supervisor_sha256[5] = 'A';
 	assert_int_equal(wd_hello_encode(&h, out, OUT_BYTES, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "measurements.supervisor"));
-	assert_int_equal(hello_decode("{'version':2,'mode':'vm'," HELLO_BOOT
+	assert_int_equal(hello_decode("{'version':3,'mode':'vm'," HELLO_BOOT
 				      ",'ready_ns':9,'measurements':{'init':'" SHA_0
 				      "','supervisor':'" SHA_0 "','manifest':'abc'}" HELLO_A "}",
 				      &h, &err),
@@ -381,11 +383,58 @@ static void test_hello_missing_field_is_rejected(void **state)
 	struct wd_err err;
 
 	(void)state;
-	assert_int_equal(hello_decode("{'version':2,'mode':'vm'," HELLO_BOOT
+	assert_int_equal(hello_decode("{'version':3,'mode':'vm'," HELLO_BOOT
 				      ",'ready_ns':9," HELLO_M "}",
 				      &h, &err),
 			 -EINVAL);
 	assert_non_null(strstr(err.msg, "missing field 'audit'"));
+}
+
+/* The root filesystem's pin: a hash, or "" for none; nothing else, and
+ * never left out (an old guest that does not say is refused). */
+static void test_hello_rootfs_root_hash_is_hex_or_empty(void **state)
+{
+	struct wd_hello h;
+	struct wd_err err;
+
+	(void)state;
+	sample_hello(&h);
+	h.rootfs_root_hash[63] = 'F';
+	assert_int_equal(wd_hello_encode(&h, out, OUT_BYTES, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "rootfs_root_hash"));
+	sample_hello(&h);
+	h.rootfs_root_hash[10] = '\0';
+	assert_int_equal(wd_hello_encode(&h, out, OUT_BYTES, &err), -EINVAL);
+	assert_int_equal(hello_decode("{'version':3,'mode':'vm'," HELLO_BOOT
+				      ",'ready_ns':9," HELLO_M "" HELLO_A "}",
+				      &h, &err),
+			 0);
+	assert_string_equal(h.rootfs_root_hash, "");
+	assert_int_equal(hello_decode("{'version':3,'mode':'vm'," HELLO_BOOT
+				      ",'ready_ns':9," HELLO_M ",'audit':{'pubkey':'" AUDIT_KEY
+				      "','key_id':'" AUDIT_KEY_ID
+				      "','origin':'v/audit/1'},'rootfs_root_hash':'" SHA_A "'}",
+				      &h, &err),
+			 0);
+	assert_string_equal(h.rootfs_root_hash, SHA_A);
+	assert_int_equal(hello_decode("{'version':3,'mode':'vm'," HELLO_BOOT
+				      ",'ready_ns':9," HELLO_M ",'audit':{'pubkey':'" AUDIT_KEY
+				      "','key_id':'" AUDIT_KEY_ID
+				      "','origin':'v/audit/1'},'rootfs_root_hash':'" SHA_A "0'}",
+				      &h, &err),
+			 -E2BIG);
+	assert_int_equal(hello_decode("{'version':3,'mode':'vm'," HELLO_BOOT
+				      ",'ready_ns':9," HELLO_M ",'audit':{'pubkey':'" AUDIT_KEY
+				      "','key_id':'" AUDIT_KEY_ID
+				      "','origin':'v/audit/1'},'rootfs_root_hash':null}",
+				      &h, &err),
+			 -EINVAL);
+	assert_int_equal(hello_decode("{'version':3,'mode':'vm'," HELLO_BOOT
+				      ",'ready_ns':9," HELLO_M ",'audit':{'pubkey':'" AUDIT_KEY
+				      "','key_id':'" AUDIT_KEY_ID "','origin':'v/audit/1'}}",
+				      &h, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "rootfs_root_hash"));
 }
 
 static void test_hello_boot_timestamp_must_be_a_decimal_string(void **state)
@@ -394,7 +443,7 @@ static void test_hello_boot_timestamp_must_be_a_decimal_string(void **state)
 	struct wd_err err;
 
 	(void)state;
-	assert_int_equal(hello_decode("{'version':2,'mode':'vm','boot':{'t0_ns':1,'mounts_ns':1,"
+	assert_int_equal(hello_decode("{'version':3,'mode':'vm','boot':{'t0_ns':1,'mounts_ns':1,"
 				      "'modules_ns':2,'sysctls_ns':3,'system_ns':4,'spawn_ns':5},"
 				      "'ready_ns':9," HELLO_M "" HELLO_A "}",
 				      &h, &err),
@@ -1217,6 +1266,7 @@ int main(void)
 		cmocka_unit_test(test_hello_mode_must_be_vm_or_ns),
 		cmocka_unit_test(test_hello_measurement_not_lowercase_hex_is_rejected),
 		cmocka_unit_test(test_hello_missing_field_is_rejected),
+		cmocka_unit_test(test_hello_rootfs_root_hash_is_hex_or_empty),
 		cmocka_unit_test(test_hello_boot_timestamp_must_be_a_decimal_string),
 		cmocka_unit_test(test_hello_audit_key_must_be_base64),
 		cmocka_unit_test(test_hello_encoder_refuses_a_duration_over_2_pow_53),
