@@ -3,7 +3,8 @@
 #   make            guest binaries (static musl) and their pinned libraries
 #   make image      build/image/initramfs.cpio.gz and its manifest
 #   make test       unit tests (musl and glibc+ASan/UBSan), PID 1 tests, image
-#                   reproducibility, microVM tests, a short fuzz run
+#                   reproducibility, the verified root filesystem at boot,
+#                   microVM tests, a short fuzz run
 #   make demo       the sample agent job (examples/agent.sh) in a microVM
 #   make bench      benchmarks (figures printed, never asserted)
 #   make lint       cppcheck, clang-tidy, shellcheck, clang-format check
@@ -78,10 +79,11 @@ HOST_BINS   := $(if $(wildcard host/main.c),$(BIN)/warden)
 UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(sort $(wildcard tests/unit/test_*.c)))
 
 # Test programs that run inside the guest or as PID 1's children (static musl).
-TEST_GUEST_PROGS := tests/init/probe tests/vm/vmcheck
+TEST_GUEST_PROGS := tests/init/probe tests/vm/vmcheck tests/image/rootcheck
 
 .PHONY: all bootstrap deps image kernel test test-unit test-unit-musl test-unit-asan \
-        test-init test-vm test-run test-sandbox test-escape test-audit test-repro test-fuzz test-deps demo bench lint fmt install clean distclean
+        test-init test-vm test-run test-sandbox test-escape test-audit test-repro test-image-boot \
+        test-fuzz test-deps demo bench lint fmt install clean distclean
 
 all: $(GUEST_BINS) $(HOST_BINS)
 
@@ -326,6 +328,9 @@ test-audit: $(IMAGE) $(HOST_BINS) $(AUDIT_TEST_BINS)
 test-repro: $(GUEST_BINS) $(KERNEL_STAMP)
 	$(Q)tests/image/repro.sh $(BIN) $(KERNEL_DIR)
 
+test-image-boot: $(GUEST_BINS) $(KERNEL_STAMP) $(BIN)/tests/image/rootcheck
+	$(Q)tests/image/boot.sh $(BIN) $(KERNEL_DIR)
+
 FUZZ_SECONDS ?= 10
 
 test-fuzz: $(DEPS_GLIBC_STAMP) | bootstrap
@@ -337,7 +342,7 @@ test-deps: $(DEPS_STAMP)
 test: bootstrap
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/run-all.sh "$(MAKE) --no-print-directory" test-unit-musl test-unit-asan test-init \
-	    test-deps test-repro test-vm test-run test-sandbox test-escape test-audit test-fuzz
+	    test-deps test-repro test-image-boot test-vm test-run test-sandbox test-escape test-audit test-fuzz
 
 demo: $(IMAGE) $(HOST_BINS)
 	$(Q)scripts/demo.sh $(BIN)
