@@ -224,6 +224,8 @@ test_verified_rootfs_is_mounted_read_only_and_usable() {
 		return
 	fi
 	console_has "$t" 'warden-init: info: power off' || { fail "$t" "no power-off"; return; }
+	# Nothing went wrong on the way, the root filesystem's unmount at shutdown included.
+	! console_has "$t" 'warden-init: warn:' || { fail "$t" "$(grep -m1 'warden-init: warn:' "$WORK/$t.log")"; return; }
 	ok "$t"
 }
 
