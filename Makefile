@@ -3,7 +3,8 @@
 #   make            guest binaries (static musl) and their pinned libraries
 #   make image      build/image/initramfs.cpio.gz and its manifest
 #   make test       unit tests (musl and glibc+ASan/UBSan), PID 1 tests, image
-#                   reproducibility, warden image, microVM tests, a short fuzz run
+#                   reproducibility, warden image, the verified root filesystem
+#                   at boot, microVM tests, a short fuzz run
 #   make demo       the sample agent job (examples/agent.sh) in a microVM
 #   make bench      benchmarks (figures printed, never asserted)
 #   make lint       cppcheck, clang-tidy, shellcheck, clang-format check
@@ -78,10 +79,11 @@ HOST_BINS   := $(if $(wildcard host/main.c),$(BIN)/warden)
 UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(sort $(wildcard tests/unit/test_*.c)))
 
 # Test programs that run inside the guest or as PID 1's children (static musl).
-TEST_GUEST_PROGS := tests/init/probe tests/vm/vmcheck
+TEST_GUEST_PROGS := tests/init/probe tests/vm/vmcheck tests/image/rootcheck
 
 .PHONY: all bootstrap deps image kernel test test-unit test-unit-musl test-unit-asan \
         test-init test-vm test-run test-sandbox test-escape test-audit test-repro test-image-tool \
+        test-image-boot \
         test-fuzz test-deps demo bench lint fmt install clean distclean
 
 all: $(GUEST_BINS) $(HOST_BINS)
@@ -334,6 +336,8 @@ ROOTFS_TAR := $(BUILD)/rootfs/debian-python.tar
 test-image-tool: $(IMAGE) $(HOST_BINS)
 	$(Q)image/debian-rootfs.sh $(ROOTFS_TAR) || echo "test-image-tool: no Debian rootfs tar" >&2
 	$(Q)tests/image/tool.sh $(BIN) $(KERNEL_DIR) $(IMAGE) $(ROOTFS_TAR)
+test-image-boot: $(GUEST_BINS) $(KERNEL_STAMP) $(BIN)/tests/image/rootcheck
+	$(Q)tests/image/boot.sh $(BIN) $(KERNEL_DIR)
 
 FUZZ_SECONDS ?= 10
 
@@ -346,7 +350,8 @@ test-deps: $(DEPS_STAMP)
 test: bootstrap
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/run-all.sh "$(MAKE) --no-print-directory" test-unit-musl test-unit-asan test-init \
-	    test-deps test-repro test-image-tool test-vm test-run test-sandbox test-escape test-audit test-fuzz
+	    test-deps test-repro test-image-tool test-image-boot test-vm test-run test-sandbox test-escape \
+	    test-audit test-fuzz
 
 demo: $(IMAGE) $(HOST_BINS)
 	$(Q)scripts/demo.sh $(BIN)

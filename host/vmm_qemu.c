@@ -7,7 +7,8 @@
  *   qemu-system-x86_64 -M microvm ACCEL -m MEM -smp CPUS -no-reboot -nodefaults
  *     -display none -monitor none -serial file:TMP/console.log
  *     -kernel K -initrd I -append "console=ttyS0 panic=-1 init=/init quiet
- *        [tsc_early_khz=2000000] warden.channel=virtio-serial warden.port=warden"
+ *        module.sig_enforce=1 [tsc_early_khz=2000000]
+ *        warden.channel=virtio-serial warden.port=warden"
  *     -device virtio-serial-device
  *     -chardev socket,id=c0,path=TMP/chan.sock,server=on,wait=off
  *     -device virtserialport,chardev=c0,name=warden -device virtio-rng-device
@@ -42,7 +43,10 @@
  *
  * `init=/init` makes a failed /init a kernel panic rather than a fallback
  * to a shell; `panic=-1` with `-no-reboot` turns any panic into the end of
- * QEMU (docs/init.md). The launcher connects to the chardev socket before
+ * QEMU (docs/init.md). `module.sig_enforce=1` makes the kernel refuse any
+ * module whose signature does not verify (Debian's kernel only checks them
+ * otherwise); warden-init refuses to boot a kernel that does not enforce
+ * them. The launcher connects to the chardev socket before
  * the guest can speak, so nothing written on the port is lost.
  */
 #include "vmm.h"
@@ -197,7 +201,8 @@ static int kernel_cmdline(const struct wd_vmm *v, const struct wd_vmm_config *c,
 	else
 		(void)snprintf(channel, sizeof(channel),
 			       "warden.channel=virtio-serial warden.port=warden");
-	n = snprintf(buf, size, "console=ttyS0 panic=-1 init=/init quiet%s %s%s",
+	n = snprintf(buf, size,
+		     "console=ttyS0 panic=-1 init=/init quiet module.sig_enforce=1%s %s%s",
 		     kvm ? "" : " tsc_early_khz=" TCG_TSC_KHZ, channel,
 		     c->verbose >= 2 ? " warden.log=debug" : "");
 	size_t used;

@@ -14,6 +14,7 @@
 const char *const init_shutdown_names[] = {"poweroff", "reboot", "halt", NULL};
 const char *const init_lockdown_names[] = {"none", "integrity", "confidentiality", NULL};
 const char *const init_channel_names[] = {"virtio-serial", "vsock", "unix", NULL};
+const char *const init_module_sig_names[] = {"enforce", "optional", NULL};
 static const char *const log_names[] = {"error", "warn", "info", "debug", NULL};
 
 void init_config_defaults(struct init_config *cfg)
@@ -26,6 +27,7 @@ void init_config_defaults(struct init_config *cfg)
 	cfg->restarts = 0;
 	cfg->restart_backoff_ms = 500;
 	cfg->lockdown = INIT_LOCKDOWN_CONFIDENTIALITY;
+	cfg->module_sig = INIT_MODULE_SIG_ENFORCE;
 	(void)snprintf(cfg->hostname, sizeof(cfg->hostname), "warden");
 	(void)snprintf(cfg->supervisor, sizeof(cfg->supervisor), "/sbin/warden-supervisor");
 	cfg->tmp_bytes = 64ULL << 20;
@@ -112,6 +114,16 @@ static int key_lockdown(struct init_config *cfg, const char *v, struct wd_err *e
 	return rc;
 }
 
+static int key_module_sig(struct init_config *cfg, const char *v, struct wd_err *err)
+{
+	unsigned i;
+	int rc = set_enum(v, init_module_sig_names, &i, err);
+
+	if (rc == 0)
+		cfg->module_sig = (enum init_module_sig)i;
+	return rc;
+}
+
 static int key_hostname(struct init_config *cfg, const char *v, struct wd_err *err)
 {
 	int rc = wd_parse_hostname(v, err);
@@ -178,6 +190,7 @@ static const struct {
 	{"restarts", key_restarts},
 	{"restart_backoff", key_backoff},
 	{"lockdown", key_lockdown},
+	{"module_sig", key_module_sig},
 	{"hostname", key_hostname},
 	{"supervisor", key_supervisor},
 	{"tmp_size", key_tmp_size},

@@ -41,6 +41,12 @@ enum init_lockdown {
 	INIT_LOCKDOWN_CONFIDENTIALITY = 2,
 };
 
+/* Module signatures: the kernel must enforce them, unless the operator says otherwise. */
+enum init_module_sig {
+	INIT_MODULE_SIG_ENFORCE = 0,
+	INIT_MODULE_SIG_OPTIONAL = 1,
+};
+
 enum init_channel {
 	INIT_CHANNEL_VIRTIO_SERIAL = 0,
 	INIT_CHANNEL_VSOCK = 1,
@@ -56,6 +62,7 @@ struct init_config {
 	unsigned restarts;
 	uint64_t restart_backoff_ms;
 	enum init_lockdown lockdown;
+	enum init_module_sig module_sig;
 	char hostname[65];
 	char supervisor[INIT_PATH_MAX_BYTES];
 	uint64_t tmp_bytes;
@@ -68,6 +75,7 @@ struct init_config {
 extern const char *const init_shutdown_names[];
 extern const char *const init_lockdown_names[];
 extern const char *const init_channel_names[];
+extern const char *const init_module_sig_names[];
 
 /* Called for each `warden.` key that is not known. */
 typedef void (*init_unknown_key_fn)(const char *key, void *ctx);

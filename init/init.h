@@ -22,10 +22,12 @@
 #include "../common/boottimes.h"
 #include "../common/err.h"
 #include "config.h"
+#include "rootfs.h"
 
 #define INIT_MODULES_FILE "/etc/warden/modules"
 #define INIT_MODULES_FILE_MAX_BYTES (64UL * 1024UL)
-#define INIT_MODULES_MAX 256   /* modules listed in one image */
+#define INIT_MODULES_MAX 256 /* modules listed in one image */
+#define INIT_MODULE_SIG_FILE "/sys/module/module/parameters/sig_enforce"
 #define INIT_KILL_WAIT_MS 2000 /* after SIGKILL, how long to wait for stragglers */
 #define INIT_RESTART_BACKOFF_MAX_MS 60000
 
@@ -69,6 +71,16 @@ int init_module_params(const char *cmdline, const char *name, char *out, size_t 
 /* Load every module of INIT_MODULES_FILE, then set kernel.modules_disabled=1. */
 int init_modules_load(const char *cmdline, struct wd_err *err);
 
+/* Does the kernel enforce module signatures (INIT_MODULE_SIG_FILE reads Y)? */
+bool init_module_sig_enforced(void);
+
+/*
+ * Before any module loads: `*enforced` is what the kernel says; not
+ * enforced is an error (EPERM) unless `want` is INIT_MODULE_SIG_OPTIONAL,
+ * which is reported as a warning.
+ */
+int init_module_sig_check(enum init_module_sig want, bool *enforced, struct wd_err *err);
+
 /* sysctl.c */
 struct init_sysctl {
 	const char *path;  /* below /proc/sys */
@@ -90,6 +102,9 @@ struct init_run {
 	bool ns_mode;
 	char *const *argv; /* supervisor command */
 	struct wd_boot_times times;
+	uint64_t rootfs_ns;        /* the rootfs phase (console only: not in WARDEN_BOOT_TIMES) */
+	bool module_sig_enforce;   /* the kernel's sig_enforce, as read */
+	struct init_rootfs rootfs; /* what the rootfs phase set up */
 };
 int init_supervise(struct init_run *run);
 

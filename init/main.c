@@ -6,7 +6,9 @@
  *                                        PID 1 of a fresh PID namespace
  *
  * In a microVM the configuration is the kernel command line; init mounts
- * the early file systems, loads and locks kernel modules, hardens sysctls,
+ * the early file systems, loads and locks kernel modules (signatures
+ * enforced by the kernel), verifies and mounts the image's root file
+ * system when it has one (rootfs.c), hardens sysctls,
  * raises lockdown, brings up loopback, starts the supervisor and then only
  * reaps and waits for the end (supervise.c). It never exits: the end is a
  * reboot(2) call. Every step is reported on the console; a failed step
@@ -113,12 +115,15 @@ static uint64_t phase_end(uint64_t *mark)
 	return d;
 }
 
-static void report_times(const struct wd_boot_times *t)
+static void report_times(const struct init_run *run)
 {
-	wd_info("boot: kernel %.1f ms, mounts %.2f ms, modules %.2f ms, sysctls %.2f ms, "
-		"system %.2f ms",
+	const struct wd_boot_times *t = &run->times;
+
+	wd_info("boot: kernel %.1f ms, mounts %.2f ms, modules %.2f ms, rootfs %.2f ms, "
+		"sysctls %.2f ms, system %.2f ms",
 		(double)t->t0_ns / 1e6, (double)t->mounts_ns / 1e6, (double)t->modules_ns / 1e6,
-		(double)t->sysctls_ns / 1e6, (double)t->system_ns / 1e6);
+		(double)run->rootfs_ns / 1e6, (double)t->sysctls_ns / 1e6,
+		(double)t->system_ns / 1e6);
 }
 
 static void __attribute__((noreturn)) boot_vm(struct init_config *cfg, struct init_run *run)
@@ -151,16 +156,20 @@ static void __attribute__((noreturn)) boot_vm(struct init_config *cfg, struct in
 	if (init_mounts_early(cfg, &err) < 0)
 		fail(cfg, false, INIT_EXIT_FAILED, &err);
 	run->times.mounts_ns = phase_end(&mark);
-	if (init_modules_load(cmdline, &err) < 0)
+	if (init_module_sig_check(cfg->module_sig, &run->module_sig_enforce, &err) < 0 ||
+	    init_modules_load(cmdline, &err) < 0)
 		fail(cfg, false, INIT_EXIT_FAILED, &err);
 	run->times.modules_ns = phase_end(&mark);
+	if (init_rootfs_setup(&run->rootfs, &err) < 0)
+		fail(cfg, false, INIT_EXIT_FAILED, &err);
+	run->rootfs_ns = phase_end(&mark);
 	if (init_sysctls_apply(&err) < 0 || init_lockdown_apply(cfg->lockdown, &err) < 0)
 		fail(cfg, false, INIT_EXIT_FAILED, &err);
 	run->times.sysctls_ns = phase_end(&mark);
 	if (init_system_setup(cfg, &err) < 0)
 		fail(cfg, false, INIT_EXIT_FAILED, &err);
 	run->times.system_ns = phase_end(&mark);
-	report_times(&run->times);
+	report_times(run);
 	run->argv = sup_argv;
 	init_final(cfg, false, init_supervise(run));
 }
@@ -211,6 +220,8 @@ boot_ns(struct init_config *cfg, struct init_run *run, int argc, char **argv)
 	run->argv = (i < argc && i + 1 < argc) ? &argv[i + 1] : sup_argv;
 	run->times.mounts_ns = run->times.modules_ns = run->times.sysctls_ns = 0;
 	run->times.system_ns = 0;
+	/* The host's kernel, as it is: reported, never required here. */
+	run->module_sig_enforce = init_module_sig_enforced();
 	init_final(cfg, true, init_supervise(run));
 }
 

@@ -13,8 +13,16 @@
  * built-in code; for a loadable module modprobe would pass them. init does
  * the same: each module gets the "NAME.key=value" tokens of its own name.
  *
- * Every listed module is needed (the channel, vsock, entropy, network), so
- * any failure, or a list built for another kernel, stops the boot.
+ * Every listed module is needed (the channel, vsock, entropy, network,
+ * the root filesystem), so any failure, or a list built for another
+ * kernel, stops the boot.
+ *
+ * Signatures: the host boots with module.sig_enforce=1, so the kernel
+ * refuses a module whose signature does not verify against its built-in
+ * keys (finit_module fails, EKEYREJECTED or ENOKEY, and the boot stops
+ * naming the module). Before loading anything init reads the kernel's
+ * sig_enforce parameter and refuses to go on when it is off, unless
+ * warden.module_sig=optional says the operator accepts unsigned modules.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -230,6 +238,36 @@ static int check_kver(const char *kver, void *ctx, struct wd_err *err)
 		return wd_err_set(err, EINVAL, "the image's modules are for kernel %s, this is %s",
 				  kver, u.release);
 	return 0;
+}
+
+bool init_module_sig_enforced(void)
+{
+	char v[8];
+	struct wd_err err;
+	size_t len;
+
+	/* Absent: a kernel without CONFIG_MODULE_SIG, which checks nothing. */
+	return wd_read_file(INIT_MODULE_SIG_FILE, v, sizeof(v), &len, &err) == 0 && len >= 1 &&
+	       v[0] == 'Y';
+}
+
+int init_module_sig_check(enum init_module_sig want, bool *enforced, struct wd_err *err)
+{
+	*enforced = init_module_sig_enforced();
+	if (*enforced) {
+		wd_info("modules: the kernel enforces module signatures (sig_enforce Y)");
+		return 0;
+	}
+	if (want == INIT_MODULE_SIG_OPTIONAL) {
+		wd_warn("modules: the kernel does not enforce module signatures; accepted "
+			"(warden.module_sig=optional)");
+		return 0;
+	}
+	return wd_err_set(err, EPERM,
+			  "modules: the kernel does not enforce module signatures (%s is not Y): "
+			  "boot with module.sig_enforce=1, or accept it with "
+			  "warden.module_sig=optional",
+			  INIT_MODULE_SIG_FILE);
 }
 
 int init_modules_load(const char *cmdline, struct wd_err *err)

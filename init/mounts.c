@@ -125,12 +125,16 @@ int init_mounts_early(const struct init_config *cfg, struct wd_err *err)
 }
 
 /*
- * At shutdown: unmount what holds data, in reverse order; a busy one is
- * remounted read-only instead. Then the root (the initramfs) read-only, so
- * nothing can write while the VM goes down.
+ * At shutdown: unmount the image's root filesystem, then what holds data,
+ * in reverse order; a busy one is remounted read-only instead. Then the root
+ * (the initramfs) read-only, so nothing can write while the VM goes down.
  */
 void init_mounts_shutdown(void)
 {
+	/* The image's root filesystem (rootfs.c) sits on /run: off first, so that
+	 * /run is not busy. Not mounted (no image, a failed boot) is fine. */
+	if (umount2(INIT_ROOTFS_MOUNT, 0) < 0 && errno != EINVAL && errno != ENOENT)
+		wd_warn_sys(errno, "shutdown: unmount %s", INIT_ROOTFS_MOUNT);
 	for (size_t i = ROW_COUNT; i-- > 0;) {
 		const struct mount_row *r = &rows[i];
 

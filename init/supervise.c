@@ -30,7 +30,8 @@
 #include "../common/signals.h"
 #include "init.h"
 
-#define ENV_MAX 9
+#define ENV_MAX 12
+#define ENV_ENTRY_BYTES 1024 /* the longest, init's record, is about 400 bytes */
 
 enum phase {
 	PHASE_RUNNING,     /* the supervisor runs */
@@ -120,12 +121,25 @@ static int init_record(const struct init_run *run, char *out, size_t size)
 	/* In namespace mode the host's kernel is as it is: nothing was set. */
 	wd_jw_str(&w, "lockdown", run->ns_mode ? "host" : init_lockdown_names[run->cfg->lockdown]);
 	wd_jw_str(&w, "mode", run->ns_mode ? "ns" : "vm");
+	wd_jw_bool(&w, "module_sig_enforce", run->module_sig_enforce);
 	wd_jw_bool(&w, "modules_locked", !run->ns_mode);
+	/* Canonical JSON has no null: an image without a root filesystem says false. */
+	if (run->rootfs.present) {
+		wd_jw_object(&w, "rootfs");
+		wd_jw_str(&w, "data", run->rootfs.data_dev);
+		wd_jw_str(&w, "dm", INIT_ROOTFS_DM_NAME);
+		wd_jw_str(&w, "hash", run->rootfs.hash_dev);
+		wd_jw_str(&w, "mount", INIT_ROOTFS_MOUNT);
+		wd_jw_str(&w, "root_hash", run->rootfs.root_hash_hex);
+		wd_jw_close(&w);
+	} else {
+		wd_jw_bool(&w, "rootfs", false);
+	}
 	wd_jw_bool(&w, "sysctls_hardened", !run->ns_mode);
 	return wd_jw_end(&w) < 0 ? -ENOSPC : 0;
 }
 
-static int build_env(struct init_run *run, char store[ENV_MAX][INIT_PATH_MAX_BYTES + 32],
+static int build_env(struct init_run *run, char store[ENV_MAX][ENV_ENTRY_BYTES],
 		     char *envp[ENV_MAX + 1])
 {
 	char channel[INIT_PORT_MAX_BYTES + 32], times[WD_BOOT_TIMES_BYTES];
@@ -146,6 +160,13 @@ static int build_env(struct init_run *run, char store[ENV_MAX][INIT_PATH_MAX_BYT
 	if (run->cfg->agent_uid != 0)
 		(void)snprintf(store[n++], sizeof(store[0]), "WARDEN_AGENT_UID=%u",
 			       (unsigned)run->cfg->agent_uid);
+	if (run->rootfs.present) {
+		(void)snprintf(store[n++], sizeof(store[0]), "WARDEN_ROOTFS=%s", INIT_ROOTFS_MOUNT);
+		(void)snprintf(store[n++], sizeof(store[0]), "WARDEN_ROOTFS_HASH=%s",
+			       run->rootfs.root_hash_hex);
+		(void)snprintf(store[n++], sizeof(store[0]), "WARDEN_ROOTFS_DM=%s",
+			       INIT_ROOTFS_DM_NAME);
+	}
 	if (init_record(run, store[n], sizeof(store[0])) < 0)
 		return -ENAMETOOLONG;
 	n++;
@@ -157,7 +178,7 @@ static int build_env(struct init_run *run, char store[ENV_MAX][INIT_PATH_MAX_BYT
 
 static int spawn_supervisor(struct supervise *s)
 {
-	static char store[ENV_MAX][INIT_PATH_MAX_BYTES + 32];
+	static char store[ENV_MAX][ENV_ENTRY_BYTES];
 	char *envp[ENV_MAX + 1];
 	uint64_t t = wd_mono_ns();
 	pid_t pid;

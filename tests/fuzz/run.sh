@@ -4,8 +4,8 @@
 # Usage: tests/fuzz/run.sh SECONDS
 #        tests/fuzz/run.sh --seeds
 #
-# Builds build/fuzz/fuzz_{cmdline,modules,boottimes,frame,job,hello,exit,ociseccomp,policy,
-# record,verify,resume,safetext,jbound,tarread,cpio,imgmanifest}
+# Builds build/fuzz/fuzz_{cmdline,modules,rootfs_pin,boottimes,frame,job,hello,exit,ociseccomp,
+# policy,record,verify,resume,safetext,jbound,tarread,cpio,imgmanifest}
 # with `clang -fsanitize=fuzzer,address,undefined` and the tree's warning
 # flags, then runs each for SECONDS over its committed seeds in
 # tests/fuzz/corpus/TARGET (only read; what libFuzzer finds goes to
@@ -115,12 +115,13 @@ fi
 # The JSON payloads' own bound is the frame's (1 MiB); as for the module
 # list, inputs that large would only slow libFuzzer down, and
 # tests/unit/test_msg.c covers that bound.
-targets=(fuzz_cmdline fuzz_modules fuzz_boottimes fuzz_frame fuzz_job fuzz_hello fuzz_exit
+targets=(fuzz_cmdline fuzz_modules fuzz_rootfs_pin fuzz_boottimes fuzz_frame fuzz_job fuzz_hello fuzz_exit
 	fuzz_ociseccomp fuzz_policy fuzz_record fuzz_verify fuzz_resume fuzz_safetext
 	fuzz_jbound fuzz_tarread fuzz_cpio fuzz_imgmanifest)
 declare -A sources=(
 	[fuzz_cmdline]="init/config.c init/modules.c"
 	[fuzz_modules]=init/modules.c
+	[fuzz_rootfs_pin]=init/rootfs_pin.c
 	[fuzz_boottimes]=""
 	[fuzz_frame]=vsock/frame.c
 	[fuzz_job]="vsock/msg.c vsock/msgbin.c"
@@ -137,7 +138,8 @@ declare -A sources=(
 	[fuzz_cpio]=host/cpio.c
 	[fuzz_imgmanifest]="host/imagemanifest.c host/imageio.c host/verity.c host/toolrun.c host/proc.c"
 )
-declare -A max_len=([fuzz_cmdline]=4200 [fuzz_modules]=8192 [fuzz_boottimes]=512
+declare -A max_len=([fuzz_cmdline]=4200 [fuzz_modules]=8192 [fuzz_rootfs_pin]=4200
+	[fuzz_boottimes]=512
 	[fuzz_frame]=4096 [fuzz_job]=16384 [fuzz_hello]=4096 [fuzz_exit]=2048 [fuzz_ociseccomp]=16384
 	[fuzz_policy]=16384 [fuzz_record]=9000 [fuzz_verify]=65536
 	[fuzz_resume]=8212 [fuzz_safetext]=8192 [fuzz_jbound]=8192 [fuzz_tarread]=70000
@@ -145,6 +147,7 @@ declare -A max_len=([fuzz_cmdline]=4200 [fuzz_modules]=8192 [fuzz_boottimes]=512
 declare -A extra=(
 	[fuzz_cmdline]="-dict=$ROOT/tests/fuzz/cmdline.dict"
 	[fuzz_modules]=""
+	[fuzz_rootfs_pin]="-dict=$ROOT/tests/fuzz/rootfs_pin.dict"
 	[fuzz_boottimes]=""
 	[fuzz_frame]=""
 	[fuzz_job]="-dict=$ROOT/tests/fuzz/msg.dict"

@@ -57,7 +57,7 @@ qemu_boot() {
 	# shellcheck disable=SC2086 # accel is several words on purpose
 	qemu-system-x86_64 -M "$machine" $accel -m 256 -smp 1 -no-reboot -nodefaults \
 		-display none -monitor none -serial "file:$WORK/$name.log" \
-		-kernel "$kernel" -initrd "$initrd" -append "console=ttyS0 panic=-1 init=/init quiet $append" \
+		-kernel "$kernel" -initrd "$initrd" -append "console=ttyS0 panic=-1 init=/init quiet module.sig_enforce=1 $append" \
 		-device virtio-serial-device \
 		-chardev "socket,id=c0,path=$WORK/$name.sock,server=on,wait=off" \
 		-device virtserialport,chardev=c0,name=warden \

@@ -95,6 +95,7 @@ static void test_defaults_are_the_documented_values(void **state)
 	assert_int_equal(cfg.restarts, 0);
 	assert_int_equal(cfg.restart_backoff_ms, 500);
 	assert_int_equal(cfg.lockdown, INIT_LOCKDOWN_CONFIDENTIALITY);
+	assert_int_equal(cfg.module_sig, INIT_MODULE_SIG_ENFORCE);
 	assert_string_equal(cfg.hostname, "warden");
 	assert_string_equal(cfg.supervisor, "/sbin/warden-supervisor");
 	assert_true(cfg.tmp_bytes == 64ULL << 20);
@@ -341,6 +342,27 @@ static void test_lockdown_rejects_unknown_levels(void **state)
 	(void)state;
 	assert_refused("warden.lockdown=full", EINVAL);
 	assert_refused("warden.lockdown=0", EINVAL);
+}
+
+static void test_module_sig_is_enforce_or_optional(void **state)
+{
+	struct init_config cfg;
+	struct wd_err err;
+
+	(void)state;
+	init_config_defaults(&cfg);
+	assert_int_equal(apply(&cfg, "warden.module_sig=optional", &err), 0);
+	assert_int_equal(cfg.module_sig, INIT_MODULE_SIG_OPTIONAL);
+	assert_int_equal(apply(&cfg, "warden.module_sig=enforce", &err), 0);
+	assert_int_equal(cfg.module_sig, INIT_MODULE_SIG_ENFORCE);
+}
+
+static void test_module_sig_rejects_anything_else(void **state)
+{
+	(void)state;
+	assert_refused("warden.module_sig=off", EINVAL);
+	assert_refused("warden.module_sig=", EINVAL);
+	assert_refused("warden.module_sig=Optional", EINVAL);
 }
 
 static void test_hostname_accepts_a_valid_name(void **state)
@@ -848,6 +870,8 @@ int main(void)
 		cmocka_unit_test(test_restart_backoff_rejects_out_of_range),
 		cmocka_unit_test(test_lockdown_accepts_each_level),
 		cmocka_unit_test(test_lockdown_rejects_unknown_levels),
+		cmocka_unit_test(test_module_sig_is_enforce_or_optional),
+		cmocka_unit_test(test_module_sig_rejects_anything_else),
 		cmocka_unit_test(test_hostname_accepts_a_valid_name),
 		cmocka_unit_test(test_hostname_rejects_invalid_names),
 		cmocka_unit_test(test_supervisor_accepts_absolute_paths_up_to_255),
