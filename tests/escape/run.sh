@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/escape/run.sh BINDIR KERNEL_DIR IMAGE - the escape battery.
+# tests/escape/run.sh BINDIR KERNEL_DIR IMAGE [IMAGE_DIR] - the escape battery.
 #
 # Every program in tests/escape/ runs as the agent and tries one way out
 # (escape.h: it prints "escape NAME: blocked: ..." or "... ESCAPED: ...").
@@ -31,12 +31,18 @@
 # denials must still override, and five under a profile whose default
 # allows everything, where the argument filters and the exec audit must
 # hold all the same.
+#
+# With IMAGE_DIR (a golden image from `warden image build`: the Debian
+# root filesystem of tests/image/run.sh), the filesystem and privilege
+# programs run once more in the microVM booted from it, where the agent's
+# root is the image's verified erofs instead of the initramfs.
 set -euo pipefail
 
-if [[ $# -ne 3 ]]; then
-	echo "usage: tests/escape/run.sh BINDIR KERNEL_DIR IMAGE" >&2
+if [[ $# -ne 3 && $# -ne 4 ]]; then
+	echo "usage: tests/escape/run.sh BINDIR KERNEL_DIR IMAGE [IMAGE_DIR]" >&2
 	exit 2
 fi
+IMAGE_DIR=${4:-}
 BIN=$(cd -- "$1" && pwd)
 KERNEL=$(cd -- "$2" && pwd)/vmlinuz
 IMAGE=$(cd -- "$(dirname -- "$3")" && pwd)/$(basename -- "$3")
@@ -280,5 +286,34 @@ done
 recorded "allowing-default-is-recorded[qemu]" "$WORK/allow-vm/audit" \
 	'"weakened":"seccomp: the profile.s defaultAction SCMP_ACT_ALLOW allows' \
 	"no record says the profile's default allows"
+
+# ---- against a golden image with a real root filesystem -------------------
+#
+# The filesystem and privilege classes, in one job booted from IMAGE_DIR
+# (its own kernel, initramfs and verified root filesystem).
+image_progs=(write_outside symlink_race setuid_binary dev_nodes chroot pivot_root mount umount
+	open_tree move_mount fsopen mount_setattr open_by_handle_at name_to_handle_at capabilities
+	unshare_user setns clone_newns proc_init proc_masked proc_scan fd_scan host_paths
+	signal_init ptrace_init)
+if [[ -n $IMAGE_DIR ]]; then
+	files=(--file "$driver:battery.sh" --file "$WORK/host_paths.qemu:host_paths.list")
+	for n in "${image_progs[@]}"; do files+=(--file "$PROGS/$n:$n"); done
+	dir=$WORK/image-vm
+	mkdir -p "$dir"
+	rc=0
+	TMPDIR=$dir timeout -s KILL "$JOB_LIMIT_S" "$WARDEN" run --image "$IMAGE_DIR" \
+		--audit-dir "$dir/audit" --timeout 600s "${files[@]}" -- ./battery.sh "${image_progs[@]}" \
+		>"$dir/out" 2>"$dir/err" || rc=$?
+	for n in "${image_progs[@]}"; do
+		grep -q "^escape-rc $n " "$dir/out" ||
+			{ fail "${n}[image-qemu]" "it never ran (the job ended with $rc)"; continue; }
+		check image-qemu "$n" "$dir/out" "$dir/err" "$dir/audit" \
+			"$(sed -n "s/^escape-rc $n //p" "$dir/out")"
+	done
+	recorded "image-root-is-the-image[image-qemu]" "$dir/audit" '"rootfs":{"data":"vda"' \
+		"the boot record does not name the image's root filesystem"
+else
+	skip "escape[image-qemu]" "no image directory given (make test-escape gives one)"
+fi
 
 report_end escape
