@@ -15,10 +15,10 @@
  *   rdbench: plain 64.0 MiB in 701.9 ms
  *   rdbench: median verity 812.3 ms plain 701.9 ms ratio 1.157
  *
- * The file and the rounds come from the kernel command line
- * (rdbench.file=/opt/blob rdbench.rounds=3: keys of no module, so the kernel
- * leaves them there). A benchmark, never a product path: it exits, and
- * warden-init ends the VM.
+ * The file is RDB_FILE of the image, read RDB_ROUNDS times; the kernel
+ * command line may say otherwise (rdbench.file=/PATH rdbench.rounds=N:
+ * keys of no module, so the kernel leaves them there). A benchmark, never
+ * a product path: it exits, and warden-init ends the VM.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +34,8 @@
 
 #define RDB_VERITY "/run/warden/rootfs"
 #define RDB_PLAIN "/run/rdbench-plain"
+#define RDB_FILE "/opt/rdbench/blob"
+#define RDB_ROUNDS 3
 #define RDB_MAX_ROUNDS 15
 #define RDB_BUF_BYTES (1U << 20)
 
@@ -124,15 +126,17 @@ int main(void)
 	uint64_t verity[RDB_MAX_ROUNDS], plain[RDB_MAX_ROUNDS], bytes = 0;
 	struct wd_err err;
 	size_t len;
-	long rounds = 3;
+	long rounds = RDB_ROUNDS;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (wd_read_file("/proc/cmdline", cmdline, sizeof(cmdline), &len, &err) < 0) {
 		printf("rdbench: %s\n", err.msg);
 		return 1;
 	}
-	if (cmd_value("rdbench.file", file, sizeof(file)) < 0 || file[0] != '/') {
-		printf("rdbench: no rdbench.file=/PATH on the command line\n");
+	if (cmd_value("rdbench.file", file, sizeof(file)) < 0)
+		(void)snprintf(file, sizeof(file), "%s", RDB_FILE);
+	if (file[0] != '/') {
+		printf("rdbench: rdbench.file must be an absolute path\n");
 		return 1;
 	}
 	if (cmd_value("rdbench.rounds", rounds_text, sizeof(rounds_text)) == 0)

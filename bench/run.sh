@@ -19,6 +19,12 @@
 #      the cost of auditing an exec (a job of execs with audit.exec on and
 #      off); ECDSA P-256 signatures per second, BearSSL against
 #      `openssl speed ecdsap256`
+#   7. golden images: `warden image build` of the Debian python image (time
+#      and sizes) against mkfs.erofs + veritysetup alone on the same tree;
+#      boots to READY from that image (the verified root filesystem) against
+#      the initramfs-only image, in the same run (goal: less than 10% more);
+#      the first read of a 64 MiB file through dm-verity against the same
+#      erofs mounted plain (bench/rdbench in the guest)
 #
 # Targets are printed next to the figures as ratios; nothing fails because a
 # figure misses its target. The exit status is 1 only when a figure could
@@ -32,7 +38,10 @@
 #   BENCH_CHAN_VM_MIB, BENCH_CHAN_VM_ROUNDS  virtio-serial figures (32 MiB, 1000)
 #   BENCH_AUDIT_RECORDS  records of the end-to-end audit job (default 300000)
 #   BENCH_AUDIT_EXECS    execs of the exec-cost job (default 2000)
-#   BENCH_SECTIONS       the sections to run, by number (default "1 2 3 4 5 6")
+#   BENCH_IMAGE_BOOTS    boots of each image in section 7 (default 3 under TCG, 10 under KVM)
+#   BENCH_ROOTFS_TAR     the Debian tar of section 7 (default build/rootfs/debian-python.tar,
+#                        made by image/debian-rootfs.sh when missing)
+#   BENCH_SECTIONS       the sections to run, by number (default "1 2 3 4 5 6 7")
 set -euo pipefail
 export LC_ALL=C # EPOCHREALTIME's decimal point, sort order
 
@@ -616,14 +625,132 @@ bench_audit() {
 	load_note
 }
 
+# ---- 7. golden images -----------------------------------------------------------
+
+# boot_ready IMAGE NAME: one `warden run -v` of /bin/true; prints "total_ms rootfs_ms"
+# (kernel + init -> ready from the HELLO; init's rootfs phase from the console, 0 without).
+boot_ready() {
+	local rc=0 line t0 ready rootfs
+	"$BIN/warden" run -v --timeout 300 --image "$1" --console "$WORK/$2.console" -- /bin/true \
+		>/dev/null 2>"$WORK/$2.err" || rc=$?
+	line=$(grep -m 1 'boot (guest clock):' "$WORK/$2.err" || true)
+	[[ $rc -eq 0 && -n $line ]] || return 1
+	t0=$(sed -n 's/.*kernel \([0-9.]*\) ms.*/\1/p' <<<"$line")
+	ready=$(sed -n 's/.*supervisor ready at \([0-9.]*\) ms.*/\1/p' <<<"$line")
+	rootfs=$(sed -n 's/.*boot: kernel.* rootfs \([0-9.]*\) ms.*/\1/p' "$WORK/$2.console" | head -1)
+	awk -v a="$t0" -v b="$ready" -v r="${rootfs:-0}" 'BEGIN { printf "%.3f %.3f\n", a + b, r }'
+}
+
+bench_image() {
+	local tar=${BENCH_ROOTFS_TAR:-$ROOT/build/rootfs/debian-python.tar} img=$WORK/debian-python
+	local t0 t1 build_ms tools_ms accel boots k v n med min max rmed imed
+	echo
+	echo "== 7. golden images: warden image build, boots from a verified root, reads through dm-verity =="
+	if [[ ! -s $tar ]] && ! "$ROOT/image/debian-rootfs.sh" "$tar" >/dev/null 2>"$WORK/rootfs.err"; then
+		unmeasured "golden image: no Debian rootfs tar ($(tail -1 "$WORK/rootfs.err"))"
+		return
+	fi
+	t0=$(now_us)
+	if ! "$BIN/warden" image build --rootfs "$tar" --name debian-python --kernel "$KERNEL_DIR" \
+		--base "$IMAGE" --output "$img" >/dev/null 2>"$WORK/build.err"; then
+		unmeasured "golden image: warden image build failed: $(tail -1 "$WORK/build.err")"
+		return
+	fi
+	t1=$(now_us)
+	build_ms=$(((t1 - t0) / 1000))
+	# The baseline: the two tools alone on the same tree (tar -x included),
+	# without staging rules, the second tree walk, the C tree check, the
+	# initramfs and the manifest.
+	mkdir -p "$WORK/tree"
+	t0=$(now_us)
+	tar -xf "$tar" -C "$WORK/tree" --no-same-owner --no-same-permissions 2>/dev/null || true
+	if ! mkfs.erofs --quiet -x -1 -T 0 "$WORK/plain.erofs" "$WORK/tree" >/dev/null 2>&1 ||
+		! veritysetup format --no-superblock "$WORK/plain.erofs" "$WORK/plain.verity" >/dev/null 2>&1; then
+		unmeasured "golden image: mkfs.erofs + veritysetup alone failed"
+	fi
+	t1=$(now_us)
+	tools_ms=$(((t1 - t0) / 1000))
+	rm -rf "$WORK/tree" "$WORK/plain.erofs" "$WORK/plain.verity"
+	printf '  %-52s %9s ms\n' "warden image build (Debian bookworm + python3, tar)" "$build_ms"
+	printf '  %-52s %9s ms\n' "tar -x, mkfs.erofs, veritysetup format alone" "$tools_ms"
+	echo "  ratio warden/tools: $(fmt "$build_ms" "$tools_ms" 2)"
+	printf '  %-52s %9s MiB\n' "rootfs tar" "$(fmt "$(stat -c %s "$tar")" 1048576 1)"
+	for f in rootfs.erofs rootfs.verity initramfs.cpio.gz vmlinuz manifest.json; do
+		printf '  %-52s %9s MiB\n' "$f" "$(fmt "$(stat -c %s "$img/$f")" 1048576 2)"
+	done
+
+	QEMU_ACCEL=$(qemu_accel "$KERNEL")
+	accel=$(accel_name "$QEMU_ACCEL")
+	if [[ $accel == KVM ]]; then boots=${BENCH_IMAGE_BOOTS:-10}; else boots=${BENCH_IMAGE_BOOTS:-3}; fi
+	: >"$WORK/img.initramfs"
+	: >"$WORK/img.rootfs"
+	: >"$WORK/img.phase"
+	# Interleaved, so that a change in the machine's load falls on both.
+	for ((k = 1; k <= boots; k++)); do
+		if v=$(boot_ready "$IMAGE" "ib$k"); then echo "${v% *}" >>"$WORK/img.initramfs"; fi
+		if v=$(boot_ready "$img" "rb$k"); then
+			echo "${v% *}" >>"$WORK/img.rootfs"
+			echo "${v#* }" >>"$WORK/img.phase"
+		fi
+	done
+	if [[ ! -s $WORK/img.initramfs || ! -s $WORK/img.rootfs ]]; then
+		unmeasured "golden image: boots to READY ($(tail -1 "$WORK/rb1.err" 2>/dev/null))"
+	else
+		echo
+		printf '  %-52s %9s %9s %9s  %s\n' "kernel + init -> ready [ms] ($accel)" "median" "min" "max" "boots"
+		read -r n imed _ min max < <(stats <"$WORK/img.initramfs")
+		printf '  %-52s %9s %9s %9s  %s\n' "initramfs only (the image as built)" "$(fmt "$imed" 1 1)" \
+			"$(fmt "$min" 1 1)" "$(fmt "$max" 1 1)" "$n"
+		read -r n rmed _ min max < <(stats <"$WORK/img.rootfs")
+		printf '  %-52s %9s %9s %9s  %s\n' "Debian image, verified erofs root" "$(fmt "$rmed" 1 1)" \
+			"$(fmt "$min" 1 1)" "$(fmt "$max" 1 1)" "$n"
+		read -r n med _ min max < <(stats <"$WORK/img.phase")
+		printf '  %-52s %9s %9s %9s  %s\n' "  of which init's rootfs phase (tree check, dm, mount)" \
+			"$(fmt "$med" 1 1)" "$(fmt "$min" 1 1)" "$(fmt "$max" 1 1)" "$n"
+		echo "  ratio verified root/initramfs only: $(fmt "$rmed" "$imed" 3) (target < 1.10)"
+	fi
+
+	# First reads: a 64 MiB file of random bytes in an image of its own,
+	# read by bench/rdbench in the guest through dm-verity and through a
+	# plain mapping of the same data device.
+	local rd=$WORK/rdbench-root rdimg=$WORK/rdbench-image line
+	if [[ ! -x $BIN/bench/rdbench ]]; then
+		unmeasured "verity reads: $BIN/bench/rdbench is missing"
+		return
+	fi
+	mkdir -p "$rd/opt/rdbench"
+	head -c $((64 << 20)) /dev/urandom >"$rd/opt/rdbench/blob"
+	if ! "$BIN/warden" image build --rootfs "$rd" --name rdbench --kernel "$KERNEL_DIR" --base "$IMAGE" \
+		--extra "$BIN/bench/rdbench:/bench/rdbench:0755" --output "$rdimg" >/dev/null 2>"$WORK/rd.err"; then
+		unmeasured "verity reads: image build failed: $(tail -1 "$WORK/rd.err")"
+		return
+	fi
+	rm -rf "$rd"
+	"$BIN/warden" run --timeout 600 --image "$rdimg" --console "$WORK/rd.console" \
+		--kernel-arg warden.supervisor=/bench/rdbench -- /bin/true >/dev/null 2>&1 || true
+	line=$(grep -m 1 '^rdbench: median' "$WORK/rd.console" || true)
+	if [[ -z $line ]]; then
+		unmeasured "verity reads: $(grep -m 1 '^rdbench: ' "$WORK/rd.console" || echo 'rdbench said nothing')"
+		return
+	fi
+	echo
+	grep '^rdbench: \(verity\|plain\) ' "$WORK/rd.console" | sed 's/^rdbench: /  /'
+	read -r _ _ vms _ pms _ ratio <<<"${line#rdbench: }"
+	printf '  %-52s %9s ms\n' "first read of 64 MiB through dm-verity (median)" "$vms"
+	printf '  %-52s %9s ms\n' "the same from the plain erofs (median)" "$pms"
+	echo "  ratio verity/plain: $ratio ($accel; page cache dropped before each read)"
+	load_note
+}
+
 # BENCH_SECTIONS picks sections by number (default: all of them).
-sections=" ${BENCH_SECTIONS:-1 2 3 4 5 6} "
+sections=" ${BENCH_SECTIONS:-1 2 3 4 5 6 7} "
 [[ $sections == *" 1 "* ]] && bench_namespace
 [[ $sections == *" 2 "* ]] && bench_vm
 [[ $sections == *" 3 "* ]] && bench_sizes
 [[ $sections == *" 4 "* ]] && bench_channel
 [[ $sections == *" 5 "* ]] && bench_sandbox
 [[ $sections == *" 6 "* ]] && bench_audit
+[[ $sections == *" 7 "* ]] && bench_image
 
 echo
 if ((${#UNMEASURED[@]} > 0)); then
