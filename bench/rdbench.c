@@ -5,8 +5,10 @@
  * Runs inside the microVM in place of the supervisor
  * (warden.supervisor=/bench/rdbench), as root, after warden-init has set up
  * the verified root filesystem (/run/warden/rootfs on dm-verity over the
- * data device). It mounts the data device a second time, directly, as
- * plain erofs (read-only) at RDB_PLAIN, then reads FILE in full from each
+ * data device). It maps the data device a second time as a plain
+ * device-mapper `linear` target (dm-verity holds the disk itself; another
+ * mapping may share it) with init's own device-mapper code, mounts that as
+ * erofs (read-only) at RDB_PLAIN, then reads FILE in full from each
  * mount, ROUNDS times, alternating and dropping the page cache before each
  * read, so every read is a first read from the device. One line per read
  * and a summary go to the console:
@@ -27,13 +29,16 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "../common/clock.h"
 #include "../common/fileio.h"
+#include "../init/rootfs.h"
 
 #define RDB_VERITY "/run/warden/rootfs"
 #define RDB_PLAIN "/run/rdbench-plain"
+#define RDB_DM_NAME "rdbench-plain"
 #define RDB_FILE "/opt/rdbench/blob"
 #define RDB_ROUNDS 3
 #define RDB_MAX_ROUNDS 15
@@ -62,9 +67,9 @@ static int cmd_value(const char *key, char *out, size_t size)
 }
 
 /* The block device under the verity mapping: the one whose serial names the data. */
-static int find_data_device(char *out, size_t size)
+static int find_data_device(char *out, size_t size, uint64_t *sectors)
 {
-	char path[64], serial[64];
+	char path[64], serial[64], text[32];
 	size_t len;
 	struct wd_err err;
 
@@ -77,7 +82,11 @@ static int find_data_device(char *out, size_t size)
 		serial[len] = '\0';
 		if (strcmp(serial, "warden-rootfs") == 0) {
 			(void)snprintf(out, size, "/dev/vd%c", c);
-			return 0;
+			(void)snprintf(path, sizeof(path), "/sys/block/vd%c/size", c);
+			if (wd_read_file(path, text, sizeof(text), &len, &err) < 0)
+				return -1;
+			*sectors = strtoull(text, NULL, 10);
+			return *sectors > 0 ? 0 : -1;
 		}
 	}
 	return -1;
@@ -122,8 +131,9 @@ static int cmp_u64(const void *a, const void *b)
 
 int main(void)
 {
-	char file[256], rounds_text[16], dev[32], path[512];
-	uint64_t verity[RDB_MAX_ROUNDS], plain[RDB_MAX_ROUNDS], bytes = 0;
+	char file[256], rounds_text[16], dev[32], path[512], params[64], node[32];
+	uint64_t verity[RDB_MAX_ROUNDS], plain[RDB_MAX_ROUNDS], bytes = 0, sectors = 0, mapped;
+	struct stat st;
 	struct wd_err err;
 	size_t len;
 	long rounds = RDB_ROUNDS;
@@ -145,16 +155,23 @@ int main(void)
 		printf("rdbench: rdbench.rounds must be 1-%d\n", RDB_MAX_ROUNDS);
 		return 1;
 	}
-	if (find_data_device(dev, sizeof(dev)) < 0) {
+	if (find_data_device(dev, sizeof(dev), &sectors) < 0 || stat(dev, &st) < 0) {
 		printf("rdbench: no block device with serial warden-rootfs\n");
 		return 1;
 	}
+	(void)snprintf(params, sizeof(params), "%u:%u 0", major(st.st_rdev), minor(st.st_rdev));
+	if (init_dm_create(RDB_DM_NAME, "linear", sectors, params, &mapped, &err) < 0) {
+		printf("rdbench: %s\n", err.msg);
+		return 1;
+	}
+	(void)snprintf(node, sizeof(node), "/dev/dm-%u", minor((dev_t)mapped));
 	if (mkdir(RDB_PLAIN, 0755) < 0 && errno != EEXIST) {
 		printf("rdbench: mkdir %s: %s\n", RDB_PLAIN, strerror(errno));
 		return 1;
 	}
-	if (mount(dev, RDB_PLAIN, "erofs", MS_RDONLY | MS_NODEV | MS_NOSUID, NULL) < 0) {
-		printf("rdbench: mount %s as plain erofs: %s\n", dev, strerror(errno));
+	if (mount(node, RDB_PLAIN, "erofs", MS_RDONLY | MS_NODEV | MS_NOSUID, NULL) < 0) {
+		printf("rdbench: mount %s (linear over %s) as plain erofs: %s\n", node, dev,
+		       strerror(errno));
 		return 1;
 	}
 	for (long i = 0; i < rounds; i++) {

@@ -5,6 +5,7 @@
  * No libdevmapper and no udev: init needs one device with one target, so
  * it speaks the four ioctls that takes (as dmsetup would:
  * `dmsetup create --readonly NAME --table "0 SECTORS verity PARAMS"`).
+ * bench/rdbench uses the same calls for a plain `linear` mapping.
  * Interface version: init asks for major 4, minor 0, the oldest minor
  * these calls exist in; the kernel refuses another major and answers
  * with its own version. Buffers are fixed and small (DM_BUFFER_BYTES);
@@ -83,8 +84,8 @@ static int check_version(int fd, struct wd_err *err)
 	return 0;
 }
 
-static int load_table(int fd, const char *name, uint64_t sectors, const char *params,
-		      struct wd_err *err)
+static int load_table(int fd, const char *name, const char *target, uint64_t sectors,
+		      const char *params, struct wd_err *err)
 {
 	static struct dm_call c;
 	struct dm_ioctl *io = dm_init(&c, name);
@@ -102,9 +103,9 @@ static int load_table(int fd, const char *name, uint64_t sectors, const char *pa
 	spec->sector_start = 0;
 	spec->length = sectors;
 	spec->next = (uint32_t)(end - sizeof(*io));
-	(void)snprintf(spec->target_type, sizeof(spec->target_type), "verity");
+	(void)snprintf(spec->target_type, sizeof(spec->target_type), "%s", target);
 	memcpy(c.buf + sizeof(*io) + sizeof(*spec), params, plen);
-	return dm_call(fd, DM_TABLE_LOAD, "load the verity table", &c, err);
+	return dm_call(fd, DM_TABLE_LOAD, "load the table", &c, err);
 }
 
 static void remove_device(int fd, const char *name)
@@ -117,13 +118,16 @@ static void remove_device(int fd, const char *name)
 		wd_warn("%s", err.msg);
 }
 
-int init_dm_create_verity(const char *name, uint64_t sectors, const char *params, uint64_t *dev,
-			  struct wd_err *err)
+int init_dm_create(const char *name, const char *target, uint64_t sectors, const char *params,
+		   uint64_t *dev, struct wd_err *err)
 {
 	static struct dm_call c;
 	struct dm_ioctl *io;
 	int fd, rc;
 
+	if (strlen(target) >= DM_MAX_TYPE_NAME)
+		return wd_err_set(err, ENAMETOOLONG, "device-mapper: target type over %d bytes",
+				  DM_MAX_TYPE_NAME - 1);
 	if (strlen(name) >= DM_NAME_LEN)
 		return wd_err_set(err, ENAMETOOLONG, "device-mapper: name over %d bytes",
 				  DM_NAME_LEN - 1);
@@ -139,7 +143,7 @@ int init_dm_create_verity(const char *name, uint64_t sectors, const char *params
 	if (rc < 0)
 		goto out;
 	*dev = io->dev;
-	rc = load_table(fd, name, sectors, params, err);
+	rc = load_table(fd, name, target, sectors, params, err);
 	if (rc == 0) {
 		/* DM_DEV_SUSPEND without DM_SUSPEND_FLAG resumes: the loaded table goes live. */
 		(void)dm_init(&c, name);

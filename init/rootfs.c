@@ -305,9 +305,9 @@ static int map_and_mount(const struct init_rootfs_pin *pin, const struct blockde
 		     (unsigned long long)pin->data_blocks, pin->root_hash_hex, pin->salt_hex);
 	if (n < 0 || (size_t)n >= sizeof(params))
 		return wd_err_set(err, E2BIG, "rootfs: verity parameters too long");
-	if (init_dm_create_verity(INIT_ROOTFS_DM_NAME,
-				  pin->data_blocks * (INIT_ROOTFS_BLOCK_BYTES / SECTOR_BYTES),
-				  params, &dev, err) < 0)
+	if (init_dm_create(INIT_ROOTFS_DM_NAME, "verity",
+			   pin->data_blocks * (INIT_ROOTFS_BLOCK_BYTES / SECTOR_BYTES), params,
+			   &dev, err) < 0)
 		return wd_err_wrap(err, "rootfs: %s", INIT_ROOTFS_DM_NAME);
 	if (dm_node(dev, node, sizeof(node), err) < 0 || check_superblock(node, err) < 0)
 		return wd_err_ret(err);

@@ -122,13 +122,14 @@ int init_verity_check(const struct init_verity_geom *g, const uint8_t salt[INIT_
 /* ---- device-mapper (dm.c) -------------------------------------------------- */
 
 /*
- * Create `name` as one read-only `verity` target of `sectors` 512-byte
- * sectors with `params`, and activate it: DM_VERSION (major 4), then
- * DM_DEV_CREATE, DM_TABLE_LOAD, DM_DEV_SUSPEND (resume). `*dev` is the new
- * device's number. On failure after the create the device is removed again.
+ * Create `name` as one read-only target of type `target` (init: "verity";
+ * bench/rdbench: "linear") of `sectors` 512-byte sectors with `params`, and
+ * activate it: DM_VERSION (major 4), then DM_DEV_CREATE, DM_TABLE_LOAD,
+ * DM_DEV_SUSPEND (resume). `*dev` is the new device's number. On failure
+ * after the create the device is removed again.
  */
-int init_dm_create_verity(const char *name, uint64_t sectors, const char *params, uint64_t *dev,
-			  struct wd_err *err);
+int init_dm_create(const char *name, const char *target, uint64_t sectors, const char *params,
+		   uint64_t *dev, struct wd_err *err);
 
 /* ---- the phase (rootfs.c) ----------------------------------------------------- */
 
