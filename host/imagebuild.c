@@ -341,12 +341,12 @@ static int make_erofs(struct wd_imgb *b, struct wd_err *err)
 	fd = wd_img_open_regular(out, NULL, err);
 	if (fd < 0)
 		return wd_err_wrap(err, "rootfs.erofs");
-	/* dm-verity hashes whole 4096-byte blocks. */
-	rc = fstat(fd, &st);
+	/* dm-verity hashes whole 4096-byte blocks; the mode is not the umask's. */
+	rc = fchmod(fd, 0644) < 0 ? -1 : fstat(fd, &st);
 	if (rc == 0 && st.st_size % WD_VERITY_BLOCK != 0)
 		rc = ftruncate(fd, st.st_size + WD_VERITY_BLOCK - st.st_size % WD_VERITY_BLOCK);
 	if (rc < 0)
-		rc = wd_err_sys(err, errno, "rootfs.erofs: pad to 4096-byte blocks");
+		rc = wd_err_sys(err, errno, "rootfs.erofs: chmod and pad to 4096-byte blocks");
 	if (rc == 0)
 		rc = wd_img_digest_fd(fd, WD_IMGMAN_ROOTFS_MAX_BYTES, &b->m.rootfs.size,
 				      b->m.rootfs.sha256, "rootfs.erofs", err);
