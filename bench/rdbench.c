@@ -73,7 +73,9 @@ static int find_data_device(char *out, size_t size, uint64_t *sectors)
 	size_t len;
 	struct wd_err err;
 
-	for (char c = 'a'; c <= 'z'; c++) {
+	for (int i = 0; i < 26; i++) {
+		char c = (char)('a' + i);
+
 		(void)snprintf(path, sizeof(path), "/sys/block/vd%c/serial", c);
 		if (wd_read_file(path, serial, sizeof(serial), &len, &err) < 0)
 			continue;
@@ -134,6 +136,7 @@ int main(void)
 	char file[256], rounds_text[16], dev[32], path[512], params[64], node[32];
 	uint64_t verity[RDB_MAX_ROUNDS], plain[RDB_MAX_ROUNDS], bytes = 0, sectors = 0, mapped;
 	struct stat st;
+	size_t mid;
 	struct wd_err err;
 	size_t len;
 	long rounds = RDB_ROUNDS;
@@ -193,8 +196,9 @@ int main(void)
 	(void)umount(RDB_PLAIN);
 	qsort(verity, (size_t)rounds, sizeof(verity[0]), cmp_u64);
 	qsort(plain, (size_t)rounds, sizeof(plain[0]), cmp_u64);
+	mid = (size_t)rounds / 2;
 	printf("rdbench: median verity %.1f ms plain %.1f ms ratio %.3f\n",
-	       (double)verity[rounds / 2] / 1e6, (double)plain[rounds / 2] / 1e6,
-	       (double)verity[rounds / 2] / (double)plain[rounds / 2]);
+	       (double)verity[mid] / 1e6, (double)plain[mid] / 1e6,
+	       (double)verity[mid] / (double)plain[mid]);
 	return 0;
 }
