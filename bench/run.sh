@@ -735,7 +735,7 @@ bench_image() {
 	fi
 	echo
 	grep '^rdbench: \(verity\|plain\) ' "$WORK/rd.console" | sed 's/^rdbench: /  /'
-	read -r _ _ vms _ pms _ ratio <<<"${line#rdbench: }"
+	read -r _ _ vms _ _ pms _ _ ratio <<<"${line#rdbench: }"
 	printf '  %-52s %9s ms\n' "first read of 64 MiB through dm-verity (median)" "$vms"
 	printf '  %-52s %9s ms\n' "the same from the plain erofs (median)" "$pms"
 	echo "  ratio verity/plain: $ratio ($accel; page cache dropped before each read)"
