@@ -54,8 +54,12 @@
  * WD_ROOTFS_MAX_ENTRIES) and the file bytes written (default
  * WD_ROOTFS_MAX_BYTES, `--max-size`), each an error naming the entry that
  * crossed it; the paths held in memory (the index of staged paths that
- * the rules need, the listing's sort) at most WD_ROOTFS_NAME_BYTES_MAX
- * bytes in all. Tar-level bounds are in tarread.h.
+ * the rules need, the listing's sort, the names of the source directory
+ * being read) at most WD_ROOTFS_NAME_BYTES_MAX bytes in all. A source
+ * directory's names are counted while it is read, against what is left
+ * of both bounds, and the error names the directory: a directory of ten
+ * million names costs no more memory than the bounds allow. Tar-level
+ * bounds are in tarread.h.
  *
  * Failure: returns a negative errno with `err` set; the staging directory
  * is left part-filled, and the caller removes it with wd_rootfs_remove()

@@ -188,9 +188,21 @@ static int walk_entry(struct walk *w, int dirfd, const char *dir_rel, const char
 	return rc;
 }
 
-/* The names in one directory, sorted. */
-static int list_dir(int fd, const char *rel, struct strv *names, struct wd_err *err)
+/*
+ * The names in one directory, sorted. They are counted while they are
+ * read, against what is left of the source's entries (max_entries) and of
+ * the paths held in memory (WD_ROOTFS_NAME_BYTES_MAX): a directory of ten
+ * million names stops at the first name past the bound, before its
+ * listing costs more memory than the tree may.
+ */
+static int list_dir(const struct stage *st, int fd, const char *rel, struct strv *names,
+		    struct wd_err *err)
 {
+	uint64_t entries_left =
+		st->read_entries < st->max_entries ? st->max_entries - st->read_entries : 0;
+	uint64_t bytes_left = st->name_bytes < WD_ROOTFS_NAME_BYTES_MAX
+				      ? WD_ROOTFS_NAME_BYTES_MAX - st->name_bytes
+				      : 0;
 	DIR *d = dir_stream(fd);
 	const struct dirent *de;
 	int rc = 0;
@@ -199,9 +211,27 @@ static int list_dir(int fd, const char *rel, struct strv *names, struct wd_err *
 		return wd_err_sys(err, errno, "/%s: read directory", rel);
 	errno = 0;
 	while (rc == 0 && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
-		    strv_push(names, de->d_name) < 0)
+		size_t len = strlen(de->d_name) + 1;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) {
+			errno = 0;
+			continue;
+		}
+		if (names->n >= entries_left)
+			rc = wd_err_set(err, E2BIG,
+					"/%s: more than %llu entries (it holds more names than "
+					"the %llu left)",
+					rel, (unsigned long long)st->max_entries,
+					(unsigned long long)entries_left);
+		else if (len > bytes_left)
+			rc = wd_err_set(err, E2BIG,
+					"/%s: the tree's paths exceed %llu MiB in all (with the "
+					"names it holds)",
+					rel, WD_ROOTFS_NAME_BYTES_MAX >> 20);
+		else if (strv_push(names, de->d_name) < 0)
 			rc = wd_err_sys(err, ENOMEM, "/%s", rel);
+		else
+			bytes_left -= len;
 		errno = 0;
 	}
 	if (rc == 0 && errno != 0)
@@ -222,7 +252,7 @@ static int walk_dir(struct walk *w, const char *rel, struct wd_err *err)
 
 	if (fd < 0)
 		return wd_err_sys(err, -fd, "/%s: open", rel);
-	rc = list_dir(fd, rel, &names, err);
+	rc = list_dir(w->st, fd, rel, &names, err);
 	for (size_t i = 0; rc == 0 && i < names.n; i++)
 		rc = walk_entry(w, fd, rel, names.v[i], err);
 	strv_free(&names);

@@ -983,6 +983,47 @@ static void test_directory_source_by_the_same_rules(void **state)
 	assert_non_null(strstr(err.msg, "control character"));
 }
 
+/* A directory with more names than the entries left is refused while it is
+ * listed: the error names the directory, and none of its names is staged
+ * (staged one at a time, the first 46 would have been made first). */
+static void test_directory_with_too_many_names_is_refused_while_listed(void **state)
+{
+	char src[300], path[700];
+	struct wd_rootfs_opts few = {.quiet = true, .max_entries = 50};
+	int fd;
+
+	(void)state;
+	snprintf(src, sizeof(src), "%s/src", outside);
+	assert_int_equal(mkdir(src, 0755), 0);
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/d%d", src, i);
+		assert_int_equal(mkdir(path, 0755), 0);
+	}
+	for (int i = 0; i < 500; i++) {
+		snprintf(path, sizeof(path), "%s/d1/f%03d", src, i);
+		fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	wd_err_clear(&err);
+	assert_int_equal(wd_rootfs_stage(src, stage_fd, EPOCH, &few, &rep, &err), -E2BIG);
+	if (strstr(err.msg, "/d1: more than 50 entries (it holds more names than the 46 left)") ==
+	    NULL)
+		fail_msg("%s", err.msg);
+	assert_true(exists("d1"));
+	assert_false(exists("d1/f000"));
+
+	/* Exactly as many names as are left: staged. */
+	for (int i = 46; i < 500; i++) {
+		snprintf(path, sizeof(path), "%s/d1/f%03d", src, i);
+		assert_int_equal(unlink(path), 0);
+	}
+	reset_stage();
+	wd_rootfs_report_free(&rep);
+	assert_int_equal(wd_rootfs_stage(src, stage_fd, EPOCH, &few, &rep, &err), 0);
+	assert_int_equal(rep.entries, 50); /* / d0 d1 d2 and d1's 46 */
+}
+
 static void test_staged_unreadable_directories_can_be_removed(void **state)
 {
 	struct tw w = {0};
@@ -1088,6 +1129,7 @@ int main(void)
 		T(test_staging_directory_must_be_empty_and_private),
 		T(test_listing_is_exact_and_deterministic),
 		T(test_directory_source_by_the_same_rules),
+		T(test_directory_with_too_many_names_is_refused_while_listed),
 		T(test_staged_unreadable_directories_can_be_removed),
 		T(test_without_root_owners_become_root_and_all_is_removable),
 #undef T
