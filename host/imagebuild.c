@@ -42,6 +42,17 @@
 #define VERITY_OUT_MAX 8192         /* veritysetup's standard output */
 #define SALT_LABEL "warden-verity-salt-v1"
 #define UUID_LABEL "warden-erofs-uuid-v1"
+/*
+ * rootfs.erofs may exceed the rootfs's --max-size bound (host/rootfs.h:
+ * what staging charged, at most the bound) by a quarter of the bound plus
+ * 16 MiB: the superblock, and the block padding erofs adds where an
+ * inode and its inline tail do not fit the block left. Staging charges
+ * every path more than erofs spends on it (Debian bookworm minbase:
+ * 272 MB charged, a 265 MB rootfs.erofs), so only a tree laid out to
+ * waste blocks meets this; past it the build fails naming both sizes.
+ */
+#define EROFS_SLACK_DIV 4               /* a quarter of the bound */
+#define EROFS_SLACK_BYTES (16ULL << 20) /* and 16 MiB */
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0) /* linux/fs.h; musl has no renameat2() wrapper */
@@ -291,8 +302,10 @@ static int stage_rootfs(struct wd_imgb *b, struct wd_err *err)
 	(void)close(fd);
 	if (rc < 0)
 		return wd_err_ret(err); /* host/rootfs.c names the source */
-	wd_info("rootfs: %s staged: %llu entries, %llu bytes", b->o->rootfs,
-		(unsigned long long)b->rep.entries, (unsigned long long)b->rep.bytes);
+	wd_info("rootfs: %s staged: %llu entries, %llu file bytes, %llu bytes of --max-size %llu",
+		b->o->rootfs, (unsigned long long)b->rep.entries, (unsigned long long)b->rep.bytes,
+		(unsigned long long)b->rep.charged,
+		(unsigned long long)(b->o->max_size != 0 ? b->o->max_size : WD_ROOTFS_MAX_BYTES));
 	return 0;
 }
 
@@ -313,6 +326,16 @@ static void tree_uuid(const uint8_t tree[32], char out[37])
 	wd_hex(d, 16, hex);
 	(void)snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
 		       hex + 20);
+}
+
+/* The most bytes rootfs.erofs may hold for the bound `max_bytes` (0: the
+ * default), saturating at UINT64_MAX. */
+static uint64_t erofs_max_bytes(uint64_t max_bytes)
+{
+	uint64_t bound = max_bytes != 0 ? max_bytes : WD_ROOTFS_MAX_BYTES;
+	uint64_t slack = bound / EROFS_SLACK_DIV + EROFS_SLACK_BYTES;
+
+	return slack > UINT64_MAX - bound ? UINT64_MAX : bound + slack;
 }
 
 static int make_erofs(struct wd_imgb *b, struct wd_err *err)
@@ -347,6 +370,16 @@ static int make_erofs(struct wd_imgb *b, struct wd_err *err)
 		rc = ftruncate(fd, st.st_size + WD_VERITY_BLOCK - st.st_size % WD_VERITY_BLOCK);
 	if (rc < 0)
 		rc = wd_err_sys(err, errno, "rootfs.erofs: chmod and pad to 4096-byte blocks");
+	else if (fstat(fd, &st) < 0)
+		rc = wd_err_sys(err, errno, "rootfs.erofs: stat");
+	else if ((uint64_t)st.st_size > erofs_max_bytes(b->o->max_size))
+		rc = wd_err_set(err, EFBIG,
+				"rootfs.erofs: %llu bytes, more than the %llu allowed for "
+				"--max-size %llu (a quarter more and 16 MiB)",
+				(unsigned long long)st.st_size,
+				(unsigned long long)erofs_max_bytes(b->o->max_size),
+				(unsigned long long)(b->o->max_size != 0 ? b->o->max_size
+									 : WD_ROOTFS_MAX_BYTES));
 	if (rc == 0)
 		rc = wd_img_digest_fd(fd, WD_IMGMAN_ROOTFS_MAX_BYTES, &b->m.rootfs.size,
 				      b->m.rootfs.sha256, "rootfs.erofs", err);

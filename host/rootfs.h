@@ -51,9 +51,15 @@
  * Bounds: WD_ROOTFS_PATH_MAX bytes per path, WD_ROOTFS_LINK_MAX per
  * symlink target, the entries read from the source and the paths in the
  * staged tree besides "/" (each at most max_entries, default
- * WD_ROOTFS_MAX_ENTRIES) and the file bytes written (default
- * WD_ROOTFS_MAX_BYTES, `--max-size`), each an error naming the entry that
- * crossed it; the paths held in memory (the index of staged paths that
+ * WD_ROOTFS_MAX_ENTRIES) and the bytes charged for the staged tree
+ * (default WD_ROOTFS_MAX_BYTES, `--max-size`), each an error naming the
+ * entry that crossed it. Charged, each before it is made: every path in
+ * the tree ("/" and the parents made for an entry too) WD_ROOTFS_ENTRY_BYTES
+ * plus its name's last component, a directory WD_ROOTFS_DIR_BYTES more, a
+ * symlink its target's length, a file its content (a hard link only its
+ * name; an entry given again is charged again, a directory excepted). So directories, symlinks and hard
+ * links, which hold no file bytes but cost an inode, a directory entry and
+ * blocks in staging and in erofs, count as well; the paths held in memory (the index of staged paths that
  * the rules need, the listing's sort, the names of the source directory
  * being read) at most WD_ROOTFS_NAME_BYTES_MAX bytes in all. A source
  * directory's names are counted while it is read, against what is left
@@ -78,7 +84,9 @@
 #define WD_ROOTFS_PATH_MAX 4096                      /* bytes of a path in the tree */
 #define WD_ROOTFS_LINK_MAX 4095                      /* bytes of a symlink target */
 #define WD_ROOTFS_MAX_ENTRIES 1000000ULL             /* default: entries read from the source */
-#define WD_ROOTFS_MAX_BYTES (8ULL << 30)             /* default: file bytes staged (8 GiB) */
+#define WD_ROOTFS_MAX_BYTES (8ULL << 30)             /* default: bytes charged (8 GiB) */
+#define WD_ROOTFS_ENTRY_BYTES 256ULL                 /* charged per path: inode, dir entry */
+#define WD_ROOTFS_DIR_BYTES 4096ULL                  /* charged per directory besides: a block */
 #define WD_ROOTFS_NAME_BYTES_MAX (256ULL << 20)      /* bytes of all paths held in memory */
 #define WD_ROOTFS_STRIPPED_MAX 4096                  /* stripped entries kept in the report */
 #define WD_ROOTFS_TREE_FORMAT "warden-rootfs-tree 1" /* first line of the listing */
@@ -100,6 +108,7 @@ struct wd_rootfs_stripped {
 struct wd_rootfs_report {
 	uint64_t entries;          /* paths in the staged tree, "/" included */
 	uint64_t bytes;            /* file bytes written (a hard-linked file once) */
+	uint64_t charged;          /* bytes charged against max_bytes (above), at most it */
 	uint64_t stripped_setid;   /* entries whose setuid/setgid bits were cleared */
 	uint64_t stripped_devices; /* char and block devices left out */
 	uint64_t stripped_sockets; /* sockets left out */

@@ -228,12 +228,41 @@ static int insert(struct stage *st, const char *rel, char type, uint32_t mode, u
 	return 0;
 }
 
+/* ---- the charge against max_bytes ---------------------------------------- */
+
+/* `n` more bytes for /rel, refused past max_bytes (rep->charged stays at
+ * most max_bytes, so the subtraction cannot wrap). */
+static int charge(struct stage *st, const char *rel, uint64_t n, struct wd_err *err)
+{
+	if (n > st->max_bytes - st->rep->charged)
+		return wd_err_set(
+			err, E2BIG,
+			"/%s: %llu bytes would take the tree past %llu bytes (--max-size)", rel,
+			(unsigned long long)n, (unsigned long long)st->max_bytes);
+	st->rep->charged += n;
+	return 0;
+}
+
+/* A new path's cost besides a file's content (rootfs.h, "Bounds"): its
+ * inode and directory entry, a directory's block, a symlink's target. */
+static uint64_t path_cost(char type, const char *base, const char *link)
+{
+	uint64_t n = WD_ROOTFS_ENTRY_BYTES + strlen(base);
+
+	if (type == 'd')
+		n += WD_ROOTFS_DIR_BYTES;
+	else if (type == 'l')
+		n += strlen(link);
+	return n;
+}
+
 /* ---- the stage ----------------------------------------------------------- */
 
 int stage_init(struct stage *st, int root, uint64_t epoch, const struct wd_rootfs_opts *opts,
 	       struct wd_rootfs_report *rep, struct wd_err *err)
 {
 	struct stage_node *n;
+	int rc;
 
 	memset(st, 0, sizeof(*st));
 	st->root = root;
@@ -256,6 +285,9 @@ int stage_init(struct stage *st, int root, uint64_t epoch, const struct wd_rootf
 	if (st->slots == NULL || st->copybuf == NULL)
 		return wd_err_sys(err, ENOMEM, "staging");
 	/* The root is there from the start: 0755 0:0 unless the source says. */
+	rc = charge(st, "", path_cost('d', "", NULL), err);
+	if (rc < 0)
+		return rc;
 	return insert(st, "", 'd', 0755, 0, 0, &n, err);
 }
 
@@ -393,9 +425,10 @@ static int open_dir(struct stage *st, const char *entry, const char *rel, int *o
 		while (end < len && path[end] != '/')
 			end++;
 		path[end] = '\0';
-		if (mkdirat(fd, path + i, 0700) < 0)
+		rc = charge(st, path, path_cost('d', path + i, NULL), err);
+		if (rc == 0 && mkdirat(fd, path + i, 0700) < 0)
 			rc = wd_err_sys(err, errno, "/%s: mkdir /%s", entry, path);
-		else if ((rc = insert(st, path, 'd', 0755, 0, 0, &n, err)) == 0) {
+		else if (rc == 0 && (rc = insert(st, path, 'd', 0755, 0, 0, &n, err)) == 0) {
 			next = rootfs_open_beneath(fd, path + i, O_RDONLY | O_DIRECTORY);
 			close(fd);
 			fd = next;
@@ -450,11 +483,8 @@ static int make_file(struct stage *st, int dirfd, const char *base, const struct
 	uint64_t done = 0;
 	int fd, rc = 0;
 
-	if (it->size > st->max_bytes - st->rep->bytes)
-		return wd_err_set(
-			err, E2BIG,
-			"/%s: %llu bytes would take the tree past %llu bytes (--max-size)", it->rel,
-			(unsigned long long)it->size, (unsigned long long)st->max_bytes);
+	if ((rc = charge(st, it->rel, it->size, err)) < 0)
+		return rc;
 	fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return wd_err_sys(err, errno, "/%s: create", it->rel);
@@ -636,6 +666,10 @@ int stage_add(struct stage *st, const struct stage_item *it, struct wd_err *err)
 		n->gid = it->gid;
 		return 0;
 	}
+	/* Before it is made; a path given again is charged again (as its
+	 * content is), so replacing cannot stage more than was charged. */
+	if ((rc = charge(st, it->rel, path_cost(it->type, base, it->link), err)) < 0)
+		return rc;
 	if (n != NULL && unlinkat(dirfd, base, 0) < 0)
 		return wd_err_sys(err, errno, "/%s: replace the earlier entry", it->rel);
 

@@ -18,7 +18,9 @@
 #   - --policy and --extra land in the initramfs and its manifest; a bad
 #     policy, a reserved --extra path, an existing OUTDIR, a kernel whose
 #     release is not the modules', a changed base: refused, and a failed
-#     build leaves neither OUTDIR nor OUTDIR.tmp-* behind.
+#     build leaves neither OUTDIR nor OUTDIR.tmp-* behind; symlinks with
+#     long targets past a small --max-size, and a rootfs.erofs past the
+#     bound and its allowance: refused.
 set -euo pipefail
 
 BIN=$(cd "$1" && pwd)
@@ -332,6 +334,22 @@ with tarfile.open(sys.argv[1], "w", format=tarfile.USTAR_FORMAT) as t:
     t.addfile(i, io.BytesIO(b"x\n"))
 EOF
 	refused escaping_tar_member_is_refused "escape" --rootfs "$WORK/refused/evil.tar"
+	# --max-size counts what holds no file bytes: 300 symlinks with
+	# 4000-byte targets (1.2 MB of targets, no file at all) pass 1 MiB.
+	mkdir -p "$WORK/refused/links"
+	python3 -c 'import os,sys; [os.symlink("/" + "a" * 3999, "%s/l%03d" % (sys.argv[1], i)) for i in range(300)]' \
+		"$WORK/refused/links"
+	refused symlinks_count_against_max_size "would take the tree past 1048576 bytes (--max-size)" \
+		--rootfs "$WORK/refused/links" --max-size 1M
+	# 20000 files of 2100 bytes: staging charges 47 244 352 bytes, within
+	# 46 MiB, but erofs gives each its own block (82 MB), past the bound
+	# plus a quarter and 16 MiB (77 070 336 bytes).
+	mkdir -p "$WORK/refused/tails"
+	python3 -c 'import sys; [open("%s/f%05d" % (sys.argv[1], i), "wb").write(b"x" * 2100) for i in range(20000)]' \
+		"$WORK/refused/tails"
+	refused erofs_past_max_size_and_allowance_is_refused "more than the 77070336 allowed for --max-size 48234496" \
+		--rootfs "$WORK/refused/tails" --max-size 46M
+	rm -rf "$WORK/refused/tails"
 	# A base whose /etc/warden/manifest no longer describes it.
 	mkdir -p "$WORK/refused/base"
 	(cd "$WORK/refused/base" && zcat "$BASE" | cpio --quiet -idm --no-absolute-filenames 2>/dev/null &&

@@ -811,7 +811,10 @@ static void test_entry_and_byte_limits(void **state)
 {
 	struct tw w = {0};
 	struct wd_rootfs_opts few = {.quiet = true, .max_entries = 3};
-	struct wd_rootfs_opts small = {.quiet = true, .max_bytes = 10};
+	/* "/", "a" and its 5 bytes, "b" and 5 of its 6 bytes */
+	struct wd_rootfs_opts small = {.quiet = true,
+				       .max_bytes = WD_ROOTFS_ENTRY_BYTES + WD_ROOTFS_DIR_BYTES +
+						    2 * (WD_ROOTFS_ENTRY_BYTES + 1) + 10};
 
 	(void)state;
 	tw_file(&w, "1", 0644, "");
@@ -838,7 +841,57 @@ static void test_entry_and_byte_limits(void **state)
 	tw_file(&w, "b", 0644, "123456");
 	tw_end(&w);
 	assert_int_equal(stage_opts(&w, &small), -E2BIG);
-	assert_non_null(strstr(err.msg, "/b: 6 bytes would take the tree past 10 bytes"));
+	assert_non_null(strstr(err.msg, "/b: 6 bytes would take the tree past 4876 bytes"));
+	assert_int_equal(rep.charged, small.max_bytes - 5);
+}
+
+/* Entries without file bytes are charged against max_bytes too: a path
+ * WD_ROOTFS_ENTRY_BYTES and its name, a symlink its target, a directory a
+ * block. Without that, a thousand 4000-byte symlinks (or directories) fit
+ * under a 64 KiB bound. */
+static void test_symlinks_and_directories_count_against_max_bytes(void **state)
+{
+	struct tw w = {0};
+	struct wd_rootfs_opts small = {.quiet = true, .max_bytes = 64 << 10};
+	char *target = malloc(4001), name[32], pax[4100];
+	int rc;
+
+	(void)state;
+	assert_non_null(target);
+	target[0] = '/';
+	memset(target + 1, 'a', 3999);
+	target[4000] = '\0';
+	snprintf(pax, sizeof(pax), "linkpath=%s", target);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "l%04d", i);
+		tw_pax(&w, 'x', 1, pax);
+		tw_link(&w, '2', name, "x");
+	}
+	tw_end(&w);
+	rc = stage_opts(&w, &small);
+	if (rc != -E2BIG || strstr(err.msg, ": 4261 bytes would take the tree past 65536 bytes "
+					    "(--max-size)") == NULL)
+		fail_msg("%d: %s", rc, err.msg);
+	/* (65536 - 4352) / 4261: 14 links fit, the 15th is refused before it is made */
+	assert_true(exists("l0013"));
+	assert_false(exists("l0014"));
+	assert_true(rep.charged <= small.max_bytes);
+
+	for (int i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "d%04d/", i);
+		tw_dir(&w, name, 0755);
+	}
+	tw_end(&w);
+	assert_int_equal(stage_opts(&w, &small), -E2BIG);
+	assert_true(exists("d0013")); /* 14 fit, 4357 bytes each */
+	assert_false(exists("d0014"));
+
+	/* Parents made for an entry are charged as directories. */
+	tw_file(&w, "p/q/r/s/t/u/v/w/x/y/z/a/b/c/d/f", 0644, "");
+	tw_end(&w);
+	assert_int_equal(stage_opts(&w, &small), -E2BIG);
+	assert_non_null(strstr(err.msg, "/p/q/r/s/t/u/v/w/x/y/z/a/b/c/d: 4353 bytes would take"));
+	free(target);
 }
 
 static void test_staging_directory_must_be_empty_and_private(void **state)
@@ -1126,6 +1179,7 @@ int main(void)
 		T(test_bad_headers_are_refused),
 		T(test_oversized_headers_are_refused),
 		T(test_entry_and_byte_limits),
+		T(test_symlinks_and_directories_count_against_max_bytes),
 		T(test_staging_directory_must_be_empty_and_private),
 		T(test_listing_is_exact_and_deterministic),
 		T(test_directory_source_by_the_same_rules),
