@@ -13,17 +13,28 @@
  *                      parameters, the sources (format 1, host/imagemanifest.h)
  *
  * wd_image_open() is the launcher's entry: it reads manifest.json (at most
- * WD_IMAGE_MANIFEST_MAX_BYTES, every member checked), checks that the four
- * files are regular files of the sizes it records, and that the kernel and
- * the initramfs have its SHA-256 digests (they are small and the host hands
- * them to the VMM as they are). rootfs.erofs and rootfs.verity are not
- * hashed here: the guest verifies the whole hash tree against the root hash
- * pinned in the (checked) initramfs before it mounts anything, and reports
- * that root hash in its hello, which the host compares with img->root_hash.
- * `warden image verify` recomputes everything.
+ * WD_IMAGE_MANIFEST_MAX_BYTES, every member checked), opens each of the
+ * four files once (O_NOFOLLOW, a regular file of the size it records), and
+ * keeps them open for the VMM, which gets file descriptors, never paths:
  *
- * Failure: -errno with `err` naming the file and what did not match; no
- * partial result is to be used.
+ *   kernel_fd, initramfs_fd  sealed memfd copies (F_SEAL_WRITE, _SHRINK,
+ *                            _GROW, _SEAL) made while hashing, of the
+ *                            manifest's SHA-256 digests: what boots is
+ *                            what was hashed, whoever writes to or swaps
+ *                            the files afterwards
+ *   rootfs_fd, verity_fd     the files opened read-only; not hashed here:
+ *                            the guest verifies the whole hash tree
+ *                            against the root hash pinned in the (checked)
+ *                            initramfs before it mounts anything
+ *
+ * The guest's hello reports that root hash and the digest of its
+ * /etc/warden/manifest, which the host compares with img->root_hash and
+ * img->manifest_sha256 (host/session.c). `warden image verify` recomputes
+ * everything.
+ *
+ * Failure: -errno with `err` naming the file and what did not match;
+ * nothing stays open and no partial result is to be used. After success
+ * the caller closes the four with wd_image_close().
  */
 #ifndef WARDEN_HOST_IMAGE_H
 #define WARDEN_HOST_IMAGE_H
@@ -63,6 +74,10 @@ struct wd_image {
 	uint64_t data_blocks;             /* rootfs.erofs in 4096-byte blocks */
 	uint64_t rootfs_size, verity_size;
 	char initramfs_sha256[WD_IMAGE_HEX];
+	char manifest_sha256[WD_IMAGE_HEX]; /* of /etc/warden/manifest in the initramfs */
+	/* Open from wd_image_open() to wd_image_close(), close-on-exec; -1 when closed. */
+	int kernel_fd, initramfs_fd;      /* sealed memfd copies, as hashed */
+	int rootfs_fd, verity_fd;         /* read-only, the files whose size was checked */
 	bool has_policy;                  /* the image bakes /etc/warden/policy.json */
 	char policy_sha256[WD_IMAGE_HEX]; /* its digest; "" when none */
 };
@@ -70,10 +85,13 @@ struct wd_image {
 /* Read and check OUTDIR (above). */
 int wd_image_open(const char *outdir, struct wd_image *img, struct wd_err *err);
 
+/* Close the four files; idempotent. */
+void wd_image_close(struct wd_image *img);
+
 /*
- * The baked policy's text, read from the initramfs (gzip -dc and the
- * bounded cpio reader, host/cpio.h), its SHA-256 checked against the
- * manifest. *text is malloc'd, NUL-terminated (*len excludes the NUL); the
+ * The baked policy's text, read from the sealed copy of the initramfs
+ * that wd_image_open() checked (gzip -dc and the bounded cpio reader,
+ * host/cpio.h), its SHA-256 checked against the manifest. *text is malloc'd, NUL-terminated (*len excludes the NUL); the
  * caller frees it. An image without a baked policy: 0 with *text NULL and
  * *len 0.
  */

@@ -29,6 +29,7 @@ struct run_paths {
 	char kernel[WD_PATH_BYTES];
 	char image[WD_PATH_BYTES];
 	bool image_dir;      /* --image named an image directory: `img` */
+	bool image_kernel;   /* and the kernel is its own (no --kernel) */
 	struct wd_image img; /* its kernel, initramfs, root filesystem, hash tree, root hash */
 	char init[WD_PATH_BYTES];
 	char supervisor[WD_PATH_BYTES];
@@ -59,7 +60,9 @@ static bool is_dir(const char *path)
 /*
  * --image OUTDIR: an image directory (host/image.h), checked against its
  * manifest.json; its kernel unless --kernel names another, its initramfs,
- * and its root filesystem and hash tree as the VM's two drives.
+ * and its root filesystem and hash tree as the VM's two drives, all four
+ * as the files wd_image_open() checked and holds open (the paths are
+ * for messages).
  */
 static int open_image_dir(const struct wd_run_opts *o, struct run_paths *p, struct wd_err *err)
 {
@@ -69,6 +72,7 @@ static int open_image_dir(const struct wd_run_opts *o, struct run_paths *p, stru
 	memcpy(p->image, p->img.initramfs, sizeof(p->image));
 	if (o->kernel == NULL) {
 		memcpy(p->kernel, p->img.kernel, sizeof(p->kernel));
+		p->image_kernel = true;
 		return 0;
 	}
 	if (pick(o->kernel, "--kernel", p->exe_dir, WD_ASSET_KERNEL, p->kernel, err) < 0)
@@ -290,8 +294,10 @@ static void run_guest(struct wd_session *s, struct wd_vmm *vmm, const struct run
 		.tmpdir = p->tmpdir,
 		.kernel = p->kernel,
 		.image = p->image,
-		.rootfs = p->image_dir ? p->img.rootfs : NULL,
-		.verity = p->image_dir ? p->img.verity : NULL,
+		.kernel_fd = p->image_kernel ? p->img.kernel_fd : -1,
+		.image_fd = p->image_dir ? p->img.initramfs_fd : -1,
+		.rootfs_fd = p->image_dir ? p->img.rootfs_fd : -1,
+		.verity_fd = p->image_dir ? p->img.verity_fd : -1,
 		.init = p->init,
 		.supervisor = p->supervisor,
 		.mem_mib = s->o->mem_mib,
@@ -328,6 +334,8 @@ int wd_run(const struct wd_run_opts *o)
 	    wd_tmpdir_make(getenv("TMPDIR"), paths.tmpdir, sizeof(paths.tmpdir), &err) < 0) {
 		wd_error("%s", err.msg);
 		wd_job_plan_free(&plan);
+		if (paths.image_dir)
+			wd_image_close(&paths.img);
 		return WD_EXIT_LAUNCHER;
 	}
 	wd_vmm_init(&vmm, o->vmm == WD_VMM_LOCAL ? &wd_vmm_local_ops : &wd_vmm_qemu_ops,
@@ -337,6 +345,7 @@ int wd_run(const struct wd_run_opts *o)
 	} else {
 		if (paths.image_dir) {
 			s.image_root_hash = paths.img.root_hash;
+			s.image_manifest_sha256 = paths.img.manifest_sha256;
 			s.image_dir = paths.img.dir;
 		}
 		run_guest(&s, &vmm, &paths, &err);
@@ -344,6 +353,8 @@ int wd_run(const struct wd_run_opts *o)
 
 	wd_tty_restore();
 	vmm.ops->stop(&vmm);
+	if (paths.image_dir) /* else its fds are zero, not closed ones */
+		wd_image_close(&paths.img);
 	if (o->console != NULL)
 		keep_console(&vmm, o->console);
 	code = outcome(&s, &vmm, &err);

@@ -245,24 +245,24 @@ static int unexpected(struct wd_session *s, const struct wd_frame *f, const char
 #define SHOWN_PATH 512 /* JSON bytes of OUTDIR in the record before it is cut (jcanon.h) */
 
 /*
- * --image OUTDIR: the guest must have booted the image's root filesystem,
- * verified against the root hash its manifest.json pins; a guest that
- * says another one, or none, gets no job (and no secret). The refusal is
- * a record of the launcher's own (launchrec.h) and one error line.
+ * --image OUTDIR: the guest must have booted the image's initramfs (the
+ * digest of its /etc/warden/manifest) and its root filesystem, verified
+ * against the root hash its manifest.json pins; a guest that says another
+ * one, or none, gets no job (and no secret). The refusal is a record of
+ * the launcher's own (launchrec.h), image/`activity`, and one error line
+ * naming both values.
  */
-static int check_root_hash(struct wd_session *s, struct wd_err *err)
+static int image_mismatch(struct wd_session *s, const char *activity, const char *what,
+			  const char *expected, const char *got, struct wd_err *err)
 {
-	const char *got = s->hello.rootfs_root_hash;
 	char data[2 * WD_SHA256_HEX + SHOWN_PATH + WD_JW_BOUNDED_EXTRA + 64];
-	struct wd_launchrec r = {"image",    "root-hash-mismatch",  "failure",
-				 "critical", s->hello.audit_origin, data};
+	struct wd_launchrec r = {"image", activity, "failure", "critical", s->hello.audit_origin,
+				 data};
 	struct wd_jw w;
 	struct wd_err e;
 
-	if (s->image_root_hash == NULL || strcmp(got, s->image_root_hash) == 0)
-		return 0;
 	wd_jw_init(&w, data, sizeof(data));
-	wd_jw_str(&w, "expected", s->image_root_hash);
+	wd_jw_str(&w, "expected", expected);
 	wd_jw_str_bounded(&w, "image", s->image_dir, strlen(s->image_dir), SHOWN_PATH);
 	wd_jw_str(&w, "reported", got);
 	if (wd_jw_end(&w) < 0)
@@ -270,10 +270,24 @@ static int check_root_hash(struct wd_session *s, struct wd_err *err)
 	else if (s->o->audit_dir != NULL && wd_launchrec_write(s->o->audit_dir, &r, &e) < 0)
 		wd_warn("image: the record: %s", e.msg);
 	s->end = WD_END_FAILED;
-	return wd_err_set(err, EPERM,
-			  "image %s: the guest's root filesystem has root hash %s, manifest.json "
-			  "pins %s; no job was sent",
-			  s->image_dir, got[0] != '\0' ? got : "(none)", s->image_root_hash);
+	return wd_err_set(err, EPERM, "image %s: %s %s, manifest.json pins %s; no job was sent",
+			  s->image_dir, what, got[0] != '\0' ? got : "(none)", expected);
+}
+
+/* The initramfs first: it is what pins the root hash the guest checks. */
+static int check_image(struct wd_session *s, struct wd_err *err)
+{
+	if (s->image_manifest_sha256 != NULL &&
+	    strcmp(s->hello.manifest_sha256, s->image_manifest_sha256) != 0)
+		return image_mismatch(s, "manifest-mismatch",
+				      "the guest's initramfs has manifest sha256",
+				      s->image_manifest_sha256, s->hello.manifest_sha256, err);
+	if (s->image_root_hash != NULL &&
+	    strcmp(s->hello.rootfs_root_hash, s->image_root_hash) != 0)
+		return image_mismatch(s, "root-hash-mismatch",
+				      "the guest's root filesystem has root hash",
+				      s->image_root_hash, s->hello.rootfs_root_hash, err);
+	return 0;
 }
 
 /* READY, KEY, HELLO. The key exists only here and in the channel's state. */
@@ -338,7 +352,7 @@ static int handshake(struct wd_session *s, struct wd_err *err)
 				  s->hello.mode, s->vmm->ops->hello_mode);
 	}
 	print_hello(s);
-	if (check_root_hash(s, err) < 0)
+	if (check_image(s, err) < 0)
 		return -err->code;
 	if (wd_collect_hello(&s->audit, &s->hello, err) < 0) {
 		s->end = WD_END_FAILED;

@@ -107,10 +107,12 @@ struct wd_session {
 	/* stdout's and stderr's sanitizers, for --sanitize-output (output.h) */
 	struct wd_safe_stream safe[2];
 
-	/* --image OUTDIR: the image's dm-verity root hash (manifest.json),
-	 * which HELLO's rootfs_root_hash must equal before anything is sent;
-	 * NULL when the guest boots without an image directory */
+	/* --image OUTDIR: the image's dm-verity root hash and the digest of
+	 * its initramfs's /etc/warden/manifest (manifest.json), which HELLO's
+	 * rootfs_root_hash and manifest_sha256 must equal before anything is
+	 * sent; NULL when the guest boots without an image directory */
 	const char *image_root_hash;
+	const char *image_manifest_sha256;
 	const char *image_dir; /* OUTDIR, for messages and the record */
 
 	uint64_t t_vmm_ns; /* when the VMM was started; set by the caller, else at run */

@@ -50,11 +50,18 @@ enum wd_channel_choice {
 
 struct wd_vmm_config {
 	const char *tmpdir;
-	const char *kernel, *image; /* qemu */
-	/* qemu, an image directory's root filesystem and its dm-verity tree
-	 * (host/image.h): two read-only virtio-blk drives, serials
-	 * WD_VMM_ROOTFS_SERIAL and WD_VMM_VERITY_SERIAL; NULL: none */
-	const char *rootfs, *verity;
+	const char *kernel, *image; /* qemu: by path, when kernel_fd / image_fd is -1 */
+	/* qemu: the kernel and the initramfs as open files (an image
+	 * directory's sealed copies, host/image.h), -1: by path. QEMU inherits
+	 * them and reads /proc/self/fd/N: what the launcher checked, not what
+	 * a path names by the time QEMU opens it. Every field is set by the
+	 * caller (0 is an fd). */
+	int kernel_fd, image_fd;
+	/* qemu: an image directory's root filesystem and its dm-verity tree,
+	 * open read-only (host/image.h), given to QEMU the same way: two
+	 * read-only virtio-blk drives, serials WD_VMM_ROOTFS_SERIAL and
+	 * WD_VMM_VERITY_SERIAL; -1: none */
+	int rootfs_fd, verity_fd;
 	const char *init, *supervisor; /* local */
 	uint64_t mem_mib;
 	unsigned cpus;

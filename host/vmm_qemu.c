@@ -29,17 +29,26 @@
  * (`warden.channel=vsock warden.port=PORT`); a connection from any other
  * CID is refused. Otherwise the virtio-serial port above.
  *
- * With an image directory (`--image OUTDIR`, host/image.h) two read-only
- * drives follow, the root filesystem and its dm-verity hash tree, which
- * warden-init finds by their serials and verifies before it mounts
- * anything (docs/image.md):
+ * With an image directory (`--image OUTDIR`, host/image.h) QEMU boots
+ * exactly what the launcher checked: it gets no path into OUTDIR, only
+ * file descriptors it inherits, opened and checked by wd_image_open() (the
+ * kernel and the initramfs as sealed memfd copies), which it reads as
+ * /proc/self/fd/N: `-kernel /proc/self/fd/K -initrd /proc/self/fd/I`.
+ * Only those fds lose close-on-exec, in the child, between fork and exec;
+ * every other fd of the launcher stays closed to QEMU (host/proc.c). Two
+ * read-only drives follow, the root filesystem and its dm-verity hash
+ * tree, which warden-init finds by their serials and verifies before it
+ * mounts anything (docs/image.md):
  *
- *     -drive file=OUTDIR/rootfs.erofs,format=raw,if=none,id=rootfs,readonly=on
+ *     -drive file.driver=file,file.filename=/proc/self/fd/R,format=raw,
+ *            if=none,id=rootfs,readonly=on
  *     -device virtio-blk-device,drive=rootfs,serial=warden-rootfs
- *     -drive file=OUTDIR/rootfs.verity,format=raw,if=none,id=verity,readonly=on
+ *     -drive file.driver=file,file.filename=/proc/self/fd/V,... id=verity ...
  *     -device virtio-blk-device,drive=verity,serial=warden-verity
  *
- * (a ',' in a path is written ",," as QEMU's option syntax wants).
+ * file.driver=file says what the name is: QEMU never reads it as a
+ * protocol (`nbd:`, `json:`). --kernel PATH and --image FILE (an
+ * initramfs) are passed as the paths the user gave.
  *
  * `init=/init` makes a failed /init a kernel panic rather than a fallback
  * to a shell; `panic=-1` with `-no-reboot` turns any panic into the end of
@@ -66,7 +75,6 @@
 #include "../common/clock.h"
 #include "../common/log.h"
 #include "../vsock/transport.h"
-#include "paths.h"
 
 #define QEMU_BINARY "qemu-system-x86_64"
 #define KVM_DEVICE "/dev/kvm"
@@ -92,8 +100,36 @@ static void child_stdio(struct wd_launch *l, const char *log)
 		wd_launch_fail(l, errno, "dup2");
 }
 
-/* Start QEMU with `a`; its output goes to `log`. */
-static int spawn_qemu(struct wd_child *c, struct wd_argv *a, const char *log, struct wd_err *err)
+/* The fds QEMU inherits (the image's files); all others close at exec. */
+#define QEMU_KEEP_MAX 4
+struct keep {
+	int fd[QEMU_KEEP_MAX];
+	size_t n;
+};
+
+/* In the child: the kept fds survive execve(). */
+static void child_keep(struct wd_launch *l, const struct keep *k)
+{
+	for (size_t i = 0; k != NULL && i < k->n; i++)
+		if (fcntl(k->fd[i], F_SETFD, 0) < 0)
+			wd_launch_fail(l, errno, "keep fd %d for QEMU", k->fd[i]);
+}
+
+/* `path`, or "/proc/self/fd/N" for an inherited fd (added to `k`). */
+static const char *source(const char *path, int fd, struct keep *k, char *buf, size_t size)
+{
+	if (fd < 0)
+		return path;
+	if (k->n < QEMU_KEEP_MAX)
+		k->fd[k->n++] = fd;
+	(void)snprintf(buf, size, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+/* Start QEMU with `a`, which inherits the fds in `k` (may be NULL); its
+ * output goes to `log`. */
+static int spawn_qemu(struct wd_child *c, struct wd_argv *a, const struct keep *k, const char *log,
+		      struct wd_err *err)
 {
 	struct wd_launch l;
 	pid_t pid;
@@ -109,6 +145,7 @@ static int spawn_qemu(struct wd_child *c, struct wd_argv *a, const char *log, st
 	}
 	if (pid == 0) {
 		child_stdio(&l, log);
+		child_keep(&l, k);
 		execvp(a->v[0], a->v);
 		wd_launch_fail(&l, errno, "start %s", a->v[0]);
 	}
@@ -148,6 +185,8 @@ static int kvm_works(const struct wd_vmm_config *c)
 {
 	static struct wd_argv a; /* 16 KiB: not on the stack */
 	struct wd_child probe = WD_CHILD_INIT;
+	struct keep k = {.n = 0};
+	char kernel[32];
 	struct wd_err err;
 	int rc;
 
@@ -160,10 +199,10 @@ static int kvm_works(const struct wd_vmm_config *c)
 	wd_argv_add(&a, "-serial");
 	wd_argv_add(&a, "none");
 	wd_argv_add(&a, "-kernel");
-	wd_argv_add(&a, "%s", c->kernel);
+	wd_argv_add(&a, "%s", source(c->kernel, c->kernel_fd, &k, kernel, sizeof(kernel)));
 	wd_argv_add(&a, "-append");
 	wd_argv_add(&a, "panic=-1 quiet");
-	if (spawn_qemu(&probe, &a, NULL, &err) < 0) {
+	if (spawn_qemu(&probe, &a, &k, NULL, &err) < 0) {
 		wd_debug("kvm probe: %s", err.msg);
 		return 0;
 	}
@@ -292,41 +331,25 @@ static int vsock_accept(struct wd_vmm *v, uint64_t deadline_ns, const struct wd_
 	}
 }
 
-/* `path` as a QEMU option value: every ',' doubled. False if it does not fit. */
-static bool qemu_escape(const char *path, char *out, size_t size)
+/* One read-only raw drive on virtio-blk, the inherited `fd`, found in the
+ * guest by `serial`. */
+static void add_drive(struct wd_argv *a, const char *id, int fd, const char *serial, struct keep *k)
 {
-	size_t o = 0;
+	char path[32];
 
-	for (const char *p = path; *p != '\0'; p++) {
-		if (o + 3 > size)
-			return false;
-		out[o++] = *p;
-		if (*p == ',')
-			out[o++] = ',';
-	}
-	out[o] = '\0';
-	return true;
-}
-
-/* One read-only raw drive on virtio-blk, found in the guest by `serial`. */
-static int add_drive(struct wd_argv *a, const char *id, const char *path, const char *serial,
-		     struct wd_err *err)
-{
-	static char esc[2 * WD_PATH_BYTES + 1];
-
-	if (!qemu_escape(path, esc, sizeof(esc)))
-		return wd_err_set(err, ENAMETOOLONG, "image drive %s: path too long", path);
 	wd_argv_add(a, "-drive");
-	wd_argv_add(a, "file=%s,format=raw,if=none,id=%s,readonly=on", esc, id);
+	wd_argv_add(a, "file.driver=file,file.filename=%s,format=raw,if=none,id=%s,readonly=on",
+		    source(NULL, fd, k, path, sizeof(path)), id);
 	wd_argv_add(a, "-device");
 	wd_argv_add(a, "virtio-blk-device,drive=%s,serial=%s", id, serial);
-	return 0;
 }
 
 static int qemu_start(struct wd_vmm *v, const struct wd_vmm_config *c, struct wd_err *err)
 {
 	static struct wd_argv a;
-	char mem[24], cpus[16], cmdline[WD_QEMU_CMDLINE_BYTES];
+	char mem[24], cpus[16], cmdline[WD_QEMU_CMDLINE_BYTES], kernel[32], initrd[32];
+	struct keep k = {.n = 0};
+	bool drives = c->rootfs_fd >= 0 && c->verity_fd >= 0;
 	int kvm;
 
 	if (choose_channel(v, c, err) < 0)
@@ -343,9 +366,9 @@ static int qemu_start(struct wd_vmm *v, const struct wd_vmm_config *c, struct wd
 	wd_argv_add(&a, "-serial");
 	wd_argv_add(&a, "file:%s", v->console_path);
 	wd_argv_add(&a, "-kernel");
-	wd_argv_add(&a, "%s", c->kernel);
+	wd_argv_add(&a, "%s", source(c->kernel, c->kernel_fd, &k, kernel, sizeof(kernel)));
 	wd_argv_add(&a, "-initrd");
-	wd_argv_add(&a, "%s", c->image);
+	wd_argv_add(&a, "%s", source(c->image, c->image_fd, &k, initrd, sizeof(initrd)));
 	if (kernel_cmdline(v, c, kvm == 1, cmdline, sizeof(cmdline)) < 0)
 		return wd_err_set(err, E2BIG, "kernel command line too long");
 	wd_argv_add(&a, "-append");
@@ -363,15 +386,15 @@ static int qemu_start(struct wd_vmm *v, const struct wd_vmm_config *c, struct wd
 	}
 	wd_argv_add(&a, "-device");
 	wd_argv_add(&a, "virtio-rng-device");
-	if (c->rootfs != NULL &&
-	    (add_drive(&a, "rootfs", c->rootfs, WD_VMM_ROOTFS_SERIAL, err) < 0 ||
-	     add_drive(&a, "verity", c->verity, WD_VMM_VERITY_SERIAL, err) < 0))
-		return -err->code;
+	if (drives) {
+		add_drive(&a, "rootfs", c->rootfs_fd, WD_VMM_ROOTFS_SERIAL, &k);
+		add_drive(&a, "verity", c->verity_fd, WD_VMM_VERITY_SERIAL, &k);
+	}
 	wd_debug("vmm: %s, %s MiB, %s CPU(s), %s, channel %s%s", QEMU_BINARY, mem, cpus,
 		 kvm == 1 ? "KVM" : "TCG", v->guest_cid != 0 ? "vhost-vsock" : "virtio-serial",
-		 c->rootfs != NULL ? ", the image's root filesystem and hash tree read-only" : "");
+		 drives ? ", the image's root filesystem and hash tree read-only" : "");
 	v->started_ns = wd_mono_ns();
-	return spawn_qemu(&v->child, &a, v->vmm_log_path, err);
+	return spawn_qemu(&v->child, &a, &k, v->vmm_log_path, err);
 }
 
 /* QEMU makes the socket when it starts; connect as soon as it is there. */

@@ -3,7 +3,8 @@
 #
 # The image-directory tests (--image OUTDIR) build a small golden image of
 # their own with `warden image build` and IMAGE as its base, and check
-# what the launcher refuses, before and at the guest's HELLO.
+# what the launcher refuses, before and at the guest's HELLO (another root
+# hash, another initramfs manifest).
 #
 # Every job test runs twice: in a real QEMU microVM (--vmm qemu, the image
 # under test and its kernel) and in namespaces on this kernel (--vmm local,
@@ -528,6 +529,40 @@ test_guest_without_the_images_root_hash_gets_no_job() {
 	ok "$t"
 }
 
+# manifest.json edited, consistently, to record another digest of the
+# initramfs's /etc/warden/manifest (initramfs.manifest_sha256 and the
+# entry's sha256): the guest that boots reports the real one in its HELLO,
+# and the launcher sends it nothing: 125, one line naming both, and an
+# image/manifest-mismatch record.
+test_guest_with_another_initramfs_manifest_gets_no_job() {
+	local t=${FUNCNAME[0]} rc=0 err tmp why='' bad=$WORK/img-manifest old new
+	err=$(err_of "$t")
+	tmp=$(tmp_of "$t")
+	copy_image "$IMG" "$bad"
+	old=$(grep -o '"manifest_sha256":"[0-9a-f]\{64\}"' "$bad/manifest.json" | grep -o '[0-9a-f]\{64\}')
+	new=$(printf 'b%.0s' {1..64})
+	[[ $old != "$new" ]] || { fail "$t" "the image's manifest digest is all b"; return; }
+	sed -i "s/$old/$new/g" "$bad/manifest.json"
+	"$WARDEN" image inspect "$bad" >/dev/null 2>"$err" ||
+		{ fail "$t" "the edited manifest.json does not read: $(tail -1 "$err")"; return; }
+	mkdir -p "$WORK/img-audit-m"
+	TMPDIR=$tmp timeout -s KILL "$JOB_LIMIT_S" "$WARDEN" run --image "$bad" \
+		--audit-dir "$WORK/img-audit-m" -- /bin/sh -c 'echo ran' </dev/null >"$WORK/out" \
+		2>"$err" || rc=$?
+	[[ $rc -eq 125 ]] || { fail "$t" "exit status $rc, want 125"; return; }
+	[[ ! -s $WORK/out ]] || { fail "$t" "the command ran: '$(head -c 100 "$WORK/out")'"; return; }
+	if [[ $(grep -c '^warden: error: ' "$err") -ne 1 ]] || grep -qv '^warden: ' "$err"; then
+		fail "$t" "not exactly one 'warden: error:' line on stderr"
+		return
+	fi
+	grep -q "the guest's initramfs has manifest sha256 $old, manifest.json pins b\{64\}; no job was sent" \
+		"$err" || { fail "$t" "the line does not name both digests"; return; }
+	grep -q "\"activity\":\"manifest-mismatch\",.*\"class\":\"image\",\"data\":{\"expected\":\"b\{64\}\",.*\"reported\":\"$old\"" \
+		"$WORK/img-audit-m/launcher.jsonl" || { fail "$t" "no image/manifest-mismatch record"; return; }
+	nothing_left "$tmp" || { fail "$t" "$why"; return; }
+	ok "$t"
+}
+
 for f in "$WARDEN" "$BIN/warden-init" "$BIN/warden-supervisor" "$KERNEL" "$IMAGE"; do
 	if [[ ! -r $f ]]; then
 		echo "tests/run: $f is missing (make all image)" >&2
@@ -562,6 +597,7 @@ if make_images; then
 	test_image_dir_that_differs_from_its_manifest_is_refused
 	test_image_baked_policy_excludes_another_policy
 	test_guest_without_the_images_root_hash_gets_no_job
+	test_guest_with_another_initramfs_manifest_gets_no_job
 else
 	fail "image directories" "warden image build failed: $(tail -1 "$WORK/image-build.err")"
 fi

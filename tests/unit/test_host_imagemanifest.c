@@ -11,9 +11,14 @@
  * its bound. The image pin covers everything but "initramfs". The
  * manifest text is the one image/mkinitramfs.sh writes. wd_image_open
  * accepts an intact directory and refuses a changed kernel or initramfs,
- * a file of the wrong size and a symlink in place of a file;
- * wd_image_policy gives the baked policy only with the recorded digests.
+ * a file of the wrong size and a symlink in place of a file, leaving
+ * nothing open; what it hands on for the VMM is what it checked: the
+ * kernel and the initramfs as sealed copies that a later write to, or
+ * swap of, the files does not change (read as QEMU reads them, through
+ * /proc/self/fd/N), the drives as the files it opened; wd_image_policy
+ * gives the baked policy of that copy, only with the recorded digests.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -545,6 +550,7 @@ static void test_baked_policy_is_read_and_checked(void **state)
 	assert_int_equal(len, strlen(policy));
 	assert_string_equal(text, policy);
 	free(text);
+	wd_image_close(&img);
 
 	/* manifest.json claims another digest: refused, naming both. */
 	make_policy_image(policy, hex_b);
@@ -553,12 +559,18 @@ static void test_baked_policy_is_read_and_checked(void **state)
 	assert_null(text);
 	assert_non_null(strstr(err.msg, hex_b));
 
-	/* The initramfs changed after wd_image_open checked it. */
+	wd_image_close(&img);
+
+	/* The initramfs changed after wd_image_open checked it: the policy
+	 * is still the one of the checked copy, which is what boots. */
 	make_policy_image(policy, NULL);
 	assert_int_equal(wd_image_open(dir, &img, &err), 0);
 	make_policy_image("{}\n", NULL);
-	assert_int_equal(wd_image_policy(&img, &text, &len, &err), -EBADMSG);
-	assert_non_null(strstr(err.msg, "initramfs.cpio.gz: sha256"));
+	assert_int_equal(wd_image_policy(&img, &text, &len, &err), 0);
+	assert_non_null(text);
+	assert_string_equal(text, policy);
+	free(text);
+	wd_image_close(&img);
 }
 
 static int image_setup(void **state)
@@ -597,12 +609,107 @@ static void test_open_an_intact_image(void **state)
 	assert_false(img.has_policy);
 	assert_int_equal(wd_image_policy(&img, &text, &len, &err), 0);
 	assert_null(text);
+	wd_image_close(&img);
+	assert_int_equal(img.kernel_fd, -1);
+	assert_int_equal(img.verity_fd, -1);
+	wd_image_close(&img);
+}
+
+/* The first `n` bytes of `fd`'s file, opened anew as QEMU opens it: by
+ * /proc/self/fd/N (another open file, its own offset). */
+static void read_as_qemu(int fd, void *buf, size_t n)
+{
+	char path[32];
+	int f;
+
+	(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(f >= 0);
+	assert_int_equal(read(f, buf, n), (ssize_t)n);
+	(void)close(f);
+}
+
+static void assert_all(const uint8_t *p, size_t n, uint8_t c)
+{
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(p[i], c);
+}
+
+/* Rewrite `name` in place (the same inode) with `n` bytes of `c`. */
+static void overwrite(const char *name, size_t n, uint8_t c)
+{
+	static uint8_t buf[4096];
+	char path[256];
+	int fd;
+
+	memset(buf, c, sizeof(buf));
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(wd_write_all(fd, buf, n < sizeof(buf) ? n : sizeof(buf)), 0);
+	(void)close(fd);
+}
+
+static void test_vmm_gets_the_checked_files(void **state)
+{
+	static const int all = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+	static struct wd_image img;
+	uint8_t buf[1000];
+
+	(void)state;
+	make_image();
+	assert_int_equal(wd_image_open(dir, &img, &err), 0);
+	assert_true(img.kernel_fd >= 0 && img.initramfs_fd >= 0);
+	assert_true(img.rootfs_fd >= 0 && img.verity_fd >= 0);
+	/* Close-on-exec: only QEMU's child makes them inheritable. */
+	assert_int_equal(fcntl(img.kernel_fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	assert_int_equal(fcntl(img.rootfs_fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+
+	/* The kernel and the initramfs are sealed copies: nobody, the
+	 * launcher included, can change them, nor lift the seals. */
+	assert_int_equal(fcntl(img.kernel_fd, F_GET_SEALS) & all, all);
+	assert_int_equal(fcntl(img.initramfs_fd, F_GET_SEALS) & all, all);
+	assert_int_equal(pwrite(img.kernel_fd, "x", 1, 0), -1);
+	assert_true(fcntl(img.kernel_fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE) < 0);
+
+	/* The files rewritten in place, and swapped, after the check... */
+	overwrite(WD_IMAGE_KERNEL, 1000, 'X');
+	overwrite(WD_IMAGE_INITRAMFS, 2000, 'X');
+	overwrite(WD_IMAGE_VERITY, 4096, 'X');
+	put_file(WD_IMAGE_ROOTFS, "swapped", 7);
+	/* ...and what QEMU reads is still what was checked. */
+	read_as_qemu(img.kernel_fd, buf, 1000);
+	assert_all(buf, 1000, 'k');
+	read_as_qemu(img.initramfs_fd, buf, 1000);
+	assert_all(buf, 1000, 'i');
+	read_as_qemu(img.rootfs_fd, buf, 1000);
+	assert_all(buf, 1000, 'r');
+	/* The drives are the files opened (the guest checks their content
+	 * against the pinned root hash): a rewrite in place shows there. */
+	read_as_qemu(img.verity_fd, buf, 1000);
+	assert_all(buf, 1000, 'X');
+	wd_image_close(&img);
+}
+
+/* How many fds this process has open (the directory's own included). */
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d) != NULL)
+		n++;
+	(void)closedir(d);
+	return n;
 }
 
 static void test_open_refuses_changed_files(void **state)
 {
 	static struct wd_image img;
 	char path[256], target[256];
+
+	int before;
 
 	(void)state;
 	make_image();
@@ -627,8 +734,13 @@ static void test_open_refuses_changed_files(void **state)
 
 	make_image();
 	put_file(WD_IMAGE_VERITY, "", 0);
+	before = open_fds();
 	assert_int_equal(wd_image_open(dir, &img, &err), -EBADMSG);
 	assert_non_null(strstr(err.msg, "rootfs.verity"));
+	/* Refused with three files open already: none stays open. */
+	assert_int_equal(open_fds(), before);
+	assert_int_equal(img.kernel_fd, -1);
+	assert_int_equal(img.rootfs_fd, -1);
 
 	/* A symlink to an intact copy is still refused: the image is the
 	 * directory's own files. */
@@ -665,6 +777,7 @@ int main(void)
 		cmocka_unit_test(test_modules_kver),
 		cmocka_unit_test(test_open_an_intact_image),
 		cmocka_unit_test(test_open_refuses_changed_files),
+		cmocka_unit_test(test_vmm_gets_the_checked_files),
 		cmocka_unit_test(test_baked_policy_is_read_and_checked),
 	};
 
