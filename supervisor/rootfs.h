@@ -18,8 +18,9 @@
  * Fail closed on corruption. dm-verity answers a block whose hash is wrong
  * with EIO and remembers it: its status line turns from 'V' to 'C' and
  * stays so. The supervisor asks the kernel (DM_TABLE_STATUS on
- * /dev/mapper/control) before the agent starts and after it ends; a 'C',
- * a device that is not the verity target it should be, a table whose root
+ * /dev/mapper/control) before the agent starts and after it ends (on
+ * every way out, taking precedence over any other failure); a 'C', a
+ * device that is not the verity target it should be, a table whose root
  * hash is not WARDEN_ROOTFS_HASH, or a query that fails while the root
  * filesystem is in use, fails the job (docs/image.md). What the agent read
  * meanwhile may have been refused by the kernel; what it did with what it
