@@ -5,7 +5,8 @@
  *   1. channel   open WARDEN_CHANNEL; READY until KEY; HELLO with the boot
  *                timings, the SHA-256 of PID 1's program, this program
  *                and the image manifest (channel.c, measure.c), and the
- *                root hash of the image's root filesystem (rootfs.c)
+ *                root hash of the image's root filesystem as the kernel's
+ *                dm-verity table has it, checked (rootfs.c)
  *   2. job       JOB; its policy checked against the image's own (baked.c);
  *                the wall clock set from the host's (wallclock.c); a
  *                fresh tmpfs on WARDEN_WORKDIR; the job's files, verified
@@ -206,8 +207,20 @@ static int process_setup(int *sigfd)
 	return 0;
 }
 
+/*
+ * HELLO's measurements. The root hash it reports is the one in the table
+ * the kernel has for WARDEN_ROOTFS_DM, read here (sup_rootfs_check: one
+ * verity target, status 'V', its root digest WARDEN_ROOTFS_HASH), not
+ * the environment's word for it: a device that is not that, or has seen
+ * corruption, fails before the handshake (SUP_FAIL_INTEGRITY): no job,
+ * no secret comes to a guest whose root is not what it claims. Without a
+ * handshake no record reaches the host: the failure record (code
+ * "integrity", the device named) and PID 1's log of the exit status say
+ * it, no verity-corruption record.
+ */
 static int measure(const struct settings *s, struct wd_hello *h, struct sup_fail *f)
 {
+	struct sup_verity v;
 	int rc;
 
 	memset(h, 0, sizeof(*h));
@@ -226,7 +239,11 @@ static int measure(const struct settings *s, struct wd_hello *h, struct sup_fail
 			    sizeof(h->audit_pubkey));
 	wd_hex(sup_audit_pubkey()->id, WD_KEY_ID_BYTES, h->audit_key_id);
 	(void)snprintf(h->audit_origin, sizeof(h->audit_origin), "%s", sup_audit_origin());
-	memcpy(h->rootfs_root_hash, s->rootfs.root_hash, sizeof(h->rootfs_root_hash));
+	if (s->rootfs.on) {
+		if (sup_rootfs_check(&s->rootfs, &v, &f->err) < 0)
+			return sup_fail_wrap(f, SUP_FAIL_INTEGRITY, "hello");
+		memcpy(h->rootfs_root_hash, v.root_hash, sizeof(h->rootfs_root_hash));
+	}
 	wd_debug("measured: init %s, supervisor %s, manifest %s, rootfs %s", h->init_sha256,
 		 h->supervisor_sha256, h->manifest_sha256[0] != '\0' ? h->manifest_sha256 : "none",
 		 h->rootfs_root_hash[0] != '\0' ? h->rootfs_root_hash : "none");
