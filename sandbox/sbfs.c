@@ -8,9 +8,12 @@
  * private namespace and filled: the read-only binds, the working
  * directory, /tmp, /proc, /dev (and, over binds from the host's own
  * filesystem, an empty /usr/local). Targets are created here, in a tmpfs no
- * other process can reach, and mounts are attached with move_mount(2)
- * relative to that root, which does not follow a final symlink: no mount
- * lands anywhere but where this file put a directory.
+ * other process can reach, one path component at a time with openat2(2)
+ * beneath that root and no symlink followed (the binds copy symlinks into
+ * it, whose targets would resolve against this process's root); mounts
+ * are attached with move_mount(2) on the directory so opened: no mount
+ * lands anywhere but where this file put a directory. A bind below a bind
+ * that is a symlink is refused.
  *
  * pivot_root then makes the new root this namespace's root and the old one
  * is detached. An initramfs root (rootfs) cannot be pivoted away from
@@ -35,6 +38,7 @@
 #define OPEN_TREE_CLONE 1
 #define OPEN_TREE_CLOEXEC O_CLOEXEC
 #define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
 #define FSOPEN_CLOEXEC 0x00000001
 #define FSMOUNT_CLOEXEC 0x00000001
 #define FSCONFIG_SET_STRING 1
@@ -163,35 +167,75 @@ static int new_fs(const char *type, const char *opts, uint64_t attrs, struct wd_
 	return mnt;
 }
 
-/* mkdir -p of `rel` below `root` (our own tmpfs), mode 0755. */
-static int make_dirs(int root, const char *rel, struct wd_err *err)
+/*
+ * mkdir -p of `rel` below `root` (our own tmpfs), mode 0755, one component
+ * at a time, each opened beneath the one before without following any
+ * symlink: the new root holds symlinks copied from binds (sup_sb_fs.bind_link,
+ * such as an image's /lib -> /usr/lib), and a path through one would be
+ * resolved against this process's root, not the new one. Returns an O_PATH
+ * fd of the directory `rel` names (or of its parent with `parent`, the
+ * last component then left to the caller), or -errno: -ELOOP when a
+ * component is a symlink.
+ */
+static int open_dirs(int root, const char *rel, bool parent, struct wd_err *err)
 {
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
 	char path[SUP_SB_PATH_MAX];
+	char *c = path, *slash;
+	int dir = openat(root, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
+	if (dir < 0)
+		return wd_err_sys(err, errno, "filesystem: open the new root");
 	(void)snprintf(path, sizeof(path), "%s", rel);
-	for (char *p = path + 1;; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
+	for (;; c = slash + 1) {
+		int next;
 
-			*p = '\0';
-			if (mkdirat(root, path, 0755) < 0 && errno != EEXIST)
-				return wd_err_sys(err, errno, "filesystem: mkdir %s", path);
-			*p = c;
-			if (c == '\0')
-				return 0;
+		slash = strchr(c, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		else if (parent)
+			return dir;
+		if (mkdirat(dir, c, 0755) < 0 && errno != EEXIST) {
+			int e = errno;
+
+			(void)close(dir);
+			return wd_err_sys(err, e, "filesystem: mkdir %s", path);
 		}
+		next = (int)syscall(SYS_openat2, dir, c, &how, sizeof(how));
+		if (next < 0) {
+			int e = errno;
+
+			(void)close(dir);
+			return e == ELOOP ? wd_err_set(err, ELOOP,
+						       "filesystem: %s is a symlink in the new "
+						       "root: nothing is mounted through it",
+						       path)
+					  : wd_err_sys(err, e, "filesystem: open %s", path);
+		}
+		(void)close(dir);
+		dir = next;
+		if (slash == NULL)
+			return dir;
+		*slash = '/';
 	}
 }
 
-/* Mount the detached `mnt` on `rel` (relative to the new root), then close it. */
+/* Mount the detached `mnt` on `rel` (relative to the new root), then close
+ * it: on the directory open_dirs() opened, never through a symlink. */
 static int place(int root, int mnt, const char *rel, struct wd_err *err)
 {
-	int rc = 0;
+	int dir = open_dirs(root, rel, false, err), rc = 0;
 
-	if (make_dirs(root, rel, err) < 0)
+	if (dir < 0)
 		rc = wd_err_ret(err);
-	else if (attach(mnt, root, rel) < 0)
+	else if (syscall(SYS_move_mount, mnt, "", dir, "",
+			 MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		rc = wd_err_sys(err, errno, "filesystem: mount on %s", rel);
+	if (dir >= 0)
+		(void)close(dir);
 	(void)close(mnt);
 	return rc;
 }
@@ -487,34 +531,65 @@ static bool hidden_here(const struct sup_sandbox *sb, const struct sup_sb_fs *fs
 }
 
 /* After the binds: cover host_hidden where it is a directory (a symlink
- * leads only where a bind of its own would). */
+ * leads only where a bind of its own would; none is followed here). */
 static int hide_host_own(int root, const struct sup_sandbox *sb, const struct sup_sb_fs *fs,
 			 struct wd_err *err)
 {
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+
 	for (size_t i = 0; i < N(host_hidden); i++) {
 		const char *rel = host_hidden[i] + 1;
-		struct stat st;
-		int m;
+		int dir, m, e;
 
 		if (!hidden_here(sb, fs, host_hidden[i]))
 			continue;
-		if (fstatat(root, rel, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno == ENOENT)
+		dir = (int)syscall(SYS_openat2, root, rel, &how, sizeof(how));
+		if (dir < 0) {
+			if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
 				continue;
 			return wd_err_sys(err, errno, "filesystem: hide %s", host_hidden[i]);
 		}
-		if (!S_ISDIR(st.st_mode))
-			continue;
 		m = empty_dir(err);
-		if (m < 0)
+		if (m < 0) {
+			(void)close(dir);
 			return wd_err_ret(err);
-		if (attach(m, root, rel) < 0) {
-			int e = errno;
-
-			(void)close(m);
-			return wd_err_sys(err, e, "filesystem: hide %s", host_hidden[i]);
 		}
+		e = syscall(SYS_move_mount, m, "", dir, "",
+			    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0
+			    ? errno
+			    : 0;
+		(void)close(dir);
 		(void)close(m);
+		if (e != 0)
+			return wd_err_sys(err, e, "filesystem: hide %s", host_hidden[i]);
+	}
+	return 0;
+}
+
+/*
+ * Bind `i` may not lie below an earlier bind that was copied as a symlink
+ * (["/lib", "/lib/x"] where the image's /lib is a symlink to /usr/lib):
+ * its mount point would be reached through the symlink, which before
+ * pivot_root leads out of the new root. open_dirs() refuses it anyway;
+ * this says why, naming both. Bind what the symlink leads to instead.
+ */
+static int below_link(const struct sup_sandbox *sb, const struct sup_sb_fs *fs, size_t i,
+		      struct wd_err *err)
+{
+	const char *b = sb->ro_binds[i];
+
+	for (size_t j = 0; j < i; j++) {
+		size_t n = strlen(sb->ro_binds[j]);
+
+		if (fs->bind_link[j][0] != '\0' && strncmp(b, sb->ro_binds[j], n) == 0 &&
+		    b[n] == '/')
+			return wd_err_set(err, ELOOP,
+					  "filesystem: bind %s lies below bind %s, a symlink (to "
+					  "%.64s) in the sandbox: bind what it leads to instead",
+					  b, sb->ro_binds[j], fs->bind_link[j]);
 	}
 	return 0;
 }
@@ -528,20 +603,24 @@ static int fill_root(int root, const struct sup_sandbox *sb, struct sup_sb_fs *f
 	for (size_t i = 0; i < sb->n_ro_binds; i++) {
 		const char *rel = sb->ro_binds[i] + 1; /* absolute, checked by the policy */
 
-		if (fs->bind_link[i][0] != '\0') {
-			char parent[SUP_SB_PATH_MAX];
-			char *slash;
+		const char *leaf = strrchr(rel, '/');
+		int dir;
 
-			(void)snprintf(parent, sizeof(parent), "%s", rel);
-			slash = strrchr(parent, '/');
-			if (slash != NULL) {
-				*slash = '\0';
-				if (make_dirs(root, parent, err) < 0)
-					return wd_err_ret(err);
-			}
-			if (symlinkat(fs->bind_link[i], root, rel) < 0)
-				return wd_err_sys(err, errno, "filesystem: symlink %s",
+		if (below_link(sb, fs, i, err) < 0)
+			return wd_err_ret(err);
+		if (fs->bind_link[i][0] != '\0') {
+			dir = open_dirs(root, rel, true, err);
+			if (dir < 0)
+				return wd_err_ret(err);
+			leaf = leaf != NULL ? leaf + 1 : rel;
+			if (symlinkat(fs->bind_link[i], dir, leaf) < 0) {
+				int e = errno;
+
+				(void)close(dir);
+				return wd_err_sys(err, e, "filesystem: symlink %s",
 						  sb->ro_binds[i]);
+			}
+			(void)close(dir);
 			continue;
 		}
 		m = fs->bind_mnt[i];

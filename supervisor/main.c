@@ -5,7 +5,8 @@
  *   1. channel   open WARDEN_CHANNEL; READY until KEY; HELLO with the boot
  *                timings, the SHA-256 of PID 1's program, this program
  *                and the image manifest (channel.c, measure.c), and the
- *                root hash of the image's root filesystem (rootfs.c)
+ *                root hash of the image's root filesystem as the kernel's
+ *                dm-verity table has it, checked (rootfs.c)
  *   2. job       JOB; its policy checked against the image's own (baked.c);
  *                the wall clock set from the host's (wallclock.c); a
  *                fresh tmpfs on WARDEN_WORKDIR; the job's files, verified
@@ -13,7 +14,8 @@
  *   3. agent     the image's root filesystem checked (dm-verity, rootfs.c);
  *                spawned unprivileged (spawn.c); STARTED; streams, stdin,
  *                signals, timeout, reaping (agent.c); the root filesystem
- *                checked again; EXIT
+ *                checked again, on every way out from the spawn on, its
+ *                failure taking precedence (end_rootfs); EXIT
  *   4. the end   wait for SHUTDOWN, ask PID 1 for the orderly shutdown
  *                (SIGUSR2), exit 0 when its SIGTERM comes; or exit 0 when
  *                the host closes the channel after EXIT
@@ -81,6 +83,7 @@ struct supervisor {
 	struct sup_channel ch;
 	int sigfd;
 	bool agent_started;
+	bool rootfs_end_due;       /* the agent was spawned: the end check is owed (end_rootfs) */
 	struct wd_policy policy;   /* the job's, read once */
 	struct sup_sb_ready ready; /* the filter and the job's cgroup */
 };
@@ -204,8 +207,20 @@ static int process_setup(int *sigfd)
 	return 0;
 }
 
+/*
+ * HELLO's measurements. The root hash it reports is the one in the table
+ * the kernel has for WARDEN_ROOTFS_DM, read here (sup_rootfs_check: one
+ * verity target, status 'V', its root digest WARDEN_ROOTFS_HASH), not
+ * the environment's word for it: a device that is not that, or has seen
+ * corruption, fails before the handshake (SUP_FAIL_INTEGRITY): no job,
+ * no secret comes to a guest whose root is not what it claims. Without a
+ * handshake no record reaches the host: the failure record (code
+ * "integrity", the device named) and PID 1's log of the exit status say
+ * it, no verity-corruption record.
+ */
 static int measure(const struct settings *s, struct wd_hello *h, struct sup_fail *f)
 {
+	struct sup_verity v;
 	int rc;
 
 	memset(h, 0, sizeof(*h));
@@ -224,7 +239,11 @@ static int measure(const struct settings *s, struct wd_hello *h, struct sup_fail
 			    sizeof(h->audit_pubkey));
 	wd_hex(sup_audit_pubkey()->id, WD_KEY_ID_BYTES, h->audit_key_id);
 	(void)snprintf(h->audit_origin, sizeof(h->audit_origin), "%s", sup_audit_origin());
-	memcpy(h->rootfs_root_hash, s->rootfs.root_hash, sizeof(h->rootfs_root_hash));
+	if (s->rootfs.on) {
+		if (sup_rootfs_check(&s->rootfs, &v, &f->err) < 0)
+			return sup_fail_wrap(f, SUP_FAIL_INTEGRITY, "hello");
+		memcpy(h->rootfs_root_hash, v.root_hash, sizeof(h->rootfs_root_hash));
+	}
 	wd_debug("measured: init %s, supervisor %s, manifest %s, rootfs %s", h->init_sha256,
 		 h->supervisor_sha256, h->manifest_sha256[0] != '\0' ? h->manifest_sha256 : "none",
 		 h->rootfs_root_hash[0] != '\0' ? h->rootfs_root_hash : "none");
@@ -418,18 +437,40 @@ static int check_rootfs(const struct supervisor *sv, const char *when, struct su
 }
 
 /*
- * A job that failed reading the image (its top-level directories, a bind
- * of the sandbox) may have failed because a block did not match its hash:
- * then that is the failure, with its record. Returns -code of what stands.
+ * What the job came to, `rc` (0, or -code with `f` filled), weighed
+ * against the root filesystem's check `when`: a job that failed reading
+ * the image (its top-level directories, a bind of the sandbox), or whose
+ * channel, protocol or audit failed while the agent ran, may have failed
+ * because a block did not match its hash. A failed check is then the
+ * failure, with its record, whatever else failed (that is logged): the
+ * audit trail must say what happened. Returns -code of what stands, or 0.
  */
-static int blame_rootfs(const struct supervisor *sv, struct sup_fail *f)
+static int blame_rootfs(const struct supervisor *sv, const char *when, int rc, struct sup_fail *f)
 {
 	struct sup_fail g;
 
 	sup_fail_clear(&g);
-	if (sv->set.rootfs.on && check_rootfs(sv, "start", &g) < 0)
-		*f = g;
+	if (check_rootfs(sv, when, &g) == 0)
+		return rc;
+	if (rc < 0)
+		wd_warn("%s (the root filesystem's failure stands instead)", f->err.msg);
+	*f = g;
 	return -f->err.code;
+}
+
+/*
+ * The end check, owed from the agent's spawn on and made exactly once, on
+ * every way out after it: serve() makes it as soon as the agent's run is
+ * over, whatever its outcome; main() makes it on any other way out (a
+ * record or STARTED that failed after the spawn), after the agent is
+ * killed and before the final records. `rc` as for blame_rootfs().
+ */
+static int end_rootfs(struct supervisor *sv, int rc, struct sup_fail *f)
+{
+	if (!sv->rootfs_end_due)
+		return rc;
+	sv->rootfs_end_due = false;
+	return blame_rootfs(sv, "end", rc, f);
 }
 
 /*
@@ -512,8 +553,9 @@ static int prepare_sandbox(struct supervisor *sv, const struct wd_job *job, stru
 	 * (docs/sandbox.md). */
 	sb->binds_from_host = !sv->set.vm;
 	if (sv->set.rootfs.on && sup_sandbox_image(sb, sv->set.rootfs.mount, &f->err) < 0) {
-		(void)sup_fail_wrap(f, SUP_FAIL_JOB, "job: the image's root filesystem");
-		return blame_rootfs(sv, f);
+		return blame_rootfs(
+			sv, "start",
+			sup_fail_wrap(f, SUP_FAIL_JOB, "job: the image's root filesystem"), f);
 	}
 	if (sv->set.vm && (size_t)snprintf(sb->workdir, sizeof(sb->workdir), "%s",
 					   sv->set.workdir) >= sizeof(sb->workdir))
@@ -576,15 +618,14 @@ static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup
 	sp.record_ctx = &notify;
 	rc = sup_spawn(&sp, a, &f->err);
 	(void)close(dirfd);
-	if (rc < 0) {
-		(void)sup_fail_wrap(f, SUP_FAIL_JOB, "agent");
-		return blame_rootfs(sv, f);
-	}
+	if (rc < 0)
+		return blame_rootfs(sv, "start", sup_fail_wrap(f, SUP_FAIL_JOB, "agent"), f);
 	a->cg = sv->ready.cg.dirfd >= 0 ? &sv->ready.cg : NULL;
 	a->errnos = &sv->ready.filter.errnos;
 	a->exec = sv->ready.exec;
 	a->uid = (long)sv->policy.sandbox.uid;
 	sv->agent_started = true;
+	sv->rootfs_end_due = true;
 	if (record_exec(sv, job, a->pid, f) < 0)
 		return -f->err.code;
 	wd_info("agent: started in its sandbox, pid %d, uid %d%s", (int)a->pid,
@@ -692,9 +733,10 @@ static int serve(struct supervisor *sv, struct sup_fail *f)
 	/* The job is over when its records are on the host's disk: only then
 	 * EXIT, so that the host never ends a VM that still holds records. A
 	 * root filesystem that turned out corrupt fails the job whatever the
-	 * agent's status: there is no EXIT, the host gets ERROR. */
-	if (rc < 0 || check_rootfs(sv, "end", f) < 0 || record_end(&result, f) < 0 ||
-	    await_acks(sv, f) < 0 || send_exit(sv, &result, f) < 0)
+	 * agent's status or the run's own failure: there is no EXIT, the host
+	 * gets ERROR (end_rootfs). */
+	if (end_rootfs(sv, rc, f) < 0 || record_end(&result, f) < 0 || await_acks(sv, f) < 0 ||
+	    send_exit(sv, &result, f) < 0)
 		return -f->err.code;
 	return await_shutdown(sv, f);
 }
@@ -800,7 +842,14 @@ int main(void)
 		wd_error("%s", f.err.msg);
 		return SUP_EXIT_INTERNAL;
 	}
-	if (serve(&sv, &f) == 0) {
+	rc = serve(&sv, &f);
+	if (rc < 0 && f.kind != SUP_FAIL_SHUTDOWN && (sv.agent_started || sv.ready.cg.dirfd >= 0)) {
+		sup_cgroup_kill(&sv.ready.cg);
+		sup_kill_all("the supervisor gives up");
+	}
+	/* Every way out passes here before its last records. */
+	rc = end_rootfs(&sv, rc, &f);
+	if (rc == 0) {
 		audit_final(&sv, "end", "success", NULL);
 		sup_channel_close(&sv.ch);
 		sup_audit_close();
@@ -809,10 +858,6 @@ int main(void)
 	if (f.kind == SUP_FAIL_SHUTDOWN)
 		return shut_down(&sv);
 	wd_error("%s", f.err.msg);
-	if (sv.agent_started || sv.ready.cg.dirfd >= 0) {
-		sup_cgroup_kill(&sv.ready.cg);
-		sup_kill_all("the supervisor gives up");
-	}
 	audit_failure(&sv, &f);
 	sup_channel_report(&sv.ch, &f);
 	sup_channel_close(&sv.ch);

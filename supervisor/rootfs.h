@@ -5,9 +5,10 @@
  *
  *   WARDEN_ROOTFS       where it is mounted (/run/warden/rootfs): the
  *                       agent's read-only binds come from it (sandbox.h)
- *   WARDEN_ROOTFS_HASH  its dm-verity root hash, 64 lowercase hex: HELLO's
- *                       rootfs_root_hash, which the host compares with the
- *                       image's manifest.json
+ *   WARDEN_ROOTFS_HASH  its dm-verity root hash, 64 lowercase hex; HELLO's
+ *                       rootfs_root_hash (which the host compares with the
+ *                       image's manifest.json) is the kernel's table's, and
+ *                       must be this
  *   WARDEN_ROOTFS_DM    the device-mapper device it is mounted from
  *                       (warden-root)
  *
@@ -18,10 +19,12 @@
  * Fail closed on corruption. dm-verity answers a block whose hash is wrong
  * with EIO and remembers it: its status line turns from 'V' to 'C' and
  * stays so. The supervisor asks the kernel (DM_TABLE_STATUS on
- * /dev/mapper/control) before the agent starts and after it ends; a 'C',
- * a device that is not the verity target it should be, a table whose root
- * hash is not WARDEN_ROOTFS_HASH, or a query that fails while the root
- * filesystem is in use, fails the job (docs/image.md). What the agent read
+ * /dev/mapper/control) before HELLO (whose root hash is the table's),
+ * before the agent starts and after it ends (on every way out, taking
+ * precedence over any other failure); a 'C', a device that is not the
+ * verity target it should be, a table whose root hash is not
+ * WARDEN_ROOTFS_HASH, or a query that fails while the root filesystem is
+ * in use, fails the job (docs/image.md). What the agent read
  * meanwhile may have been refused by the kernel; what it did with what it
  * read is not trusted either way.
  *

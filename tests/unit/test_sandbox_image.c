@@ -16,7 +16,11 @@
  *     another filesystem mounted inside the image is not crossed (EXDEV);
  *   - a sandbox built from it (namespaces, mounts: root) shows the image's
  *     files, its symlinks as symlinks, read-only, and nothing of this
- *     machine's /etc.
+ *     machine's /etc;
+ *   - no mount point is made through a symlink the binds copied into the
+ *     new root (it would resolve against this machine's root): a bind
+ *     below a symlinked bind, or a working directory there, is refused
+ *     and nothing is created outside.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -323,6 +327,53 @@ static int refused(void)
 	return bad;
 }
 
+/*
+ * The attack: an image whose /far is an absolute symlink to a directory
+ * of this machine outside /tmp (where the new root is staged), and mount
+ * points below it: a bind below the symlinked bind, and a working
+ * directory below it. Resolved from the staging root, "far/fresh" would
+ * follow the symlink to this machine's directory and create (and mount
+ * on) a directory there. Both are refused, and nothing appears there.
+ */
+static char far[64];
+
+static int below_a_symlink(void)
+{
+	struct sup_sandbox sb;
+	struct wd_err err;
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return 255;
+	policy_sandbox("{\"sandbox\":{\"ro_binds\":[\"/far\",\"/far/fresh\"]}}", &sb);
+	if (sup_sandbox_image(&sb, root, &err) < 0 || sup_sb_fs_enter(&sb, -1, &err) != -ELOOP ||
+	    strstr(err.msg, "bind /far/fresh lies below bind /far") == NULL) {
+		fprintf(stderr, "child: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+/* Not a bind: the working directory, placed through the same walk (a new
+ * child: a failed build leaves its new root on /tmp). */
+static int work_below_a_symlink(void)
+{
+	struct sup_sandbox sb;
+	struct wd_err err;
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return 255;
+	policy_sandbox("{\"sandbox\":{\"ro_binds\":[\"/far\"]}}", &sb);
+	if (sup_sandbox_image(&sb, root, &err) < 0)
+		return 254;
+	(void)snprintf(sb.workdir, sizeof(sb.workdir), "/far/work");
+	if (sup_sb_fs_enter(&sb, -1, &err) != -ELOOP ||
+	    strstr(err.msg, "far is a symlink in the new root") == NULL) {
+		fprintf(stderr, "child: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
 static int in_child(int (*body)(void))
 {
 	int ws = 0;
@@ -351,6 +402,36 @@ static void test_sandbox_refuses_binds_leaving_the_image(void **state)
 	assert_int_equal(in_child(refused), 0);
 }
 
+static void test_mount_points_below_a_symlink_are_refused(void **state)
+{
+	char p[160], fresh[96], work[96];
+	struct stat st;
+	int bind_rc, work_rc, fresh_rc, made_rc;
+
+	(void)state;
+	(void)snprintf(far, sizeof(far), "/var/tmp/warden-far-XXXXXX");
+	assert_non_null(mkdtemp(far));
+	/* In the image: far -> FAR, and FAR/fresh (the bind's source). */
+	(void)snprintf(p, sizeof(p), "mkdir -p -- '%s%s/fresh'", root, far);
+	assert_int_equal(system(p), 0);
+	ln(far, "far");
+	bind_rc = in_child(below_a_symlink);
+	work_rc = in_child(work_below_a_symlink);
+	/* Nothing made in this machine's FAR, by either. */
+	(void)snprintf(fresh, sizeof(fresh), "%s/fresh", far);
+	(void)snprintf(work, sizeof(work), "%s/work", far);
+	fresh_rc = stat(fresh, &st) == 0 ? 0 : errno;
+	made_rc = stat(work, &st) == 0 ? 0 : errno;
+	(void)snprintf(p, sizeof(p), "%s/far", root);
+	(void)unlink(p);
+	(void)snprintf(p, sizeof(p), "rm -rf -- '%s'", far);
+	assert_int_equal(system(p), 0);
+	assert_int_equal(bind_rc, 0);
+	assert_int_equal(work_rc, 0);
+	assert_int_equal(fresh_rc, ENOENT);
+	assert_int_equal(made_rc, ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_symlink_out_of_the_image_is_not_followed),
 		cmocka_unit_test(test_sandbox_sees_the_image_read_only),
 		cmocka_unit_test(test_sandbox_refuses_binds_leaving_the_image),
+		cmocka_unit_test(test_mount_points_below_a_symlink_are_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
