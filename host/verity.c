@@ -9,30 +9,7 @@
 
 #include "../common/sha256.h"
 
-#define BITS_PER_LEVEL 7         /* log2(WD_VERITY_PER_BLOCK) */
 #define READ_BLOCKS ((size_t)64) /* blocks read at once: 256 KiB */
-
-int wd_verity_layout(uint64_t data_blocks, struct wd_verity_layout *l)
-{
-	uint64_t pos = 0;
-
-	memset(l, 0, sizeof(*l));
-	if (data_blocks == 0 || data_blocks > WD_VERITY_MAX_DATA_BLOCKS)
-		return -EINVAL;
-	/* cryptsetup's hash_levels(): as many levels as it takes for the
-	 * block numbers below data_blocks to fit in one hash block. */
-	while (((data_blocks - 1) >> (BITS_PER_LEVEL * l->levels)) != 0)
-		l->levels++;
-	for (int i = l->levels - 1; i >= 0; i--) {
-		unsigned shift = (unsigned)(i + 1) * BITS_PER_LEVEL;
-
-		l->start[i] = pos;
-		l->blocks[i] = (data_blocks + (1ull << shift) - 1) >> shift;
-		pos += l->blocks[i];
-	}
-	l->total_blocks = pos;
-	return 0;
-}
 
 uint64_t wd_verity_tree_bytes(uint64_t data_blocks)
 {
@@ -94,10 +71,7 @@ struct pass {
 
 static void digest(const struct pass *p, const uint8_t *block, uint8_t out[WD_VERITY_DIGEST])
 {
-	struct wd_sha256 c = *p->salted;
-
-	wd_sha256_update(&c, block, WD_VERITY_BLOCK);
-	wd_sha256_final(&c, out);
+	wd_verity_digest(p->salted, block, out);
 }
 
 /* One finished hash block: written, or compared with the one on disk. */
@@ -171,8 +145,7 @@ static int run(int data_fd, uint64_t data_blocks, const uint8_t *salt, size_t sa
 		free(p);
 		return wd_err_set(err, ENOMEM, "verity: out of memory");
 	}
-	wd_sha256_init(&salted);
-	wd_sha256_update(&salted, salt, salt_len);
+	wd_verity_salted(&salted, salt, salt_len);
 	p->salted = &salted;
 	p->tree_fd = tree_fd;
 	p->check = check;

@@ -1,19 +1,7 @@
 /*
  * host/verity.h - the dm-verity hash tree of an image's root filesystem,
- * computed in C, the way `veritysetup format --no-superblock --format=1
- * --hash=sha256 --data-block-size=4096 --hash-block-size=4096` lays it out
- * (cryptsetup lib/verity/verity_hash.c; the kernel's
- * Documentation/admin-guide/device-mapper/verity.rst):
- *
- *   - a digest is sha256(salt || block) (format 1; format 0 put the salt
- *     last); 128 digests fill a 4096-byte hash block, the last block of a
- *     level is padded with zeros;
- *   - level 0 hashes the data blocks, level i+1 the blocks of level i, up
- *     to the level that fits in one block; that level's block, hashed, is
- *     the root hash. One data block: no level at all, the root hash is the
- *     digest of that block and the tree is empty;
- *   - on disk the top level comes first, then the one below, level 0 last,
- *     from byte 0 of the hash file (no superblock, hash offset 0).
+ * computed in C from files, in the layout of common/verity.h (the one
+ * `veritysetup format --no-superblock --format=1` writes).
  *
  * The image tool builds the tree with veritysetup and with this code, and
  * refuses an image where the two differ; `warden image verify` recomputes
@@ -28,24 +16,9 @@
 #include <stdint.h>
 
 #include "../common/err.h"
+#include "../common/verity.h"
 
-#define WD_VERITY_BLOCK 4096                                     /* data and hash block, bytes */
-#define WD_VERITY_DIGEST 32                                      /* sha256 */
-#define WD_VERITY_PER_BLOCK (WD_VERITY_BLOCK / WD_VERITY_DIGEST) /* 128 */
-#define WD_VERITY_MAX_LEVELS 16                                  /* 128^16 blocks: never reached */
-#define WD_VERITY_SALT_MAX 256                                   /* bytes, veritysetup's limit */
-#define WD_VERITY_MAX_DATA_BLOCKS (1ull << 40)                   /* 4 PiB of data */
-
-/* The levels of the tree for `data_blocks` (>= 1) blocks: how many, and for
- * each (0 = over the data) its first block in the hash file and its size
- * in blocks. -EINVAL for 0 or over WD_VERITY_MAX_DATA_BLOCKS. */
-struct wd_verity_layout {
-	int levels;
-	uint64_t start[WD_VERITY_MAX_LEVELS];  /* in hash blocks */
-	uint64_t blocks[WD_VERITY_MAX_LEVELS]; /* in hash blocks */
-	uint64_t total_blocks;                 /* of the whole tree */
-};
-int wd_verity_layout(uint64_t data_blocks, struct wd_verity_layout *l);
+#define WD_VERITY_SALT_MAX 256 /* bytes, veritysetup's limit */
 
 /* The tree's size in bytes for `data_blocks` blocks (0 when invalid). */
 uint64_t wd_verity_tree_bytes(uint64_t data_blocks);

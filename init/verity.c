@@ -1,6 +1,7 @@
 /*
- * init/verity.c - the dm-verity hash tree: its layout, and a full check of
- * it against the pinned root hash (rootfs.h).
+ * init/verity.c - a full check of the dm-verity hash tree on the disks
+ * against the pinned root hash (rootfs.h); the layout and the digest are
+ * common/verity.h's, shared with the image tool.
  *
  * Layout (drivers/md/dm-verity-target.c, verity_ctr): with H hashes per
  * block (128 SHA-256 digests in 4096 bytes), the tree has the fewest
@@ -22,51 +23,40 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../common/sha256.h"
+#include "../common/verity.h"
 #include "rootfs.h"
 
-#define HASH_BITS 7 /* log2(INIT_VERITY_HASHES_PER_BLOCK) */
-
-_Static_assert(INIT_VERITY_HASHES_PER_BLOCK == 1U << HASH_BITS, "128 digests per hash block");
+_Static_assert(INIT_VERITY_HASHES_PER_BLOCK == WD_VERITY_PER_BLOCK &&
+		       INIT_ROOTFS_BLOCK_BYTES == WD_VERITY_BLOCK &&
+		       INIT_ROOTFS_HASH_BYTES == WD_VERITY_DIGEST,
+	       "the pin's blocks and digests are common/verity.h's");
 
 int init_verity_geometry(uint64_t data_blocks, struct init_verity_geom *g, struct wd_err *err)
 {
-	uint64_t pos = 0;
+	struct wd_verity_layout l;
 
 	memset(g, 0, sizeof(*g));
-	if (data_blocks == 0 || data_blocks > INIT_ROOTFS_MAX_DATA_BLOCKS)
+	if (data_blocks == 0 || data_blocks > INIT_ROOTFS_MAX_DATA_BLOCKS ||
+	    wd_verity_layout(data_blocks, &l) < 0)
 		return wd_err_set(err, EINVAL, "%llu data blocks: out of range 1..%llu",
 				  (unsigned long long)data_blocks,
 				  (unsigned long long)INIT_ROOTFS_MAX_DATA_BLOCKS);
+	if (l.levels > INIT_VERITY_MAX_LEVELS)
+		return wd_err_set(err, EINVAL, "a tree of %d levels", l.levels);
 	g->data_blocks = data_blocks;
-	while (HASH_BITS * g->levels < 64 && ((data_blocks - 1) >> (HASH_BITS * g->levels)) != 0)
-		g->levels++;
-	if (g->levels > INIT_VERITY_MAX_LEVELS)
-		return wd_err_set(err, EINVAL, "a tree of %u levels", g->levels);
-	for (unsigned i = g->levels; i-- > 0;) {
-		unsigned shift = HASH_BITS * (i + 1);
-
-		g->level_start[i] = pos;
-		g->level_blocks[i] = (data_blocks + (1ULL << shift) - 1) >> shift;
-		pos += g->level_blocks[i];
+	g->levels = (unsigned)l.levels;
+	for (unsigned i = 0; i < g->levels; i++) {
+		g->level_start[i] = l.start[i];
+		g->level_blocks[i] = l.blocks[i];
 	}
-	g->hash_blocks = pos;
+	g->hash_blocks = l.total_blocks;
 	return 0;
-}
-
-static void digest(const uint8_t *salt, const uint8_t *block, uint8_t out[INIT_ROOTFS_HASH_BYTES])
-{
-	struct wd_sha256 c;
-
-	wd_sha256_init(&c);
-	wd_sha256_update(&c, salt, INIT_ROOTFS_SALT_BYTES);
-	wd_sha256_update(&c, block, INIT_ROOTFS_BLOCK_BYTES);
-	wd_sha256_final(&c, out);
 }
 
 struct walk {
 	const struct init_verity_geom *g;
-	const uint8_t *salt, *root;
+	struct wd_sha256 salted; /* the hash state after the salt */
+	const uint8_t *root;
 	init_verity_read_fn read;
 	void *ctx;
 	/* want[i]: the block of level i being gathered (i >= 1) */
@@ -101,7 +91,7 @@ static int flush(struct walk *w, unsigned level, struct wd_err *err)
 	if (memcmp(w->got, w->want[level], INIT_ROOTFS_BLOCK_BYTES) != 0)
 		return mismatch(err, "a hash block is not the digests of the blocks below it",
 				level, block);
-	digest(w->salt, w->want[level], d);
+	wd_verity_digest(&w->salted, w->want[level], d);
 	memset(w->want[level], 0, INIT_ROOTFS_BLOCK_BYTES);
 	w->fill[level] = 0;
 	w->done[level]++;
@@ -139,7 +129,7 @@ int init_verity_check(const struct init_verity_geom *g, const uint8_t salt[INIT_
 
 	memset(&w, 0, sizeof(w));
 	w.g = g;
-	w.salt = salt;
+	wd_verity_salted(&w.salted, salt, INIT_ROOTFS_SALT_BYTES);
 	w.root = root;
 	w.read = read;
 	w.ctx = ctx;
@@ -147,7 +137,7 @@ int init_verity_check(const struct init_verity_geom *g, const uint8_t salt[INIT_
 		rc = read(INIT_VERITY_DATA, 0, w.got, ctx, err);
 		if (rc < 0)
 			return rc;
-		digest(salt, w.got, d);
+		wd_verity_digest(&w.salted, w.got, d);
 		return push(&w, 0, d, err);
 	}
 	/* Level 0 is only hashed: its entries are the data blocks' digests,
@@ -156,7 +146,7 @@ int init_verity_check(const struct init_verity_geom *g, const uint8_t salt[INIT_
 		rc = read(INIT_VERITY_HASH, g->level_start[0] + b, w.got, ctx, err);
 		if (rc < 0)
 			return rc;
-		digest(salt, w.got, d);
+		wd_verity_digest(&w.salted, w.got, d);
 		rc = push(&w, 1, d, err);
 		if (rc < 0)
 			return rc;
