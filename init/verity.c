@@ -26,8 +26,8 @@
 #include "../common/verity.h"
 #include "rootfs.h"
 
-_Static_assert(INIT_VERITY_HASHES_PER_BLOCK == WD_VERITY_PER_BLOCK &&
-		       INIT_ROOTFS_BLOCK_BYTES == WD_VERITY_BLOCK &&
+/* INIT_VERITY_HASHES_PER_BLOCK follows from these two. */
+_Static_assert(INIT_ROOTFS_BLOCK_BYTES == WD_VERITY_BLOCK &&
 		       INIT_ROOTFS_HASH_BYTES == WD_VERITY_DIGEST,
 	       "the pin's blocks and digests are common/verity.h's");
 
