@@ -68,6 +68,7 @@ VSOCK_SRCS  := $(sort $(wildcard vsock/*.c))
 INIT_LIB    := $(filter-out init/main.c,$(sort $(wildcard init/*.c)))
 SANDBOX_SRCS := $(sort $(wildcard sandbox/*.c))
 POLICY_SRCS := $(sort $(wildcard policy/*.c))
+EGRESS_SRCS := $(sort $(wildcard egress/*.c))
 SUP_LIB     := $(filter-out supervisor/main.c,$(sort $(wildcard supervisor/*.c)))
 HOST_LIB    := $(filter-out host/main.c,$(sort $(wildcard host/*.c)))
 LIBS        := -lseccomp -lcap -lbearssl -lcjson
@@ -150,6 +151,7 @@ $(MUSL_OBJ)/libvsock.a: $(call musl_objs,$(VSOCK_SRCS))
 $(MUSL_OBJ)/libinit.a: $(call musl_objs,$(INIT_LIB))
 $(MUSL_OBJ)/libsandbox.a: $(call musl_objs,$(SANDBOX_SRCS))
 $(MUSL_OBJ)/libpolicy.a: $(call musl_objs,$(POLICY_SRCS))
+$(MUSL_OBJ)/libegress.a: $(call musl_objs,$(EGRESS_SRCS))
 $(MUSL_OBJ)/libsupervisor.a: $(call musl_objs,$(SUP_LIB))
 $(MUSL_OBJ)/libhost.a: $(call musl_objs,$(HOST_LIB))
 $(ASAN_OBJ)/libcommon.a: $(call asan_objs,$(COMMON_SRCS))
@@ -157,14 +159,15 @@ $(ASAN_OBJ)/libvsock.a: $(call asan_objs,$(VSOCK_SRCS))
 $(ASAN_OBJ)/libinit.a: $(call asan_objs,$(INIT_LIB))
 $(ASAN_OBJ)/libsandbox.a: $(call asan_objs,$(SANDBOX_SRCS))
 $(ASAN_OBJ)/libpolicy.a: $(call asan_objs,$(POLICY_SRCS))
+$(ASAN_OBJ)/libegress.a: $(call asan_objs,$(EGRESS_SRCS))
 $(ASAN_OBJ)/libsupervisor.a: $(call asan_objs,$(SUP_LIB))
 $(ASAN_OBJ)/libhost.a: $(call asan_objs,$(HOST_LIB))
 
 # Link order: the folder's own code first, shared code last.
 MUSL_ALL_LIBS := $(MUSL_OBJ)/libsupervisor.a $(MUSL_OBJ)/libhost.a $(MUSL_OBJ)/libinit.a \
-                 $(MUSL_OBJ)/libpolicy.a $(MUSL_OBJ)/libsandbox.a $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a
+                 $(MUSL_OBJ)/libegress.a $(MUSL_OBJ)/libpolicy.a $(MUSL_OBJ)/libsandbox.a $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a
 ASAN_ALL_LIBS := $(ASAN_OBJ)/libsupervisor.a $(ASAN_OBJ)/libhost.a $(ASAN_OBJ)/libinit.a \
-                 $(ASAN_OBJ)/libpolicy.a $(ASAN_OBJ)/libsandbox.a $(ASAN_OBJ)/libvsock.a $(ASAN_OBJ)/libcommon.a
+                 $(ASAN_OBJ)/libegress.a $(ASAN_OBJ)/libpolicy.a $(ASAN_OBJ)/libsandbox.a $(ASAN_OBJ)/libvsock.a $(ASAN_OBJ)/libcommon.a
 
 # The sandbox's built-in seccomp filter, compiled once at build time by
 # tools/mkfilter with libseccomp (sandbox/sandbox.h). Linked as objects:
@@ -201,7 +204,7 @@ $(BIN)/warden-init: $(MUSL_OBJ)/init/main.o $(MUSL_OBJ)/libinit.a $(MUSL_OBJ)/li
 	$(Q)strip --strip-all -o $@ $@.debug
 
 $(BIN)/warden-supervisor: $(MUSL_OBJ)/supervisor/main.o $(SBGEN_MUSL) $(MUSL_OBJ)/libsupervisor.a \
-                          $(MUSL_OBJ)/libpolicy.a $(MUSL_OBJ)/libsandbox.a $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
+                          $(MUSL_OBJ)/libegress.a $(MUSL_OBJ)/libpolicy.a $(MUSL_OBJ)/libsandbox.a $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
 	@echo "  LD      $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@.debug $(filter %.o %.a,$^) $(LIBS)
@@ -215,14 +218,14 @@ $(BIN)/bench/rdbench: $(MUSL_OBJ)/bench/rdbench.o $(MUSL_OBJ)/libinit.a $(MUSL_O
 	$(Q)mkdir -p $(@D)
 	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $^
 $(BIN)/bench/%: $(MUSL_OBJ)/bench/%.o $(SBGEN_MUSL) $(MUSL_OBJ)/libhost.a $(MUSL_OBJ)/libsupervisor.a \
-                $(MUSL_OBJ)/libpolicy.a $(MUSL_OBJ)/libsandbox.a $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
+                $(MUSL_OBJ)/libegress.a $(MUSL_OBJ)/libpolicy.a $(MUSL_OBJ)/libsandbox.a $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
 	@echo "  LD      $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS)
 
 # The host command is static musl too: one file that runs on any x86-64 Linux.
 $(BIN)/warden: $(MUSL_OBJ)/host/main.o $(SBGEN_MUSL) $(MUSL_OBJ)/libhost.a $(MUSL_OBJ)/libsupervisor.a \
-               $(MUSL_OBJ)/libpolicy.a $(MUSL_OBJ)/libsandbox.a $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
+               $(MUSL_OBJ)/libegress.a $(MUSL_OBJ)/libpolicy.a $(MUSL_OBJ)/libsandbox.a $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
 	@echo "  LD      $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@.debug $(filter %.o %.a,$^) $(LIBS)

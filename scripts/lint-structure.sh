@@ -22,8 +22,9 @@ declare -A may=(
 	[policy]="common vsock sandbox"
 	[sandbox]="common vsock"
 	[init]="common"
-	[supervisor]="common vsock sandbox policy"
-	[host]="common vsock sandbox policy"
+	[egress]="common vsock"
+	[supervisor]="common vsock sandbox policy egress"
+	[host]="common vsock sandbox policy egress"
 	[tools]="common vsock sandbox policy"
 )
 bad=0
@@ -32,7 +33,7 @@ say() {
 	bad=1
 }
 
-mapfile -t files < <(git ls-files '*.c' '*.h' | grep -E '^(common|vsock|policy|sandbox|init|supervisor|host|tools)/')
+mapfile -t files < <(git ls-files '*.c' '*.h' | grep -E '^(common|vsock|policy|sandbox|egress|init|supervisor|host|tools)/')
 
 edges=$(mktemp)
 trap 'rm -f "$edges"' EXIT
