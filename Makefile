@@ -259,6 +259,13 @@ $(BIN)/tests/sandbox/%: tests/sandbox/%.c $(TOOLCHAIN)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(MUSL_CC) $(MUSL_CFLAGS) -Wno-missing-prototypes $(MUSL_LDFLAGS) -o $@ $< -lpthread
 
+# The egress tests' agents: static, libc only.
+EGRESS_TEST_BINS := $(patsubst tests/egress/%.c,$(BIN)/tests/egress/%,$(sort $(wildcard tests/egress/*.c)))
+$(BIN)/tests/egress/%: tests/egress/%.c $(TOOLCHAIN)
+	@echo "  CC      $<"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(MUSL_CC) $(MUSL_CFLAGS) -Wno-missing-prototypes $(MUSL_LDFLAGS) -o $@ $<
+
 # vmcheck compares the kernel's view with init's sysctl table.
 $(BIN)/tests/vm/vmcheck: $(MUSL_OBJ)/tests/vm/vmcheck.o $(MUSL_OBJ)/libinit.a \
                          $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a
