@@ -84,7 +84,7 @@ UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(sort $(wildcard tests/unit/tes
 TEST_GUEST_PROGS := tests/init/probe tests/vm/vmcheck tests/image/rootcheck
 
 .PHONY: all bootstrap deps image kernel test test-unit test-unit-musl test-unit-asan \
-        test-init test-vm test-run test-sandbox test-escape test-audit test-repro test-image-tool \
+        test-init test-vm test-run test-sandbox test-egress test-escape test-audit test-repro test-image-tool \
         test-image-boot test-image-run \
         test-fuzz test-deps demo bench lint fmt install clean distclean
 
@@ -353,6 +353,9 @@ test-run: $(IMAGE) $(HOST_BINS) $(SANDBOX_TEST_BINS)
 
 test-sandbox: $(HOST_BINS) $(SANDBOX_TEST_BINS) $(BIN)/tests/audit/flood $(BIN)/tests/audit/execlong
 	$(Q)tests/sandbox/run.sh $(BIN)
+
+test-egress: $(HOST_BINS) $(EGRESS_TEST_BINS) $(BIN)/tests/audit/fdcut $(DEBIAN_IMAGE)/manifest.json
+	$(Q)tests/egress/run.sh $(BIN) $(DEBIAN_IMAGE)
 
 test-escape: $(IMAGE) $(HOST_BINS) $(ESCAPE_BINS) $(DEBIAN_IMAGE)/manifest.json
 	$(Q)tests/escape/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE) $(DEBIAN_IMAGE)

@@ -5,8 +5,9 @@ Listens on 127.0.0.1 only, on ports the kernel picks, and writes one line
 per server to PORTS ("http N", "https N", "echo N", "sink N") once all
 listen:
   http   HTTP/1.1 with keep-alive, serving the files under DIR (a dumb-HTTP
-         git repository among them); POST answers with the body's length
-         and SHA-256, so a forwarded body can be checked
+         git repository among them); POST (Content-Length or chunked)
+         answers with the body's length and SHA-256, so a forwarded body
+         can be checked
   https  the same behind TLS with CERT and KEY (self-signed, made by the
          test)
   echo   TCP echo, any number of connections at once (asyncio)
@@ -31,12 +32,28 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
+    def read_chunked(self):
+        body = b""
+        while True:
+            size = int(self.rfile.readline(1024).split(b";")[0].strip(), 16)
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass
+                return body
+            body += self.rfile.read(size)
+            self.rfile.readline(1024)
+            if len(body) > MAX_POST:
+                raise ValueError("body too large")
+
     def do_POST(self):
-        n = int(self.headers.get("Content-Length", "0"))
-        if n < 0 or n > MAX_POST:
-            self.send_error(413)
-            return
-        body = self.rfile.read(n)
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = self.read_chunked()
+        else:
+            n = int(self.headers.get("Content-Length", "0"))
+            if n < 0 or n > MAX_POST:
+                self.send_error(413)
+                return
+            body = self.rfile.read(n)
         out = ("%d %s\n" % (len(body), hashlib.sha256(body).hexdigest())).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")

@@ -14,8 +14,9 @@
  * (a function of the tunnel's number and the offset) and reads them back,
  * comparing every byte, so a byte lost, doubled, reordered or crossed
  * between tunnels is found. All tunnels are open before the first one is
- * closed. Prints one line "tunnels: ..." and exits 0 when every byte came
- * back; otherwise says which tunnel failed and why, and exits 1.
+ * closed. Prints "tunnels: N MiB back" each time PROGRESS_BYTES more came
+ * back, then one line "tunnels: ... intact" and exits 0 when every byte
+ * came back; otherwise says which tunnel failed and why, and exits 1.
  *
  * slowloris: the slow client's head is SLOW_BYTES long and it sends one
  * byte each SLOW_STEP_MS, never completing the head before the K quick
@@ -43,7 +44,8 @@
 #define SLOW_STEP_MS 200
 #define SLOW_BYTES 400 /* 80 s at SLOW_STEP_MS: far more than K tunnels take */
 #define QUICK_BYTES 4096
-#define WAIT_MS 120000 /* a hung proxy ends the test, not the suite */
+#define WAIT_MS 600000        /* a hung proxy ends the test, not the suite */
+#define PROGRESS_BYTES (16ULL << 20) /* a progress line each time this much more came back */
 
 enum kind { HTTP, SOCKS };
 enum phase { HANDSHAKE, PIPE, DONE };
@@ -213,7 +215,7 @@ static int many(enum kind k, unsigned n, const char *host, uint16_t port, uint64
 	static struct tunnel t[MAX_TUNNELS];
 	static struct pollfd p[MAX_TUNNELS];
 	unsigned done = 0;
-	uint64_t give_up = now_ms() + WAIT_MS;
+	uint64_t give_up = now_ms() + WAIT_MS, total = 0, shown = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		t[i].fd = proxy_socket(k == HTTP ? HTTP_PROXY_PORT : SOCKS_PROXY_PORT);
@@ -242,7 +244,15 @@ static int many(enum kind k, unsigned n, const char *host, uint16_t port, uint64
 			if (p[i].revents != 0 && step(&t[i], i, k, p[i].revents, bytes) != 0)
 				return 1;
 			done += t[i].phase == DONE;
+			total += t[i].got;
 		}
+		/* Progress for a watcher (the channel-cut test waits for it). */
+		if (total / PROGRESS_BYTES > shown) {
+			shown = total / PROGRESS_BYTES;
+			(void)printf("tunnels: %llu MiB back\n", (unsigned long long)(total >> 20));
+			(void)fflush(stdout);
+		}
+		total = 0;
 	}
 	/* Every tunnel was open until here. */
 	for (unsigned i = 0; i < n; i++)
