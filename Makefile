@@ -211,7 +211,7 @@ $(BIN)/warden-supervisor: $(MUSL_OBJ)/supervisor/main.o $(SBGEN_MUSL) $(MUSL_OBJ
 	$(Q)strip --strip-all -o $@ $@.debug
 
 # Benchmark tools: static musl, both sides of the channel.
-BENCH_BINS := $(BIN)/bench/chanbench $(BIN)/bench/sbbench $(BIN)/bench/auditbench $(BIN)/bench/rdbench
+BENCH_BINS := $(BIN)/bench/egbench $(BIN)/bench/chanbench $(BIN)/bench/sbbench $(BIN)/bench/auditbench $(BIN)/bench/rdbench
 # rdbench runs in the guest in the supervisor's place: init's device-mapper code, no library.
 $(BIN)/bench/rdbench: $(MUSL_OBJ)/bench/rdbench.o $(MUSL_OBJ)/libinit.a $(MUSL_OBJ)/libcommon.a
 	@echo "  LD      $@"

@@ -25,6 +25,11 @@
 #      the initramfs-only image, in the same run (goal: less than 10% more);
 #      the first read of a 64 MiB file through dm-verity against the same
 #      erofs mounted plain (bench/rdbench in the guest)
+#   8. egress, in local mode: 1 GiB up and down through the agent's HTTP
+#      proxy (CONNECT, the channel, the host's dialer) against tinyproxy
+#      configured alike and a direct loopback connection (target: 2x
+#      tinyproxy); CONNECT to the first byte p50/p99 for the three; the
+#      supervisor's and the launcher's RSS with 1,000 tunnels open
 #
 # Targets are printed next to the figures as ratios; nothing fails because a
 # figure misses its target. The exit status is 1 only when a figure could
@@ -41,7 +46,10 @@
 #   BENCH_IMAGE_BOOTS    boots of each image in section 7 (default 3 under TCG, 10 under KVM)
 #   BENCH_ROOTFS_TAR     the Debian tar of section 7 (default build/rootfs/debian-python.tar,
 #                        made by image/debian-rootfs.sh when missing)
-#   BENCH_SECTIONS       the sections to run, by number (default "1 2 3 4 5 6 7")
+#   BENCH_EGRESS_MIB     section 8's bulk transfer each way (default 1024 MiB)
+#   BENCH_EGRESS_SETUPS  connections of the set-up figure (default 500)
+#   BENCH_EGRESS_HOLD    tunnels held open for the memory figure (default 1000)
+#   BENCH_SECTIONS       the sections to run, by number (default "1 2 3 4 5 6 7 8")
 set -euo pipefail
 export LC_ALL=C # EPOCHREALTIME's decimal point, sort order
 
@@ -742,8 +750,122 @@ bench_image() {
 	load_note
 }
 
+# ---- 8. egress -----------------------------------------------------------------
+
+# Local mode (the proxies, the channel and the host's dialer all on this
+# host's CPUs), tinyproxy (Debian's tinyproxy-bin) configured alike, and a
+# direct loopback connection, in the same run, against one far end
+# (bench/egbench serve).
+EG_MIB=${BENCH_EGRESS_MIB:-1024}
+EG_SETUPS=${BENCH_EGRESS_SETUPS:-500}
+EG_HOLD=${BENCH_EGRESS_HOLD:-1000}
+
+# The figure's number from one egbench line: "... : N MiB/s" or "p50 A us, p99 B us".
+eg_mibs() { sed -n 's/.*: \([0-9.]*\) MiB\/s$/\1/p'; }
+
+# wait_line FILE TEXT SECONDS: until FILE has TEXT, or SECONDS passed (1).
+wait_line() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -qF -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# VmRSS of a process in KiB.
+rss_kib() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+# eg_job NAME -- ARGS...: egbench as the agent in local mode, through
+# warden's HTTP proxy; its output in $WORK/eg-NAME.out.
+eg_job() {
+	local name=$1
+	shift 2
+	"$BIN/warden" run --vmm local --policy "$WORK/eg-policy.json" --timeout 600 \
+		--file "$BIN/bench/egbench:egbench" -- ./egbench "$@" \
+		>"$WORK/eg-$name.out" 2>"$WORK/eg-$name.err" </dev/null
+}
+
+bench_egress() {
+	local port tport warden_up warden_down tp_up tp_down d_up d_down w pid sup host i n
+	echo
+	echo "== 8. egress: through the agent's proxy, local mode (1 GiB = ${EG_MIB} MiB each way) =="
+	if ! command -v tinyproxy >/dev/null; then
+		unmeasured "egress: no tinyproxy (Debian's tinyproxy-bin; make bootstrap installs it)"
+		return
+	fi
+	"$BIN/bench/egbench" serve "$WORK/eg-port" &
+	LISTEN_PID=$!
+	for i in $(seq 50); do [[ -s $WORK/eg-port ]] && break; sleep 0.1; done
+	port=$(cat "$WORK/eg-port")
+	tport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	cat >"$WORK/tinyproxy.conf" <<EOF
+Port $tport
+Listen 127.0.0.1
+Timeout 600
+MaxClients 2048
+LogLevel Error
+Allow 127.0.0.1
+ConnectPort $port
+EOF
+	tinyproxy -d -c "$WORK/tinyproxy.conf" >"$WORK/tinyproxy.log" 2>&1 &
+	local tp_pid=$!
+	"$ROOT/tests/lib/local-policy.sh" "$WORK/eg-policy.json" '"rlimits": {"nofile": 4096}' \
+		"\"egress\": {\"allow\": [{\"cidr\": \"127.0.0.1/32\", \"ports\": [$port]}],
+		\"hosts\": {\"bench.test\": \"127.0.0.1\"}, \"limits\": {\"connections\": 2048}}" >/dev/null
+	sleep 0.3
+
+	w=proxy:127.0.0.1:3128
+	if ! eg_job up -- bulk "$w" bench.test "$port" "$EG_MIB" up ||
+		! eg_job down -- bulk "$w" bench.test "$port" "$EG_MIB" down; then
+		unmeasured "egress: warden's proxy: $(tail -1 "$WORK/eg-up.err" "$WORK/eg-down.err" | tr '\n' ' ')"
+		kill "$tp_pid" 2>/dev/null
+		return
+	fi
+	warden_up=$(eg_mibs <"$WORK/eg-up.out") warden_down=$(eg_mibs <"$WORK/eg-down.out")
+	tp_up=$("$BIN/bench/egbench" bulk "proxy:127.0.0.1:$tport" 127.0.0.1 "$port" "$EG_MIB" up | eg_mibs)
+	tp_down=$("$BIN/bench/egbench" bulk "proxy:127.0.0.1:$tport" 127.0.0.1 "$port" "$EG_MIB" down | eg_mibs)
+	d_up=$("$BIN/bench/egbench" bulk direct 127.0.0.1 "$port" "$EG_MIB" up | eg_mibs)
+	d_down=$("$BIN/bench/egbench" bulk direct 127.0.0.1 "$port" "$EG_MIB" down | eg_mibs)
+	printf '  %-34s %12s %12s\n' "bulk, MiB/s" upload download
+	printf '  %-34s %12s %12s\n' "warden (CONNECT, channel, dialer)" "$warden_up" "$warden_down"
+	printf '  %-34s %12s %12s\n' "tinyproxy (CONNECT)" "$tp_up" "$tp_down"
+	printf '  %-34s %12s %12s\n' "direct loopback" "$d_up" "$d_down"
+	echo "  ratio warden/tinyproxy: up $(fmt "$warden_up" "$tp_up" 2), down $(fmt "$warden_down" "$tp_down" 2) (target: 2.00 or more)"
+	echo "  ratio warden/direct:    up $(fmt "$warden_up" "$d_up" 2), down $(fmt "$warden_down" "$d_down" 2)"
+
+	echo "  connection set-up, CONNECT to the first byte back ($EG_SETUPS one after another):"
+	if eg_job setup -- setup "$w" bench.test "$port" "$EG_SETUPS"; then
+		printf '    %-12s %s\n' warden "$(sed -n 's/^setup [0-9]* connections: //p' "$WORK/eg-setup.out")"
+	else
+		unmeasured "egress: set-up through warden: $(tail -1 "$WORK/eg-setup.err")"
+	fi
+	printf '    %-12s %s\n' tinyproxy "$("$BIN/bench/egbench" setup "proxy:127.0.0.1:$tport" 127.0.0.1 "$port" "$EG_SETUPS" | sed 's/^setup [0-9]* connections: //')"
+	printf '    %-12s %s\n' direct "$("$BIN/bench/egbench" setup direct 127.0.0.1 "$port" "$EG_SETUPS" | sed 's/^setup [0-9]* connections: //')"
+	kill "$tp_pid" 2>/dev/null || true
+
+	echo "  memory with $EG_HOLD tunnels open at once (VmRSS, KiB; against 1 tunnel):"
+	for n in 1 "$EG_HOLD"; do
+		eg_job "hold$n" -- hold "$w" bench.test "$port" "$n" 20 &
+		pid=$!
+		if ! wait_line "$WORK/eg-hold$n.out" "holding $n" 120; then
+			unmeasured "egress: $n tunnels were not all open: $(tail -1 "$WORK/eg-hold$n.err")"
+			wait "$pid" || true
+			continue
+		fi
+		host=$(pgrep -n -f "warden run --vmm local --policy $WORK/eg-policy.json" || true)
+		sup=$(pgrep -n -f warden-supervisor || true)
+		printf '    %-6s tunnels: supervisor %8s, warden (host) %8s\n' "$n" \
+			"$(rss_kib "${sup:-0}")" "$(rss_kib "${host:-0}")"
+		wait "$pid" || true
+	done
+	kill "$LISTEN_PID" 2>/dev/null || true
+	LISTEN_PID=""
+	load_note
+}
+
 # BENCH_SECTIONS picks sections by number (default: all of them).
-sections=" ${BENCH_SECTIONS:-1 2 3 4 5 6 7} "
+sections=" ${BENCH_SECTIONS:-1 2 3 4 5 6 7 8} "
 [[ $sections == *" 1 "* ]] && bench_namespace
 [[ $sections == *" 2 "* ]] && bench_vm
 [[ $sections == *" 3 "* ]] && bench_sizes
@@ -751,6 +873,7 @@ sections=" ${BENCH_SECTIONS:-1 2 3 4 5 6 7} "
 [[ $sections == *" 5 "* ]] && bench_sandbox
 [[ $sections == *" 6 "* ]] && bench_audit
 [[ $sections == *" 7 "* ]] && bench_image
+[[ $sections == *" 8 "* ]] && bench_egress
 
 echo
 if ((${#UNMEASURED[@]} > 0)); then

@@ -14,6 +14,8 @@ packages=(
 	cpio gzip                     # the initramfs
 	busybox-static                # /bin/sh in the image
 	bubblewrap                    # make bench: the sandbox baseline
+	tinyproxy-bin                 # make bench: the egress baseline (the binary only, no service)
+	curl git python3              # the egress tests' clients (tests/egress)
 	qemu-system-x86               # the microVM
 	util-linux                    # unshare(1) for the PID 1 tests
 	openssl                       # a second verifier of the audit log's signatures
