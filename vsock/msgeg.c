@@ -17,9 +17,8 @@ static const char *const proxy_names[] = {
 };
 
 static const char *const result_names[] = {
-	[WD_EG_CONNECTED] = "connected", [WD_EG_DENIED] = "denied",
-	[WD_EG_RESOLVE] = "resolve",     [WD_EG_ADDRESS] = "address",
-	[WD_EG_CONNECT] = "connect",     [WD_EG_TIMEOUT] = "timeout",
+	[WD_EG_CONNECTED] = "connected", [WD_EG_DENIED] = "denied",     [WD_EG_RESOLVE] = "resolve",
+	[WD_EG_ADDRESS] = "address",     [WD_EG_CONNECT] = "connect",   [WD_EG_TIMEOUT] = "timeout",
 	[WD_EG_LIMIT] = "limit",         [WD_EG_INTERNAL] = "internal",
 };
 
@@ -286,8 +285,7 @@ int wd_eg_window_decode(const uint8_t *p, size_t len, uint32_t *credit, struct w
 				  WD_EG_WINDOW_BYTES);
 	v = (uint32_t)get_be16(p) << 16 | get_be16(p + 2);
 	if (v == 0 || v > WD_EG_WINDOW)
-		return wd_err_set(err, ERANGE, "eg window: credit %u, not 1..%lu", v,
-				  WD_EG_WINDOW);
+		return wd_err_set(err, ERANGE, "eg window: credit %u, not 1..%lu", v, WD_EG_WINDOW);
 	*credit = v;
 	return 0;
 }

@@ -45,7 +45,10 @@ static void test_open_round_trips(void **state)
 
 	(void)state;
 	assert_int_equal(n, 4 + 15);
-	assert_memory_equal(p, "\x01\xbb\x01\x0f" "api.example.com", 19);
+	assert_memory_equal(p,
+			    "\x01\xbb\x01\x0f"
+			    "api.example.com",
+			    19);
 	assert_int_equal(wd_eg_open_decode(p, (size_t)n, &o, &err), 0);
 	assert_int_equal(o.port, 443);
 	assert_int_equal(o.proxy, WD_EG_PROXY_HTTP_CONNECT);
