@@ -145,9 +145,9 @@ static void cancel_stream(struct wd_eg_proxies *p, struct eg_stream *s, const ch
 	struct wd_err e;
 
 	(void)pending_take(p, s->id);
-	if (wd_eg_mux_cancel(p->mux, s->id, true, WD_EG_CLOSE_RESET, &e) < 0 && e.code != ENOENT)
-		keep_fail(p, &e);
-	else if (eg_rec_close(p, s, 0, 0, 0, why, &e) < 0)
+	if ((wd_eg_mux_cancel(p->mux, s->id, true, WD_EG_CLOSE_RESET, &e) < 0 &&
+	     e.code != ENOENT) ||
+	    eg_rec_close(p, s, 0, 0, 0, why, &e) < 0)
 		keep_fail(p, &e);
 	s->client = NULL;
 	stream_free(p, s);
