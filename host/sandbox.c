@@ -44,6 +44,7 @@
 #include "uidpool.h"
 
 #define SB_MAX_ENV 64
+#define SB_ENV_ROOM (SB_MAX_ENV + 3 + SUP_SB_PROXY_ENV_N + 1) /* --env, PATH HOME TERM, proxies */
 #define SB_RECORD_BYTES 2048 /* a denial's data; an exec's is SUP_SB_EXEC_RECORD_MAX */
 
 const char wd_sandbox_usage[] =
@@ -67,6 +68,7 @@ const char wd_sandbox_usage[] =
 struct sb_opts {
 	const char *policy, *records;
 	const char *env[SB_MAX_ENV + 4];
+	const char *agent_env[SB_ENV_ROOM]; /* env with the proxies' */
 	size_t nenv;
 	uint64_t timeout_ms;
 	char *const *argv;
@@ -123,9 +125,11 @@ static int parse(int argc, char **argv, struct sb_opts *o, struct wd_err *err)
 	return 0;
 }
 
-/* The command's environment: PATH, HOME, TERM unless --env sets them. */
-static void environment(struct sb_opts *o, const char *workdir)
+/* The command's environment: PATH, HOME, TERM unless --env sets them;
+ * with egress, the proxies' (sandbox.h: sup_sb_agent_env). */
+static void environment(struct sb_opts *o, const struct sup_sandbox *sb)
 {
+	const char *workdir = sb->workdir;
 	static char home[SUP_SB_PATH_MAX + 8], term[128];
 	bool path = false, has_home = false, has_term = false;
 	const char *t = getenv("TERM");
@@ -146,6 +150,9 @@ static void environment(struct sb_opts *o, const char *workdir)
 		o->env[o->nenv++] = term;
 	}
 	o->env[o->nenv] = NULL;
+	/* Room for them was kept (SB_ENV_ROOM): this cannot be too long. */
+	o->nenv = (size_t)sup_sb_agent_env(sb, o->env, o->nenv, o->agent_env,
+					   sizeof(o->agent_env) / sizeof(o->agent_env[0]));
 }
 
 /* A record of this one command: class, activity and the data the
@@ -214,9 +221,11 @@ static int print_count(void *ctx, const struct sup_sb_denial *d,
 {
 	const struct sb_run *r = ctx;
 	char json[SB_RECORD_BYTES];
+	struct sup_sb_record_kind k;
 
+	sup_sb_denial_kind(d, &k); /* a seccomp denial, or a network bypass */
 	if (sup_sb_denial_json(d, c, json, sizeof(json)) > 0)
-		record(r->records, "seccomp", "deny", json);
+		record(r->records, k.cls, k.activity, json);
 	return 0;
 }
 
@@ -321,6 +330,7 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 	r.ready.cg.dirfd = -1;
 	r.records = -1;
 	r.a.listener = r.a.status_fd = -1; /* an early way out closes none, not fd 0 */
+	r.a.proxy_http = r.a.proxy_socks = -1;
 	sup_coalesce_init(&r.denied, SUP_COALESCE_MS);
 	if (o->records != NULL) {
 		r.records = open(o->records, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
@@ -344,7 +354,7 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 	if (o->sanitize_output && (rc = wd_outfilter_start(&filters, err)) < 0)
 		goto out;
 	memset(&job, 0, sizeof(job));
-	environment(o, sb->workdir);
+	environment(o, sb);
 	{
 		union {
 			char *const *in;
@@ -353,7 +363,8 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 
 		job.argv = args.out; /* read only, as execve's own prototype */
 	}
-	job.env = o->env;
+	job.env = o->agent_env;
+	job.envc = o->nenv;
 	job.cwd = "";
 	memset(&sp, 0, sizeof(sp));
 	sp.job = &job;
@@ -387,6 +398,10 @@ out:
 		wd_sb_stdio_close(&r.io);
 	if (r.a.listener >= 0)
 		(void)close(r.a.listener);
+	if (r.a.proxy_http >= 0)
+		(void)close(r.a.proxy_http);
+	if (r.a.proxy_socks >= 0)
+		(void)close(r.a.proxy_socks);
 	if (r.a.status_fd >= 0)
 		(void)close(r.a.status_fd);
 	sup_sandbox_release(&r.ready);

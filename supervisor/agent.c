@@ -471,9 +471,12 @@ static int emit_denial(void *ctx, const struct sup_sb_denial *d,
 {
 	struct wd_err *err = ctx;
 	char data[SUP_AUDIT_DATA_MAX];
-	struct sup_audit_event ev = {"seccomp", "deny",      "denied",   "medium",
-				     "agent",   (int)d->pid, denied_uid, data};
+	struct sup_sb_record_kind k;
+	struct sup_audit_event ev;
 
+	sup_sb_denial_kind(d, &k); /* a seccomp denial, or a network bypass */
+	ev = (struct sup_audit_event){k.cls,   k.activity,  "denied",   k.severity,
+				      "agent", (int)d->pid, denied_uid, data};
 	if (sup_sb_denial_json(d, c, data, sizeof(data)) < 0)
 		return wd_err_set(err, ENOSPC, "a denial record is too long");
 	return c == NULL ? sup_audit_record_agent(&ev, err) : sup_audit_record(&ev, err);
@@ -686,6 +689,8 @@ int sup_agent_run(struct sup_channel *ch, const struct wd_job *job, struct sup_a
 	if (rc == 0 && flush_denials(&f->err) < 0)
 		rc = sup_fail_wrap(f, SUP_FAIL_INTERNAL, "audit");
 	close_fd(&a->listener);
+	close_fd(&a->proxy_http);
+	close_fd(&a->proxy_socks);
 	close_fd(&a->status_fd);
 	for (int i = 0; i < OUT_COUNT; i++)
 		if (r.out[i].fd >= 0 && !tty_master(&r, r.out[i].fd))

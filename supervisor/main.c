@@ -574,7 +574,9 @@ static int prepare_sandbox(struct supervisor *sv, const struct wd_job *job, stru
 static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup_agent *a,
 		     struct sup_fail *f)
 {
+	static const char *agent_env[WD_JOB_MAX_ENV + SUP_SB_PROXY_ENV_N + 1];
 	uint64_t size_mib = job->mem_mib != 0 ? job->mem_mib : SUP_WORKDIR_DEFAULT_MIB;
+	struct wd_job agent_job;
 	struct sup_spawn sp;
 	struct sup_notify notify = {0};
 	char started[64];
@@ -602,8 +604,19 @@ static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup
 		(void)close(dirfd);
 		return rc;
 	}
+	/* The job as asked, but for its environment: with egress, the
+	 * proxies' (sandbox.h: sup_sb_agent_env). */
+	agent_job = *job;
+	n = sup_sb_agent_env(&sv->policy.sandbox, job->env, job->env != NULL ? job->envc : 0,
+			     agent_env, sizeof(agent_env) / sizeof(agent_env[0]));
+	if (n < 0) {
+		(void)close(dirfd);
+		return sup_fail_set(f, SUP_FAIL_JOB, E2BIG, "job: the agent's environment");
+	}
+	agent_job.env = agent_env;
+	agent_job.envc = (size_t)n;
 	memset(&sp, 0, sizeof(sp));
-	sp.job = job;
+	sp.job = &agent_job;
 	sp.sb = &sv->policy.sandbox;
 	sp.filter = sv->policy.sandbox.seccomp_off ? NULL : &sv->ready.filter;
 	sp.cgroup_fd = sv->ready.cg.dirfd;
