@@ -22,6 +22,7 @@
 
 #include "../common/clock.h"
 #include "../common/log.h"
+#include "proxy.h"
 #include "proxy_priv.h"
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -1037,5 +1038,12 @@ void wd_eg_proxy_free(struct wd_eg_proxies *p)
 
 void wd_eg_proxy_stats(const struct wd_eg_proxies *p, struct wd_eg_proxy_stats *st)
 {
-	*st = p->st;
+	st->clients = p->st.clients;
+	st->handshakes = p->st.handshakes;
+	st->streams = p->st.streams;
+	st->relays = p->st.relays;
+	st->accepted = p->st.accepted;
+	st->refused_limit = p->st.refused_limit;
+	st->denied = p->st.denied;
+	st->opened = p->st.opened;
 }

@@ -14,6 +14,10 @@
  * Every epoll registration carries a struct eg_ev (the tag says which fd
  * it is). A client ended while events for it may still be in the batch
  * is put on the dead list and freed at the end of the run.
+ *
+ * This header does not include proxy.h (proxy.c includes both): the
+ * callback's type and the counters are restated here, so that the two
+ * headers make no include circle.
  */
 #ifndef WARDEN_EGRESS_PROXY_PRIV_H
 #define WARDEN_EGRESS_PROXY_PRIV_H
@@ -21,9 +25,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../common/egress.h"
+#include "../common/err.h"
 #include "http.h"
 #include "mux.h"
-#include "proxy.h"
 #include "socks5.h"
 
 /* A client's input buffer: a request head, a SOCKS5 handshake, or the
@@ -110,7 +115,8 @@ struct wd_eg_proxies {
 	const struct wd_egress *rules;
 	struct wd_conn *conn;
 	struct wd_eg_mux *mux;
-	wd_eg_record_fn record;
+	int (*record)(void *ctx, const char *cls, const char *activity, const char *outcome,
+		      const char *severity, const char *data, struct wd_err *err);
 	void *record_ctx;
 	unsigned handshake_max;
 	bool ended;
@@ -126,7 +132,10 @@ struct wd_eg_proxies {
 	struct eg_stream *streams;      /* every stream not yet ended */
 
 	struct wd_err fail; /* a record the close callback could not write */
-	struct wd_eg_proxy_stats st;
+	struct {
+		unsigned clients, handshakes, streams, relays;
+		uint64_t accepted, refused_limit, denied, opened;
+	} st; /* proxy.h: struct wd_eg_proxy_stats */
 };
 
 /* ---- proxy.c, for relay.c ------------------------------------------------ */
