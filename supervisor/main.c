@@ -552,6 +552,9 @@ static int prepare_sandbox(struct supervisor *sv, const struct wd_job *job, stru
 	 * /work, the default) nor what the host keeps below /usr
 	 * (docs/sandbox.md). */
 	sb->binds_from_host = !sv->set.vm;
+	/* The policy's egress section turns the proxies on: their listeners
+	 * in the agent's namespace, no resolver, bypass records (sandbox.h). */
+	sb->egress = sv->policy.egress.present;
 	if (sv->set.rootfs.on && sup_sandbox_image(sb, sv->set.rootfs.mount, &f->err) < 0) {
 		return blame_rootfs(
 			sv, "start",
