@@ -909,6 +909,17 @@ static int take_listener(struct wd_eg_proxies *p, int fd, struct eg_ev *ev, enum
 	return eg_watch(p, ev, fd, EPOLLIN, err);
 }
 
+/* The listeners are the engine's even when it cannot start. */
+static int close_config(const struct wd_eg_proxy_config *cfg, int code, const char *why,
+			struct wd_err *err)
+{
+	if (cfg->http_fd >= 0)
+		(void)close(cfg->http_fd);
+	if (cfg->socks_fd >= 0)
+		(void)close(cfg->socks_fd);
+	return wd_err_set(err, code, "egress: proxy: %s", why);
+}
+
 int wd_eg_proxy_new(struct wd_eg_proxies **out, const struct wd_eg_proxy_config *cfg,
 		    struct wd_err *err)
 {
@@ -918,21 +929,11 @@ int wd_eg_proxy_new(struct wd_eg_proxies **out, const struct wd_eg_proxy_config 
 
 	*out = NULL;
 	if (cfg->rules == NULL || !cfg->rules->present || cfg->conn == NULL ||
-	    cfg->record == NULL || cfg->rules->connections == 0) {
-		if (cfg->http_fd >= 0)
-			(void)close(cfg->http_fd);
-		if (cfg->socks_fd >= 0)
-			(void)close(cfg->socks_fd);
-		return wd_err_set(err, EINVAL, "egress: proxy: rules, channel and record needed");
-	}
+	    cfg->record == NULL || cfg->rules->connections == 0)
+		return close_config(cfg, EINVAL, "rules, channel and record needed", err);
 	p = calloc(1, sizeof(*p));
-	if (p == NULL) {
-		if (cfg->http_fd >= 0)
-			(void)close(cfg->http_fd);
-		if (cfg->socks_fd >= 0)
-			(void)close(cfg->socks_fd);
-		return wd_err_set(err, ENOMEM, "egress: proxy");
-	}
+	if (p == NULL)
+		return close_config(cfg, ENOMEM, "out of memory", err);
 	p->epfd = -1;
 	p->http_fd = cfg->http_fd;
 	p->socks_fd = cfg->socks_fd;
