@@ -552,6 +552,9 @@ static int prepare_sandbox(struct supervisor *sv, const struct wd_job *job, stru
 	 * /work, the default) nor what the host keeps below /usr
 	 * (docs/sandbox.md). */
 	sb->binds_from_host = !sv->set.vm;
+	/* The policy's egress section turns the proxies on: their listeners
+	 * in the agent's namespace, no resolver, bypass records (sandbox.h). */
+	sb->egress = sv->policy.egress.present;
 	if (sv->set.rootfs.on && sup_sandbox_image(sb, sv->set.rootfs.mount, &f->err) < 0) {
 		return blame_rootfs(
 			sv, "start",
@@ -676,8 +679,9 @@ static int await_acks(struct supervisor *sv, struct sup_fail *f)
 		}
 		if (sup_channel_end_frame(&fr, f) < 0)
 			return -f->err.code;
+		/* Egress frames in flight when the streams were closed: dropped. */
 		if (!(fr.type == WD_MSG_DATA || fr.type == WD_MSG_SIGNAL ||
-		      fr.type == WD_MSG_WINSIZE))
+		      fr.type == WD_MSG_WINSIZE || wd_frame_is_egress(fr.type, fr.stream)))
 			return sup_channel_unexpected(&fr, "the wait for AUDIT_ACK", f);
 	}
 	return 0;
@@ -720,7 +724,8 @@ static int await_shutdown(struct supervisor *sv, struct sup_fail *f)
 		}
 		/* Sent before the host saw EXIT: nobody to give them to. */
 		if ((fr.type == WD_MSG_DATA && fr.stream == WD_STREAM_STDIN) ||
-		    fr.type == WD_MSG_SIGNAL || fr.type == WD_MSG_WINSIZE)
+		    fr.type == WD_MSG_SIGNAL || fr.type == WD_MSG_WINSIZE ||
+		    wd_frame_is_egress(fr.type, fr.stream))
 			continue;
 		return sup_channel_unexpected(&fr, "the wait for SHUTDOWN", f);
 	}
@@ -739,7 +744,7 @@ static int serve(struct supervisor *sv, struct sup_fail *f)
 	    check_baked(sv, &job, &baked, f) < 0 || record_job(&job, baked, f) < 0 ||
 	    start_job(sv, &job, &agent, f) < 0)
 		return -f->err.code;
-	rc = sup_agent_run(&sv->ch, &job, &agent, sv->sigfd, &result, f);
+	rc = sup_agent_run(&sv->ch, &job, &agent, sv->sigfd, &sv->policy.egress, &result, f);
 	sv->agent_started = false; /* whatever the outcome, the run killed and reaped it all */
 	sup_sandbox_release(&sv->ready);
 	wd_policy_free(&sv->policy);
