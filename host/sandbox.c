@@ -40,6 +40,7 @@
 #include "exitcodes.h"
 #include "job.h"
 #include "outfilter.h"
+#include "sbegress.h"
 #include "sbstdio.h"
 #include "uidpool.h"
 
@@ -190,6 +191,7 @@ struct sb_run {
 	bool exited, timed_out;
 	int wstatus;
 	struct sup_coalesce denied; /* repeated denials, one record a second */
+	struct wd_sb_egress eg;     /* the policy's egress: both halves here (sbegress.h) */
 };
 
 static void on_signals(struct sb_run *r)
@@ -247,6 +249,26 @@ static int print_exec(void *ctx, const struct sup_sb_exec_record *x)
 	return 0;
 }
 
+/* The egress proxy's records (network/..., limit/...). */
+static int print_proxy_record(void *ctx, const char *cls, const char *activity, const char *outcome,
+			      const char *severity, const char *data, struct wd_err *err)
+{
+	const struct sb_run *r = ctx;
+
+	(void)outcome;
+	(void)severity;
+	(void)err;
+	record(r->records, cls, activity, data);
+	return 0;
+}
+
+/* The host half's records (egress/refused, egress/limit). */
+static void print_dial_record(void *ctx, const char *cls, const char *activity, const char *outcome,
+			      const char *severity, const char *data)
+{
+	(void)print_proxy_record(ctx, cls, activity, outcome, severity, data, NULL);
+}
+
 /* The poll timeout `ms` (-1: none), shortened to reach `when` (ns, 0: none). */
 static int sooner_ms(int ms, uint64_t when)
 {
@@ -259,16 +281,19 @@ static int sooner_ms(int ms, uint64_t when)
 /* Until the command is gone, and what it wrote is copied out. */
 static int wait_command(struct sb_run *r, uint64_t timeout_ms)
 {
+	struct wd_err err;
 	uint64_t deadline = timeout_ms != 0 ? wd_mono_ns() + timeout_ms * WD_NS_PER_MS : 0;
 
 	while (!r->exited || (r->relay && wd_sb_stdio_open(&r->io))) {
-		struct pollfd p[3 + WD_SB_STDIO_POLLS] = {
+		struct pollfd p[3 + WD_SB_STDIO_POLLS + WD_SB_EGRESS_POLLS] = {
 			{.fd = r->sigfd, .events = POLLIN},
 			{.fd = r->a.listener, .events = POLLIN},
 			{.fd = r->ready.exec != NULL ? sup_sb_exec_fd(r->ready.exec) : -1,
 			 .events = POLLIN}};
 		size_t n = 3 + (r->relay ? wd_sb_stdio_poll(&r->io, p + 3) : 0);
 		int wait_ms = -1;
+
+		n += wd_sb_egress_poll(&r->eg, p + n);
 
 		if (deadline != 0 && !r->exited) {
 			uint64_t now = wd_mono_ns();
@@ -282,6 +307,12 @@ static int wait_command(struct sb_run *r, uint64_t timeout_ms)
 				now >= deadline ? 100 : (int)((deadline - now) / WD_NS_PER_MS + 1);
 		}
 		wait_ms = sooner_ms(wait_ms, sup_coalesce_next_ns(&r->denied));
+		{
+			int eg = wd_sb_egress_timeout_ms(&r->eg);
+
+			if (eg >= 0 && (wait_ms < 0 || eg < wait_ms))
+				wait_ms = eg;
+		}
 		if (poll(p, (nfds_t)n, wait_ms) < 0 && errno != EINTR)
 			return -errno;
 		(void)sup_coalesce_flush(&r->denied, wd_mono_ns(), false, print_count, r);
@@ -302,6 +333,13 @@ static int wait_command(struct sb_run *r, uint64_t timeout_ms)
 			on_signals(r);
 		if (r->relay)
 			wd_sb_stdio_run(&r->io, r->exited);
+		if (wd_sb_egress_run(&r->eg, &err) < 0) {
+			/* Both halves are this process: a failure is ours, fail closed. */
+			wd_error("egress: %s", err.msg);
+			sup_cgroup_kill(&r->ready.cg);
+			(void)kill(r->a.pid, SIGKILL);
+			return -err.code;
+		}
 	}
 	return 0;
 }
@@ -315,7 +353,8 @@ static int status_of(const struct sb_run *r)
 	return WEXITSTATUS(r->wstatus);
 }
 
-static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
+static int run(struct sb_opts *o, struct sup_sandbox *sb, const struct wd_egress *egress,
+	       struct wd_err *err)
 {
 	struct wd_job job;
 	struct sup_spawn sp;
@@ -381,6 +420,17 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 	wd_outfilter_detach(&filters);
 	if (rc < 0)
 		goto out;
+	if (egress->present) {
+		/* The listeners are the proxy engine's from here, even on failure. */
+		rc = wd_sb_egress_start(&r.eg, egress, r.a.proxy_http, r.a.proxy_socks,
+					print_proxy_record, print_dial_record, &r, err);
+		r.a.proxy_http = r.a.proxy_socks = -1;
+		if (rc < 0) {
+			sup_cgroup_kill(&r.ready.cg);
+			(void)kill(r.a.pid, SIGKILL);
+			goto out;
+		}
+	}
 	r.relay = !sp.inherit_stdio;
 	if (r.relay)
 		wd_sb_stdio_init(&r.io, &r.a);
@@ -393,6 +443,7 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 		wd_error("the command ran for %llu ms (--timeout); it was killed",
 			 (unsigned long long)o->timeout_ms);
 out:
+	wd_sb_egress_end(&r.eg); /* every stream closed and recorded */
 	(void)sup_coalesce_flush(&r.denied, wd_mono_ns(), true, print_count, &r);
 	if (r.relay)
 		wd_sb_stdio_close(&r.io);
@@ -447,7 +498,10 @@ int wd_sandbox_main(int argc, char **argv)
 		wd_error("sandbox: %s", err.msg);
 		return WD_EXIT_LAUNCHER;
 	}
-	rc = run(&o, &policy.sandbox, &err);
+	/* The section present turns the proxies on: listeners, environment,
+	 * the network calls checked by address (sandbox.h). */
+	policy.sandbox.egress = policy.egress.present;
+	rc = run(&o, &policy.sandbox, &policy.egress, &err);
 	wd_uid_release(&lease); /* every process of the uid is gone */
 	wd_policy_free(&policy);
 	if (rc < 0) {
