@@ -549,6 +549,17 @@ static void note_failure(struct pending *p, size_t i, const char *why)
 	text(p->failed, sizeof(p->failed), "%s port %u: %s", a, p->t.port, why);
 }
 
+/* The same for a failed system call: "ADDR port N: strerror(code)". */
+static void note_errno(struct pending *p, size_t i, int code)
+{
+	char a[WD_EGRESS_ADDR_TEXT_BYTES];
+	struct wd_err e;
+
+	addr_text(&p->addrs[i], a, sizeof(a));
+	(void)wd_err_sys(&e, code, "%s port %u", a, p->t.port);
+	text(p->failed, sizeof(p->failed), "%s", e.msg);
+}
+
 /* Every allowed address failed: CONNECT (or TIMEOUT when the last one
  * simply did not answer). */
 static int connect_failed(struct wd_eg_dial *d, struct pending *p, bool timed_out,
@@ -573,7 +584,7 @@ static int try_next(struct wd_eg_dial *d, struct pending *p, struct wd_err *err)
 		p->ntried++;
 		fd = socket(p->addrs[i].family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
-			note_failure(p, i, strerror(errno));
+			note_errno(p, i, errno);
 			continue;
 		}
 		len = sockaddr_of(&p->addrs[i], p->t.port, &ss);
@@ -593,7 +604,7 @@ static int try_next(struct wd_eg_dial *d, struct pending *p, struct wd_err *err)
 							      : now + (p->deadline_ns - now) / left;
 			return 0;
 		}
-		note_failure(p, i, strerror(errno));
+		note_errno(p, i, errno);
 		(void)close(fd);
 	}
 	return connect_failed(d, p, false, err);
@@ -609,7 +620,7 @@ static int on_socket(struct wd_eg_dial *d, struct pending *p, struct wd_err *err
 		soerr = errno;
 	if (soerr == 0)
 		return connected(d, p, err);
-	note_failure(p, p->cur, strerror(soerr));
+	note_errno(p, p->cur, soerr);
 	(void)epoll_ctl(d->epfd, EPOLL_CTL_DEL, p->fd, NULL);
 	(void)close(p->fd);
 	p->fd = -1;
@@ -678,18 +689,36 @@ static int addresses_known(struct wd_eg_dial *d, struct pending *p, struct wd_er
 	return fail(d, p, &o, err);
 }
 
+/* getaddrinfo's answer in words (its own gai_strerror texts vary by libc). */
+static const char *gai_text(int code)
+{
+	switch (code) {
+	case EAI_NONAME:
+		return "no such name";
+	case EAI_AGAIN:
+		return "the resolver could not answer now";
+	case EAI_FAIL:
+		return "the resolver failed";
+	case EAI_MEMORY:
+		return "out of memory";
+	default:
+		return "no address";
+	}
+}
+
 /* A lookup came back. */
 static int resolved(struct wd_eg_dial *d, struct pending *p, struct lookup *l, struct wd_err *err)
 {
 	p->lookup = NULL;
-	if (l->n <= 0) {
-		const char *why = l->n == 0 ? "no address"
-				  : l->gai  ? gai_strerror(-l->n)
-					    : strerror(-l->n);
+	if (l->n < 0 && !l->gai) {
+		struct wd_err e;
 
-		return fail_with(d, p, WD_EG_RESOLVE, "low", err, "%s does not resolve: %s",
-				 p->t.name, why);
+		(void)wd_err_sys(&e, -l->n, "%s does not resolve", p->t.name);
+		return fail_with(d, p, WD_EG_RESOLVE, "low", err, "%s", e.msg);
 	}
+	if (l->n <= 0)
+		return fail_with(d, p, WD_EG_RESOLVE, "low", err, "%s does not resolve: %s",
+				 p->t.name, l->n == 0 ? "no address" : gai_text(-l->n));
 	p->naddrs = (size_t)l->n;
 	memcpy(p->addrs, l->addrs, p->naddrs * sizeof(p->addrs[0]));
 	return addresses_known(d, p, err);
