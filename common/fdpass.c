@@ -13,8 +13,20 @@ union fd_control {
 
 int wd_send_fd(int sock, int fd)
 {
+	return wd_send_fd_tag(sock, fd, 'F');
+}
+
+int wd_recv_fd(int sock, int flags)
+{
+	char tag;
+
+	return wd_recv_fd_tag(sock, flags, &tag);
+}
+
+int wd_send_fd_tag(int sock, int fd, char tag)
+{
 	union fd_control u;
-	char byte = 'F';
+	char byte = tag;
 	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
 	struct msghdr mh;
 	struct cmsghdr *cm;
@@ -33,10 +45,10 @@ int wd_send_fd(int sock, int fd)
 	return sendmsg(sock, &mh, MSG_NOSIGNAL) == 1 ? 0 : -errno;
 }
 
-int wd_recv_fd(int sock, int flags)
+int wd_recv_fd_tag(int sock, int flags, char *tag)
 {
 	union fd_control u;
-	char byte;
+	char byte = 0;
 	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
 	struct msghdr mh;
 	struct cmsghdr *cm;
@@ -57,5 +69,6 @@ int wd_recv_fd(int sock, int flags)
 	    cm->cmsg_len != CMSG_LEN(sizeof(int)) || (mh.msg_flags & MSG_CTRUNC) != 0)
 		return -EPROTO;
 	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	*tag = byte;
 	return fd;
 }

@@ -44,6 +44,8 @@ static int on_exit_frame(struct wd_session *s, const struct wd_frame *f, struct 
 	}
 	s->exited = true;
 	s->stdin_open = false;
+	if (s->egress_on)
+		wd_egdial_end(&s->egress, false); /* the agent is gone: so are its streams */
 	wd_debug("agent ended: status %d%s%s%s; cpu %.3f s user, %.3f s system; max rss %llu KiB",
 		 s->exit.status, s->exit.core_dumped ? ", core dumped" : "",
 		 s->exit.oom_killed ? ", killed for memory" : "",
@@ -101,6 +103,27 @@ static int on_audit(struct wd_session *s, const struct wd_frame *f, struct wd_er
 	return 0;
 }
 
+/*
+ * An egress stream's frame (docs/protocol.md, "Streams"): only when the
+ * policy has an egress section, only while the agent runs (an OPEN), and
+ * judged by the dial engine, which checks the policy again itself.
+ */
+static int on_egress(struct wd_session *s, const struct wd_frame *f, struct wd_err *err)
+{
+	if (!s->egress_on)
+		return protocol_error(s, err, f, "an egress stream, and the policy has no egress");
+	if (!s->started)
+		return protocol_error(s, err, f, "an egress stream before STARTED");
+	/* After EXIT every stream is closed: what was in flight is dropped. */
+	if (s->exited && f->type == WD_MSG_EG_OPEN)
+		return protocol_error(s, err, f, "after EXIT, which ends the job's frames");
+	if (wd_egdial_frame(&s->egress, f, err) < 0) {
+		wd_session_end(s, WD_END_FAILED);
+		return -err->code;
+	}
+	return 0;
+}
+
 int wd_inbound_frame(struct wd_session *s, const struct wd_frame *f, struct wd_err *err)
 {
 	if (f->type == WD_MSG_ERROR) {
@@ -111,6 +134,8 @@ int wd_inbound_frame(struct wd_session *s, const struct wd_frame *f, struct wd_e
 		wd_session_end(s, WD_END_GUEST_ERROR);
 		return wd_err_set(err, EPROTO, "guest error");
 	}
+	if (wd_frame_is_egress(f->type, f->stream))
+		return on_egress(s, f, err);
 	if (f->type == WD_MSG_STDIN_ACK ? f->stream != WD_STREAM_STDIN
 					: f->type != WD_MSG_DATA && f->stream != WD_STREAM_CONTROL)
 		return protocol_error(s, err, f, "on the wrong stream");

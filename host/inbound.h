@@ -10,6 +10,9 @@
  *   EXIT         once, after STARTED and the end of both outputs; the
  *                guest's last frame
  *   ERROR        any time: the job fails with the guest's message
+ *   EG_OPEN, EG_WINDOW, EG_CLOSE, DATA on an egress id
+ *                only when the policy has an egress section, after
+ *                STARTED, no OPEN after EXIT; judged by egdial.h
  *
  * Anything else (HELLO again, a frame after EXIT, a control message off
  * its stream, the types whose payloads are not defined yet) is a protocol

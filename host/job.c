@@ -177,6 +177,17 @@ int wd_read_policy(const char *path, char **out, struct wd_policy *parsed, struc
 	return 0;
 }
 
+/* The sections the host enforces itself, taken out of `parsed`, which is
+ * then released. */
+static void keep_sections(struct wd_job_plan *p, struct wd_policy *parsed)
+{
+	p->audit = parsed->audit;
+	wd_egress_free(&p->egress);
+	p->egress = parsed->egress;
+	wd_egress_defaults(&parsed->egress); /* now the plan's */
+	wd_policy_free(parsed);
+}
+
 int wd_job_plan_set_policy(struct wd_job_plan *p, char *text, size_t len, const char *what,
 			   struct wd_err *err)
 {
@@ -188,8 +199,7 @@ int wd_job_plan_set_policy(struct wd_job_plan *p, char *text, size_t len, const 
 	}
 	free(p->policy);
 	p->policy = text;
-	p->audit = parsed.audit;
-	wd_policy_free(&parsed);
+	keep_sections(p, &parsed);
 	return 0;
 }
 
@@ -230,6 +240,7 @@ int wd_job_plan_prepare(struct wd_job_plan *p, const struct wd_run_opts *o, cons
 			struct wd_err *err)
 {
 	memset(p, 0, sizeof(*p));
+	wd_egress_defaults(&p->egress);
 	for (size_t i = 0; i < WD_JOB_MAX_FILES; i++)
 		p->files[i].fd = -1;
 	p->argv = calloc(o->argc + 1, sizeof(*p->argv));
@@ -250,8 +261,7 @@ int wd_job_plan_prepare(struct wd_job_plan *p, const struct wd_run_opts *o, cons
 
 		if (wd_read_policy(o->policy, &p->policy, &parsed, err) < 0)
 			return -err->code;
-		p->audit = parsed.audit;
-		wd_policy_free(&parsed);
+		keep_sections(p, &parsed);
 	}
 	return 0;
 }
@@ -349,6 +359,7 @@ void wd_job_plan_free(struct wd_job_plan *p)
 			(void)close(p->files[i].fd);
 	p->nfiles = 0;
 	free(p->policy);
+	wd_egress_free(&p->egress);
 	free(p->term);
 	free(p->argv);
 	free(p->env);

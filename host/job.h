@@ -47,6 +47,7 @@ struct wd_job_plan {
 	size_t next_file;             /* the one being sent */
 	char *policy;                 /* the --policy text, NUL-terminated; NULL when none */
 	struct wd_policy_audit audit; /* its audit section: the budget the host enforces too */
+	struct wd_egress egress;      /* its egress section: the host checks it again (heap) */
 	const char **argv;            /* argc + 1 entries */
 	const char **env;             /* envc + 1 entries */
 	size_t envc;

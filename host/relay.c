@@ -7,7 +7,8 @@
  * water, flush, take frames until one leaves output pending, then sleep in
  * poll on what can move: the channel (read unless output is pending, write
  * when queued), stdin (after STARTED, until its end), the pending output's
- * fd, the signalfd, the guest's pidfd, and the nearest deadline.
+ * fd, the signalfd, the guest's pidfd, the egress streams' epoll fd (when
+ * the policy has egress: host/egdial.h), and the nearest deadline.
  *
  * The frames themselves are judged in host/inbound.c, the output written in
  * host/output.c.
@@ -25,7 +26,7 @@
 #include "inbound.h"
 #include "output.h"
 
-enum { P_CONN, P_STDIN, P_OUT, P_SIG, P_VMM, P_COUNT };
+enum { P_CONN, P_STDIN, P_OUT, P_SIG, P_VMM, P_EGRESS, P_COUNT };
 
 #define UPLOAD_ROUNDS_PER_TURN 16 /* of up to WD_CONN_HIGH_WATER bytes each */
 
@@ -198,6 +199,14 @@ static int poll_timeout(const struct wd_session *s)
 	return sync >= 0 && sync < ms ? sync : ms;
 }
 
+/* The egress streams' deadlines (a dial's timeout, an idle stream) too. */
+static int poll_timeout_all(const struct wd_session *s)
+{
+	int ms = poll_timeout(s), eg = s->egress_on ? wd_egdial_timeout_ms(&s->egress) : -1;
+
+	return eg >= 0 && (ms < 0 || eg < ms) ? eg : ms;
+}
+
 static void fill_pollfds(const struct wd_session *s, struct pollfd *pfd)
 {
 	bool room = wd_conn_queued(&s->conn) < WD_CONN_HIGH_WATER;
@@ -235,6 +244,10 @@ static void fill_pollfds(const struct wd_session *s, struct pollfd *pfd)
 	pfd[P_SIG].events = POLLIN;
 	pfd[P_VMM].fd = wd_vmm_fd(s->vmm);
 	pfd[P_VMM].events = POLLIN;
+	if (s->egress_on) {
+		pfd[P_EGRESS].fd = wd_egdial_fd(&s->egress);
+		pfd[P_EGRESS].events = POLLIN;
+	}
 }
 
 /*
@@ -262,14 +275,28 @@ static int upload_and_flush(struct wd_session *s, struct wd_err *err)
 	return 0;
 }
 
+/* The egress streams: dials that finished, sockets with bytes, the
+ * channel's room for them (run after each flush: egress/mux.h). */
+static int run_egress(struct wd_session *s, struct wd_err *err)
+{
+	if (!s->egress_on || wd_egdial_run(&s->egress, err) == 0)
+		return 0;
+	wd_session_end(s, WD_END_FAILED);
+	return -err->code;
+}
+
 /* One turn's work before sleeping. */
 static int step(struct wd_session *s, struct wd_err *err)
 {
+	if (run_egress(s, err) < 0)
+		return -err->code;
 	if (!s->conn_eof && !s->send_broken && upload_and_flush(s, err) < 0)
 		return -err->code;
 	if (wd_output_pending(s) && wd_output_push(s, err) < 0)
 		return -err->code;
-	return take_frames(s, err);
+	if (take_frames(s, err) < 0)
+		return -err->code;
+	return run_egress(s, err);
 }
 
 int wd_relay_run(struct wd_session *s, struct wd_err *err)
@@ -282,7 +309,7 @@ int wd_relay_run(struct wd_session *s, struct wd_err *err)
 		if (finished(s, err))
 			return s->end == WD_END_EXIT ? 0 : -err->code;
 		fill_pollfds(s, pfd);
-		if (poll(pfd, P_COUNT, poll_timeout(s)) < 0 && errno != EINTR) {
+		if (poll(pfd, P_COUNT, poll_timeout_all(s)) < 0 && errno != EINTR) {
 			wd_session_end(s, WD_END_FAILED);
 			return wd_err_sys(err, errno, "poll");
 		}

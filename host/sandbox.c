@@ -40,10 +40,12 @@
 #include "exitcodes.h"
 #include "job.h"
 #include "outfilter.h"
+#include "sbegress.h"
 #include "sbstdio.h"
 #include "uidpool.h"
 
 #define SB_MAX_ENV 64
+#define SB_ENV_ROOM (SB_MAX_ENV + 3 + SUP_SB_PROXY_ENV_N + 1) /* --env, PATH HOME TERM, proxies */
 #define SB_RECORD_BYTES 2048 /* a denial's data; an exec's is SUP_SB_EXEC_RECORD_MAX */
 
 const char wd_sandbox_usage[] =
@@ -67,6 +69,7 @@ const char wd_sandbox_usage[] =
 struct sb_opts {
 	const char *policy, *records;
 	const char *env[SB_MAX_ENV + 4];
+	const char *agent_env[SB_ENV_ROOM]; /* env with the proxies' */
 	size_t nenv;
 	uint64_t timeout_ms;
 	char *const *argv;
@@ -123,9 +126,11 @@ static int parse(int argc, char **argv, struct sb_opts *o, struct wd_err *err)
 	return 0;
 }
 
-/* The command's environment: PATH, HOME, TERM unless --env sets them. */
-static void environment(struct sb_opts *o, const char *workdir)
+/* The command's environment: PATH, HOME, TERM unless --env sets them;
+ * with egress, the proxies' (sandbox.h: sup_sb_agent_env). */
+static void environment(struct sb_opts *o, const struct sup_sandbox *sb)
 {
+	const char *workdir = sb->workdir;
 	static char home[SUP_SB_PATH_MAX + 8], term[128];
 	bool path = false, has_home = false, has_term = false;
 	const char *t = getenv("TERM");
@@ -146,6 +151,9 @@ static void environment(struct sb_opts *o, const char *workdir)
 		o->env[o->nenv++] = term;
 	}
 	o->env[o->nenv] = NULL;
+	/* Room for them was kept (SB_ENV_ROOM): this cannot be too long. */
+	o->nenv = (size_t)sup_sb_agent_env(sb, o->env, o->nenv, o->agent_env,
+					   sizeof(o->agent_env) / sizeof(o->agent_env[0]));
 }
 
 /* A record of this one command: class, activity and the data the
@@ -183,6 +191,7 @@ struct sb_run {
 	bool exited, timed_out;
 	int wstatus;
 	struct sup_coalesce denied; /* repeated denials, one record a second */
+	struct wd_sb_egress eg;     /* the policy's egress: both halves here (sbegress.h) */
 };
 
 static void on_signals(struct sb_run *r)
@@ -214,9 +223,11 @@ static int print_count(void *ctx, const struct sup_sb_denial *d,
 {
 	const struct sb_run *r = ctx;
 	char json[SB_RECORD_BYTES];
+	struct sup_sb_record_kind k;
 
+	sup_sb_denial_kind(d, &k); /* a seccomp denial, or a network bypass */
 	if (sup_sb_denial_json(d, c, json, sizeof(json)) > 0)
-		record(r->records, "seccomp", "deny", json);
+		record(r->records, k.cls, k.activity, json);
 	return 0;
 }
 
@@ -238,6 +249,26 @@ static int print_exec(void *ctx, const struct sup_sb_exec_record *x)
 	return 0;
 }
 
+/* The egress proxy's records (network/..., limit/...). */
+static int print_proxy_record(void *ctx, const char *cls, const char *activity, const char *outcome,
+			      const char *severity, const char *data, struct wd_err *err)
+{
+	const struct sb_run *r = ctx;
+
+	(void)outcome;
+	(void)severity;
+	(void)err;
+	record(r->records, cls, activity, data);
+	return 0;
+}
+
+/* The host half's records (egress/refused, egress/limit). */
+static void print_dial_record(void *ctx, const char *cls, const char *activity, const char *outcome,
+			      const char *severity, const char *data)
+{
+	(void)print_proxy_record(ctx, cls, activity, outcome, severity, data, NULL);
+}
+
 /* The poll timeout `ms` (-1: none), shortened to reach `when` (ns, 0: none). */
 static int sooner_ms(int ms, uint64_t when)
 {
@@ -250,16 +281,19 @@ static int sooner_ms(int ms, uint64_t when)
 /* Until the command is gone, and what it wrote is copied out. */
 static int wait_command(struct sb_run *r, uint64_t timeout_ms)
 {
+	struct wd_err err;
 	uint64_t deadline = timeout_ms != 0 ? wd_mono_ns() + timeout_ms * WD_NS_PER_MS : 0;
 
 	while (!r->exited || (r->relay && wd_sb_stdio_open(&r->io))) {
-		struct pollfd p[3 + WD_SB_STDIO_POLLS] = {
+		struct pollfd p[3 + WD_SB_STDIO_POLLS + WD_SB_EGRESS_POLLS] = {
 			{.fd = r->sigfd, .events = POLLIN},
 			{.fd = r->a.listener, .events = POLLIN},
 			{.fd = r->ready.exec != NULL ? sup_sb_exec_fd(r->ready.exec) : -1,
 			 .events = POLLIN}};
 		size_t n = 3 + (r->relay ? wd_sb_stdio_poll(&r->io, p + 3) : 0);
 		int wait_ms = -1;
+
+		n += wd_sb_egress_poll(&r->eg, p + n);
 
 		if (deadline != 0 && !r->exited) {
 			uint64_t now = wd_mono_ns();
@@ -273,6 +307,12 @@ static int wait_command(struct sb_run *r, uint64_t timeout_ms)
 				now >= deadline ? 100 : (int)((deadline - now) / WD_NS_PER_MS + 1);
 		}
 		wait_ms = sooner_ms(wait_ms, sup_coalesce_next_ns(&r->denied));
+		{
+			int eg = wd_sb_egress_timeout_ms(&r->eg);
+
+			if (eg >= 0 && (wait_ms < 0 || eg < wait_ms))
+				wait_ms = eg;
+		}
 		if (poll(p, (nfds_t)n, wait_ms) < 0 && errno != EINTR)
 			return -errno;
 		(void)sup_coalesce_flush(&r->denied, wd_mono_ns(), false, print_count, r);
@@ -293,6 +333,13 @@ static int wait_command(struct sb_run *r, uint64_t timeout_ms)
 			on_signals(r);
 		if (r->relay)
 			wd_sb_stdio_run(&r->io, r->exited);
+		if (wd_sb_egress_run(&r->eg, &err) < 0) {
+			/* Both halves are this process: a failure is ours, fail closed. */
+			wd_error("egress: %s", err.msg);
+			sup_cgroup_kill(&r->ready.cg);
+			(void)kill(r->a.pid, SIGKILL);
+			return -err.code;
+		}
 	}
 	return 0;
 }
@@ -306,7 +353,8 @@ static int status_of(const struct sb_run *r)
 	return WEXITSTATUS(r->wstatus);
 }
 
-static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
+static int run(struct sb_opts *o, struct sup_sandbox *sb, const struct wd_egress *egress,
+	       struct wd_err *err)
 {
 	struct wd_job job;
 	struct sup_spawn sp;
@@ -321,6 +369,7 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 	r.ready.cg.dirfd = -1;
 	r.records = -1;
 	r.a.listener = r.a.status_fd = -1; /* an early way out closes none, not fd 0 */
+	r.a.proxy_http = r.a.proxy_socks = -1;
 	sup_coalesce_init(&r.denied, SUP_COALESCE_MS);
 	if (o->records != NULL) {
 		r.records = open(o->records, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
@@ -344,7 +393,7 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 	if (o->sanitize_output && (rc = wd_outfilter_start(&filters, err)) < 0)
 		goto out;
 	memset(&job, 0, sizeof(job));
-	environment(o, sb->workdir);
+	environment(o, sb);
 	{
 		union {
 			char *const *in;
@@ -353,7 +402,8 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 
 		job.argv = args.out; /* read only, as execve's own prototype */
 	}
-	job.env = o->env;
+	job.env = o->agent_env;
+	job.envc = o->nenv;
 	job.cwd = "";
 	memset(&sp, 0, sizeof(sp));
 	sp.job = &job;
@@ -370,6 +420,17 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 	wd_outfilter_detach(&filters);
 	if (rc < 0)
 		goto out;
+	if (egress->present) {
+		/* The listeners are the proxy engine's from here, even on failure. */
+		rc = wd_sb_egress_start(&r.eg, egress, r.a.proxy_http, r.a.proxy_socks,
+					print_proxy_record, print_dial_record, &r, err);
+		r.a.proxy_http = r.a.proxy_socks = -1;
+		if (rc < 0) {
+			sup_cgroup_kill(&r.ready.cg);
+			(void)kill(r.a.pid, SIGKILL);
+			goto out;
+		}
+	}
 	r.relay = !sp.inherit_stdio;
 	if (r.relay)
 		wd_sb_stdio_init(&r.io, &r.a);
@@ -382,11 +443,16 @@ static int run(struct sb_opts *o, struct sup_sandbox *sb, struct wd_err *err)
 		wd_error("the command ran for %llu ms (--timeout); it was killed",
 			 (unsigned long long)o->timeout_ms);
 out:
+	wd_sb_egress_end(&r.eg); /* every stream closed and recorded */
 	(void)sup_coalesce_flush(&r.denied, wd_mono_ns(), true, print_count, &r);
 	if (r.relay)
 		wd_sb_stdio_close(&r.io);
 	if (r.a.listener >= 0)
 		(void)close(r.a.listener);
+	if (r.a.proxy_http >= 0)
+		(void)close(r.a.proxy_http);
+	if (r.a.proxy_socks >= 0)
+		(void)close(r.a.proxy_socks);
 	if (r.a.status_fd >= 0)
 		(void)close(r.a.status_fd);
 	sup_sandbox_release(&r.ready);
@@ -432,7 +498,10 @@ int wd_sandbox_main(int argc, char **argv)
 		wd_error("sandbox: %s", err.msg);
 		return WD_EXIT_LAUNCHER;
 	}
-	rc = run(&o, &policy.sandbox, &err);
+	/* The section present turns the proxies on: listeners, environment,
+	 * the network calls checked by address (sandbox.h). */
+	policy.sandbox.egress = policy.egress.present;
+	rc = run(&o, &policy.sandbox, &policy.egress, &err);
 	wd_uid_release(&lease); /* every process of the uid is gone */
 	wd_policy_free(&policy);
 	if (rc < 0) {

@@ -47,6 +47,9 @@ int wd_session_init(struct wd_session *s, const struct wd_run_opts *o, struct wd
 
 void wd_session_free(struct wd_session *s)
 {
+	if (s->egress_on)
+		wd_egdial_free(&s->egress);
+	s->egress_on = false;
 	if (s->conn_open)
 		wd_conn_close(&s->conn);
 	s->conn_open = false;
@@ -393,6 +396,24 @@ static int send_job(struct wd_session *s, struct wd_err *err)
 	return 0;
 }
 
+/* The policy's egress section: the streams' host side on this channel
+ * (egdial.h), its records tied to the guest's log by its origin. */
+static int start_egress(struct wd_session *s, struct wd_err *err)
+{
+	if (!s->plan->egress.present)
+		return 0;
+	s->egress.audit_dir = s->o->audit_dir;
+	s->egress.origin = s->hello.audit_origin;
+	if (wd_egdial_start(&s->egress, &s->plan->egress, &s->conn, err) < 0) {
+		s->end = WD_END_FAILED;
+		return -err->code;
+	}
+	s->egress_on = true;
+	wd_debug("egress: on (%zu allow, %zu deny rules, %zu pinned names)", s->plan->egress.nallow,
+		 s->plan->egress.ndeny, s->plan->egress.nhosts);
+	return 0;
+}
+
 /*
  * The host gives up on the job: say so to the guest if the channel still
  * takes frames (docs/protocol.md, Rejections), without waiting for it.
@@ -421,6 +442,8 @@ int wd_session_run(struct wd_session *s, wd_session_phase *relay, struct wd_err 
 	if (s->t_vmm_ns == 0)
 		s->t_vmm_ns = wd_mono_ns();
 	rc = handshake(s, err);
+	if (rc == 0)
+		rc = start_egress(s, err);
 	if (rc == 0)
 		rc = send_job(s, err);
 	if (rc == 0)

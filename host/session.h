@@ -23,6 +23,9 @@
  *   DATA 2 / 3             ─────────>    written to stdout / stderr
  *                          <─────────    SIGNAL (SIGHUP, SIGQUIT, SIGUSR1/2),
  *                                        WINSIZE (SIGWINCH) for a --tty job
+ *   EG_OPEN, DATA, ...     ─────────>    egress streams, when the policy has an
+ *                          <─────────    `egress` section: checked again, dialed
+ *                                        and piped here (egdial.h, egress/dial.h)
  *   EXIT                   ─────────>    the status is kept
  *                          <─────────    SHUTDOWN; the guest ends itself,
  *                                        or is killed after WD_SHUTDOWN_WAIT_MS
@@ -52,6 +55,7 @@
 #include "../vsock/msg.h"
 #include "cli.h"
 #include "collect.h"
+#include "egdial.h"
 #include "job.h"
 #include "sigfd.h"
 #include "vmm.h"
@@ -102,7 +106,11 @@ struct wd_session {
 	uint8_t *out; /* one DATA payload on its way to stdout or stderr */
 	size_t out_len, out_off;
 	int out_fd;
-	struct wd_collector audit;    /* the guest's audit log (collect.h) */
+	struct wd_collector audit; /* the guest's audit log (collect.h) */
+	/* the job's egress streams when its policy has an egress section
+	 * (egdial.h): set up after HELLO, ended at EXIT */
+	struct wd_egdial egress;
+	bool egress_on;
 	char final_note[WD_NOTE_MAX]; /* its last checkpoint, at the end */
 	/* stdout's and stderr's sanitizers, for --sanitize-output (output.h) */
 	struct wd_safe_stream safe[2];

@@ -13,9 +13,17 @@ void sup_coalesce_init(struct sup_coalesce *c, uint64_t interval_ms)
 }
 
 /* Identical: what the record says is the same (the notification's id and
- * the name, which follows from ABI and number, aside). */
+ * the name, which follows from ABI and number, aside); for a network
+ * bypass also the address it named, which the arguments only point at. */
 static bool same(const struct sup_sb_denial *a, const struct sup_sb_denial *b)
 {
+	const struct sup_sb_bypass *x = &a->bypass, *y = &b->bypass;
+
+	if (a->net_bypass != b->net_bypass ||
+	    (a->net_bypass &&
+	     (strcmp(x->family, y->family) != 0 || strcmp(x->address, y->address) != 0 ||
+	      x->port != y->port || x->has_port != y->has_port)))
+		return false;
 	return a->pid == b->pid && a->nr == b->nr && a->err == b->err &&
 	       strcmp(a->abi, b->abi) == 0 && memcmp(a->args, b->args, sizeof(a->args)) == 0;
 }

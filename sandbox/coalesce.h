@@ -8,7 +8,8 @@
  * of the host's --audit-dir. Two denials are identical when their records
  * would say the same thing: the same caller (the pid the kernel reports,
  * a thread's own id), ABI, system call number, errno and all six argument
- * values. An agent that varies any of them makes distinct records; the
+ * values (and, for a network bypass, the family, address and port it
+ * named). An agent that varies any of them makes distinct records; the
  * policy's budget (audit.max_records, audit.max_bytes) bounds those.
  *
  * The first denial of a key is recorded at once, as every denial was

@@ -56,6 +56,13 @@
 #define SUP_SB_SYSCALL_TABLE 512        /* x86_64 syscall numbers below this one */
 #define SUP_SB_HARD_MAX 128             /* hard denials and argument filters (sbtables.c) */
 
+/* Egress on (struct sup_sandbox.egress; docs/sandbox.md, "Egress"): the
+ * proxies' listening sockets the sandbox makes in the agent's network
+ * namespace, on 127.0.0.1, and hands to sup_spawn's caller (spawn.h). */
+#define SUP_SB_PROXY_HTTP_PORT 3128  /* HTTP proxy (CONNECT and absolute-form) */
+#define SUP_SB_PROXY_SOCKS_PORT 1080 /* SOCKS5 */
+#define SUP_SB_PROXY_BACKLOG 1024    /* listen(2) backlog of each */
+
 /* How a syscall the filter does not allow is answered (errno, recorded). */
 struct sup_sb_errnos {
 	uint16_t by_nr[SUP_SB_SYSCALL_TABLE]; /* 0: the default below; SUP_SB_EXEC: an exec */
@@ -71,6 +78,10 @@ struct sup_sb_errnos {
  * the memfd, marks it so that an exec of it is seen too, and hands it over
  * (SECCOMP_IOCTL_NOTIF_ADDFD). */
 #define SUP_SB_MEMFD 0xfffeU
+/* by_nr's mark for connect, sendto (with an address), sendmsg and sendmmsg
+ * when egress is on: the address the agent names is read and checked
+ * (sbnet.c); local ones go on, any other is refused and recorded. */
+#define SUP_SB_NET 0xfffdU
 
 struct sup_sandbox {
 	/* identity */
@@ -112,6 +123,18 @@ struct sup_sandbox {
 	struct sup_sc_profile profile;         /* owned when has_profile */
 	uint64_t waived[SUP_SB_HARD_MAX / 64]; /* hard denials waived, by sup_sb_hard_index() */
 	bool exec_audit_off;                   /* policy audit.exec = false */
+
+	/*
+	 * Egress through the proxies: set by the caller from the policy (its
+	 * `egress` section present; policy/policy.c). On, the sandbox's init
+	 * makes the proxies' listeners in the agent's network namespace and
+	 * hands them over (spawn.h: struct sup_agent), an empty read-only file
+	 * covers the image's /etc/resolv.conf (sbfs.c), the filter sends
+	 * connect, sendto with an address, sendmsg and sendmmsg to the listener
+	 * (bypass records, sbnet.c), and sup_sb_agent_env() names the proxies in
+	 * the agent's environment. Off: none of this, the sandbox as before.
+	 */
+	bool egress;
 };
 
 /* The defaults: every layer on, uid/gid 65534, /bin /lib /lib64 /usr where present. */
@@ -229,6 +252,17 @@ int sup_sb_filter_drain(int *listener, short revents, const struct sup_sb_errnos
 			struct sup_sb_exec *x, int max,
 			int (*record)(void *ctx, const struct sup_sb_denial *d), void *ctx);
 
+/* A network call refused for its address (egress on, sbnet.c): the
+ * record's data, as text. */
+#define SUP_SB_NET_FAMILY_MAX 16  /* "inet6", "vsock", or the number */
+#define SUP_SB_NET_ADDRESS_MAX 64 /* an IPv6 address, "%" and a scope id */
+struct sup_sb_bypass {
+	char family[SUP_SB_NET_FAMILY_MAX];   /* "unreadable" when it could not be read */
+	char address[SUP_SB_NET_ADDRESS_MAX]; /* "" when the family has none we show */
+	uint32_t port;                        /* inet/inet6/vsock port, else 0 */
+	bool has_port;
+};
+
 /* A denial the listener answered: what to record. */
 struct sup_sb_denial {
 	int nr;
@@ -240,7 +274,69 @@ struct sup_sb_denial {
 	uint64_t id; /* the notification's, for the answer */
 	bool exec;   /* an audited execve/execveat: it goes on (err 0) */
 	bool memfd;  /* a memfd_create for the exec watcher (err EPERM without one) */
+	/* A network call whose address is checked (by_nr SUP_SB_NET): it goes
+	 * on when `net_local`; else it is refused with `err` and, when
+	 * `net_bypass`, recorded as a network bypass with `bypass`. */
+	bool net, net_local, net_bypass;
+	struct sup_sb_bypass bypass;
 };
+
+/* ---- network calls, egress on (sbnet.c) ---------------------------------- */
+
+/*
+ * What one socket address the agent passed to connect(2) (`connect`) or
+ * to a send call means, from `len` bytes at `sa` (the caller read at most
+ * SUP_SB_NET_SOCKADDR_MAX of them; `len` is what the agent said). Returns
+ * 0 when the call may go on as it is: AF_UNIX, AF_NETLINK, AF_INET and
+ * AF_INET6 to this host (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104, and the
+ * unspecified addresses, which Linux connects to the loopback), AF_UNSPEC
+ * to connect (a disconnect), a length the kernel itself refuses no other
+ * way. Else the errno to answer: ENETUNREACH for any other inet/inet6
+ * address (AF_UNSPEC in a send call is read as AF_INET, as UDP does),
+ * EAFNOSUPPORT for any other family, EINVAL for an inet address shorter
+ * than its structure; `b` is filled for a record (not for EINVAL).
+ */
+#define SUP_SB_NET_SOCKADDR_MAX 128 /* sizeof(struct sockaddr_storage): the kernel's bound */
+#define SUP_SB_NET_MMSG_MAX 1024    /* sendmmsg: messages checked, the kernel's UIO_MAXIOV */
+int sup_sb_net_classify(bool connect, const void *sa, size_t len, struct sup_sb_bypass *b);
+
+/*
+ * For a received notification with d->net: read the address the call
+ * names from the caller's memory (process_vm_readv, at most
+ * SUP_SB_NET_SOCKADDR_MAX bytes per address, SUP_SB_NET_MMSG_MAX messages
+ * of a sendmmsg), check that the notification is still pending
+ * (SECCOMP_IOCTL_NOTIF_ID_VALID: else the pid may be another's, and the
+ * call is left unanswered: the kernel has ended it), and set net_local, or
+ * err and the bypass. An address that cannot be read is refused (EFAULT,
+ * family "unreadable") and recorded. Returns 0, or -ENOENT when the
+ * notification is gone.
+ *
+ * A record, not the wall: another thread of the caller may change the
+ * address after it is read and before the kernel reads it again
+ * (seccomp_unotify(2)); the network namespace, which has only the
+ * loopback, is what keeps a call that goes on from leaving the sandbox.
+ */
+int sup_sb_net_check(int listener, struct sup_sb_denial *d);
+
+/* The record a denial makes (docs/audit.md): "seccomp"/"deny"/"medium",
+ * or for a network bypass "network"/"bypass"/"high". */
+struct sup_sb_record_kind {
+	const char *cls, *activity, *severity;
+};
+void sup_sb_denial_kind(const struct sup_sb_denial *d, struct sup_sb_record_kind *k);
+
+/*
+ * The agent's environment: `env` (envc entries "KEY=VALUE") with, when
+ * sb->egress, the proxies named (SUP_SB_PROXY_ENV_N entries: HTTP_PROXY,
+ * HTTPS_PROXY, ALL_PROXY, NO_PROXY, each also in lower case, and
+ * NODE_USE_ENV_PROXY=1) in place of the job's own entries of those names.
+ * `out` holds `size` pointers (envc + SUP_SB_PROXY_ENV_N + 1 always
+ * suffice); the entries point into `env` or at static strings; NULL after
+ * the last. Returns the count, or -E2BIG when `out` is too small.
+ */
+#define SUP_SB_PROXY_ENV_N 9
+int sup_sb_agent_env(const struct sup_sandbox *sb, const char *const *env, size_t envc,
+		     const char **out, size_t size);
 
 /*
  * Answer one pending notification on `listener` with its errno, never with
@@ -368,7 +464,9 @@ int sup_sb_exec_serve(struct sup_sb_exec *x, int max,
 
 /* A denial as a record's data, canonical JSON: abi, args (hex strings),
  * count, errno, nr, syscall; with `c`, c->count and first_time, last_time
- * (c NULL: this one call, count 1). Its length or -ENOSPC. */
+ * (c NULL: this one call, count 1). A network bypass (d->net_bypass) has
+ * address, count, errno, family, port, syscall (and the times) instead:
+ * sup_sb_denial_kind() names its class. Its length or -ENOSPC. */
 int sup_sb_denial_json(const struct sup_sb_denial *d, const struct sup_sb_denial_count *c,
 		       char *out, size_t size);
 

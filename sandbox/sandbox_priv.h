@@ -33,6 +33,10 @@ int sup_sb_bind_source(int rootfd, const char *path, int *fd, char link[SUP_SB_P
 /* sbcred.c */
 /* Loopback up and the host name (the sandbox's init). */
 int sup_sb_net_uts(struct wd_err *err);
+/* In the sandbox's init, loopback up, egress on: a TCP socket listening on
+ * 127.0.0.1:port (non-blocking, close-on-exec, SUP_SB_PROXY_BACKLOG), or
+ * -errno. */
+int sup_sb_proxy_listener(uint16_t port, struct wd_err *err);
 /* rlimits, securebits, bounding and ambient sets, uid/gid, empty
  * capability sets, no_new_privs, each checked after it is set. */
 int sup_sb_drop(const struct sup_sandbox *sb, struct wd_err *err);

@@ -1,7 +1,7 @@
 /*
  * sandbox/sbcred.c - who the agent is and what it may do: rlimits,
  * securebits, capabilities (libcap), uid/gid, no_new_privs, Landlock, and
- * the sandbox's network and host name.
+ * the sandbox's network (loopback, the proxies' listeners) and host name.
  *
  * Order matters and is checked: securebits and the bounding set need
  * CAP_SETPCAP, the id change needs CAP_SETUID/CAP_SETGID, so the
@@ -64,6 +64,24 @@ int sup_sb_net_uts(struct wd_err *err)
 	}
 	(void)close(fd);
 	return 0;
+}
+
+int sup_sb_proxy_listener(uint16_t port, struct wd_err *err)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return wd_err_sys(err, errno, "network: the proxy's socket on port %u", port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (const struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(fd, SUP_SB_PROXY_BACKLOG) < 0) {
+		int e = errno;
+
+		(void)close(fd);
+		return wd_err_sys(err, e, "network: the proxy's listener on 127.0.0.1:%u", port);
+	}
+	return fd;
 }
 
 static int set_limit(int res, const char *name, rlim_t v, struct wd_err *err)

@@ -29,7 +29,13 @@
  * tests/unit/test_sandbox.c shows both), so rules that overlapped with
  * different actions would decide by the order they were added in.
  * What a profile asks that this cannot give is refused with the group
- * and the reason (owned_check(), exec_rules(), actions_available()).
+ * and the reason (owned_check(), watched_rules(), actions_available()).
+ *
+ * With egress on (sandbox.h: sup_sandbox.egress), connect, sendmsg,
+ * sendmmsg and sendto with an address go to the listener too, whatever the
+ * default, when the allowlist or the profile allows them: the listener
+ * lets a call to this host go on and refuses, and records, any other
+ * (sbnet.c). Off, the filter is exactly what it was without egress.
  *
  * Debugging a denial: the record names the syscall and its arguments;
  * nothing here ever turns a notification into success, and a debugging aid
@@ -492,15 +498,58 @@ static uint16_t audit_mark(const struct sup_sandbox *sb, const char *name)
 	return strcmp(name, "memfd_create") == 0 ? SUP_SB_MEMFD : 0;
 }
 
+/* When egress is on, the calls that name where bytes go: to the listener,
+ * which reads the address (sbnet.c). sendto without one (send(2), most of
+ * a TCP stream's calls) is left to the filter, which sees that argument. */
+static const char *const net_calls[] = {"connect", "sendto", "sendmsg", "sendmmsg"};
+#define SENDTO_ADDR_ARG 4
+
+static uint16_t net_mark(const struct sup_sandbox *sb, const char *name)
+{
+	for (size_t i = 0; sb->egress && i < sizeof(net_calls) / sizeof(net_calls[0]); i++)
+		if (strcmp(name, net_calls[i]) == 0)
+			return SUP_SB_NET;
+	return 0;
+}
+
+/* The listener's mark for a call it must see even when allowed, or 0. */
+static uint16_t watch_mark(const struct sup_sandbox *sb, const char *name)
+{
+	uint16_t m = audit_mark(sb, name);
+
+	return m != 0 ? m : net_mark(sb, name);
+}
+
+/* sendto with an address (to the listener) and without one (`allow`). */
+static int sendto_rules(scmp_filter_ctx ctx, int nr, uint32_t allow, uint32_t dflt,
+			struct wd_err *err)
+{
+	struct scmp_arg_cmp none = {.arg = SENDTO_ADDR_ARG, .op = SCMP_CMP_EQ, .datum_a = 0};
+	struct scmp_arg_cmp some = {.arg = SENDTO_ADDR_ARG, .op = SCMP_CMP_NE, .datum_a = 0};
+	int rc = 0;
+
+	if (allow != dflt)
+		rc = rule(ctx, allow, nr, 1, &none, "sendto", err);
+	if (rc == 0 && dflt != SCMP_ACT_NOTIFY)
+		rc = rule(ctx, SCMP_ACT_NOTIFY, nr, 1, &some, "sendto", err);
+	return rc;
+}
+
 static int builtin_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, struct sup_sb_errnos *e,
 			 struct wd_err *err)
 {
 	for (size_t i = 0; i < sup_sb_n_allowed; i++) {
 		int nr = nr_of(sup_sb_allowed[i]), rc;
-		uint16_t mark = audit_mark(sb, sup_sb_allowed[i]);
+		uint16_t mark = watch_mark(sb, sup_sb_allowed[i]);
 
 		if (nr < 0)
 			continue;
+		if (mark == SUP_SB_NET && strcmp(sup_sb_allowed[i], "sendto") == 0) {
+			e->by_nr[nr] = mark;
+			if ((rc = sendto_rules(ctx, nr, SCMP_ACT_ALLOW, SCMP_ACT_NOTIFY, err)) < 0)
+				return rc;
+			continue;
+		}
 		/* The default goes to the listener already: it needs no rule. */
 		if (mark != 0) {
 			e->by_nr[nr] = mark;
@@ -515,7 +564,7 @@ static int builtin_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, stru
 /* The profile's first group naming `call` (libseccomp keeps the first
  * unconditional rule of a syscall), or NULL: its default decides. A group
  * with conditions is refused: the audit decides per syscall. */
-static int exec_group(const struct sup_sc_profile *p, const char *call,
+static int exec_group(const struct sup_sc_profile *p, const char *call, bool net,
 		      const struct sup_sc_group **first, struct wd_err *err)
 {
 	*first = NULL;
@@ -528,10 +577,10 @@ static int exec_group(const struct sup_sc_profile *p, const char *call,
 			return wd_err_set(
 				err, EINVAL,
 				"seccomp: profile syscalls[%zu] (%s): argument conditions "
-				"cannot be compiled with the exec audit on (the supervisor "
-				"sees every such call the profile lets run): drop them, or "
-				"set audit.exec = false",
-				g->source_index, call);
+				"cannot be compiled with %s on (the supervisor sees every "
+				"such call the profile lets run): drop them, or %s",
+				g->source_index, call, net ? "egress" : "the exec audit",
+				net ? "the policy's egress section" : "set audit.exec = false");
 		if (*first == NULL)
 			*first = g;
 	}
@@ -539,31 +588,40 @@ static int exec_group(const struct sup_sc_profile *p, const char *call,
 }
 
 /*
- * execve, execveat and memfd_create under a profile, audited: the profile's
- * verdict stands, and every call it would let run goes to the listener (an
- * exec recorded and let run, a memfd made there).
+ * The calls the listener watches under a profile: execve, execveat and
+ * memfd_create when audited, connect, sendto, sendmsg and sendmmsg when
+ * egress is on. The profile's verdict stands, and every call it would let
+ * run goes to the listener (an exec recorded and let run, a memfd made
+ * there, a network call's address checked; sendto only with an address).
  */
-static int exec_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, uint32_t dflt,
-		      struct sup_sb_errnos *e, struct wd_err *err)
+static int watched_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, uint32_t dflt,
+			 struct sup_sb_errnos *e, struct wd_err *err)
 {
-	static const char *const calls[] = {"execve", "execveat", "memfd_create"};
+	static const char *const calls[] = {"execve", "execveat", "memfd_create", "connect",
+					    "sendto", "sendmsg",  "sendmmsg"};
 
 	for (size_t c = 0; c < sizeof(calls) / sizeof(calls[0]); c++) {
 		const struct sup_sc_group *first;
 		enum sup_sc_action verdict;
+		uint16_t mark = watch_mark(sb, calls[c]);
 		uint32_t action;
 		int nr = nr_of(calls[c]), rc;
 
-		if (nr < 0 || audit_mark(sb, calls[c]) == 0)
+		if (nr < 0 || mark == 0)
 			continue;
-		if ((rc = exec_group(&sb->profile, calls[c], &first, err)) < 0)
+		if ((rc = exec_group(&sb->profile, calls[c], mark == SUP_SB_NET, &first, err)) < 0)
 			return rc;
 		verdict = first != NULL ? first->action : sb->profile.default_action;
 		action = allowing(verdict) ? SCMP_ACT_NOTIFY : profile_action(verdict);
 		if (allowing(verdict))
-			e->by_nr[nr] = audit_mark(sb, calls[c]);
+			e->by_nr[nr] = mark;
 		else if (first != NULL && action == SCMP_ACT_NOTIFY)
 			e->by_nr[nr] = group_errno(first);
+		if (allowing(verdict) && mark == SUP_SB_NET && strcmp(calls[c], "sendto") == 0) {
+			if ((rc = sendto_rules(ctx, nr, profile_action(verdict), dflt, err)) < 0)
+				return rc;
+			continue;
+		}
 		if (action != dflt && (rc = rule(ctx, action, nr, 0, NULL, calls[c], err)) < 0)
 			return rc;
 	}
@@ -587,7 +645,7 @@ static int profile_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, uint
 			int nr = nr_of(name), rc;
 
 			/* Unknown to this libseccomp or this ABI: nothing to filter. */
-			if (nr < 0 || audit_mark(sb, name) != 0 ||
+			if (nr < 0 || watch_mark(sb, name) != 0 ||
 			    (hard(sb, name) && is_argf(name)))
 				continue;
 			if (hard(sb, name)) { /* a hard denial, or clone3 */
@@ -605,7 +663,7 @@ static int profile_rules(scmp_filter_ctx ctx, const struct sup_sandbox *sb, uint
 					return rc;
 		}
 	}
-	return exec_rules(ctx, sb, dflt, e, err);
+	return watched_rules(ctx, sb, dflt, e, err);
 }
 
 /* The hard denials: every call to the listener, EPERM, whatever the default. */
@@ -693,35 +751,44 @@ static uint32_t default_action(const struct sup_sandbox *sb, struct sup_sb_errno
 
 /*
  * The built-in filter as tools/mkfilter.c compiled it at build time, with
- * these tables and this libseccomp (build/gen/sbfilter_builtin.c). Weak:
- * the generator itself links without them and compiles at run time.
+ * these tables and this libseccomp (build/gen/sbfilter_builtin.c), egress
+ * off and on. Weak: the generator itself links without them and compiles
+ * at run time.
  */
 extern const unsigned short sup_sb_builtin_len __attribute__((weak));
 extern const struct sock_filter sup_sb_builtin_prog[] __attribute__((weak));
 extern const uint16_t sup_sb_builtin_errnos[SUP_SB_SYSCALL_TABLE] __attribute__((weak));
 extern const uint16_t sup_sb_builtin_dflt __attribute__((weak));
+extern const unsigned short sup_sb_builtin_egress_len __attribute__((weak));
+extern const struct sock_filter sup_sb_builtin_egress_prog[] __attribute__((weak));
+extern const uint16_t sup_sb_builtin_egress_errnos[SUP_SB_SYSCALL_TABLE] __attribute__((weak));
+extern const uint16_t sup_sb_builtin_egress_dflt __attribute__((weak));
 
 bool sup_sb_filter_prebuilt(void)
 {
-	/* One generated object defines all four, or none is linked. */
-	return &sup_sb_builtin_len != NULL && &sup_sb_builtin_dflt != NULL;
+	/* One generated object defines all of them, or none is linked. */
+	return &sup_sb_builtin_len != NULL && &sup_sb_builtin_dflt != NULL &&
+	       &sup_sb_builtin_egress_len != NULL && &sup_sb_builtin_egress_dflt != NULL;
 }
 
 int sup_sb_filter_build(const struct sup_sandbox *sb, struct sup_sb_filter *f, struct wd_err *err)
 {
+	unsigned short len;
 	size_t bytes;
 
 	if (sb->has_profile || sb->exec_audit_off || !sup_sb_filter_prebuilt())
 		return sup_sb_filter_compile(sb, f, err);
 	memset(f, 0, sizeof(*f));
-	bytes = (size_t)sup_sb_builtin_len * sizeof(struct sock_filter);
+	len = sb->egress ? sup_sb_builtin_egress_len : sup_sb_builtin_len;
+	bytes = (size_t)len * sizeof(struct sock_filter);
 	f->prog = malloc(bytes);
 	if (f->prog == NULL)
 		return wd_err_set(err, ENOMEM, "seccomp: filter buffer");
-	memcpy(f->prog, sup_sb_builtin_prog, bytes);
-	f->len = sup_sb_builtin_len;
-	memcpy(f->errnos.by_nr, sup_sb_builtin_errnos, sizeof(f->errnos.by_nr));
-	f->errnos.dflt = sup_sb_builtin_dflt;
+	memcpy(f->prog, sb->egress ? sup_sb_builtin_egress_prog : sup_sb_builtin_prog, bytes);
+	f->len = len;
+	memcpy(f->errnos.by_nr, sb->egress ? sup_sb_builtin_egress_errnos : sup_sb_builtin_errnos,
+	       sizeof(f->errnos.by_nr));
+	f->errnos.dflt = sb->egress ? sup_sb_builtin_egress_dflt : sup_sb_builtin_dflt;
 	return 0;
 }
 

@@ -7,7 +7,8 @@
  * (open_tree), then a tmpfs for the new root is mounted on /tmp of this
  * private namespace and filled: the read-only binds, the working
  * directory, /tmp, /proc, /dev (and, over binds from the host's own
- * filesystem, an empty /usr/local). Targets are created here, in a tmpfs no
+ * filesystem, an empty /usr/local; with egress on, an empty
+ * /etc/resolv.conf). Targets are created here, in a tmpfs no
  * other process can reach, one path component at a time with openat2(2)
  * beneath that root and no symlink followed (the binds copy symlinks into
  * it, whose targets would resolve against this process's root); mounts
@@ -594,6 +595,77 @@ static int below_link(const struct sup_sandbox *sb, const struct sup_sb_fs *fs, 
 	return 0;
 }
 
+/*
+ * Egress on: no resolver. The image's /etc/resolv.conf, where the new root
+ * has one (resolved inside it, as the agent would resolve it: a symlink to
+ * a file elsewhere in the image is followed there), is covered by an empty
+ * read-only file. A C library then asks 127.0.0.1:53, where nothing
+ * listens, and a name lookup fails at once instead of sending queries to a
+ * server the sandbox cannot reach (each one a bypass record): names go to
+ * the proxies instead. The empty file is made on a tmpfs of its own,
+ * mounted for the moment on RESOLVER_TMP and gone from there before the
+ * root is entered. Anything but a regular file there is refused.
+ */
+#define RESOLVER_PATH "etc/resolv.conf"
+#define RESOLVER_TMP ".resolver"
+
+static int cover_resolver(int root, struct wd_err *err)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	struct stat st;
+	int target, m, f, rc = 0;
+
+	target = (int)syscall(SYS_openat2, root, RESOLVER_PATH, &how, sizeof(how));
+	if (target < 0)
+		return errno == ENOENT || errno == ENOTDIR
+			       ? 0
+			       : wd_err_sys(err, errno, "filesystem: /" RESOLVER_PATH);
+	if (fstat(target, &st) < 0) {
+		int e = errno;
+
+		(void)close(target);
+		return wd_err_sys(err, e, "filesystem: /" RESOLVER_PATH);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		(void)close(target);
+		return wd_err_set(err, EINVAL,
+				  "filesystem: /" RESOLVER_PATH ": not a regular file, which the "
+				  "sandbox cannot cover with an empty one");
+	}
+	m = new_fs("tmpfs", MASK_SIZE ",mode=0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
+	if (m < 0 || place(root, m, RESOLVER_TMP, err) < 0) {
+		(void)close(target);
+		return wd_err_ret(err);
+	}
+	f = openat(root, RESOLVER_TMP "/empty",
+		   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
+	m = f < 0 ? -1
+		  : (int)tree_clone(root, RESOLVER_TMP "/empty",
+				    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+	if (f < 0 || m < 0 ||
+	    set_attr(m,
+		     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+		     false) < 0 ||
+	    syscall(SYS_move_mount, m, "", target, "",
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		rc = wd_err_sys(err, errno, "filesystem: cover /" RESOLVER_PATH);
+	if (f >= 0)
+		(void)close(f);
+	if (m >= 0)
+		(void)close(m);
+	(void)close(target);
+	/* The staging tmpfs goes; the bind keeps its file. */
+	if (umount2(STAGE "/" RESOLVER_TMP, MNT_DETACH) < 0 ||
+	    unlinkat(root, RESOLVER_TMP, AT_REMOVEDIR) < 0) {
+		if (rc == 0)
+			rc = wd_err_sys(err, errno, "filesystem: remove /" RESOLVER_TMP);
+	}
+	return rc;
+}
+
 static int fill_root(int root, const struct sup_sandbox *sb, struct sup_sb_fs *fs,
 		     struct wd_err *err)
 {
@@ -650,6 +722,8 @@ static int fill_root(int root, const struct sup_sandbox *sb, struct sup_sb_fs *f
 	if (place(root, m, sb->workdir + 1, err) < 0)
 		return wd_err_ret(err);
 	if (build_dev(root, sb, err) < 0 || build_proc(root, err) < 0)
+		return wd_err_ret(err);
+	if (sb->egress && cover_resolver(root, err) < 0)
 		return wd_err_ret(err);
 	return 0;
 }

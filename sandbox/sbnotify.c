@@ -90,6 +90,9 @@ int sup_sb_filter_receive(int listener, const struct sup_sb_errnos *e, struct su
 				 : e->dflt;
 	d->exec = d->err == SUP_SB_EXEC;
 	d->memfd = d->err == SUP_SB_MEMFD;
+	d->net = d->err == SUP_SB_NET;
+	if (d->net) /* until sup_sb_net_check() has read the address */
+		d->err = ENETUNREACH;
 	if (d->exec)
 		d->err = 0;
 	if (d->memfd) /* refused unless the exec watcher makes it */
@@ -110,13 +113,15 @@ int sup_sb_filter_answer(int listener, const struct sup_sb_errnos *e, struct sup
 void sup_sb_filter_respond(int listener, const struct sup_sb_denial *d)
 {
 	static struct seccomp_notif_resp resp;
+	bool go_on = d->exec || (d->net && d->net_local);
 
 	resp.id = d->id;
 	resp.val = 0;
-	/* An audited exec goes on as the filter would have let it without the
-	 * audit; everything else fails with its errno, never 0. */
-	resp.error = d->exec ? 0 : -(d->err != 0 ? d->err : ENOSYS);
-	resp.flags = d->exec ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
+	/* An audited exec, and a network call to this host, go on as the
+	 * filter would have let them without the check; everything else fails
+	 * with its errno, never 0. */
+	resp.error = go_on ? 0 : -(d->err != 0 ? d->err : ENOSYS);
+	resp.flags = go_on ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
 	(void)seccomp_notify_respond(listener, &resp); /* ENOENT: it died meanwhile */
 }
 
@@ -129,6 +134,14 @@ static int handle(int listener, struct sup_sb_exec *x, struct sup_sb_denial *d,
 {
 	if (d->memfd && x != NULL) {
 		answer_memfd(listener, x, d);
+		return 0;
+	}
+	/* Gone meanwhile: the kernel has ended the call, nothing to answer. */
+	if (d->net && sup_sb_net_check(listener, d) < 0)
+		return 0;
+	/* To this host, or refused as the kernel would refuse it: no record. */
+	if (d->net && !d->net_bypass) {
+		sup_sb_filter_respond(listener, d);
 		return 0;
 	}
 	if (d->exec && x != NULL)
@@ -182,6 +195,10 @@ static const char *errno_name(int e)
 		return "EAFNOSUPPORT";
 	case EINVAL:
 		return "EINVAL";
+	case ENETUNREACH:
+		return "ENETUNREACH";
+	case EFAULT:
+		return "EFAULT";
 	default:
 		return "other";
 	}
@@ -205,12 +222,41 @@ static void hex_arg(uint64_t v, char out[20])
 	out[2 + n] = '\0';
 }
 
+/* A network bypass's data (docs/audit.md): what the call named. */
+static int bypass_json(const struct sup_sb_denial *d, const struct sup_sb_denial_count *c,
+		       char *out, size_t size)
+{
+	const struct sup_sb_bypass *b = &d->bypass;
+	struct wd_jw w;
+
+	wd_jw_init(&w, out, size);
+	if (b->address[0] != '\0')
+		wd_jw_str(&w, "address", b->address);
+	else
+		wd_jw_raw(&w, "address", "null", 4);
+	wd_jw_uint(&w, "count", c != NULL ? c->count : 1);
+	wd_jw_str(&w, "errno", errno_name(d->err));
+	wd_jw_str(&w, "family", b->family);
+	if (c != NULL) {
+		wd_jw_uint(&w, "first_time", c->first_ms);
+		wd_jw_uint(&w, "last_time", c->last_ms);
+	}
+	if (b->has_port)
+		wd_jw_uint(&w, "port", b->port);
+	else
+		wd_jw_raw(&w, "port", "null", 4);
+	wd_jw_str(&w, "syscall", d->name != NULL ? d->name : "?");
+	return wd_jw_end(&w) < 0 ? -ENOSPC : (int)w.len;
+}
+
 int sup_sb_denial_json(const struct sup_sb_denial *d, const struct sup_sb_denial_count *c,
 		       char *out, size_t size)
 {
 	struct wd_jw w;
 	char arg[6][20];
 
+	if (d->net && d->net_bypass)
+		return bypass_json(d, c, out, size);
 	wd_jw_init(&w, out, size);
 	wd_jw_str(&w, "abi", d->abi);
 	wd_jw_array(&w, "args"); /* hex strings: a 64-bit value is over JSON's exact 2^53 */

@@ -39,6 +39,16 @@
 #define REPORT_WHAT_BYTES 240
 #define STAT_BYTES 2048 /* /proc/self/stat: 52 fields, a 15-byte comm */
 
+/* What each fd handed to the parent is (the tag of its message). */
+#define FD_PTY 'T'      /* the PTY master, from the init */
+#define FD_LISTENER 'L' /* the seccomp listener, from the agent */
+#define FD_HTTP 'H'     /* the HTTP proxy's listening socket, from the init */
+#define FD_SOCKS 'S'    /* the SOCKS5 proxy's, from the init */
+#define FD_AGENT 'A'    /* a pidfd of the agent, from the init */
+/* The agent's seccomp listener is taken, not sent (offer_listener()): its
+ * message is FD_LISTENER and the fd's number in the agent, no fd. */
+#define OFFER_BYTES (1 + sizeof(int))
+
 /* What the sandbox's init tells the supervisor, in this order: FAILED, or
  * EXECED and later STATUS (the agent's wait status, just before it exits). */
 enum report_kind { REPORT_FAILED = 1, REPORT_EXECED, REPORT_STATUS };
@@ -201,6 +211,29 @@ static int enter_cwd(const struct sup_spawn *sp, struct wd_err *err)
 	return rc < 0 ? wd_err_sys(err, errno, "chdir to the job's cwd") : 0;
 }
 
+/*
+ * The agent's seccomp listener reaches the supervisor by pidfd_getfd(2)
+ * on the agent (whose pidfd the init handed over), not by SCM_RIGHTS:
+ * with egress on, the filter sends every sendmsg to the listener, which
+ * nobody could answer before the supervisor holds it. The agent says the
+ * fd's number (a write, which no filter watches) and waits for the word
+ * that it was taken (a read).
+ */
+static int offer_listener(int sock, int listener)
+{
+	char msg[OFFER_BYTES] = {FD_LISTENER}, ack;
+	ssize_t n;
+
+	memcpy(msg + 1, &listener, sizeof(listener));
+	n = write(sock, msg, sizeof(msg));
+	if (n != (ssize_t)sizeof(msg))
+		return n < 0 ? -errno : -EIO;
+	do
+		n = read(sock, &ack, 1);
+	while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : n < 0 ? -errno : -EPIPE;
+}
+
 /* The agent: the layers that are its own, then exec. Failures go to `fd`;
  * `named` says when the init has its own name (name_init). */
 static void __attribute__((noreturn))
@@ -258,7 +291,7 @@ agent(const struct sup_spawn *sp, const struct child_fds *c, int fd, int named)
 
 		if (listener < 0)
 			child_fail_sys(fd, "seccomp: load the filter", -listener);
-		rc = wd_send_fd(c->notify, listener);
+		rc = offer_listener(c->notify, listener);
 		if (rc < 0)
 			child_fail_sys(fd, "seccomp: hand the listener over", -rc);
 		(void)close(listener);
@@ -294,6 +327,31 @@ static int open_pty(const struct sup_spawn *sp, int *master, int *slave, struct 
 	if (ioctl(*master, TIOCSWINSZ, &ws) < 0)
 		return wd_err_sys(err, errno, "pty: TIOCSWINSZ");
 	return 0;
+}
+
+/* Egress on: the proxies' listeners, made here in the agent's network
+ * namespace (loopback up), handed over and closed before the agent is
+ * forked, so it never holds them; bound first, no agent can take their
+ * ports. */
+static void hand_proxies(int sock, int report)
+{
+	static const struct {
+		uint16_t port;
+		char tag;
+	} proxies[] = {{SUP_SB_PROXY_HTTP_PORT, FD_HTTP}, {SUP_SB_PROXY_SOCKS_PORT, FD_SOCKS}};
+	struct wd_err err;
+
+	wd_err_clear(&err);
+	for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++) {
+		int fd = sup_sb_proxy_listener(proxies[i].port, &err), rc;
+
+		if (fd < 0)
+			child_fail(report, &err);
+		rc = wd_send_fd_tag(sock, fd, proxies[i].tag);
+		(void)close(fd);
+		if (rc < 0)
+			child_fail_sys(report, "network: hand the proxy's listener over", -rc);
+	}
 }
 
 /* The sandbox's init, reaping and forwarding until the agent ends. */
@@ -424,7 +482,11 @@ static void __attribute__((noreturn)) sandbox_init(const struct sup_spawn *sp, s
 		child_fail_sys(c->report, "cgroup namespace", errno);
 	if (setsid() < 0)
 		child_fail_sys(c->report, "setsid", errno);
-	if (sup_sb_net_uts(&err) < 0 || sup_sb_fs_enter(sp->sb, c->work_mnt, &err) < 0)
+	if (sup_sb_net_uts(&err) < 0)
+		child_fail(c->report, &err);
+	if (sp->sb->egress)
+		hand_proxies(c->notify, c->report);
+	if (sup_sb_fs_enter(sp->sb, c->work_mnt, &err) < 0)
 		child_fail(c->report, &err);
 	/* Every mount the agent could run a file from, before the agent exists. */
 	if (sp->exec != NULL && sup_sb_exec_mark_mounts(sp->exec, &err) < 0)
@@ -434,7 +496,7 @@ static void __attribute__((noreturn)) sandbox_init(const struct sup_spawn *sp, s
 
 		if (open_pty(sp, &master, &c->tty, &err) < 0)
 			child_fail(c->report, &err);
-		rc = wd_send_fd(c->notify, master);
+		rc = wd_send_fd_tag(c->notify, master, FD_PTY);
 		if (rc < 0)
 			child_fail_sys(c->report, "pty: hand the master over", -rc);
 		(void)close(master);
@@ -454,6 +516,17 @@ static void __attribute__((noreturn)) sandbox_init(const struct sup_spawn *sp, s
 	}
 	(void)close(exec_pipe[1]);
 	(void)close(named[0]);
+	if (sp->filter != NULL) { /* for the supervisor to take its listener */
+		int pidfd = (int)syscall(SYS_pidfd_open, child, 0U), rc;
+
+		rc = pidfd < 0 ? -errno : wd_send_fd_tag(c->notify, pidfd, FD_AGENT);
+		if (pidfd >= 0)
+			(void)close(pidfd);
+		if (rc < 0) {
+			(void)kill(child, SIGKILL);
+			child_fail_sys(c->report, "init: hand the agent's pidfd over", -rc);
+		}
+	}
 	named_rc = name_init();
 	if (named_rc < 0 || write(named[1], "", 1) != 1) {
 		(void)kill(child, SIGKILL);
@@ -529,24 +602,144 @@ static int no_exec_record(void *ctx, const struct sup_sb_exec_record *r)
 	return 0;
 }
 
+/* The fds the sandbox's processes hand over; -1 until each came. */
+struct handed {
+	int master, listener, http, socks;
+	int agent;          /* the agent's pidfd, to take its listener */
+	bool listener_gone; /* taken, then closed by the drain: nothing is filtered */
+};
+
+static void handed_close(struct handed *h)
+{
+	close_fd(&h->master);
+	close_fd(&h->listener);
+	close_fd(&h->http);
+	close_fd(&h->socks);
+	close_fd(&h->agent);
+}
+
+/* One message from the sandbox: a tagged fd (returned), or the agent's
+ * offer of its listener (*num set, -ENOMSG). -errno otherwise. */
+static int recv_handed(int sock, char *tag, int *num)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	char msg[OFFER_BYTES];
+	struct iovec iov = {.iov_base = msg, .iov_len = sizeof(msg)};
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	ssize_t n;
+	int fd = -1;
+
+	memset(&u, 0, sizeof(u));
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof(u.buf);
+	n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return -errno;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm != NULL && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	*tag = n >= 1 ? msg[0] : 0;
+	if (fd >= 0 && (n != 1 || (mh.msg_flags & MSG_CTRUNC) != 0)) {
+		(void)close(fd);
+		return -EPROTO;
+	}
+	if (fd >= 0)
+		return fd;
+	if (n == (ssize_t)OFFER_BYTES && msg[0] == FD_LISTENER) {
+		memcpy(num, msg + 1, sizeof(*num));
+		return -ENOMSG;
+	}
+	return -EPROTO;
+}
+
+/* The agent's listener, number `num` in the agent, taken; the agent is
+ * told so and goes on to its exec. */
+static int take_listener(int sock, struct handed *h, int num)
+{
+	char ack = 'K';
+	int fd;
+
+	if (h->agent < 0 || h->listener >= 0 || h->listener_gone)
+		return -EPROTO;
+	fd = (int)syscall(SYS_pidfd_getfd, h->agent, num, 0U); /* close-on-exec */
+	if (fd < 0)
+		return -errno;
+	if (write(sock, &ack, 1) != 1) {
+		int e = errno;
+
+		(void)close(fd);
+		return -e;
+	}
+	h->listener = fd;
+	return 0;
+}
+
+/* What still has to come: the PTY master, the listener, the proxies'. */
+static bool handed_missing(const struct sup_spawn *sp, bool tty, const struct handed *h)
+{
+	return (tty && h->master < 0) ||
+	       (sp->filter != NULL && h->listener < 0 && !h->listener_gone) ||
+	       (sp->sb->egress && (h->http < 0 || h->socks < 0));
+}
+
+/* Every fd waiting on `sock`, each to its slot by its tag (one without a
+ * slot, or a second of a kind, is closed), and the agent's listener
+ * taken. 0, or -errno when the listener could not be taken. */
+static int take_fds(int sock, struct handed *h)
+{
+	for (;;) {
+		char tag = 0;
+		int num = -1, fd = recv_handed(sock, &tag, &num), *slot;
+
+		if (fd == -ENOMSG) {
+			int rc = take_listener(sock, h, num);
+
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (fd == -EAGAIN || fd == -EWOULDBLOCK)
+			return 0;
+		if (fd < 0) /* a malformed message is dropped: what it lacks is said later */
+			return 0;
+		slot = tag == FD_PTY     ? &h->master
+		       : tag == FD_HTTP  ? &h->http
+		       : tag == FD_SOCKS ? &h->socks
+		       : tag == FD_AGENT ? &h->agent
+					 : NULL;
+		if (slot == NULL || *slot >= 0)
+			(void)close(fd);
+		else
+			*slot = fd;
+	}
+}
+
 /*
  * Wait for the agent's exec, or why the sandbox gave up. Meanwhile take the
- * terminal's master (from the init) and the seccomp listener (from the
- * agent) as they come over `sock`, and answer the agent's notifications:
+ * fds the init (terminal's master, proxies' listeners) and the agent (the
+ * seccomp listener) hand over `sock`, and answer the agent's notifications:
  * with execs audited, its own execve waits for its record.
  */
-static int await_exec(const struct sup_spawn *sp, int report, int sock, bool tty, int *master,
-		      int *listener, bool *listener_gone, pid_t pid, struct wd_err *err)
+static int await_exec(const struct sup_spawn *sp, int report, int sock, bool tty, struct handed *h,
+		      pid_t pid, struct wd_err *err)
 {
 	struct report r;
 	int rc;
 
 	for (;;) {
-		bool want_fd = (tty && *master < 0) || (sp->filter != NULL && *listener < 0);
+		bool want_fd = handed_missing(sp, tty, h);
 		struct pollfd p[4] = {
 			{.fd = report, .events = POLLIN, .revents = 0},
 			{.fd = want_fd ? sock : -1, .events = POLLIN, .revents = 0},
-			{.fd = *listener, .events = POLLIN, .revents = 0},
+			{.fd = h->listener, .events = POLLIN, .revents = 0},
 			{.fd = sp->exec != NULL ? sup_sb_exec_fd(sp->exec) : -1, .events = POLLIN}};
 
 		if (poll(p, 4, -1) < 0) {
@@ -555,17 +748,13 @@ static int await_exec(const struct sup_spawn *sp, int report, int sock, bool tty
 			rc = wd_err_sys(err, errno, "sandbox: poll");
 			break;
 		}
-		if (p[1].revents != 0) {
-			int fd = wd_recv_fd(sock, MSG_DONTWAIT);
-
-			if (fd >= 0 && tty && *master < 0)
-				*master = fd;
-			else if (fd >= 0)
-				*listener = fd;
+		if (p[1].revents != 0 && (rc = take_fds(sock, h)) < 0) {
+			rc = wd_err_sys(err, -rc, "seccomp: take the agent's listener");
+			break;
 		}
 		if (p[2].revents != 0 &&
-		    sup_sb_filter_drain(listener, p[2].revents, &sp->filter->errnos, sp->exec, 16,
-					sp->record != NULL ? sp->record : no_record,
+		    sup_sb_filter_drain(&h->listener, p[2].revents, &sp->filter->errnos, sp->exec,
+					16, sp->record != NULL ? sp->record : no_record,
 					sp->record_ctx) < 0) {
 			rc = wd_err_set(err, EIO, "sandbox: a record of the agent's start failed");
 			break;
@@ -579,8 +768,8 @@ static int await_exec(const struct sup_spawn *sp, int report, int sock, bool tty
 		}
 		/* Closed by the drain: nothing is under the filter any more (an
 		 * exec that failed, and the agent's exit). */
-		if (p[2].fd >= 0 && *listener < 0)
-			*listener_gone = true;
+		if (p[2].fd >= 0 && h->listener < 0)
+			h->listener_gone = true;
 		if (p[0].revents == 0)
 			continue;
 		rc = read_report(report, &r);
@@ -633,14 +822,16 @@ static void close_all(int *fds, size_t n)
 int sup_spawn(const struct sup_spawn *sp, struct sup_agent *a, struct wd_err *err)
 {
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, report[2] = {-1, -1};
-	int sock[2] = {-1, -1}, master = -1, rc;
-	bool tty = sp->job->tty && !sp->inherit_stdio, listener_gone = false;
+	int sock[2] = {-1, -1}, rc;
+	bool tty = sp->job->tty && !sp->inherit_stdio;
+	struct handed h = {-1, -1, -1, -1, -1, false};
 	struct child_fds c = {.work_mnt = -1};
 	pid_t pid;
 
 	memset(a, 0, sizeof(*a));
 	a->pid = -1;
 	a->in = a->out = a->err = a->listener = a->status_fd = -1;
+	a->proxy_http = a->proxy_socks = -1;
 	if (pipe2(report, O_CLOEXEC) < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0) {
 		rc = wd_err_sys(err, errno, "setup: pipe");
@@ -683,27 +874,22 @@ int sup_spawn(const struct sup_spawn *sp, struct sup_agent *a, struct wd_err *er
 	close_fd(&in[0]);
 	close_fd(&out[1]);
 	close_fd(&errp[1]);
-	rc = await_exec(sp, report[0], sock[0], tty, &master, &a->listener, &listener_gone, pid,
-			err);
+	rc = await_exec(sp, report[0], sock[0], tty, &h, pid, err);
 	if (rc < 0)
 		goto fail;
-	if (tty && master < 0)
-		master = wd_recv_fd(sock[0], MSG_DONTWAIT);
-	if (tty && (master < 0 || set_nonblock(master) < 0)) {
+	rc = take_fds(sock[0], &h);
+	if (rc < 0)
+		rc = wd_err_sys(err, -rc, "seccomp: take the agent's listener");
+	else if (tty && (h.master < 0 || set_nonblock(h.master) < 0))
+		rc = wd_err_set(err, EPROTO, "sandbox: no terminal from its init");
+	else if (sp->filter != NULL && h.listener < 0 && !h.listener_gone)
+		rc = wd_err_set(err, EPROTO, "sandbox: no seccomp listener from the agent");
+	else if (sp->sb->egress && (h.http < 0 || h.socks < 0))
+		rc = wd_err_set(err, EPROTO, "sandbox: no proxy listeners from its init");
+	if (rc < 0) {
 		(void)kill(pid, SIGKILL);
 		(void)waitpid(pid, NULL, 0);
-		rc = wd_err_set(err, EPROTO, "sandbox: no terminal from its init");
 		goto fail;
-	}
-	if (sp->filter != NULL) {
-		if (a->listener < 0 && !listener_gone)
-			a->listener = wd_recv_fd(sock[0], MSG_DONTWAIT);
-		if (a->listener < 0 && !listener_gone) {
-			(void)kill(pid, SIGKILL);
-			(void)waitpid(pid, NULL, 0);
-			rc = wd_err_set(err, EPROTO, "sandbox: no seccomp listener from the agent");
-			goto fail;
-		}
 	}
 	if (set_nonblock(report[0]) < 0) {
 		rc = wd_err_sys(err, errno, "sandbox: report pipe");
@@ -711,20 +897,22 @@ int sup_spawn(const struct sup_spawn *sp, struct sup_agent *a, struct wd_err *er
 	}
 	a->pid = pid;
 	a->tty = tty;
-	a->in = sp->inherit_stdio ? -1 : tty ? master : in[1];
-	a->out = sp->inherit_stdio ? -1 : tty ? master : out[0];
+	a->in = sp->inherit_stdio ? -1 : tty ? h.master : in[1];
+	a->out = sp->inherit_stdio ? -1 : tty ? h.master : out[0];
 	a->err = sp->inherit_stdio || tty ? -1 : errp[0];
+	a->listener = h.listener;
+	a->proxy_http = h.http;
+	a->proxy_socks = h.socks;
 	a->status_fd = report[0];
 	close_fd(&sock[0]);
+	close_fd(&h.agent);
 	return 0;
 fail:
 	if (c.work_mnt >= 0)
 		close_fd(&c.work_mnt);
-	if (a->listener >= 0)
-		close_fd(&a->listener);
 	close_all(report, 2);
 	close_all(sock, 2);
-	close_fd(&master);
+	handed_close(&h);
 	close_all(in, 2);
 	close_all(out, 2);
 	close_all(errp, 2);

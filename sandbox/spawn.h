@@ -12,7 +12,12 @@
  * place, applies its layers (sandbox.h), enters the job's cwd below the
  * working directory, marks every fd above 2 close-on-exec, resets every
  * signal disposition and unblocks every signal, hands its seccomp listener
- * to the supervisor and calls execve with exactly the job's environment. A
+ * to the supervisor and calls execve with exactly the job's environment
+ * (the caller builds it: sup_sb_agent_env() for the proxies). With egress
+ * on (sandbox.h), the sandbox's init, once loopback is up, makes the
+ * proxies' listeners and hands them to the supervisor before the agent is
+ * forked (struct sup_agent: proxy_http, proxy_socks). Every fd comes over
+ * one socket pair, tagged with what it is. A
  * step that fails is reported through the init and the child exits before
  * exec (fail closed): the caller gets a setup failure naming the layer,
  * not an exit of the agent.
@@ -68,10 +73,17 @@ struct sup_spawn {
 struct sup_agent {
 	pid_t pid; /* the sandbox's init: signals to -pid reach the agent through it */
 	bool tty;
-	int in;        /* stdin: a pipe's write end, or the PTY master */
-	int out;       /* stdout: a pipe's read end, or the PTY master (stdout and stderr) */
-	int err;       /* stderr: a pipe's read end; -1 with a PTY */
-	int listener;  /* seccomp notifications (sandbox.h: sup_sb_filter_answer) */
+	int in;       /* stdin: a pipe's write end, or the PTY master */
+	int out;      /* stdout: a pipe's read end, or the PTY master (stdout and stderr) */
+	int err;      /* stderr: a pipe's read end; -1 with a PTY */
+	int listener; /* seccomp notifications (sandbox.h: sup_sb_filter_answer) */
+	/* With sb->egress: the proxies' listening sockets, made by the
+	 * sandbox's init in the agent's network namespace (127.0.0.1:
+	 * SUP_SB_PROXY_HTTP_PORT and SUP_SB_PROXY_SOCKS_PORT, backlog
+	 * SUP_SB_PROXY_BACKLOG) before the agent exists, and never open in the
+	 * agent: the caller accepts the agent's connections on them (and
+	 * closes them). -1 without egress. */
+	int proxy_http, proxy_socks;
 	int status_fd; /* the init's last report: the agent's wait status */
 	/* set by the caller after sup_spawn(), for the run (agent.h) */
 	const struct sup_cgroup *cg;        /* killed at the deadline; NULL: none */

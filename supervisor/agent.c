@@ -19,6 +19,7 @@
 #include "../common/clock.h"
 #include "../common/log.h"
 #include "audit.h"
+#include "egress.h"
 #include "../sandbox/coalesce.h"
 
 enum { OUT_STDOUT, OUT_STDERR, OUT_COUNT };
@@ -52,6 +53,7 @@ struct run {
 	uint64_t give_up_ns;  /* after SIGKILL: the end of the wait for the pipes */
 	struct wd_exit result;
 	struct sup_notify notify; /* the agent's notifications, each a record */
+	struct sup_egress eg;     /* the proxies, with egress */
 };
 
 static uint8_t stdin_buffer[SUP_STDIN_BUFFER_BYTES + 1];
@@ -331,6 +333,8 @@ static int on_frame(struct run *r, const struct wd_frame *fr, struct sup_fail *f
 {
 	if (sup_channel_end_frame(fr, f) < 0)
 		return -f->err.code;
+	if (wd_frame_is_egress(fr->type, fr->stream))
+		return sup_egress_frame(&r->eg, fr, f);
 	switch (fr->type) {
 	case WD_MSG_DATA:
 		return stdin_data(r, fr, f);
@@ -471,9 +475,12 @@ static int emit_denial(void *ctx, const struct sup_sb_denial *d,
 {
 	struct wd_err *err = ctx;
 	char data[SUP_AUDIT_DATA_MAX];
-	struct sup_audit_event ev = {"seccomp", "deny",      "denied",   "medium",
-				     "agent",   (int)d->pid, denied_uid, data};
+	struct sup_sb_record_kind k;
+	struct sup_audit_event ev;
 
+	sup_sb_denial_kind(d, &k); /* a seccomp denial, or a network bypass */
+	ev = (struct sup_audit_event){k.cls,   k.activity,  "denied",   k.severity,
+				      "agent", (int)d->pid, denied_uid, data};
 	if (sup_sb_denial_json(d, c, data, sizeof(data)) < 0)
 		return wd_err_set(err, ENOSPC, "a denial record is too long");
 	return c == NULL ? sup_audit_record_agent(&ev, err) : sup_audit_record(&ev, err);
@@ -552,7 +559,7 @@ static int execs(struct run *r, struct sup_fail *f)
 	return rc;
 }
 
-enum { P_CONN, P_SIG, P_OUT, P_ERR, P_IN, P_NOTIFY, P_EXEC, P_COUNT };
+enum { P_CONN, P_SIG, P_OUT, P_ERR, P_IN, P_NOTIFY, P_EXEC, P_EGRESS, P_COUNT };
 
 static int one_round(struct run *r, struct sup_fail *f)
 {
@@ -570,6 +577,9 @@ static int one_round(struct run *r, struct sup_fail *f)
 	    sup_audit_tick(&cp, &f->err) < 0)
 		return sup_fail_wrap(f, SUP_FAIL_INTERNAL, "audit");
 	next = earliest(earliest(next, cp), sup_coalesce_next_ns(&denied));
+	rc = sup_egress_next_ms(&r->eg);
+	if (rc >= 0)
+		next = earliest(next, wd_mono_ns() + (uint64_t)rc * WD_NS_PER_MS);
 	if (sup_audit_pump(r->ch, f) < 0)
 		return -f->err.code;
 	if (!room && r->killed)
@@ -591,6 +601,8 @@ static int one_round(struct run *r, struct sup_fail *f)
 	p[P_NOTIFY].events = POLLIN;
 	p[P_EXEC].fd = sup_audit_room() && r->a->exec != NULL ? sup_sb_exec_fd(r->a->exec) : -1;
 	p[P_EXEC].events = POLLIN;
+	p[P_EGRESS].fd = sup_egress_poll_fd(&r->eg); /* run after the flush (run_loop) */
+	p[P_EGRESS].events = POLLIN;
 	if (want_in && r->a->tty) {
 		/* One fd, both ways: the PTY master. */
 		p[P_OUT].fd = r->a->in;
@@ -638,6 +650,10 @@ static int run_loop(struct run *r, struct sup_fail *f)
 			return -f->err.code;
 		if (wd_conn_flush(&r->ch->conn, &f->err) < 0)
 			return sup_fail_wrap(f, SUP_FAIL_CHANNEL, "channel");
+		/* The proxies: what polled ready, what expired, and the stream
+		 * reads the drained queue allows again. */
+		if (sup_egress_run(&r->eg, f) < 0)
+			return -f->err.code;
 	}
 	return 0;
 }
@@ -662,7 +678,7 @@ static void clean_up(struct run *r)
 }
 
 int sup_agent_run(struct sup_channel *ch, const struct wd_job *job, struct sup_agent *a, int sigfd,
-		  struct wd_exit *result, struct sup_fail *f)
+		  const struct wd_egress *egress, struct wd_exit *result, struct sup_fail *f)
 {
 	struct run r;
 	int rc;
@@ -680,12 +696,22 @@ int sup_agent_run(struct sup_channel *ch, const struct wd_job *job, struct sup_a
 	r.out[OUT_STDERR].id = WD_STREAM_STDERR;
 	if (job->timeout_ms != 0)
 		r.deadline_ns = wd_mono_ns() + job->timeout_ms * WD_NS_PER_MS;
-	rc = run_loop(&r, f);
+	rc = sup_egress_start(&r.eg, egress, ch, &a->proxy_http, &a->proxy_socks, a->uid, f);
+	if (rc == 0)
+		rc = run_loop(&r, f);
+	/* Every connection ends with the job, recorded, before EXIT; EG_CLOSE
+	 * only while the channel works. */
+	if (rc == 0)
+		rc = sup_egress_end(&r.eg, true, f);
+	else
+		(void)sup_egress_end(&r.eg, false, &(struct sup_fail){0});
 	clean_up(&r);
 	/* The counts of denials answered, ahead of the job's end. */
 	if (rc == 0 && flush_denials(&f->err) < 0)
 		rc = sup_fail_wrap(f, SUP_FAIL_INTERNAL, "audit");
 	close_fd(&a->listener);
+	close_fd(&a->proxy_http);
+	close_fd(&a->proxy_socks);
 	close_fd(&a->status_fd);
 	for (int i = 0; i < OUT_COUNT; i++)
 		if (r.out[i].fd >= 0 && !tty_master(&r, r.out[i].fd))

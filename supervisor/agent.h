@@ -53,6 +53,7 @@
 
 #include <sys/resource.h>
 
+#include "../common/egress.h"
 #include "../vsock/msg.h"
 #include "channel.h"
 #include "fail.h"
@@ -64,10 +65,13 @@
 
 /*
  * Run the agent `a` (spawned, STARTED sent) until its end; fill `result`.
- * `sigfd` is a signalfd for SIGCHLD. Closes the agent's fds.
+ * `sigfd` is a signalfd for SIGCHLD. Closes the agent's fds. With
+ * `egress` present, the proxies serve the agent on a->proxy_http and
+ * a->proxy_socks (egress.h) and every connection is closed, recorded,
+ * before the run returns.
  */
 int sup_agent_run(struct sup_channel *ch, const struct wd_job *job, struct sup_agent *a, int sigfd,
-		  struct wd_exit *result, struct sup_fail *f);
+		  const struct wd_egress *egress, struct wd_exit *result, struct sup_fail *f);
 
 /* One audit record of the supervisor's own (audit.h); data: a canonical
  * JSON object or NULL. */

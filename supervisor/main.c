@@ -552,6 +552,9 @@ static int prepare_sandbox(struct supervisor *sv, const struct wd_job *job, stru
 	 * /work, the default) nor what the host keeps below /usr
 	 * (docs/sandbox.md). */
 	sb->binds_from_host = !sv->set.vm;
+	/* The policy's egress section turns the proxies on: their listeners
+	 * in the agent's namespace, no resolver, bypass records (sandbox.h). */
+	sb->egress = sv->policy.egress.present;
 	if (sv->set.rootfs.on && sup_sandbox_image(sb, sv->set.rootfs.mount, &f->err) < 0) {
 		return blame_rootfs(
 			sv, "start",
@@ -574,7 +577,9 @@ static int prepare_sandbox(struct supervisor *sv, const struct wd_job *job, stru
 static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup_agent *a,
 		     struct sup_fail *f)
 {
+	static const char *agent_env[WD_JOB_MAX_ENV + SUP_SB_PROXY_ENV_N + 1];
 	uint64_t size_mib = job->mem_mib != 0 ? job->mem_mib : SUP_WORKDIR_DEFAULT_MIB;
+	struct wd_job agent_job;
 	struct sup_spawn sp;
 	struct sup_notify notify = {0};
 	char started[64];
@@ -602,8 +607,19 @@ static int start_job(struct supervisor *sv, const struct wd_job *job, struct sup
 		(void)close(dirfd);
 		return rc;
 	}
+	/* The job as asked, but for its environment: with egress, the
+	 * proxies' (sandbox.h: sup_sb_agent_env). */
+	agent_job = *job;
+	n = sup_sb_agent_env(&sv->policy.sandbox, job->env, job->env != NULL ? job->envc : 0,
+			     agent_env, sizeof(agent_env) / sizeof(agent_env[0]));
+	if (n < 0) {
+		(void)close(dirfd);
+		return sup_fail_set(f, SUP_FAIL_JOB, E2BIG, "job: the agent's environment");
+	}
+	agent_job.env = agent_env;
+	agent_job.envc = (size_t)n;
 	memset(&sp, 0, sizeof(sp));
-	sp.job = job;
+	sp.job = &agent_job;
 	sp.sb = &sv->policy.sandbox;
 	sp.filter = sv->policy.sandbox.seccomp_off ? NULL : &sv->ready.filter;
 	sp.cgroup_fd = sv->ready.cg.dirfd;
@@ -663,8 +679,9 @@ static int await_acks(struct supervisor *sv, struct sup_fail *f)
 		}
 		if (sup_channel_end_frame(&fr, f) < 0)
 			return -f->err.code;
+		/* Egress frames in flight when the streams were closed: dropped. */
 		if (!(fr.type == WD_MSG_DATA || fr.type == WD_MSG_SIGNAL ||
-		      fr.type == WD_MSG_WINSIZE))
+		      fr.type == WD_MSG_WINSIZE || wd_frame_is_egress(fr.type, fr.stream)))
 			return sup_channel_unexpected(&fr, "the wait for AUDIT_ACK", f);
 	}
 	return 0;
@@ -707,7 +724,8 @@ static int await_shutdown(struct supervisor *sv, struct sup_fail *f)
 		}
 		/* Sent before the host saw EXIT: nobody to give them to. */
 		if ((fr.type == WD_MSG_DATA && fr.stream == WD_STREAM_STDIN) ||
-		    fr.type == WD_MSG_SIGNAL || fr.type == WD_MSG_WINSIZE)
+		    fr.type == WD_MSG_SIGNAL || fr.type == WD_MSG_WINSIZE ||
+		    wd_frame_is_egress(fr.type, fr.stream))
 			continue;
 		return sup_channel_unexpected(&fr, "the wait for SHUTDOWN", f);
 	}
@@ -726,7 +744,7 @@ static int serve(struct supervisor *sv, struct sup_fail *f)
 	    check_baked(sv, &job, &baked, f) < 0 || record_job(&job, baked, f) < 0 ||
 	    start_job(sv, &job, &agent, f) < 0)
 		return -f->err.code;
-	rc = sup_agent_run(&sv->ch, &job, &agent, sv->sigfd, &result, f);
+	rc = sup_agent_run(&sv->ch, &job, &agent, sv->sigfd, &sv->policy.egress, &result, f);
 	sv->agent_started = false; /* whatever the outcome, the run killed and reaped it all */
 	sup_sandbox_release(&sv->ready);
 	wd_policy_free(&sv->policy);

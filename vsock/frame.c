@@ -25,6 +25,10 @@ static const char *const type_names[] = {
 	[WD_MSG_ERROR] = "ERROR",
 	[WD_MSG_STDIN_ACK] = "STDIN_ACK",
 	[WD_MSG_RESUME] = "RESUME",
+	[WD_MSG_EG_OPEN] = "EG_OPEN",
+	[WD_MSG_EG_REPLY] = "EG_REPLY",
+	[WD_MSG_EG_WINDOW] = "EG_WINDOW",
+	[WD_MSG_EG_CLOSE] = "EG_CLOSE",
 };
 
 /* Who sends what: bit 0 host may send, bit 1 guest may send. */
@@ -48,6 +52,10 @@ static const unsigned char senders[] = {
 	[WD_MSG_ERROR] = FROM_HOST | FROM_GUEST,
 	[WD_MSG_STDIN_ACK] = FROM_GUEST,
 	[WD_MSG_RESUME] = FROM_HOST | FROM_GUEST,
+	[WD_MSG_EG_OPEN] = FROM_GUEST,
+	[WD_MSG_EG_REPLY] = FROM_HOST,
+	[WD_MSG_EG_WINDOW] = FROM_HOST | FROM_GUEST,
+	[WD_MSG_EG_CLOSE] = FROM_HOST | FROM_GUEST,
 };
 
 const char *wd_msg_type_name(unsigned type)

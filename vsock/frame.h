@@ -17,7 +17,8 @@
  *    3      1   type (enum wd_msg_type)
  *    4      1   flags: bit 0 WD_FLAG_MAC (a MAC follows the payload); others 0
  *    5      3   reserved, 0
- *    8      4   stream id (0 control, 1 stdin, 2 stdout, 3 stderr, 16+N file N)
+ *    8      4   stream id (0 control, 1 stdin, 2 stdout, 3 stderr, 16+N file N,
+ *                 WD_STREAM_EGRESS_BASE and up: egress streams)
  *   12      8   sequence number
  *   20      4   payload length, at most WD_FRAME_MAX_PAYLOAD
  *   24      n   payload
@@ -43,7 +44,7 @@
 
 #include "../common/err.h"
 
-#define WD_PROTO_VERSION 3
+#define WD_PROTO_VERSION 4
 #define WD_FRAME_HEADER_BYTES 24
 #define WD_FRAME_MAC_BYTES 32
 #define WD_FRAME_MAX_PAYLOAD (1024UL * 1024UL) /* 1 MiB: a job, a chunk of a file */
@@ -68,6 +69,15 @@
 #define WD_STREAM_STDOUT 2U
 #define WD_STREAM_STDERR 3U
 #define WD_STREAM_FILE_BASE 16U /* file N of the job travels on stream 16+N */
+/* Egress streams (docs/protocol.md, "Streams"): ids from here up, chosen
+ * by the guest, strictly increasing, never reused in a job. Far above the
+ * file streams (WD_JOB_MAX_FILES of them), so the two never meet. */
+#define WD_STREAM_EGRESS_BASE 0x10000U
+
+static inline bool wd_stream_is_egress(uint32_t stream)
+{
+	return stream >= WD_STREAM_EGRESS_BASE;
+}
 
 enum wd_msg_type {
 	WD_MSG_READY = 0x01,        /* g->h, unauthenticated, seq 0, repeated until KEY */
@@ -89,8 +99,22 @@ enum wd_msg_type {
 	WD_MSG_STDIN_ACK = 0x10,    /* g->h: stdin bytes taken so far, u64 (flow control) */
 	WD_MSG_RESUME = 0x11,       /* either way, first on a new connection: epoch in the
 				    sequence field, last sequence received, u64 */
+	/* Egress streams (msg.h, docs/protocol.md "Streams"), on egress ids only. */
+	WD_MSG_EG_OPEN = 0x12,   /* g->h: open a stream to host:port */
+	WD_MSG_EG_REPLY = 0x13,  /* h->g: connected, or why not */
+	WD_MSG_EG_WINDOW = 0x14, /* either way: credit for more DATA, u32 */
+	WD_MSG_EG_CLOSE = 0x15,  /* either way: the stream is reset, reason u8 */
 };
-#define WD_MSG_TYPE_MAX WD_MSG_RESUME
+#define WD_MSG_TYPE_MAX WD_MSG_EG_CLOSE
+
+/* A frame that belongs to an egress stream: one of the EG_ types, or DATA
+ * on an egress id. Such frames go to the egress engine (egress/), never
+ * to the job's own stream handling. */
+static inline bool wd_frame_is_egress(unsigned type, uint32_t stream)
+{
+	return (type >= WD_MSG_EG_OPEN && type <= WD_MSG_EG_CLOSE) ||
+	       (type == WD_MSG_DATA && wd_stream_is_egress(stream));
+}
 #define WD_RESUME_FRAME_BYTES (WD_FRAME_HEADER_BYTES + 8 + WD_FRAME_MAC_BYTES)
 
 /* Which side a context speaks for: it signs with its own direction key and

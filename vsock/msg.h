@@ -21,8 +21,9 @@
  * (job clock_realtime_ns, hello boot.t0_ns) are decimal strings.
  *
  * Shared by the supervisor (which decodes JOB, WINSIZE, SIGNAL, KEY,
- * SHUTDOWN) and the host (which decodes READY, HELLO, STARTED, EXIT); both
- * decode ERROR.
+ * SHUTDOWN, EG_REPLY) and the host (which decodes READY, HELLO, STARTED,
+ * EXIT, EG_OPEN); both decode ERROR, EG_WINDOW and EG_CLOSE. The egress
+ * payloads are in msgeg.c.
  */
 #ifndef WARDEN_VSOCK_MSG_H
 #define WARDEN_VSOCK_MSG_H
@@ -179,5 +180,122 @@ struct wd_error_msg {
 int wd_error_encode(const char *code, const char *message, char *out, size_t size,
 		    struct wd_err *err);
 int wd_error_decode(const uint8_t *p, size_t len, struct wd_error_msg *e, struct wd_err *err);
+
+/* ---- Egress streams (docs/protocol.md, "Streams") ------------------------
+ *
+ * EG_OPEN, EG_REPLY, EG_WINDOW and EG_CLOSE travel on an egress stream id
+ * (WD_STREAM_EGRESS_BASE and up); DATA on such an id carries the stream's
+ * bytes. The payloads are binary, big-endian, of an exact length; every
+ * enum, count, address and text is checked, so a decoded value is in range.
+ */
+#define WD_EG_WINDOW (256UL * 1024UL) /* DATA bytes in flight per stream and direction */
+#define WD_EG_CHUNK (64UL * 1024UL)   /* DATA payload per frame, at most */
+#define WD_EG_HOST_MAX 255            /* OPEN: the host's text, bytes */
+#define WD_EG_MAX_ADDRS 16            /* REPLY: addresses the name resolved to */
+#define WD_EG_REASON_MAX 255          /* REPLY: the host's reason, bytes */
+#define WD_EG_RULE_MAX 255            /* REPLY: a rule index (policy: 256 rules at most) */
+
+/* The proxy that asked (OPEN). */
+enum wd_eg_proxy {
+	WD_EG_PROXY_HTTP_CONNECT = 1, /* HTTP CONNECT */
+	WD_EG_PROXY_HTTP = 2,         /* HTTP absolute-form request */
+	WD_EG_PROXY_SOCKS5 = 3,
+};
+#define WD_EG_PROXY_MAX WD_EG_PROXY_SOCKS5
+
+/* REPLY's result. */
+enum wd_eg_result {
+	WD_EG_CONNECTED = 0,
+	WD_EG_DENIED = 1,   /* the host's policy check */
+	WD_EG_RESOLVE = 2,  /* the name did not resolve */
+	WD_EG_ADDRESS = 3,  /* every address refused (special, cidr) */
+	WD_EG_CONNECT = 4,  /* refused or unreachable */
+	WD_EG_TIMEOUT = 5,  /* connect_timeout_s */
+	WD_EG_LIMIT = 6,    /* limits.connections */
+	WD_EG_INTERNAL = 7, /* the host failed */
+};
+#define WD_EG_RESULT_MAX WD_EG_INTERNAL
+
+/* CLOSE's reason, and the reason a stream ended (egress/mux.h). */
+enum wd_eg_close {
+	WD_EG_CLOSE_DONE = 0,     /* both ends finished (never sent in CLOSE: empty DATA
+				     both ways ends a stream) */
+	WD_EG_CLOSE_RESET = 1,    /* a socket was reset or failed */
+	WD_EG_CLOSE_IDLE = 2,     /* idle_timeout_s */
+	WD_EG_CLOSE_JOB_END = 3,  /* the job ended */
+	WD_EG_CLOSE_LIMIT = 4,    /* a limit was hit */
+	WD_EG_CLOSE_PROTOCOL = 5, /* a bad frame for this stream */
+	WD_EG_CLOSE_SHUTDOWN = 6, /* the side is shutting down */
+};
+#define WD_EG_CLOSE_MAX WD_EG_CLOSE_SHUTDOWN
+
+/* "http-connect", "http", "socks5"; "connected", "denied", "resolve",
+ * "address", "connect", "timeout", "limit", "internal"; "done", "reset",
+ * "idle", "job-end", "limit", "protocol", "shutdown". "?" out of range. */
+const char *wd_eg_proxy_name(unsigned p);
+const char *wd_eg_result_name(unsigned r);
+const char *wd_eg_close_name(unsigned c);
+
+/* An address on the wire: family 0 (none), 4 (IPv4 in a[0..3], the rest
+ * 0) or 6 (IPv6); family 0 has all 16 bytes 0. */
+#define WD_EG_ADDR_BYTES 17
+struct wd_eg_addr {
+	uint8_t family;
+	uint8_t a[16];
+};
+
+/*
+ * OPEN: guest -> host. port u16 (1..65535), proxy u8 (enum wd_eg_proxy),
+ * host length u8 (1..255), host bytes. The host is the agent's text as
+ * common/egress.c normalised it: a name, or an address literal without
+ * brackets; only [a-z0-9._:-] are accepted (lowercase, no NUL, no space).
+ * The decoder NUL-terminates `host`.
+ */
+#define WD_EG_OPEN_MIN_BYTES 5
+#define WD_EG_OPEN_MAX_BYTES (4 + WD_EG_HOST_MAX)
+struct wd_eg_open {
+	uint16_t port;
+	uint8_t proxy;
+	char host[WD_EG_HOST_MAX + 1];
+};
+/* Returns the payload length, or -EINVAL / -ERANGE with `err` set. */
+int wd_eg_open_encode(const struct wd_eg_open *o, uint8_t out[WD_EG_OPEN_MAX_BYTES],
+		      struct wd_err *err);
+int wd_eg_open_decode(const uint8_t *p, size_t len, struct wd_eg_open *o, struct wd_err *err);
+
+/*
+ * REPLY: host -> guest. result u8, rule i16 (-1 or 0..WD_EG_RULE_MAX: the
+ * host's allow rule that let it through, or the deny rule that refused),
+ * dialed address (WD_EG_ADDR_BYTES), dialed port u16, naddrs u8 (0..16),
+ * naddrs addresses, reason length u8, reason (printable ASCII 0x20..0x7e).
+ * CONNECTED has a dialed address (family 4 or 6), a port and an empty
+ * reason; any other result has no dialed address (family 0, port 0) and a
+ * reason of 1..255 bytes. Listed addresses have family 4 or 6.
+ */
+#define WD_EG_REPLY_MIN_BYTES (1 + 2 + WD_EG_ADDR_BYTES + 2 + 1 + 1)
+#define WD_EG_REPLY_MAX_BYTES                                                                      \
+	(WD_EG_REPLY_MIN_BYTES + WD_EG_MAX_ADDRS * WD_EG_ADDR_BYTES + WD_EG_REASON_MAX)
+struct wd_eg_reply {
+	uint8_t result; /* enum wd_eg_result */
+	int16_t rule;
+	struct wd_eg_addr dialed;
+	uint16_t dialed_port;
+	uint8_t naddrs;
+	struct wd_eg_addr addrs[WD_EG_MAX_ADDRS];
+	char reason[WD_EG_REASON_MAX + 1];
+};
+int wd_eg_reply_encode(const struct wd_eg_reply *r, uint8_t out[WD_EG_REPLY_MAX_BYTES],
+		       struct wd_err *err);
+int wd_eg_reply_decode(const uint8_t *p, size_t len, struct wd_eg_reply *r, struct wd_err *err);
+
+/* WINDOW: credit u32, 1..WD_EG_WINDOW (a receiver never holds more). */
+#define WD_EG_WINDOW_BYTES 4
+void wd_eg_window_encode(uint32_t credit, uint8_t out[WD_EG_WINDOW_BYTES]);
+int wd_eg_window_decode(const uint8_t *p, size_t len, uint32_t *credit, struct wd_err *err);
+
+/* CLOSE: reason u8, WD_EG_CLOSE_RESET..WD_EG_CLOSE_MAX (DONE is not a reset). */
+#define WD_EG_CLOSE_BYTES 1
+void wd_eg_close_encode(enum wd_eg_close reason, uint8_t out[WD_EG_CLOSE_BYTES]);
+int wd_eg_close_decode(const uint8_t *p, size_t len, enum wd_eg_close *reason, struct wd_err *err);
 
 #endif

@@ -395,6 +395,45 @@ static void test_host_data_reflected_to_the_host_is_rejected(void **state)
 	expect_rejected(&p->host, out, n, EBADMSG, "MAC mismatch");
 }
 
+static void test_egress_types_pass_only_in_their_direction(void **state)
+{
+	struct pair *p = *state;
+	uint8_t out[OUT_BYTES];
+	struct wd_frame f;
+	struct wd_err err;
+	size_t n;
+
+	/* OPEN goes guest -> host, REPLY host -> guest, WINDOW and CLOSE both. */
+	assert_true(wd_msg_type_valid_for(WD_SIDE_HOST, WD_MSG_EG_OPEN));
+	assert_false(wd_msg_type_valid_for(WD_SIDE_GUEST, WD_MSG_EG_OPEN));
+	assert_true(wd_msg_type_valid_for(WD_SIDE_GUEST, WD_MSG_EG_REPLY));
+	assert_false(wd_msg_type_valid_for(WD_SIDE_HOST, WD_MSG_EG_REPLY));
+	for (unsigned t = WD_MSG_EG_WINDOW; t <= WD_MSG_EG_CLOSE; t++) {
+		assert_true(wd_msg_type_valid_for(WD_SIDE_HOST, t));
+		assert_true(wd_msg_type_valid_for(WD_SIDE_GUEST, t));
+	}
+	assert_string_equal(wd_msg_type_name(WD_MSG_EG_OPEN), "EG_OPEN");
+	assert_string_equal(wd_msg_type_name(WD_MSG_EG_CLOSE), "EG_CLOSE");
+	n = encode(&p->guest, WD_MSG_EG_OPEN, WD_STREAM_EGRESS_BASE, "\1\273\1\1x", 5, out);
+	feed(&p->host, out, n);
+	assert_int_equal(next(&p->host, &f, &err), 1);
+	assert_int_equal(f.type, WD_MSG_EG_OPEN);
+	assert_int_equal(f.stream, WD_STREAM_EGRESS_BASE);
+	/* The guest's OPEN reflected back at the guest. */
+	expect_rejected(&p->guest, out, n, EPROTO, "not one this side receives");
+}
+
+static void test_egress_frames_are_told_apart_from_the_jobs(void **state)
+{
+	(void)state;
+	assert_true(wd_frame_is_egress(WD_MSG_DATA, WD_STREAM_EGRESS_BASE));
+	assert_true(wd_frame_is_egress(WD_MSG_EG_WINDOW, WD_STREAM_STDIN));
+	assert_false(wd_frame_is_egress(WD_MSG_DATA, WD_STREAM_STDIN));
+	assert_false(wd_frame_is_egress(WD_MSG_DATA, WD_STREAM_EGRESS_BASE - 1));
+	assert_false(wd_frame_is_egress(WD_MSG_RESUME, WD_STREAM_EGRESS_BASE));
+	assert_false(wd_frame_is_egress(WD_MSG_STDIN_ACK, WD_STREAM_EGRESS_BASE));
+}
+
 static void test_encoder_refuses_a_type_this_side_does_not_send(void **state)
 {
 	struct pair *p = *state;
@@ -683,6 +722,8 @@ int main(void)
 		UNKEYED(test_type_zero_is_rejected),
 		KEYED(test_type_sent_in_the_wrong_direction_is_rejected),
 		KEYED(test_host_data_reflected_to_the_host_is_rejected),
+		KEYED(test_egress_types_pass_only_in_their_direction),
+		cmocka_unit_test(test_egress_frames_are_told_apart_from_the_jobs),
 		UNKEYED(test_encoder_refuses_a_type_this_side_does_not_send),
 		KEYED(test_unkeyed_frame_after_an_authenticated_one_is_rejected),
 		KEYED(test_key_to_a_keyed_guest_is_rejected),

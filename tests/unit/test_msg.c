@@ -323,7 +323,7 @@ static void test_hello_minimal_text_decodes(void **state)
 	struct wd_err err;
 
 	(void)state;
-	assert_int_equal(hello_decode("{'version':3,'mode':'ns'," HELLO_BOOT
+	assert_int_equal(hello_decode("{'version':4,'mode':'ns'," HELLO_BOOT
 				      ",'ready_ns':9," HELLO_M "" HELLO_A "}",
 				      &h, &err),
 			 0);
@@ -351,7 +351,7 @@ static void test_hello_mode_must_be_vm_or_ns(void **state)
 	struct wd_err err;
 
 	(void)state;
-	assert_int_equal(hello_decode("{'version':3,'mode':'host'," HELLO_BOOT
+	assert_int_equal(hello_decode("{'version':4,'mode':'host'," HELLO_BOOT
 				      ",'ready_ns':9," HELLO_M "" HELLO_A "}",
 				      &h, &err),
 			 -EINVAL);
@@ -370,7 +370,7 @@ static void test_hello_measurement_not_lowercase_hex_is_rejected(void **state)
 	h.supervisor_sha256[5] = 'A';
 	assert_int_equal(wd_hello_encode(&h, out, OUT_BYTES, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "measurements.supervisor"));
-	assert_int_equal(hello_decode("{'version':3,'mode':'vm'," HELLO_BOOT
+	assert_int_equal(hello_decode("{'version':4,'mode':'vm'," HELLO_BOOT
 				      ",'ready_ns':9,'measurements':{'init':'" SHA_0
 				      "','supervisor':'" SHA_0 "','manifest':'abc'}" HELLO_A "}",
 				      &h, &err),
@@ -383,7 +383,7 @@ static void test_hello_missing_field_is_rejected(void **state)
 	struct wd_err err;
 
 	(void)state;
-	assert_int_equal(hello_decode("{'version':3,'mode':'vm'," HELLO_BOOT
+	assert_int_equal(hello_decode("{'version':4,'mode':'vm'," HELLO_BOOT
 				      ",'ready_ns':9," HELLO_M "}",
 				      &h, &err),
 			 -EINVAL);
@@ -405,31 +405,31 @@ static void test_hello_rootfs_root_hash_is_hex_or_empty(void **state)
 	sample_hello(&h);
 	h.rootfs_root_hash[10] = '\0';
 	assert_int_equal(wd_hello_encode(&h, out, OUT_BYTES, &err), -EINVAL);
-	assert_int_equal(hello_decode("{'version':3,'mode':'vm'," HELLO_BOOT
+	assert_int_equal(hello_decode("{'version':4,'mode':'vm'," HELLO_BOOT
 				      ",'ready_ns':9," HELLO_M "" HELLO_A "}",
 				      &h, &err),
 			 0);
 	assert_string_equal(h.rootfs_root_hash, "");
-	assert_int_equal(hello_decode("{'version':3,'mode':'vm'," HELLO_BOOT
+	assert_int_equal(hello_decode("{'version':4,'mode':'vm'," HELLO_BOOT
 				      ",'ready_ns':9," HELLO_M ",'audit':{'pubkey':'" AUDIT_KEY
 				      "','key_id':'" AUDIT_KEY_ID
 				      "','origin':'v/audit/1'},'rootfs_root_hash':'" SHA_A "'}",
 				      &h, &err),
 			 0);
 	assert_string_equal(h.rootfs_root_hash, SHA_A);
-	assert_int_equal(hello_decode("{'version':3,'mode':'vm'," HELLO_BOOT
+	assert_int_equal(hello_decode("{'version':4,'mode':'vm'," HELLO_BOOT
 				      ",'ready_ns':9," HELLO_M ",'audit':{'pubkey':'" AUDIT_KEY
 				      "','key_id':'" AUDIT_KEY_ID
 				      "','origin':'v/audit/1'},'rootfs_root_hash':'" SHA_A "0'}",
 				      &h, &err),
 			 -E2BIG);
-	assert_int_equal(hello_decode("{'version':3,'mode':'vm'," HELLO_BOOT
+	assert_int_equal(hello_decode("{'version':4,'mode':'vm'," HELLO_BOOT
 				      ",'ready_ns':9," HELLO_M ",'audit':{'pubkey':'" AUDIT_KEY
 				      "','key_id':'" AUDIT_KEY_ID
 				      "','origin':'v/audit/1'},'rootfs_root_hash':null}",
 				      &h, &err),
 			 -EINVAL);
-	assert_int_equal(hello_decode("{'version':3,'mode':'vm'," HELLO_BOOT
+	assert_int_equal(hello_decode("{'version':4,'mode':'vm'," HELLO_BOOT
 				      ",'ready_ns':9," HELLO_M ",'audit':{'pubkey':'" AUDIT_KEY
 				      "','key_id':'" AUDIT_KEY_ID "','origin':'v/audit/1'}}",
 				      &h, &err),
@@ -443,7 +443,7 @@ static void test_hello_boot_timestamp_must_be_a_decimal_string(void **state)
 	struct wd_err err;
 
 	(void)state;
-	assert_int_equal(hello_decode("{'version':3,'mode':'vm','boot':{'t0_ns':1,'mounts_ns':1,"
+	assert_int_equal(hello_decode("{'version':4,'mode':'vm','boot':{'t0_ns':1,'mounts_ns':1,"
 				      "'modules_ns':2,'sysctls_ns':3,'system_ns':4,'spawn_ns':5},"
 				      "'ready_ns':9," HELLO_M "" HELLO_A "}",
 				      &h, &err),
