@@ -15,6 +15,7 @@
 static const struct wd_json_field policy_fields[] = {
 	{"sandbox", false},
 	{"audit", false},
+	{"egress", false},
 	{NULL, false},
 };
 
@@ -45,6 +46,7 @@ void wd_policy_defaults(struct wd_policy *p)
 	memset(p, 0, sizeof(*p));
 	sup_sandbox_defaults(&p->sandbox);
 	wd_policy_audit_defaults(&p->audit);
+	wd_egress_defaults(&p->egress);
 }
 
 static int read_audit(const cJSON *a, struct wd_policy_audit *l, struct wd_err *err)
@@ -95,6 +97,9 @@ static int read_document(const cJSON *root, struct wd_policy *p, struct wd_err *
 	if ((s = cJSON_GetObjectItemCaseSensitive(root, "audit")) != NULL &&
 	    (rc = read_audit(s, &p->audit, err)) < 0)
 		return rc;
+	if ((s = cJSON_GetObjectItemCaseSensitive(root, "egress")) != NULL &&
+	    (rc = wd_egress_read(s, &p->egress, err)) < 0)
+		return rc;
 	p->sandbox.exec_audit_off = !p->audit.exec;
 	return 0;
 }
@@ -122,5 +127,6 @@ int wd_policy_read(const char *text, size_t len, struct wd_policy *p, struct wd_
 void wd_policy_free(struct wd_policy *p)
 {
 	sup_sandbox_free(&p->sandbox);
+	wd_egress_free(&p->egress);
 	wd_policy_defaults(p);
 }

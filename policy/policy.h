@@ -12,8 +12,10 @@
  * ("policy: sandbox.rlimits.nofile: ...").
  *
  * Sections: `sandbox` (the agent's sandbox: read by sandbox/sandbox.c into
- * struct sup_sandbox) and `audit` (the audit log's bounds, below). A
- * section left out takes its defaults. The bounds are the constants named
+ * struct sup_sandbox), `audit` (the audit log's bounds, below) and `egress`
+ * (the network allowlist: common/egress.h, read by the same code on both
+ * sides of the channel). A section left out takes its defaults; a policy
+ * without `egress` has no egress at all. The bounds are the constants named
  * here and in sandbox/sandbox.h; docs/policy.md quotes them.
  */
 #ifndef WARDEN_POLICY_POLICY_H
@@ -23,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/egress.h"
 #include "../common/err.h"
 #include "../sandbox/sandbox.h"
 #include "../vsock/msg.h"
@@ -62,8 +65,9 @@ struct wd_policy_audit {
 struct wd_policy {
 	struct sup_sandbox sandbox; /* owns a parsed seccomp profile, if any */
 	struct wd_policy_audit audit;
-	uint8_t sha256[32]; /* of the text as read ("" for no policy) */
-	size_t bytes;       /* its length */
+	struct wd_egress egress; /* owns its rules (heap); present only when given */
+	uint8_t sha256[32];      /* of the text as read ("" for no policy) */
+	size_t bytes;            /* its length */
 };
 
 /* Every section's defaults (what an empty policy means). */

@@ -5,7 +5,7 @@
 #        tests/fuzz/run.sh --seeds
 #
 # Builds build/fuzz/fuzz_{cmdline,modules,rootfs_pin,boottimes,frame,job,hello,exit,ociseccomp,
-# policy,record,verify,resume,safetext,jbound,tarread,cpio,imgmanifest}
+# policy,egress,record,verify,resume,safetext,jbound,tarread,cpio,imgmanifest}
 # with `clang -fsanitize=fuzzer,address,undefined` and the tree's warning
 # flags, then runs each for SECONDS over its committed seeds in
 # tests/fuzz/corpus/TARGET (only read; what libFuzzer finds goes to
@@ -116,7 +116,7 @@ fi
 # list, inputs that large would only slow libFuzzer down, and
 # tests/unit/test_msg.c covers that bound.
 targets=(fuzz_cmdline fuzz_modules fuzz_rootfs_pin fuzz_boottimes fuzz_frame fuzz_job fuzz_hello fuzz_exit
-	fuzz_ociseccomp fuzz_policy fuzz_record fuzz_verify fuzz_resume fuzz_safetext
+	fuzz_ociseccomp fuzz_policy fuzz_egress fuzz_record fuzz_verify fuzz_resume fuzz_safetext
 	fuzz_jbound fuzz_tarread fuzz_cpio fuzz_imgmanifest)
 declare -A sources=(
 	[fuzz_cmdline]="init/config.c init/modules.c"
@@ -129,6 +129,7 @@ declare -A sources=(
 	[fuzz_exit]="vsock/msg.c vsock/msgbin.c"
 	[fuzz_ociseccomp]=sandbox/ociseccomp.c
 	[fuzz_policy]="policy/policy.c sandbox/sandbox.c sandbox/sbtables.c sandbox/ociseccomp.c sandbox/sbfilter.c"
+	[fuzz_egress]=""
 	[fuzz_record]=""
 	[fuzz_verify]=host/auditverify.c
 	[fuzz_resume]=vsock/frame.c
@@ -141,7 +142,7 @@ declare -A sources=(
 declare -A max_len=([fuzz_cmdline]=4200 [fuzz_modules]=8192 [fuzz_rootfs_pin]=4200
 	[fuzz_boottimes]=512
 	[fuzz_frame]=4096 [fuzz_job]=16384 [fuzz_hello]=4096 [fuzz_exit]=2048 [fuzz_ociseccomp]=16384
-	[fuzz_policy]=16384 [fuzz_record]=9000 [fuzz_verify]=65536
+	[fuzz_policy]=16384 [fuzz_egress]=16384 [fuzz_record]=9000 [fuzz_verify]=65536
 	[fuzz_resume]=8212 [fuzz_safetext]=8192 [fuzz_jbound]=8192 [fuzz_tarread]=70000
 	[fuzz_cpio]=65536 [fuzz_imgmanifest]=65536)
 declare -A extra=(
@@ -155,6 +156,7 @@ declare -A extra=(
 	[fuzz_exit]="-dict=$ROOT/tests/fuzz/msg.dict"
 	[fuzz_ociseccomp]=""
 	[fuzz_policy]="-dict=$ROOT/tests/fuzz/policy.dict"
+	[fuzz_egress]="-dict=$ROOT/tests/fuzz/egress.dict"
 	[fuzz_record]="-dict=$ROOT/tests/fuzz/record.dict"
 	[fuzz_verify]="-dict=$ROOT/tests/fuzz/record.dict"
 	[fuzz_resume]=""
