@@ -27,8 +27,8 @@
 #include "../common/clock.h"
 #include "../common/log.h"
 
-#define EVENTS_PER_WAIT 256   /* epoll events taken per epoll_wait */
-#define TURNS_PER_RUN 4096U   /* reads per run; more wait for the next run */
+#define EVENTS_PER_WAIT 256 /* epoll events taken per epoll_wait */
+#define TURNS_PER_RUN 4096U /* reads per run; more wait for the next run */
 #define CREDIT_EVERY (WD_EG_WINDOW / 4)
 #define BUF_MIN 4096U /* a buffer's first allocation */
 
@@ -45,10 +45,10 @@ struct stream {
 	struct stream *act_prev, *act_next; /* activity list (live streams) */
 	struct stream *rdy_prev, *rdy_next; /* ready list */
 	bool on_ready;
-	bool readable; /* no EAGAIN seen since the last input edge */
-	bool tx_eof;   /* the socket's EOF was sent as an empty DATA */
-	bool rx_eof;   /* the peer's empty DATA arrived */
-	bool shut;     /* shutdown(SHUT_WR) done */
+	bool readable;       /* no EAGAIN seen since the last input edge */
+	bool tx_eof;         /* the socket's EOF was sent as an empty DATA */
+	bool rx_eof;         /* the peer's empty DATA arrived */
+	bool shut;           /* shutdown(SHUT_WR) done */
 	uint32_t tx_unacked; /* DATA bytes sent, not yet credited by the peer */
 	uint32_t rx_held;    /* DATA bytes received, not yet credited back */
 	struct buf in;       /* channel -> socket bytes the socket has not taken */
@@ -58,6 +58,7 @@ struct stream {
 
 _Static_assert(sizeof(struct stream) + sizeof(struct stream *) <= WD_EG_STREAM_BYTES,
 	       "WD_EG_STREAM_BYTES is what mux.h promises per stream");
+_Static_assert(sizeof(struct stream *) == sizeof(void *), "table slots are pointers");
 
 struct wd_eg_mux {
 	struct wd_conn *conn;
@@ -252,7 +253,8 @@ static int end_stream(struct wd_eg_mux *m, struct stream *s, enum wd_eg_close re
 		if (rc < 0)
 			(void)wd_err_wrap(err, "egress stream %u: close", s->id);
 	}
-	memmove(m->tab + i, m->tab + i + 1, (m->n - i - 1) * sizeof(*m->tab));
+	for (; i + 1 < m->n; i++)
+		m->tab[i] = m->tab[i + 1];
 	m->n--;
 	ready_remove(m, s);
 	if (s->fd >= 0) {
@@ -276,9 +278,9 @@ static int end_stream(struct wd_eg_mux *m, struct stream *s, enum wd_eg_close re
 		.bytes_to_socket = s->bytes_to_socket,
 		.duration_ms = now_ms() - s->t_open_ms,
 	};
-	wd_debug("egress stream %u: %s%s, %llu bytes out, %llu in", s->id,
-		 wd_eg_close_name(reason), by_peer ? " (peer)" : "",
-		 (unsigned long long)s->bytes_from_socket, (unsigned long long)s->bytes_to_socket);
+	wd_debug("egress stream %u: %s%s, %llu bytes out, %llu in", s->id, wd_eg_close_name(reason),
+		 by_peer ? " (peer)" : "", (unsigned long long)s->bytes_from_socket,
+		 (unsigned long long)s->bytes_to_socket);
 	free(s);
 	if (callback && m->cfg.on_close != NULL)
 		m->cfg.on_close(m->cfg.ctx, &e);
@@ -299,7 +301,7 @@ static int maybe_done(struct wd_eg_mux *m, struct stream *s, struct wd_err *err)
 	if (!(s->tx_eof && s->rx_eof && s->shut && s->in.len == 0))
 		return 0;
 	return end_stream(m, s, WD_EG_CLOSE_DONE, false, false, true, err) < 0 ? wd_err_ret(err)
-									      : 1;
+									       : 1;
 }
 
 /* ---- channel -> socket ---------------------------------------------------- */
@@ -341,7 +343,8 @@ static int after_drain(struct wd_eg_mux *m, struct stream *s, struct wd_err *err
 		return 0;
 	if (s->rx_eof && !s->shut) {
 		if (shutdown(s->fd, SHUT_WR) < 0 && errno != ENOTCONN)
-			return socket_failed(m, s, errno, "shutdown", err) < 0 ? wd_err_ret(err) : 1;
+			return socket_failed(m, s, errno, "shutdown", err) < 0 ? wd_err_ret(err)
+									       : 1;
 		s->shut = true;
 	}
 	return maybe_done(m, s, err);
@@ -419,7 +422,8 @@ int wd_eg_mux_frame(struct wd_eg_mux *m, const struct wd_frame *f, struct wd_err
 	switch (f->type) {
 	case WD_MSG_DATA:
 		if (f->len > WD_EG_CHUNK)
-			return wd_err_set(err, EPROTO, "egress stream %u: DATA of %u bytes, at most %lu",
+			return wd_err_set(err, EPROTO,
+					  "egress stream %u: DATA of %u bytes, at most %lu",
 					  f->stream, f->len, WD_EG_CHUNK);
 		break;
 	case WD_MSG_EG_WINDOW:
@@ -594,7 +598,7 @@ int wd_eg_mux_new(struct wd_eg_mux **out, struct wd_conn *conn, const struct wd_
 		return wd_err_set(err, EINVAL, "egress: %u streams, not 1..%u", cfg->max_streams,
 				  WD_EG_MUX_MAX_STREAMS);
 	m = calloc(1, sizeof(*m));
-	if (m == NULL || (m->tab = calloc(cfg->max_streams, sizeof(*m->tab))) == NULL) {
+	if (m == NULL || (m->tab = calloc(cfg->max_streams, sizeof(void *))) == NULL) {
 		free(m);
 		return wd_err_set(err, ENOMEM, "egress: stream table");
 	}
@@ -654,8 +658,8 @@ int wd_eg_mux_open(struct wd_eg_mux *m, uint32_t id, void *user, struct wd_err *
 	struct stream *s;
 
 	if (!wd_stream_is_egress(id) || id <= m->last_id)
-		return wd_err_set(err, EPROTO, "egress stream %u: not above the last opened, %u", id,
-				  m->last_id);
+		return wd_err_set(err, EPROTO, "egress stream %u: not above the last opened, %u",
+				  id, m->last_id);
 	if (id == UINT32_MAX)
 		return wd_err_set(err, EPROTO, "egress stream %u: the last id", id);
 	m->last_id = id; /* opened, even when refused below: later frames are dropped */
@@ -746,7 +750,8 @@ int wd_eg_mux_close_all(struct wd_eg_mux *m, enum wd_eg_close reason, bool tell_
 	int first = 0;
 
 	if (reason == WD_EG_CLOSE_DONE || reason > WD_EG_CLOSE_MAX)
-		return wd_err_set(err, EINVAL, "egress: close all with reason %u", (unsigned)reason);
+		return wd_err_set(err, EINVAL, "egress: close all with reason %u",
+				  (unsigned)reason);
 	while (m->n > 0) {
 		int rc = end_stream(m, m->tab[m->n - 1], reason, false, tell_peer, true, err);
 
