@@ -84,8 +84,8 @@ struct wd_eg_end {
 typedef void (*wd_eg_close_fn)(void *ctx, const struct wd_eg_end *end);
 
 struct wd_eg_mux_config {
-	unsigned
-		max_streams; /* open streams at most (pending and attached), 1..WD_EG_MUX_MAX_STREAMS */
+	/* open streams at most (pending and attached), 1..WD_EG_MUX_MAX_STREAMS */
+	unsigned max_streams;
 	uint64_t idle_ms;        /* a stream with no byte either way for this long is reset
 				 (IDLE); 0: never */
 	wd_eg_close_fn on_close; /* may be NULL */
