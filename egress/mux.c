@@ -58,6 +58,7 @@ struct stream {
 
 _Static_assert(sizeof(struct stream) + sizeof(struct stream *) <= WD_EG_STREAM_BYTES,
 	       "WD_EG_STREAM_BYTES is what mux.h promises per stream");
+_Static_assert(sizeof(struct stream *) == sizeof(void *), "table slots are pointers");
 
 struct wd_eg_mux {
 	struct wd_conn *conn;
@@ -252,7 +253,8 @@ static int end_stream(struct wd_eg_mux *m, struct stream *s, enum wd_eg_close re
 		if (rc < 0)
 			(void)wd_err_wrap(err, "egress stream %u: close", s->id);
 	}
-	memmove(m->tab + i, m->tab + i + 1, (m->n - i - 1) * sizeof(*m->tab));
+	for (; i + 1 < m->n; i++)
+		m->tab[i] = m->tab[i + 1];
 	m->n--;
 	ready_remove(m, s);
 	if (s->fd >= 0) {
@@ -596,7 +598,7 @@ int wd_eg_mux_new(struct wd_eg_mux **out, struct wd_conn *conn, const struct wd_
 		return wd_err_set(err, EINVAL, "egress: %u streams, not 1..%u", cfg->max_streams,
 				  WD_EG_MUX_MAX_STREAMS);
 	m = calloc(1, sizeof(*m));
-	if (m == NULL || (m->tab = calloc(cfg->max_streams, sizeof(*m->tab))) == NULL) {
+	if (m == NULL || (m->tab = calloc(cfg->max_streams, sizeof(void *))) == NULL) {
 		free(m);
 		return wd_err_set(err, ENOMEM, "egress: stream table");
 	}

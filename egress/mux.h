@@ -72,10 +72,10 @@ struct wd_eg_mux;
 /* How one stream ended, for the close callback and the records. */
 struct wd_eg_end {
 	uint32_t id;
-	void *user;              /* the caller's pointer given to wd_eg_mux_open */
-	enum wd_eg_close reason; /* DONE, or why it was reset */
-	bool by_peer;            /* the reason came in the peer's EG_CLOSE */
-	bool attached;           /* false: it ended before wd_eg_mux_attach */
+	void *user;                 /* the caller's pointer given to wd_eg_mux_open */
+	enum wd_eg_close reason;    /* DONE, or why it was reset */
+	bool by_peer;               /* the reason came in the peer's EG_CLOSE */
+	bool attached;              /* false: it ended before wd_eg_mux_attach */
 	uint64_t bytes_from_socket; /* read from the socket, sent as DATA */
 	uint64_t bytes_to_socket;   /* received as DATA, written into the socket */
 	uint64_t duration_ms;       /* from wd_eg_mux_open to the end */
@@ -84,8 +84,9 @@ struct wd_eg_end {
 typedef void (*wd_eg_close_fn)(void *ctx, const struct wd_eg_end *end);
 
 struct wd_eg_mux_config {
-	unsigned max_streams; /* open streams at most (pending and attached), 1..WD_EG_MUX_MAX_STREAMS */
-	uint64_t idle_ms;     /* a stream with no byte either way for this long is reset
+	/* open streams at most (pending and attached), 1..WD_EG_MUX_MAX_STREAMS */
+	unsigned max_streams;
+	uint64_t idle_ms;        /* a stream with no byte either way for this long is reset
 				 (IDLE); 0: never */
 	wd_eg_close_fn on_close; /* may be NULL */
 	void *ctx;

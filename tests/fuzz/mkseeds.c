@@ -6,7 +6,7 @@
  * Usage: mkseeds DIR   (tests/fuzz/run.sh --seeds builds and runs it with
  *                       DIR = tests/fuzz/corpus)
  *
- * Writes DIR/fuzz_{frame,job,hello,exit}/NAME; existing files of those
+ * Writes DIR/fuzz_{frame,job,hello,exit,stream}/NAME; existing files of those
  * names are replaced.
  */
 #include <errno.h>
@@ -137,6 +137,65 @@ static void exit_seeds(void)
 	put_selected("started", 2, n);
 }
 
+/* A seed of fuzz_stream: the selector byte, then `n` bytes of `p`. */
+static void put_stream(const char *name, unsigned selector, const void *p, size_t n)
+{
+	static char sel[sizeof(buf) + 1];
+
+	sel[0] = (char)selector;
+	memcpy(sel + 1, p, n);
+	put("fuzz_stream", name, sel, n + 1);
+}
+
+static void stream_seeds(void)
+{
+	/* A mux program (fuzz_stream.c): max streams, open, attach with
+	 * first bytes, the far end writes, run, DATA, WINDOW, the peer's
+	 * end, the far end's end, run, read, a late CLOSE. */
+	static const uint8_t prog[] = {
+		3,   0, 0, 1, 0, 5, 'h', 'e',  'l', 'l', 'o', 2, 0, 3, 'a', 'b',
+		'c', 4, 3, 0, 0, 4, 'd', 'a',  't', 'a', 3,   1, 0, 4, 0,   0,
+		0,   5, 3, 0, 0, 0, 2,   0x40, 0,   4,   7,   3, 2, 0, 1,   1,
+	};
+	struct wd_eg_open o = {.port = 443, .proxy = WD_EG_PROXY_HTTP_CONNECT};
+	struct wd_eg_reply r = {.result = WD_EG_CONNECTED, .rule = 1, .dialed_port = 443};
+	uint8_t p[WD_EG_REPLY_MAX_BYTES];
+	struct wd_err err;
+	int n;
+
+	memcpy(o.host, "api.example.com", 16);
+	if ((n = wd_eg_open_encode(&o, p, &err)) < 0)
+		die("eg open", &err);
+	put_stream("open", 0, p, (size_t)n);
+	memcpy(o.host, "2001:db8::1", 12);
+	o.proxy = WD_EG_PROXY_SOCKS5;
+	if ((n = wd_eg_open_encode(&o, p, &err)) < 0)
+		die("eg open", &err);
+	put_stream("open-v6", 0, p, (size_t)n);
+	r.dialed.family = 4;
+	memcpy(r.dialed.a, "\x5d\xb8\xd8\x22", 4);
+	r.naddrs = 2;
+	r.addrs[0] = r.dialed;
+	r.addrs[1].family = 6;
+	r.addrs[1].a[0] = 0x20;
+	r.addrs[1].a[15] = 1;
+	if ((n = wd_eg_reply_encode(&r, p, &err)) < 0)
+		die("eg reply", &err);
+	put_stream("reply-connected", 1, p, (size_t)n);
+	r = (struct wd_eg_reply){.result = WD_EG_ADDRESS, .rule = -1, .naddrs = 1};
+	r.addrs[0].family = 4;
+	memcpy(r.addrs[0].a, "\x7f\0\0\1", 4);
+	memcpy(r.reason, "host: address 127.0.0.1 is loopback", 36);
+	if ((n = wd_eg_reply_encode(&r, p, &err)) < 0)
+		die("eg reply", &err);
+	put_stream("reply-refused", 1, p, (size_t)n);
+	wd_eg_window_encode(WD_EG_WINDOW / 4, p);
+	put_stream("window", 2, p, WD_EG_WINDOW_BYTES);
+	wd_eg_close_encode(WD_EG_CLOSE_IDLE, p);
+	put_stream("close", 3, p, WD_EG_CLOSE_BYTES);
+	put_stream("mux", 4, prog, sizeof(prog));
+}
+
 /* Append one record [type][stream][len][payload] of fuzz_frame's records mode. */
 static size_t record(size_t at, unsigned type, unsigned stream, const void *p, size_t len)
 {
@@ -228,5 +287,6 @@ int main(int argc, char **argv)
 	hello_seeds();
 	exit_seeds();
 	frame_seeds();
+	stream_seeds();
 	return 0;
 }

@@ -35,6 +35,8 @@
 #define MAX_STREAMS 512
 #define MAX_ENDS 1024
 #define ROUNDS 200000 /* poll rounds before a test counts as hung */
+#define KIB ((uint64_t)1024)
+#define MIB (1024 * KIB)
 
 static const uint8_t test_key[WD_KEY_BYTES] = {
 	0x21, 0x43, 0x65, 0x87, 0xa9, 0xcb, 0xed, 0x0f, 0x12, 0x34, 0x56,
@@ -103,8 +105,10 @@ static void nonblock(int fd)
 static struct world *world_new(unsigned g_max, uint64_t g_idle, unsigned h_max, uint64_t h_idle)
 {
 	struct world *w = calloc(1, sizeof(*w));
-	struct wd_eg_mux_config gc = {.max_streams = g_max, .idle_ms = g_idle, .on_close = on_close};
-	struct wd_eg_mux_config hc = {.max_streams = h_max, .idle_ms = h_idle, .on_close = on_close};
+	struct wd_eg_mux_config gc = {
+		.max_streams = g_max, .idle_ms = g_idle, .on_close = on_close};
+	struct wd_eg_mux_config hc = {
+		.max_streams = h_max, .idle_ms = h_idle, .on_close = on_close};
 	struct wd_err err;
 	int sv[2];
 
@@ -290,7 +294,8 @@ static void side_input(struct world *w, struct side *s)
 			else if (wd_frame_is_egress(f.type, f.stream))
 				rc = wd_eg_mux_frame(s->mux, &f, &err);
 			else
-				rc = wd_err_set(&err, EPROTO, "unexpected %s", wd_msg_type_name(f.type));
+				rc = wd_err_set(&err, EPROTO, "unexpected %s",
+						wd_msg_type_name(f.type));
 			if (rc < 0) {
 				side_error(s, rc, &err);
 				return;
@@ -324,7 +329,8 @@ static void app_io(struct app *a)
 	uint8_t b[65536];
 
 	while (a->fd >= 0 && a->sent < a->to_send && (!a->send_after_eof || a->eof_seen)) {
-		size_t n = a->to_send - a->sent < sizeof(b) ? (size_t)(a->to_send - a->sent) : sizeof(b);
+		size_t n = a->to_send - a->sent < sizeof(b) ? (size_t)(a->to_send - a->sent)
+							    : sizeof(b);
 		ssize_t k;
 
 		for (size_t i = 0; i < n; i++)
@@ -394,8 +400,11 @@ static void round_once(struct world *w)
 			if (a[j]->fd >= 0)
 				p[n++] = (struct pollfd){
 					.fd = a[j]->fd,
-					.events = (short)((a[j]->no_read || a[j]->eof_seen ? 0 : POLLIN) |
-							  (a[j]->sent < a[j]->to_send ? POLLOUT : 0))};
+					.events =
+						(short)((a[j]->no_read || a[j]->eof_seen ? 0
+											 : POLLIN) |
+							(a[j]->sent < a[j]->to_send ? POLLOUT
+										    : 0))};
 	}
 	(void)poll(p, n, timeout);
 	side_input(w, &w->g);
@@ -467,8 +476,8 @@ static void test_many_streams_carry_bytes_intact_both_ways(void **state)
 
 	(void)state;
 	for (int i = 0; i < 200; i++)
-		(void)stream_new(w, false, 64 * 1024, 64 * 1024 + (uint64_t)i);
-	big = stream_new(w, false, 8 * 1024 * 1024, 8 * 1024 * 1024);
+		(void)stream_new(w, false, 64 * KIB, 64 * KIB + (uint64_t)i);
+	big = stream_new(w, false, 8 * MIB, 8 * MIB);
 	for (size_t i = 0; i < w->nts; i++)
 		guest_open(w, &w->ts[i]);
 	run_until(w, all_done, NULL);
@@ -486,7 +495,7 @@ static void test_many_streams_carry_bytes_intact_both_ways(void **state)
 		assert_int_equal(h->bytes_from_socket, w->ts[i].server.to_send);
 		assert_int_equal(h->bytes_to_socket, w->ts[i].client.to_send);
 	}
-	assert_int_equal(big->server.got, 8 * 1024 * 1024);
+	assert_int_equal(big->server.got, 8 * MIB);
 	assert_idle_memory(w);
 	world_free(w);
 }
@@ -646,8 +655,8 @@ static bool fast_done(struct world *w, void *arg)
 static void test_slow_reader_does_not_stall_another_stream(void **state)
 {
 	struct world *w = world_new(4, 0, 4, 0);
-	struct tstream *slow = stream_new(w, false, 8 * 1024 * 1024, 0);
-	struct tstream *fast = stream_new(w, false, 4 * 1024 * 1024, 4 * 1024 * 1024);
+	struct tstream *slow = stream_new(w, false, 8 * MIB, 0);
+	struct tstream *fast = stream_new(w, false, 4 * MIB, 4 * MIB);
 	struct wd_eg_mux_stats st;
 
 	(void)state;
@@ -698,7 +707,8 @@ static void test_idle_streams_hold_no_buffer(void **state)
 static void feed(struct world *w, unsigned type, uint32_t id, const void *p, size_t len, int want,
 		 const char *why)
 {
-	struct wd_frame f = {.type = (uint8_t)type, .stream = id, .len = (uint32_t)len, .payload = p};
+	struct wd_frame f = {
+		.type = (uint8_t)type, .stream = id, .len = (uint32_t)len, .payload = p};
 	struct wd_err err;
 	int rc;
 
