@@ -177,9 +177,9 @@ static void direct(void)
 
 static void environment(void)
 {
-	static const char *const names[] = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy",
-					    "ALL_PROXY",  "all_proxy",  "NO_PROXY",    "no_proxy",
-					    "NODE_USE_ENV_PROXY"};
+	static const char *const names[] = {"HTTP_PROXY",  "http_proxy", "HTTPS_PROXY",
+					    "https_proxy", "ALL_PROXY",  "all_proxy",
+					    "NO_PROXY",    "no_proxy",   "NODE_USE_ENV_PROXY"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const char *v = getenv(names[i]);

@@ -58,8 +58,9 @@ static void accept_all(int listener, unsigned port)
 	int fd;
 
 	while ((fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		(void)dprintf(records, "{\"activity\":\"accept\",\"class\":\"egbox\",\"data\":"
-				       "{\"port\":%u}}\n",
+		(void)dprintf(records,
+			      "{\"activity\":\"accept\",\"class\":\"egbox\",\"data\":"
+			      "{\"port\":%u}}\n",
 			      port);
 		(void)dprintf(fd, "warden %u\n", port);
 		(void)close(fd);
@@ -123,7 +124,8 @@ int main(int argc, char **argv)
 			break;
 	}
 	if (policy == NULL || rec == NULL || i + 1 >= argc || strcmp(argv[i], "--") != 0) {
-		fprintf(stderr, "usage: egbox [--egress] --policy FILE --records FILE -- COMMAND\n");
+		fprintf(stderr,
+			"usage: egbox [--egress] --policy FILE --records FILE -- COMMAND\n");
 		return 125;
 	}
 	records = open(rec, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
