@@ -254,7 +254,7 @@ $(BIN)/tests/audit/%: tests/audit/%.c $(TOOLCHAIN)
 
 # The sandbox tests' commands: static, libc only.
 SANDBOX_TEST_BINS := $(patsubst tests/sandbox/%.c,$(BIN)/tests/sandbox/%,$(sort $(wildcard tests/sandbox/*.c)))
-$(BIN)/tests/sandbox/%: tests/sandbox/%.c $(TOOLCHAIN)
+$(SANDBOX_TEST_BINS): $(BIN)/tests/sandbox/%: tests/sandbox/%.c $(TOOLCHAIN)
 	@echo "  CC      $<"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(MUSL_CC) $(MUSL_CFLAGS) -Wno-missing-prototypes $(MUSL_LDFLAGS) -o $@ $< -lpthread
@@ -265,6 +265,14 @@ $(BIN)/tests/egress/%: tests/egress/%.c $(TOOLCHAIN)
 	@echo "  CC      $<"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(MUSL_CC) $(MUSL_CFLAGS) -Wno-missing-prototypes $(MUSL_LDFLAGS) -o $@ $<
+# The sandbox tests' runner with egress on (tests/sandbox/tools/): the
+# sandbox's archives, as the bench tools link them.
+SANDBOX_TOOL_BINS := $(patsubst tests/sandbox/tools/%.c,$(BIN)/tests/sandbox/tools/%,$(sort $(wildcard tests/sandbox/tools/*.c)))
+$(SANDBOX_TOOL_BINS): $(BIN)/tests/sandbox/tools/%: $(MUSL_OBJ)/tests/sandbox/tools/%.o $(SBGEN_MUSL) $(MUSL_OBJ)/libpolicy.a \
+                              $(MUSL_OBJ)/libsandbox.a $(MUSL_OBJ)/libvsock.a $(MUSL_OBJ)/libcommon.a $(DEPS_STAMP)
+	@echo "  LD      $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS)
 
 # vmcheck compares the kernel's view with init's sysctl table.
 $(BIN)/tests/vm/vmcheck: $(MUSL_OBJ)/tests/vm/vmcheck.o $(MUSL_OBJ)/libinit.a \
@@ -351,7 +359,8 @@ test-vm: $(IMAGE) $(TEST_GUEST_BINS) $(HOST_BINS)
 test-run: $(IMAGE) $(HOST_BINS) $(SANDBOX_TEST_BINS)
 	$(Q)tests/run/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
 
-test-sandbox: $(HOST_BINS) $(SANDBOX_TEST_BINS) $(BIN)/tests/audit/flood $(BIN)/tests/audit/execlong
+test-sandbox: $(HOST_BINS) $(SANDBOX_TEST_BINS) $(SANDBOX_TOOL_BINS) $(BIN)/tests/audit/flood \
+              $(BIN)/tests/audit/execlong
 	$(Q)tests/sandbox/run.sh $(BIN)
 
 test-egress: $(HOST_BINS) $(EGRESS_TEST_BINS) $(BIN)/tests/audit/fdcut $(DEBIAN_IMAGE)/manifest.json
@@ -390,7 +399,8 @@ test: bootstrap
 demo: $(DEBIAN_IMAGE)/manifest.json $(HOST_BINS)
 	$(Q)scripts/demo.sh $(BIN) $(DEBIAN_IMAGE)
 
-bench: $(GUEST_BINS) $(HOST_BINS) $(TEST_GUEST_BINS) $(BENCH_BINS) $(AUDIT_TEST_BINS) $(IMAGE)
+bench: $(GUEST_BINS) $(HOST_BINS) $(TEST_GUEST_BINS) $(BENCH_BINS) $(AUDIT_TEST_BINS) $(IMAGE) \
+       $(SANDBOX_TEST_BINS) $(SANDBOX_TOOL_BINS)
 	$(Q)bench/run.sh $(BIN) $(KERNEL_DIR) $(IMAGE)
 
 # ---- code hygiene ----------------------------------------------------------

@@ -12,7 +12,8 @@
 #   5. the sandbox: `warden sandbox -- /bin/true` against bubblewrap
 #      (bwrap --unshare-all --die-with-parent --ro-bind / / --dev /dev
 #      --proc /proc /bin/true), whole processes, and the in-process spawn
-#      latency (request to the agent's exec), p50 and p99
+#      latency (request to the agent's exec), p50 and p99, and the cost of
+#      egress's connect() check (a loop of loopback connects, off and on)
 #   6. the audit log: records per second end to end in local mode (a job
 #      of N denied calls, guest emit to the host's segment on disk, with
 #      checkpoints), the guest's emit rate alone, the host's verify rate;
@@ -43,6 +44,7 @@
 #   BENCH_CHAN_VM_MIB, BENCH_CHAN_VM_ROUNDS  virtio-serial figures (32 MiB, 1000)
 #   BENCH_AUDIT_RECORDS  records of the end-to-end audit job (default 300000)
 #   BENCH_AUDIT_EXECS    execs of the exec-cost job (default 2000)
+#   BENCH_CONNECTS   connect()s of the egress-check figure (default 5000)
 #   BENCH_IMAGE_BOOTS    boots of each image in section 7 (default 3 under TCG, 10 under KVM)
 #   BENCH_ROOTFS_TAR     the Debian tar of section 7 (default build/rootfs/debian-python.tar,
 #                        made by image/debian-rootfs.sh when missing)
@@ -548,7 +550,35 @@ bench_sandbox() {
 	fi
 	echo "  (warden sandbox: every layer this kernel has, seccomp with its build-time filter;"
 	echo "   bwrap as invoked: namespaces and mounts, no seccomp filter)"
+	bench_connect_check
 	load_note
+}
+
+# With egress on, each connect() of the agent is checked by the supervisor
+# (docs/sandbox.md, "Egress plumbing"): a loop of connect()s to a loopback
+# listener of the agent's own, egress off and on, the runner of the
+# sandbox tests in the supervisor's place.
+bench_connect_check() {
+	local box=$BIN/tests/sandbox/tools/egbox probe=$BIN/tests/sandbox/netprobe dir off on
+	local n=${BENCH_CONNECTS:-5000}
+	if [[ ! -x $box || ! -x $probe ]]; then
+		unmeasured "connect() with the egress check (no $box or $probe)"
+		return
+	fi
+	dir=$(mktemp -d /var/tmp/warden-bench-connect.XXXXXX)
+	cp -- "$probe" "$dir/" && chmod 0755 "$dir"
+	"$ROOT/tests/lib/local-policy.sh" "$dir/policy.json" "\"ro_binds\": [\"$dir\"]" >/dev/null
+	off=$("$box" --policy "$dir/policy.json" --records /dev/null -- "$dir/netprobe" connects "$n" |
+		sed -n 's/^connect_ns: //p')
+	on=$("$box" --egress --policy "$dir/policy.json" --records /dev/null -- "$dir/netprobe" connects "$n" |
+		sed -n 's/^connect_ns: //p')
+	rm -rf -- "$dir"
+	if [[ -z $off || -z $on ]]; then
+		unmeasured "connect() with the egress check"
+		return
+	fi
+	printf '  connect() to a loopback listener, %d each: egress off %s us, on %s us (check +%s us)\n' \
+		"$n" "$(fmt "$off" 1000 1)" "$(fmt "$on" 1000 1)" "$(fmt "$((on - off))" 1000 1)"
 }
 
 # ---- 6. the audit log ---------------------------------------------------------

@@ -187,10 +187,14 @@ int sup_sb_net_classify(bool connect, const void *sa, size_t len, struct sup_sb_
 static bool peek(pid_t pid, uint64_t addr, void *buf, size_t n)
 {
 	struct iovec local = {.iov_base = buf, .iov_len = n};
-	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = n};
+	struct iovec remote = {.iov_base = NULL, .iov_len = n};
 
+	_Static_assert(sizeof(remote.iov_base) == sizeof(addr), "x86_64: 64-bit addresses");
 	if (pid <= 0 || addr == 0)
 		return false;
+	/* An address in the agent, for the kernel to read there: its bits,
+	 * never a pointer this process follows. */
+	memcpy(&remote.iov_base, &addr, sizeof(addr));
 	return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)n;
 }
 
@@ -203,8 +207,8 @@ static int unreadable(struct sup_sb_bypass *b)
 
 /* One address of `len` bytes at `addr` (a send: `addr` 0 or `len` 0 is
  * none). The errno to answer, 0 to go on; *bypass when recorded. */
-static int one_address(pid_t pid, bool connect, uint64_t addr, int64_t len,
-		       struct sup_sb_bypass *b, bool *bypass)
+static int one_address(pid_t pid, bool connect, uint64_t addr, int64_t len, struct sup_sb_bypass *b,
+		       bool *bypass)
 {
 	uint8_t sa[SUP_SB_NET_SOCKADDR_MAX];
 	int rc;
@@ -330,10 +334,14 @@ void sup_sb_denial_kind(const struct sup_sb_denial *d, struct sup_sb_record_kind
 
 /* The names replaced, and what they become (spec: docs/sandbox.md). */
 static const char *const proxy_env[SUP_SB_PROXY_ENV_N] = {
-	"HTTP_PROXY=" PROXY_HTTP,  "http_proxy=" PROXY_HTTP,
-	"HTTPS_PROXY=" PROXY_HTTP, "https_proxy=" PROXY_HTTP,
-	"ALL_PROXY=" PROXY_SOCKS,  "all_proxy=" PROXY_SOCKS,
-	"NO_PROXY=localhost,127.0.0.1,::1", "no_proxy=localhost,127.0.0.1,::1",
+	"HTTP_PROXY=" PROXY_HTTP,
+	"http_proxy=" PROXY_HTTP,
+	"HTTPS_PROXY=" PROXY_HTTP,
+	"https_proxy=" PROXY_HTTP,
+	"ALL_PROXY=" PROXY_SOCKS,
+	"all_proxy=" PROXY_SOCKS,
+	"NO_PROXY=localhost,127.0.0.1,::1",
+	"no_proxy=localhost,127.0.0.1,::1",
 	"NODE_USE_ENV_PROXY=1",
 };
 _Static_assert(SUP_SB_PROXY_HTTP_PORT == 3128 && SUP_SB_PROXY_SOCKS_PORT == 1080,

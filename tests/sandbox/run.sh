@@ -4,7 +4,8 @@
 # The command's streams and status, 127 and 124, signal forwarding, the
 # records file (repeated denials counted), the refusal of a layer this kernel lacks, policy errors,
 # a profile with an allowing default and one the filter cannot honour,
-# what the command sees, and its exec records. Needs root (the command
+# what the command sees, its exec records, and egress's plumbing (the
+# proxies' listeners, no resolver, bypass records). Needs root (the command
 # itself does). Each test prints "ok NAME" or "FAIL NAME: why"; the last line is
 # "sandbox: N passed, M failed". The escape battery (tests/escape/) covers
 # the layers themselves.
@@ -467,6 +468,75 @@ test_execs_are_records_cut_not_lost() {
 	ok "$t"
 }
 
+# Egress on (set directly by tests/sandbox/tools/egbox until the policy's
+# egress section does): the proxies' listeners answer the command and are
+# the caller's (its greeting), none is open in the command and no command
+# can take their ports; no resolver (an empty read-only /etc/resolv.conf,
+# nothing on 127.0.0.1:53); the proxies in the environment, over the job's
+# own HTTP_PROXY; and every way around them fails with a network/bypass
+# record naming it, while the loopback still works. Off: none of this.
+EGBOX=$BIN/tests/sandbox/tools/egbox
+eg_binds=""
+for d in /bin /sbin /lib /lib64 /usr /etc; do [[ -e $d ]] && eg_binds+="\"$d\", "; done
+"$ROOT/tests/lib/local-policy.sh" "$WORK/egress.json" "\"ro_binds\": [$eg_binds\"$PROG_DIR\"]" >/dev/null
+cp -- "$PROGS/netprobe" "$PROG_DIR/"
+
+probe_is() {
+	grep -qxF -- "$1: $2" "$WORK/out" || { echo "'$1' is '$(sed -n "s/^$1: //p" "$WORK/out")', want '$2'"; return 1; }
+}
+
+bypass_recorded() {
+	grep -q "\"activity\":\"bypass\",\"class\":\"network\",\"data\":{\"address\":\"$1\",\"count\":1,\"errno\":\"$2\",\"family\":\"$3\",\"port\":$4,\"syscall\":\"$5\"}" \
+		"$WORK/eg.rec" || { echo "no bypass record of $5 to $1 port $4"; return 1; }
+}
+
+test_egress_plumbing_and_bypass_records() {
+	local t=${FUNCNAME[0]} rc=0 why
+	[[ -e /etc/resolv.conf ]] || { fail "$t" "this|machine has no /etc/resolv.conf to cover"; return; }
+	rm -f "$WORK/eg.rec"
+	timeout -s KILL "$LIMIT_S" "$EGBOX" --egress --policy "$WORK/egress.json" --records "$WORK/eg.rec" \
+		-- "$PROG_DIR/netprobe" all >"$WORK/out" 2>"$WORK/err" || rc=$?
+	[[ $rc -eq 0 ]] || { fail "$t" "status $rc"; return; }
+	for check in "proxy_http|warden 3128" "proxy_socks|warden 1080" "bind_3128|EADDRINUSE" \
+		"sockets_held|0" "tcp_loopback|ECONNREFUSED" "getaddrinfo|failed" \
+		"port53_tcp|ECONNREFUSED" "resolv_conf|size 0" "resolv_conf_write|EROFS" \
+		"tcp_192.0.2.1|ENETUNREACH" "udp_10.0.0.1|ENETUNREACH" "tcp_fe80::1|ENETUNREACH" \
+		"vsock_socket|EPERM" "vsock_connect|EAFNOSUPPORT" "raw_socket|EPERM" \
+		"packet_socket|EPERM" "env HTTP_PROXY|http://127.0.0.1:3128" \
+		"env https_proxy|http://127.0.0.1:3128" "env ALL_PROXY|socks5h://127.0.0.1:1080" \
+		"env no_proxy|localhost,127.0.0.1,::1" "env NODE_USE_ENV_PROXY|1"; do
+		why=$(probe_is "${check%%|*}" "${check#*|}") || { fail "$t" "$why"; return; }
+	done
+	grep -c '"class":"egbox"' "$WORK/eg.rec" | grep -qx 2 ||
+		{ fail "$t" "the|caller did not accept both connections"; return; }
+	why=$(bypass_recorded 192.0.2.1 ENETUNREACH inet 80 connect &&
+		bypass_recorded 10.0.0.1 ENETUNREACH inet 53 sendto &&
+		bypass_recorded 'fe80::1%1' ENETUNREACH inet6 80 connect &&
+		bypass_recorded 2 EAFNOSUPPORT vsock 1024 connect) || { fail "$t" "$why"; return; }
+	# the vsock and packet sockets themselves: the seccomp denial of socket
+	[[ $(grep -c '"class":"seccomp","data":{"abi":"x86_64","args":\["0x\(28\|11\)"' "$WORK/eg.rec") -eq 2 ]] ||
+		{ fail "$t" "no|seccomp records of the vsock and packet sockets"; return; }
+	# loopback calls (the proxies, 127.0.0.1:9 and :53, the resolver's) made none
+	[[ $(grep -c '"class":"network"' "$WORK/eg.rec") -eq 4 ]] ||
+		{ fail "$t" "$(grep -c '"class":"network"' "$WORK/eg.rec") bypass records, want 4"; return; }
+	ok "$t"
+}
+
+test_egress_off_changes_nothing() {
+	local t=${FUNCNAME[0]} rc=0 why
+	rm -f "$WORK/eg.rec"
+	timeout -s KILL "$LIMIT_S" "$EGBOX" --policy "$WORK/egress.json" --records "$WORK/eg.rec" \
+		-- "$PROG_DIR/netprobe" all >"$WORK/out" 2>"$WORK/err" || rc=$?
+	[[ $rc -eq 0 ]] || { fail "$t" "status $rc"; return; }
+	for check in "proxy_http|ECONNREFUSED" "bind_3128|ok" "tcp_192.0.2.1|ENETUNREACH" \
+		"resolv_conf|size $(stat -c %s /etc/resolv.conf)" "env HTTP_PROXY|http://job:1" \
+		"env ALL_PROXY|(unset)"; do
+		why=$(probe_is "${check%%|*}" "${check#*|}") || { fail "$t" "$why"; return; }
+	done
+	! grep -q '"class":"network"' "$WORK/eg.rec" || { fail "$t" "a|bypass record without egress"; return; }
+	ok "$t"
+}
+
 if [[ $(id -u) -ne 0 ]]; then
 	fail "sandbox" "warden sandbox needs root"
 	report_end sandbox
@@ -494,4 +564,6 @@ test_the_command_learns_nothing_of_the_host
 test_exec_records_escape_control_characters
 test_sanitize_output_escapes_split_sequences
 test_execs_are_records_cut_not_lost
+test_egress_plumbing_and_bypass_records
+test_egress_off_changes_nothing
 report_end sandbox

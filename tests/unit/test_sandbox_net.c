@@ -129,8 +129,9 @@ static void test_malformed_lengths_are_the_kernels_einval(void **state)
 
 static void test_environment_names_the_proxies_only_with_egress(void **state)
 {
-	const char *env[] = {"PATH=/bin", "HTTP_PROXY=http://evil:1", "https_proxy=x",
-			     "no_proxy=*", "HTTP_PROXYX=kept", "NODE_USE_ENV_PROXY=0", NULL};
+	const char *env[] = {"PATH=/bin",  "HTTP_PROXY=http://evil:1", "https_proxy=x",
+			     "no_proxy=*", "HTTP_PROXYX=kept",         "NODE_USE_ENV_PROXY=0",
+			     NULL};
 	const char *out[16], *small[8];
 	struct sup_sandbox sb;
 	int n;
@@ -209,7 +210,7 @@ static void test_builtin_filter_marks_network_calls_only_with_egress(void **stat
 }
 
 #define ALLOW_PROFILE                                                                              \
-	"{\"sandbox\": {\"seccomp\": {\"profile\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", "   \
+	"{\"sandbox\": {\"seccomp\": {\"profile\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", "       \
 	"\"syscalls\": [%s]}}}}"
 
 static void test_profile_filter_marks_what_it_allows(void **state)
@@ -219,8 +220,9 @@ static void test_profile_filter_marks_what_it_allows(void **state)
 	struct sup_sandbox sb;
 
 	(void)state;
-	(void)snprintf(text, sizeof(text), ALLOW_PROFILE,
-		       "{\"names\": [\"sendmsg\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 13}");
+	(void)snprintf(
+		text, sizeof(text), ALLOW_PROFILE,
+		"{\"names\": [\"sendmsg\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 13}");
 	assert_int_equal(policy(text, &sb), 0);
 	sb.egress = true;
 	assert_int_equal(sup_sb_filter_build(&sb, &f, &err), 0);
