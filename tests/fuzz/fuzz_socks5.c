@@ -22,15 +22,22 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static enum wd_eg_socks_result greet(const uint8_t *data, size_t n, size_t *used, uint8_t *method)
+/* A copy of exactly n bytes on the heap, for ASan to see reads past it. */
+static uint8_t *exact_copy(const uint8_t *data, size_t n)
 {
 	uint8_t *p = malloc(n + 1);
-	enum wd_eg_socks_result res;
 
 	if (p == NULL)
 		abort();
 	memcpy(p, data, n);
-	res = wd_eg_socks_greeting(p, n, used, method);
+	return p;
+}
+
+static enum wd_eg_socks_result greet(const uint8_t *data, size_t n, size_t *used, uint8_t *method)
+{
+	uint8_t *p = exact_copy(data, n);
+	enum wd_eg_socks_result res = wd_eg_socks_greeting(p, n, used, method);
+
 	free(p);
 	return res;
 }
@@ -38,13 +45,9 @@ static enum wd_eg_socks_result greet(const uint8_t *data, size_t n, size_t *used
 static enum wd_eg_socks_result ask(const uint8_t *data, size_t n, struct wd_eg_socks_req *r,
 				   size_t *used)
 {
-	uint8_t *p = malloc(n + 1);
-	enum wd_eg_socks_result res;
+	uint8_t *p = exact_copy(data, n);
+	enum wd_eg_socks_result res = wd_eg_socks_request(p, n, r, used);
 
-	if (p == NULL)
-		abort();
-	memcpy(p, data, n);
-	res = wd_eg_socks_request(p, n, r, used);
 	free(p);
 	return res;
 }
