@@ -211,7 +211,7 @@ bool wd_eg_http_body_eof_ok(const struct wd_eg_http_body *b);
  * reason. code is one of 400, 403, 431, 501, 502, 503, 504, 505. The
  * reason (reason_len bytes, any content) is cut at WD_EG_HTTP_REASON_MAX
  * and every byte outside printable ASCII becomes '?'. Returns the bytes
- * written into out, or -EINVAL (unknown code) or -ENOSPC (size short;
+ * written into out (a NUL follows them, not counted), or -EINVAL (unknown code) or -ENOSPC (size short;
  * WD_EG_HTTP_ANSWER_MAX is always enough).
  */
 int wd_eg_http_error_write(unsigned code, const char *reason, size_t reason_len, char *out,

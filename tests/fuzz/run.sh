@@ -5,7 +5,7 @@
 #        tests/fuzz/run.sh --seeds
 #
 # Builds build/fuzz/fuzz_{sbnet,cmdline,modules,rootfs_pin,boottimes,frame,job,hello,exit,ociseccomp,
-# policy,egress,record,verify,resume,safetext,jbound,tarread,cpio,imgmanifest,stream}
+# policy,egress,record,verify,resume,safetext,jbound,tarread,cpio,imgmanifest,stream,httphead,socks5}
 # with `clang -fsanitize=fuzzer,address,undefined` and the tree's warning
 # flags, then runs each for SECONDS over its committed seeds in
 # tests/fuzz/corpus/TARGET (only read; what libFuzzer finds goes to
@@ -117,7 +117,7 @@ fi
 # tests/unit/test_msg.c covers that bound.
 targets=(fuzz_cmdline fuzz_modules fuzz_rootfs_pin fuzz_boottimes fuzz_frame fuzz_job fuzz_hello fuzz_exit
 	fuzz_ociseccomp fuzz_policy fuzz_egress fuzz_record fuzz_verify fuzz_resume fuzz_safetext
-	fuzz_jbound fuzz_tarread fuzz_cpio fuzz_imgmanifest fuzz_stream fuzz_sbnet)
+	fuzz_jbound fuzz_tarread fuzz_cpio fuzz_imgmanifest fuzz_stream fuzz_sbnet fuzz_httphead fuzz_socks5)
 declare -A sources=(
 	[fuzz_cmdline]="init/config.c init/modules.c"
 	[fuzz_modules]=init/modules.c
@@ -140,13 +140,16 @@ declare -A sources=(
 	[fuzz_imgmanifest]="host/imagemanifest.c host/imageio.c host/verity.c host/toolrun.c host/proc.c"
 	[fuzz_stream]="vsock/frame.c vsock/conn.c vsock/msg.c vsock/msgbin.c vsock/msgeg.c egress/mux.c"
 	[fuzz_sbnet]=sandbox/sbnet.c
+	[fuzz_httphead]="egress/http.c egress/httpbody.c"
+	[fuzz_socks5]=egress/socks5.c
 )
 declare -A max_len=([fuzz_cmdline]=4200 [fuzz_modules]=8192 [fuzz_rootfs_pin]=4200
 	[fuzz_boottimes]=512
 	[fuzz_frame]=4096 [fuzz_job]=16384 [fuzz_hello]=4096 [fuzz_exit]=2048 [fuzz_ociseccomp]=16384
 	[fuzz_policy]=16384 [fuzz_egress]=16384 [fuzz_record]=9000 [fuzz_verify]=65536
 	[fuzz_resume]=8212 [fuzz_safetext]=8192 [fuzz_jbound]=8192 [fuzz_tarread]=70000
-	[fuzz_cpio]=65536 [fuzz_imgmanifest]=65536 [fuzz_stream]=4096 [fuzz_sbnet]=256)
+	[fuzz_cpio]=65536 [fuzz_imgmanifest]=65536 [fuzz_stream]=4096 [fuzz_sbnet]=256
+	[fuzz_httphead]=20000 [fuzz_socks5]=600)
 declare -A extra=(
 	[fuzz_cmdline]="-dict=$ROOT/tests/fuzz/cmdline.dict"
 	[fuzz_modules]=""
@@ -169,6 +172,8 @@ declare -A extra=(
 	[fuzz_imgmanifest]="-dict=$ROOT/tests/fuzz/imgmanifest.dict"
 	[fuzz_stream]=""
 	[fuzz_sbnet]=""
+	[fuzz_httphead]="-dict=$ROOT/tests/fuzz/http.dict"
+	[fuzz_socks5]="-dict=$ROOT/tests/fuzz/socks5.dict"
 )
 third_objs=("$OUT/third/cJSON.o" "$OUT/third/libbearssl.a")
 # fuzz_policy compiles the filter with libseccomp: the glibc build `make deps`
