@@ -405,6 +405,7 @@ int eg_decide(struct eg_client *c, uint8_t proxy, const char *host, size_t host_
 	if (c->counted) {
 		c->counted = false; /* it holds a stream now: counted there */
 		p->st.handshakes--;
+		resume_accept(p);
 	}
 	c->state = EG_OPENING;
 	eg_timer(c, &p->opening);
@@ -524,33 +525,14 @@ static int client_event(struct eg_client *c, uint32_t events, struct wd_err *err
 
 /* ---- accepting ------------------------------------------------------------ */
 
-/*
- * More clients than WD_EG_HANDSHAKE_MAX hold no stream: this one is told
- * so at once (503; SOCKS5: "no authentication" then general failure, which
- * a client reads in order) and closed, after a record.
- */
-static int refuse_at_once(struct wd_eg_proxies *p, int fd, bool socks, struct wd_err *err)
+/* Stop taking clients from the listeners until one ends (resume_accept). */
+static int pause_accept(struct wd_eg_proxies *p, struct wd_err *err)
 {
-	static const uint8_t socks_busy[] = {5, 0, 5, 1, 0, 1, 0, 0, 0, 0, 0, 0};
-	static const char why[] = "limit: egress clients in their handshake";
-	char buf[WD_EG_HTTP_ANSWER_MAX], sink[2048];
-	int n;
-
-	p->st.refused_limit++;
-	ssize_t r = read(fd, sink, sizeof(sink)); /* what came already: no reset for it */
-
-	if (socks) {
-		r = write(fd, socks_busy, sizeof(socks_busy));
-	} else {
-		n = wd_eg_http_error_write(503, why, strlen(why), buf, sizeof(buf));
-		if (n > 0)
-			r = write(fd, buf, (size_t)n);
-	}
-	(void)r; /* best effort: the client may be gone already */
-	(void)shutdown(fd, SHUT_WR);
-	(void)close(fd);
-	return eg_rec_limit_connections(p, socks ? WD_EG_PROXY_SOCKS5 : 0, "", 0, 0, "handshakes",
-					err);
+	p->accept_paused = true;
+	if ((p->http_fd >= 0 && eg_watch(p, &p->http_ev, p->http_fd, 0, err) < 0) ||
+	    (p->socks_fd >= 0 && eg_watch(p, &p->socks_ev, p->socks_fd, 0, err) < 0))
+		return wd_err_ret(err);
+	return 0;
 }
 
 static int new_client(struct wd_eg_proxies *p, int fd, bool socks, struct wd_err *err)
@@ -591,9 +573,13 @@ static int new_client(struct wd_eg_proxies *p, int fd, bool socks, struct wd_err
 static int accept_burst(struct wd_eg_proxies *p, int lfd, bool socks, struct wd_err *err)
 {
 	for (int i = 0; i < WD_EG_ACCEPT_BURST; i++) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		int rc;
+		int fd, rc;
 
+		/* As many clients in their handshake as allowed: the next ones
+		 * wait in the listener's backlog until one of these is done. */
+		if (p->st.handshakes >= p->handshake_max)
+			return pause_accept(p, err);
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -602,17 +588,9 @@ static int accept_burst(struct wd_eg_proxies *p, int lfd, bool socks, struct wd_
 			/* Out of fds or memory: stop accepting until a client goes
 			 * (the listener would wake the loop at once otherwise). */
 			wd_warn_sys(errno, "egress: accept: paused until a client ends");
-			p->accept_paused = true;
-			if ((p->http_fd >= 0 && eg_watch(p, &p->http_ev, p->http_fd, 0, err) < 0) ||
-			    (p->socks_fd >= 0 &&
-			     eg_watch(p, &p->socks_ev, p->socks_fd, 0, err) < 0))
-				return wd_err_ret(err);
-			return 0;
+			return pause_accept(p, err);
 		}
-		if (p->st.handshakes >= p->handshake_max)
-			rc = refuse_at_once(p, fd, socks, err);
-		else
-			rc = new_client(p, fd, socks, err);
+		rc = new_client(p, fd, socks, err);
 		if (rc < 0)
 			return rc;
 	}

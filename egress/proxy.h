@@ -26,8 +26,11 @@
  *
  * Bounds: limits.connections open streams (the mux's table; beyond:
  * 503 / SOCKS5 0x01 and a limit/egress-connections record), at most
- * WD_EG_HANDSHAKE_MAX clients that hold no stream yet (a client beyond is
- * answered the same way at once), WD_EG_ACCEPT_BURST accepts per listener
+ * WD_EG_HANDSHAKE_MAX clients that hold no stream yet (beyond, the
+ * listeners are not read: the next clients wait in their backlog of
+ * SUP_SB_PROXY_BACKLOG until one of these has its stream or goes, so a
+ * burst of a thousand tunnels is served in turn and slow clients cost
+ * only their own head timeouts), WD_EG_ACCEPT_BURST accepts per listener
  * and run. Memory per client and per stream: docs/egress.md, "Memory".
  *
  * Records go through the caller's callback (network/connect, refused,

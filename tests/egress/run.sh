@@ -305,7 +305,7 @@ test_channel_cut_mid_transfer() {
 	ok "$t"
 }
 
-for mode in sandbox local vm; do
+for mode in ${EGRESS_MODES:-sandbox local vm}; do
 	test_agent_checks "$mode" allowed
 	test_allowed_connections_are_recorded "$mode"
 	test_agent_checks "$mode" denied
