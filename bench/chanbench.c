@@ -109,8 +109,8 @@ static void stream_frames(struct wd_conn *c, const uint8_t *buf, size_t chunk, u
 		rc = wd_conn_flush(c, &err);
 		if (rc < 0)
 			die("flush", &err);
-		if (rc > 0 && wd_conn_queued(c) >= WD_CONN_HIGH_WATER &&
-		    poll(&pfd, 1, -1) < 0 && errno != EINTR)
+		if (rc > 0 && wd_conn_queued(c) >= WD_CONN_HIGH_WATER && poll(&pfd, 1, -1) < 0 &&
+		    errno != EINTR)
 			die("poll", NULL);
 	}
 }
