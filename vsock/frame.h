@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 #include "../common/err.h"
+#include "../common/sha256.h"
 
 #define WD_PROTO_VERSION 3
 #define WD_FRAME_HEADER_BYTES 24
@@ -119,11 +120,12 @@ struct wd_frame {
 struct wd_chan {
 	enum wd_side side;
 	bool keyed;
-	uint8_t send_key[32]; /* direction key for frames we send */
-	uint8_t recv_key[32]; /* direction key for frames we receive */
-	uint64_t send_seq;    /* last sequence number sent */
-	uint64_t recv_seq;    /* last sequence number accepted */
-	bool recv_authed;     /* an authenticated frame arrived: no unkeyed ones after */
+	/* The direction keys, as HMAC pad states (common/sha256.h): */
+	struct wd_hmac_sha256_key send_key; /* for frames we send */
+	struct wd_hmac_sha256_key recv_key; /* for frames we receive */
+	uint64_t send_seq;                  /* last sequence number sent */
+	uint64_t recv_seq;                  /* last sequence number accepted */
+	bool recv_authed; /* an authenticated frame arrived: no unkeyed ones after */
 };
 
 void wd_chan_init(struct wd_chan *ch, enum wd_side side);
