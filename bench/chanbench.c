@@ -15,7 +15,7 @@
  *      (done twice: a 1 MiB warm-up, then the measured run)
  *   2. raw round trip: ROUNDS times 1 byte there and back
  *   3. framed throughput: DATA frames of WD_CONN_DATA_CHUNK bytes, keyed
- *      channel (HMAC-SHA256 on every frame), queued and flushed as the
+ *      channel (the GMAC on every frame), queued and flushed as the
  *      product's producers do (below WD_CONN_HIGH_WATER, flushed per round
  *      without blocking), an empty DATA ends; the server answers with the
  *      byte count
@@ -257,10 +257,10 @@ static void client(int fd, uint64_t mib, uint64_t rounds, const char *transport)
 	mac_rtt = seconds_since(t0) * 1e6 / (double)rounds;
 	wd_conn_close(&c);
 
-	printf("%s throughput: framed+HMAC %.1f MiB/s, raw bytes %.1f MiB/s, ratio %.2f (%llu "
+	printf("%s throughput: framed+MAC %.1f MiB/s, raw bytes %.1f MiB/s, ratio %.2f (%llu "
 	       "MiB)\n",
 	       transport, mac_tp, raw_tp, mac_tp / raw_tp, (unsigned long long)mib);
-	printf("%s round trip: framed+HMAC %.1f us, raw bytes %.1f us, ratio %.2f (%llu rounds)\n",
+	printf("%s round trip: framed+MAC %.1f us, raw bytes %.1f us, ratio %.2f (%llu rounds)\n",
 	       transport, mac_rtt, raw_rtt, mac_rtt / raw_rtt, (unsigned long long)rounds);
 }
 

@@ -7,7 +7,7 @@
 #   2. microVM: K boots of the image, the kernel's time and init's phases as
 #      the supervisor reports them in its hello
 #   3. sizes of the static binaries, beside tini-static and catatonit
-#   4. the channel: throughput and round trip, framed+HMAC against raw
+#   4. the channel: throughput and round trip, framed+MAC against raw
 #      bytes, over AF_UNIX and over virtio-serial into a microVM
 #   5. the sandbox: `warden sandbox -- /bin/true` against bubblewrap
 #      (bwrap --unshare-all --die-with-parent --ro-bind / / --dev /dev
@@ -476,7 +476,7 @@ bench_sizes() {
 bench_channel() {
 	local tool=$BIN/bench/chanbench dir=$WORK/chan-overlay rc=0
 	echo
-	echo "== 4. channel: throughput and round trip (framed+HMAC vs raw bytes)"
+	echo "== 4. channel: throughput and round trip (framed+MAC vs raw bytes)"
 	if [[ ! -x $tool ]]; then
 		unmeasured "channel: $tool is missing (make $tool)"
 		return
