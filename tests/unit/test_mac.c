@@ -116,8 +116,8 @@ static void test_frame_mac_is_the_documented_gmac(void **state)
 	wd_chan_init(&ch, WD_SIDE_HOST);
 	wd_chan_set_key(&ch, job_key);
 	for (uint64_t seq = 1; seq <= 2; seq++) {
-		assert_int_equal(wd_frame_encode(&ch, WD_MSG_DATA, WD_STREAM_STDIN, "hello", 5, frame,
-						 sizeof(frame), &err),
+		assert_int_equal(wd_frame_encode(&ch, WD_MSG_DATA, WD_STREAM_STDIN, "hello", 5,
+						 frame, sizeof(frame), &err),
 				 (int)sizeof(frame));
 		iv[11] = (uint8_t)seq; /* 0^32 || seq, big-endian */
 		reference_tag(key, iv, 12, frame, WD_FRAME_HEADER_BYTES + 5, tag);
