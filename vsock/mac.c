@@ -6,12 +6,19 @@
 
 #include <bearssl_hash.h>
 
+/* Probed once: BearSSL's getters run CPUID, which in a VM is a trip to the
+ * hypervisor (tens of microseconds on a small frame's path). */
 static int hw = -1;
+static br_ghash ghash_hw;
+static const br_block_ctr_class *aes_hw;
 
 bool wd_mac_hw(void)
 {
-	if (hw < 0)
-		hw = br_aes_x86ni_ctr_get_vtable() != NULL && br_ghash_pclmul_get() != 0;
+	if (hw < 0) {
+		ghash_hw = br_ghash_pclmul_get();
+		aes_hw = br_aes_x86ni_ctr_get_vtable();
+		hw = ghash_hw != 0 && aes_hw != NULL;
+	}
 	return hw == 1;
 }
 
@@ -25,7 +32,7 @@ void wd_mac_use_hw(bool on)
 /* The key's own AES implementation (its vtable), and the GHASH in force. */
 static br_ghash ghash(void)
 {
-	return wd_mac_hw() ? br_ghash_pclmul_get() : br_ghash_ctmul64;
+	return wd_mac_hw() ? ghash_hw : br_ghash_ctmul64;
 }
 
 /* AES of the block (iv || cc), iv 12 bytes, cc big-endian: CTR mode over zeros. */
@@ -39,10 +46,8 @@ static void aes_block(const struct wd_mac_key *k, const uint8_t iv[12], uint32_t
 void wd_mac_key_init(struct wd_mac_key *k, const uint8_t key[WD_MAC_KEY_BYTES])
 {
 	static const uint8_t zero[12] = {0};
-	const br_block_ctr_class *impl = wd_mac_hw() ? br_aes_x86ni_ctr_get_vtable() : NULL;
+	const br_block_ctr_class *impl = wd_mac_hw() ? aes_hw : &br_aes_ct64_ctr_vtable;
 
-	if (impl == NULL)
-		impl = &br_aes_ct64_ctr_vtable;
 	impl->init(&k->aes.vtable, key, WD_MAC_KEY_BYTES);
 	aes_block(k, zero, 0, k->h);
 }
