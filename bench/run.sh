@@ -7,7 +7,7 @@
 #   2. microVM: K boots of the image, the kernel's time and init's phases as
 #      the supervisor reports them in its hello
 #   3. sizes of the static binaries, beside tini-static and catatonit
-#   4. the channel: throughput and round trip, framed+HMAC against raw
+#   4. the channel: throughput and round trip, framed+MAC against raw
 #      bytes, over AF_UNIX and over virtio-serial into a microVM
 #   5. the sandbox: `warden sandbox -- /bin/true` against bubblewrap
 #      (bwrap --unshare-all --die-with-parent --ro-bind / / --dev /dev
@@ -480,13 +480,13 @@ bench_sizes() {
 
 # ---- 4. the channel ---------------------------------------------------------------
 
-# Framed + HMAC against raw bytes over the same transport, in one run: over a
+# Framed + MAC against raw bytes over the same transport, in one run: over a
 # Unix socket pair on this host, and over virtio-serial into a microVM whose
 # supervisor is replaced by the bench's guest end.
 bench_channel() {
 	local tool=$BIN/bench/chanbench dir=$WORK/chan-overlay rc=0
 	echo
-	echo "== 4. channel: throughput and round trip (framed+HMAC vs raw bytes)"
+	echo "== 4. channel: throughput and round trip (framed+MAC vs raw bytes)"
 	if [[ ! -x $tool ]]; then
 		unmeasured "channel: $tool is missing (make $tool)"
 		return
@@ -505,7 +505,7 @@ bench_channel() {
 		unmeasured "channel over virtio-serial"
 		tail -5 "$WORK/chan.log" | sed 's/^/    console| /'
 	fi
-	echo "  (under $(accel_name "$(qemu_accel "$KERNEL_DIR/vmlinuz")"); the HMAC is BearSSL's portable SHA-256, hashed once by each side)"
+	echo "  (under $(accel_name "$(qemu_accel "$KERNEL_DIR/vmlinuz")"); the guest's MAC is BearSSL's portable AES and GHASH unless its CPU model has AES-NI and PCLMULQDQ)"
 }
 
 # ---- 5. the sandbox -----------------------------------------------------------
@@ -606,7 +606,7 @@ bench_audit() {
 	fi
 	# Guest emit to host disk: the supervisor's audit module makes N
 	# records as fast as its queue takes them and sends them over a
-	# channel (frames, HMAC, acknowledgements) to the launcher's collector,
+	# channel (frames, MACs, acknowledgements) to the launcher's collector,
 	# which checks each and acknowledges after fdatasync. Two processes, the
 	# code of both sides, no event source.
 	mkdir -p "$DISK/pipe"

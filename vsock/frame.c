@@ -104,13 +104,25 @@ static uint64_t get_be64(const uint8_t *p)
 	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
 }
 
-/* HMAC-SHA256 (common/sha256.c: SHA-NI where the CPU has it; every frame
- * is hashed once on each side). */
-static void hmac(const uint8_t key[32], const char *label, const uint8_t *data, size_t len,
-		 uint8_t out[32])
+/* A stream frame's MAC: its sequence number is the IV (frame.h). */
+static void frame_mac(const struct wd_mac_key *key, uint64_t seq, const uint8_t *frame, size_t len,
+		      uint8_t out[WD_FRAME_MAC_BYTES])
 {
-	wd_hmac_sha256(key, 32, label, label != NULL ? strlen(label) : 0, data,
-		       data != NULL ? len : 0, out);
+	uint8_t iv[12] = {0};
+
+	put_be64(iv + 4, seq);
+	wd_mac(key, iv, sizeof(iv), frame, len, out);
+}
+
+/* A RESUME's MAC: the IV is its epoch and payload, all that varies in it. */
+static void resume_mac(const struct wd_mac_key *key, const uint8_t *frame,
+		       uint8_t out[WD_FRAME_MAC_BYTES])
+{
+	uint8_t iv[16];
+
+	memcpy(iv, frame + 12, 8);
+	memcpy(iv + 8, frame + WD_FRAME_HEADER_BYTES, 8);
+	wd_mac(key, iv, sizeof(iv), frame, WD_FRAME_HEADER_BYTES + 8, out);
 }
 
 void wd_chan_init(struct wd_chan *ch, enum wd_side side)
@@ -121,12 +133,14 @@ void wd_chan_init(struct wd_chan *ch, enum wd_side side)
 
 void wd_chan_set_key(struct wd_chan *ch, const uint8_t key[WD_KEY_BYTES])
 {
+	static const char label_h2g[] = "warden gmac host->guest",
+			  label_g2h[] = "warden gmac guest->host";
 	uint8_t h2g[32], g2h[32];
 
-	hmac(key, "warden v1 host->guest", NULL, 0, h2g);
-	hmac(key, "warden v1 guest->host", NULL, 0, g2h);
-	memcpy(ch->send_key, ch->side == WD_SIDE_HOST ? h2g : g2h, 32);
-	memcpy(ch->recv_key, ch->side == WD_SIDE_HOST ? g2h : h2g, 32);
+	wd_hmac_sha256(key, WD_KEY_BYTES, label_h2g, strlen(label_h2g), NULL, 0, h2g);
+	wd_hmac_sha256(key, WD_KEY_BYTES, label_g2h, strlen(label_g2h), NULL, 0, g2h);
+	wd_mac_key_init(&ch->send_key, ch->side == WD_SIDE_HOST ? h2g : g2h);
+	wd_mac_key_init(&ch->recv_key, ch->side == WD_SIDE_HOST ? g2h : h2g);
 	explicit_bzero(h2g, sizeof(h2g));
 	explicit_bzero(g2h, sizeof(g2h));
 	ch->keyed = true;
@@ -136,8 +150,8 @@ void wd_chan_set_key(struct wd_chan *ch, const uint8_t key[WD_KEY_BYTES])
 
 void wd_chan_wipe(struct wd_chan *ch)
 {
-	explicit_bzero(ch->send_key, sizeof(ch->send_key));
-	explicit_bzero(ch->recv_key, sizeof(ch->recv_key));
+	explicit_bzero(&ch->send_key, sizeof(ch->send_key));
+	explicit_bzero(&ch->recv_key, sizeof(ch->recv_key));
 	ch->keyed = false;
 }
 
@@ -172,8 +186,8 @@ int wd_frame_encode(struct wd_chan *ch, unsigned type, uint32_t stream, const vo
 	if (len > 0)
 		memmove(out + WD_FRAME_HEADER_BYTES, payload, len);
 	if (mac)
-		hmac(ch->send_key, NULL, out, WD_FRAME_HEADER_BYTES + len,
-		     out + WD_FRAME_HEADER_BYTES + len);
+		frame_mac(&ch->send_key, ch->send_seq, out, WD_FRAME_HEADER_BYTES + len,
+			  out + WD_FRAME_HEADER_BYTES + len);
 	return (int)total;
 }
 
@@ -312,7 +326,7 @@ int wd_decoder_next(struct wd_decoder *d, struct wd_chan *ch, struct wd_frame *f
 	} else {
 		if (!ch->keyed)
 			return fail(d, err, EACCES, "MAC before any key", type, seq);
-		hmac(ch->recv_key, NULL, h, WD_FRAME_HEADER_BYTES + len, mac);
+		frame_mac(&ch->recv_key, seq, h, WD_FRAME_HEADER_BYTES + len, mac);
 		if (!mac_equal(mac, h + WD_FRAME_HEADER_BYTES + len))
 			return fail(d, err, EBADMSG, "MAC mismatch", type, seq);
 		if (seq != ch->recv_seq + 1)
@@ -362,7 +376,7 @@ int wd_resume_encode(const struct wd_chan *ch, uint64_t epoch, uint64_t last_seq
 {
 	resume_header(out, epoch);
 	put_be64(out + WD_FRAME_HEADER_BYTES, last_seq);
-	hmac(ch->send_key, NULL, out, WD_FRAME_HEADER_BYTES + 8, out + WD_FRAME_HEADER_BYTES + 8);
+	resume_mac(&ch->send_key, out, out + WD_FRAME_HEADER_BYTES + 8);
 	return WD_RESUME_FRAME_BYTES;
 }
 
@@ -397,7 +411,7 @@ int wd_decoder_find_resume(struct wd_decoder *d, const struct wd_chan *ch, uint6
 		}
 		if (n < WD_RESUME_FRAME_BYTES)
 			break;
-		hmac(ch->recv_key, NULL, p, WD_FRAME_HEADER_BYTES + 8, mac);
+		resume_mac(&ch->recv_key, p, mac);
 		if (!mac_equal(mac, p + WD_FRAME_HEADER_BYTES + 8)) {
 			d->start++;
 			continue;

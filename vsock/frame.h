@@ -22,16 +22,18 @@
  *   12      8   sequence number
  *   20      4   payload length, at most WD_FRAME_MAX_PAYLOAD
  *   24      n   payload
- *   24+n   32   HMAC-SHA256 over bytes 0 .. 24+n-1, if WD_FLAG_MAC
+ *   24+n   16   GMAC tag over bytes 0 .. 24+n-1, if WD_FLAG_MAC (vsock/mac.h)
  *
  * Authentication: READY (guest to host) and KEY (host to guest) are the only
  * frames without a MAC, and the only ones with sequence number 0. KEY
  * carries the job's 256-bit key K. From then on every frame in both
  * directions carries a MAC under a direction key derived from K
- * (HMAC-SHA256(K, "warden v1 host->guest") and "... guest->host"), so a
+ * (HMAC-SHA256(K, "warden gmac host->guest") and "... guest->host"), so a
  * frame cannot be reflected back to its sender, and sequence numbers start
  * at 1 and go up by exactly 1 per frame in each direction: a replayed,
- * dropped, reordered or forged frame is an error.
+ * dropped, reordered or forged frame is an error. The MAC is GMAC
+ * (AES-256-GCM, nothing encrypted) with the sequence number as its IV
+ * (0^32 || seq, 12 bytes): each sequence number is MACed once per key.
  *
  * No allocation: the caller owns every context and buffer.
  */
@@ -43,10 +45,11 @@
 #include <stdint.h>
 
 #include "../common/err.h"
+#include "mac.h"
 
 #define WD_PROTO_VERSION 4
 #define WD_FRAME_HEADER_BYTES 24
-#define WD_FRAME_MAC_BYTES 32
+#define WD_FRAME_MAC_BYTES WD_MAC_TAG_BYTES    /* 16 */
 #define WD_FRAME_MAX_PAYLOAD (1024UL * 1024UL) /* 1 MiB: a job, a chunk of a file */
 #define WD_FRAME_MAX_BYTES (WD_FRAME_HEADER_BYTES + WD_FRAME_MAX_PAYLOAD + WD_FRAME_MAC_BYTES)
 #define WD_KEY_BYTES 32
@@ -143,11 +146,11 @@ struct wd_frame {
 struct wd_chan {
 	enum wd_side side;
 	bool keyed;
-	uint8_t send_key[32]; /* direction key for frames we send */
-	uint8_t recv_key[32]; /* direction key for frames we receive */
-	uint64_t send_seq;    /* last sequence number sent */
-	uint64_t recv_seq;    /* last sequence number accepted */
-	bool recv_authed;     /* an authenticated frame arrived: no unkeyed ones after */
+	struct wd_mac_key send_key; /* direction key for frames we send */
+	struct wd_mac_key recv_key; /* direction key for frames we receive */
+	uint64_t send_seq;          /* last sequence number sent */
+	uint64_t recv_seq;          /* last sequence number accepted */
+	bool recv_authed;           /* an authenticated frame arrived: no unkeyed ones after */
 };
 
 void wd_chan_init(struct wd_chan *ch, enum wd_side side);
@@ -212,7 +215,9 @@ uint64_t wd_frame_seq(const uint8_t *h);
  * then +1) instead of the stream's counter, and it is valid only as the
  * first frame of a new connection: inside the stream the decoder refuses
  * it. Its payload is the last sequence number the sender accepted, so the
- * other side knows which frames to send again.
+ * other side knows which frames to send again. Its MAC's IV is the epoch
+ * and that payload (16 bytes, so never one of the stream's 12-byte IVs):
+ * a RESUME sent again with the same IV is the same frame.
  */
 int wd_resume_encode(const struct wd_chan *ch, uint64_t epoch, uint64_t last_seq,
 		     uint8_t out[WD_RESUME_FRAME_BYTES]);

@@ -14,11 +14,12 @@
 # build/fuzz/artifacts/TARGET/ and can be replayed with
 # `build/fuzz/TARGET build/fuzz/artifacts/TARGET/crash-...`.
 #
-# The vsock targets and fuzz_ociseccomp link cJSON and BearSSL's HMAC-SHA256, compiled here
-# with the same instrumentation from the pinned sources that deps/fetch.sh
-# unpacked (`make deps` does that); fuzz_policy also links the libseccomp
-# `make deps` built for the ASan unit tests. --seeds rebuilds the vsock targets'
-# committed seeds with tests/fuzz/mkseeds.c, which uses the real encoders.
+# The vsock targets and fuzz_ociseccomp link cJSON and BearSSL (the frames'
+# GMAC: AES and GHASH), compiled here with the same instrumentation from
+# the pinned sources that deps/fetch.sh unpacked (`make deps` does that);
+# fuzz_policy also links the libseccomp `make deps` built for the ASan unit
+# tests. --seeds rebuilds the vsock targets' committed seeds with
+# tests/fuzz/mkseeds.c, which uses the real encoders.
 #
 # Needs clang and libFuzzer: on Debian 12 the packages clang and
 # libclang-rt-14-dev (libFuzzer's runtime, only a Recommends of clang-14,
@@ -72,7 +73,7 @@ pinned_src() {
 # Third-party code the vsock targets link, instrumented like the targets
 # but compiled without the tree's warning flags (it is not ours to fix).
 # cjson: the parser and printer; bearssl: all of it, as an archive the
-# linker takes what it needs from (HMAC and SHA-256 for frames, ECDSA
+# linker takes what it needs from (AES and GHASH for frames, ECDSA
 # P-256 for the audit log's checkpoints).
 build_third_party() {
 	local cjson bearssl
@@ -123,7 +124,7 @@ declare -A sources=(
 	[fuzz_modules]=init/modules.c
 	[fuzz_rootfs_pin]=init/rootfs_pin.c
 	[fuzz_boottimes]=""
-	[fuzz_frame]=vsock/frame.c
+	[fuzz_frame]="vsock/frame.c vsock/mac.c"
 	[fuzz_job]="vsock/msg.c vsock/msgbin.c"
 	[fuzz_hello]="vsock/msg.c vsock/msgbin.c"
 	[fuzz_exit]="vsock/msg.c vsock/msgbin.c"
@@ -132,7 +133,7 @@ declare -A sources=(
 	[fuzz_egress]=""
 	[fuzz_record]=""
 	[fuzz_verify]=host/auditverify.c
-	[fuzz_resume]=vsock/frame.c
+	[fuzz_resume]="vsock/frame.c vsock/mac.c"
 	[fuzz_safetext]=""
 	[fuzz_jbound]=""
 	[fuzz_tarread]="host/tarread.c host/rootfs.c host/rootfs_rules.c host/rootfs_dir.c host/rootfs_tree.c"
@@ -188,7 +189,7 @@ if [[ $seconds == --seeds ]]; then
 	echo "  CLANG   build/fuzz/mkseeds"
 	(cd -- "$ROOT" &&
 		clang "${std[@]}" "${warn[@]}" -g -O1 -fsanitize=address,undefined "${third_inc[@]}" \
-			-o "$OUT/mkseeds" tests/fuzz/mkseeds.c vsock/frame.c vsock/msg.c vsock/msgbin.c vsock/msgeg.c "${common[@]}" \
+			-o "$OUT/mkseeds" tests/fuzz/mkseeds.c vsock/frame.c vsock/mac.c vsock/msg.c vsock/msgbin.c vsock/msgeg.c "${common[@]}" \
 			"${third_objs[@]}")
 	for t in fuzz_frame fuzz_job fuzz_hello fuzz_exit fuzz_stream; do
 		mkdir -p -- "$ROOT/tests/fuzz/corpus/$t"

@@ -302,28 +302,43 @@ static void test_sha256_matches_bearssl_on_both_paths(void **state)
 	wd_sha256_use_hw(true);
 }
 
-/* HMAC-SHA256 as the channel uses it, against BearSSL's. */
+/* HMAC-SHA256 as the channel uses it, against BearSSL's: the one-shot
+ * form, and a precomputed key reused for many messages (one key object
+ * for all of them: using it must not change it), on both SHA-256 paths,
+ * up to a whole 64 KiB DATA frame. */
 static void test_hmac_matches_bearssl(void **state)
 {
-	uint8_t key[32], a[32], b[32], msg[200];
+	static uint8_t msg[24 + 65536 + 32];
+	static const size_t big[] = {1023, 65536 + 24, sizeof(msg)};
+	uint8_t key[32], a[32], b[32], c[32];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(key); i++)
 		key[i] = (uint8_t)(7 * i + 1);
 	for (size_t i = 0; i < sizeof(msg); i++)
-		msg[i] = (uint8_t)(i ^ 0x5a);
-	for (size_t n = 0; n <= sizeof(msg); n += 13) {
-		br_hmac_key_context kc;
-		br_hmac_context hc;
+		msg[i] = (uint8_t)(i ^ 0x5a ^ (i >> 8));
+	for (int path = 0; path < 2; path++) {
+		struct wd_hmac_sha256_key k;
 
-		wd_hmac_sha256(key, sizeof(key), "label", 5, msg, n, a);
-		br_hmac_key_init(&kc, &br_sha256_vtable, key, sizeof(key));
-		br_hmac_init(&hc, &kc, 0);
-		br_hmac_update(&hc, "label", 5);
-		br_hmac_update(&hc, msg, n);
-		(void)br_hmac_out(&hc, b);
-		assert_memory_equal(a, b, 32);
+		wd_sha256_use_hw(path == 0);
+		wd_hmac_sha256_key(&k, key, sizeof(key));
+		for (size_t i = 0; i < 200 / 13 + 1 + sizeof(big) / sizeof(big[0]); i++) {
+			size_t n = i <= 200 / 13 ? i * 13 : big[i - 200 / 13 - 1];
+			br_hmac_key_context kc;
+			br_hmac_context hc;
+
+			wd_hmac_sha256(key, sizeof(key), "label", 5, msg, n, a);
+			wd_hmac_sha256_keyed(&k, "label", 5, msg, n, c);
+			br_hmac_key_init(&kc, &br_sha256_vtable, key, sizeof(key));
+			br_hmac_init(&hc, &kc, 0);
+			br_hmac_update(&hc, "label", 5);
+			br_hmac_update(&hc, msg, n);
+			(void)br_hmac_out(&hc, b);
+			if (memcmp(a, b, 32) != 0 || memcmp(c, b, 32) != 0)
+				fail_msg("path %d, %zu bytes", path, n);
+		}
 	}
+	wd_sha256_use_hw(true);
 }
 
 /* ---- base64, keys, notes ------------------------------------------------------------ */
