@@ -637,16 +637,33 @@ static void test_connection_limit_is_503_and_recorded(void **state)
 	world_free(w);
 }
 
-static void test_handshake_bound_refuses_at_once(void **state)
+/* Beyond the handshake bound the next client waits in the listener's
+ * backlog (not accepted, not refused) and is served once a slot frees. */
+static void test_handshake_bound_makes_the_next_client_wait(void **state)
 {
+	static const char req[] = "CONNECT echo.test:7 HTTP/1.1\r\n\r\n";
 	struct world *w = world_new(policy, 1, 0);
 	int first = client(w->http_port), second;
+	struct wd_eg_proxy_stats st;
+	char buf[64];
 
 	(void)state;
 	send_all(w, first, "CONN", 4); /* holds the only handshake slot */
 	second = client(w->http_port);
-	expect_text(w, second, "HTTP/1.1 503 ");
-	assert_non_null(find_record(w, "limit", "egress-connections", "\"what\":\"handshakes\""));
+	send_all(w, second, req, sizeof(req) - 1);
+	for (int i = 0; i < 50; i++)
+		pump(w);
+	wd_eg_proxy_stats(w->px, &st);
+	assert_int_equal(st.accepted, 1);
+	assert_int_equal(read(second, buf, sizeof(buf)), -1); /* no answer: it waits */
+	assert_int_equal(errno, EAGAIN);
+	/* The first one's head completes: it holds a stream, and the slot is free. */
+	send_all(w, first, req + 4, sizeof(req) - 1 - 4);
+	expect_text(w, first, "200 Connection established");
+	expect_text(w, second, "200 Connection established");
+	wd_eg_proxy_stats(w->px, &st);
+	assert_int_equal(st.accepted, 2);
+	assert_null(find_record(w, "limit", "egress-connections", "handshakes"));
 	(void)close(first);
 	(void)close(second);
 	world_free(w);
@@ -855,7 +872,7 @@ int main(void)
 		cmocka_unit_test(test_oversized_head_is_431),
 		cmocka_unit_test(test_slow_client_does_not_delay_another_and_is_dropped),
 		cmocka_unit_test(test_connection_limit_is_503_and_recorded),
-		cmocka_unit_test(test_handshake_bound_refuses_at_once),
+		cmocka_unit_test(test_handshake_bound_makes_the_next_client_wait),
 		cmocka_unit_test(test_absolute_get_is_forwarded_with_a_rewritten_head),
 		cmocka_unit_test(test_forwarded_head_loses_hop_by_hop_fields),
 		cmocka_unit_test(test_keep_alive_reuses_the_stream_for_the_same_host_only),
