@@ -499,6 +499,7 @@ static void allowed(struct wd_egress_verdict *v, int rule)
 void wd_egress_check_request(const struct wd_egress *e, const struct wd_egress_target *t,
 			     struct wd_egress_verdict *v)
 {
+	const struct wd_egress_addr *pin;
 	bool port_miss = false;
 
 	verdict(v, WD_EGRESS_NO_RULE);
@@ -517,9 +518,13 @@ void wd_egress_check_request(const struct wd_egress *e, const struct wd_egress_t
 			return allowed(v, (int)i);
 		port_miss = true;
 	}
-	for (size_t i = 0; i < e->nallow; i++)
-		if (e->allow[i].kind == WD_EGRESS_CIDR && has_port(&e->allow[i], t->port))
-			return allowed(v, -1);
+	/* No host rule allows the name. It goes on only when `hosts` pins it:
+	 * its address is known here and decides (a cidr rule). Any other name
+	 * stops unresolved, so that a lookup can never carry data out: a cidr
+	 * rule admits literals and pinned names, never a name to resolve. */
+	pin = wd_egress_pinned(e, t->name);
+	if (pin != NULL && !port_miss)
+		return wd_egress_check_addr(e, t, pin, v);
 	verdict(v, port_miss ? WD_EGRESS_PORT : WD_EGRESS_NO_RULE);
 }
 

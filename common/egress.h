@@ -129,8 +129,11 @@ struct wd_egress_verdict {
 /* Before resolution (both sides): may this name/literal and port go on?
  * For a literal this is the whole decision (wd_egress_check_addr on its
  * address). For a name: denied by a deny host rule; allowed to proceed when
- * an allow host rule matches name+port (allow_rule is its index) or some
- * allow cidr rule has the port (allow_rule -1: the address decides later). */
+ * an allow host rule matches name+port (allow_rule is its index; the
+ * addresses it resolves to are checked later); a name no host rule allows
+ * is decided by its pin in `hosts` (wd_egress_check_addr on the pinned
+ * address: a cidr rule), and without a pin it is refused unresolved
+ * (NO_RULE), so that no rule lets a lookup of an arbitrary name happen. */
 void wd_egress_check_request(const struct wd_egress *e, const struct wd_egress_target *t,
 			     struct wd_egress_verdict *v);
 /* The final decision for one address the host would dial for target t:

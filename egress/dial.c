@@ -150,6 +150,11 @@ static int gai_resolve(struct lookup *l)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = 0; /* no AI_ADDRCONFIG: the host's own addresses decide nothing */
+	/* The name as allowed, without a trailing dot, so that /etc/hosts
+	 * answers for it too. The search list: musl (warden is static musl)
+	 * applies it only to a name with fewer dots than resolv.conf's ndots
+	 * (1 by default), and its answers are checked like any other
+	 * (docs/egress.md, "The host side"). */
 	rc = getaddrinfo(l->name, NULL, &hints, &res);
 	if (rc != 0) {
 		l->gai = true;

@@ -23,10 +23,18 @@ static void on_record(void *ctx, const struct wd_eg_dial_record *r)
 		wd_warn("egress/%s: %s", r->activity, r->data);
 		return;
 	}
-	if (wd_launchrec_write(h->audit_dir, &rec, &err) < 0) {
-		if (h->records_lost++ == 0)
-			wd_warn("egress: a record: %s", err.msg);
-	}
+	if (wd_launchrec_write(h->audit_dir, &rec, &err) < 0 && h->records_lost++ == 0)
+		h->lost = err; /* the job ends at the engine call's return (lost()) */
+}
+
+/* A host record that could not be written ends the job: nothing the host
+ * refused may go unrecorded (fail closed, as the guest's log does). */
+static int lost(struct wd_egdial *h, int rc, struct wd_err *err)
+{
+	if (rc < 0 || h->records_lost == 0)
+		return rc;
+	*err = h->lost;
+	return wd_err_wrap(err, "egress: a record of the host's could not be written");
 }
 
 int wd_egdial_start(struct wd_egdial *h, const struct wd_egress *rules, struct wd_conn *conn,
@@ -56,7 +64,7 @@ int wd_egdial_start(struct wd_egdial *h, const struct wd_egress *rules, struct w
 
 int wd_egdial_frame(struct wd_egdial *h, const struct wd_frame *f, struct wd_err *err)
 {
-	return wd_eg_dial_frame(h->dial, f, err);
+	return lost(h, wd_eg_dial_frame(h->dial, f, err), err);
 }
 
 int wd_egdial_fd(const struct wd_egdial *h)
@@ -66,7 +74,7 @@ int wd_egdial_fd(const struct wd_egdial *h)
 
 int wd_egdial_run(struct wd_egdial *h, struct wd_err *err)
 {
-	return h->dial != NULL ? wd_eg_dial_run(h->dial, err) : 0;
+	return h->dial != NULL ? lost(h, wd_eg_dial_run(h->dial, err), err) : 0;
 }
 
 int wd_egdial_timeout_ms(const struct wd_egdial *h)

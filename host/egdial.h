@@ -12,7 +12,9 @@
  *
  * Records (class `egress`): through `record` when given (warden sandbox's
  * --records), else to --audit-dir/launcher.jsonl (host/launchrec.h) with
- * the guest log's origin; without either, one warning line on stderr.
+ * the guest log's origin; without either, one warning line on stderr. A
+ * record that cannot be written ends the job: wd_egdial_frame and
+ * wd_egdial_run return its error (fail closed).
  */
 #ifndef WARDEN_HOST_EGDIAL_H
 #define WARDEN_HOST_EGDIAL_H
@@ -37,7 +39,8 @@ struct wd_egdial {
 	const char *origin;    /* the guest log's origin ("" unknown); the caller's */
 	wd_egdial_record_fn *record;
 	void *record_ctx;
-	unsigned records_lost; /* records that could not be written */
+	unsigned records_lost; /* records that could not be written: the job ends */
+	struct wd_err lost;    /* why the first one could not */
 };
 
 /* Set up on `conn` (keyed, host side) for `rules` (present). 0 or -errno. */

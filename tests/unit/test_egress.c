@@ -707,12 +707,11 @@ static void test_ports_and_ranges(void **state)
 	assert_int_equal(request("a.com", 7999).reason, WD_EGRESS_PORT);
 	assert_int_equal(request("a.com", 8101).reason, WD_EGRESS_PORT);
 	assert_int_equal(request("a.com", 0).reason, WD_EGRESS_PORT);
-	/* another name: only the cidr rule's ports may go on to resolution */
-	v = request("b.com", 21);
-	assert_int_equal(v.reason, WD_EGRESS_ALLOWED);
-	assert_int_equal(v.allow_rule, -1);
+	/* another name: no host rule and no pin, so it is refused before any
+	 * lookup, whatever port a cidr rule has (no lookup carries data out) */
+	assert_int_equal(request("b.com", 21).reason, WD_EGRESS_NO_RULE);
 	assert_int_equal(request("b.com", 443).reason, WD_EGRESS_NO_RULE);
-	/* and then the address decides */
+	/* a dial's address decides by the cidr rule's ports */
 	v = dial("b.com", 21, "93.184.216.34");
 	assert_int_equal(v.reason, WD_EGRESS_ALLOWED);
 	assert_int_equal(v.allow_rule, 1);
@@ -830,11 +829,13 @@ static void test_cidr_rules_v4_and_v6(void **state)
 
 	(void)state;
 	load(example);
-	/* a name the cidr rule's ports admit; the address decides */
-	v = request("svc.internal", 8000);
+	/* a name no host rule allows is refused unresolved unless `hosts`
+	 * pins it; a pinned one is decided by its address (the cidr rule) */
+	assert_int_equal(request("svc.internal", 8000).reason, WD_EGRESS_NO_RULE);
+	v = request("registry.internal", 8000);
 	assert_int_equal(v.reason, WD_EGRESS_ALLOWED);
-	assert_int_equal(v.allow_rule, -1);
-	assert_int_equal(request("svc.internal", 443).reason, WD_EGRESS_NO_RULE);
+	assert_int_equal(v.allow_rule, 2);
+	assert_int_equal(request("registry.internal", 443).reason, WD_EGRESS_PORT);
 	v = dial("svc.internal", 8000, "10.20.1.5");
 	assert_int_equal(v.reason, WD_EGRESS_ALLOWED);
 	assert_int_equal(v.allow_rule, 2);

@@ -493,6 +493,26 @@ static void test_name_not_allowed_is_never_resolved(void **state)
 	fx_free(f);
 }
 
+/* A cidr rule admits literals and pinned names, never a name to look up:
+ * a name under the agent's own zone on a port only a cidr rule has is
+ * refused unresolved (a lookup would carry its bytes to that zone's
+ * servers), while a pinned name is decided by its pin. */
+static void test_cidr_rule_never_sends_a_name_to_the_resolver(void **state)
+{
+	struct fx *f;
+
+	(void)state;
+	f = fx_new("{\"allow\":[{\"cidr\":\"127.0.0.1/32\",\"ports\":[8000]}],"
+		   "\"hosts\":{\"pinned.test\":\"127.0.0.1\"}}");
+	(void)open_and_wait(f, "73656372657420646174.exfil.test", 8000);
+	assert_int_equal(f->reply.result, WD_EG_DENIED);
+	assert_int_equal(__atomic_load_n(&lookups, __ATOMIC_SEQ_CST), 0);
+	(void)open_and_wait(f, "pinned.test", 8000);
+	assert_int_not_equal(f->reply.result, WD_EG_DENIED);
+	assert_int_equal(__atomic_load_n(&lookups, __ATOMIC_SEQ_CST), 0);
+	fx_free(f);
+}
+
 static void test_port_not_allowed_is_denied(void **state)
 {
 	struct fx *f;
@@ -681,6 +701,7 @@ int main(void)
 		cmocka_unit_test(test_ip_literal_without_cidr_is_denied),
 		cmocka_unit_test(test_deny_rule_beats_allow_rule),
 		cmocka_unit_test(test_name_not_allowed_is_never_resolved),
+		cmocka_unit_test(test_cidr_rule_never_sends_a_name_to_the_resolver),
 		cmocka_unit_test(test_port_not_allowed_is_denied),
 		cmocka_unit_test(test_unresolvable_name_is_a_resolve_failure),
 		cmocka_unit_test(test_system_resolver_answers_are_checked_too),
