@@ -883,8 +883,8 @@ EOF
 			wait "$pid" || true
 			continue
 		fi
-		host=$(pgrep -n -f "warden run --vmm local --policy $WORK/eg-policy.json" || true)
-		sup=$(pgrep -n -f warden-supervisor || true)
+		host=$(pgrep -o -f "warden run --vmm local --policy $WORK/eg-policy.json" || true)
+		sup=$(pgrep -o -f warden-supervisor || true)
 		printf '    %-6s tunnels: supervisor %8s, warden (host) %8s\n' "$n" \
 			"$(rss_kib "${sup:-0}")" "$(rss_kib "${host:-0}")"
 		wait "$pid" || true
