@@ -49,7 +49,7 @@ struct stream {
 	bool tx_eof;         /* the socket's EOF was sent as an empty DATA */
 	bool rx_eof;         /* the peer's empty DATA arrived */
 	bool shut;           /* shutdown(SHUT_WR) done */
-	uint32_t tx_unacked; /* DATA bytes sent, not yet credited by the peer */
+	uint32_t tx_unacked; /* DATA bytes sent, not yet credited (written) by the peer */
 	uint32_t rx_held;    /* DATA bytes received, not yet credited back */
 	struct buf in;       /* channel -> socket bytes the socket has not taken */
 	struct buf first;    /* bytes given to attach, not yet sent */
@@ -295,10 +295,16 @@ static int socket_failed(struct wd_eg_mux *m, struct stream *s, int code, const 
 	return end_stream(m, s, WD_EG_CLOSE_RESET, false, true, true, err);
 }
 
-/* Both ways finished: the orderly end. Returns 1 when it ended. */
+/*
+ * Both ways finished: the orderly end. Our EOF sent and the peer's in,
+ * every byte received written into the socket, and every byte sent
+ * credited back: the peer wrote it into its socket, so DONE in a record
+ * is what happened. Until then the peer's EG_CLOSE (its write failed)
+ * still ends the stream as a reset. Returns 1 when it ended.
+ */
 static int maybe_done(struct wd_eg_mux *m, struct stream *s, struct wd_err *err)
 {
-	if (!(s->tx_eof && s->rx_eof && s->shut && s->in.len == 0))
+	if (!(s->tx_eof && s->rx_eof && s->shut && s->in.len == 0 && s->tx_unacked == 0))
 		return 0;
 	return end_stream(m, s, WD_EG_CLOSE_DONE, false, false, true, err) < 0 ? wd_err_ret(err)
 									       : 1;
@@ -306,13 +312,19 @@ static int maybe_done(struct wd_eg_mux *m, struct stream *s, struct wd_err *err)
 
 /* ---- channel -> socket ---------------------------------------------------- */
 
-/* Credit the peer for what the socket took, every quarter window. */
+/*
+ * Credit the peer for what the socket took: every quarter window, and
+ * everything still owed once its EOF is in and the buffer is empty. That
+ * last credit is the acknowledgement the peer waits for before it counts
+ * the stream done.
+ */
 static int credit(struct wd_eg_mux *m, struct stream *s, struct wd_err *err)
 {
 	uint32_t written = s->rx_held - (uint32_t)s->in.len;
+	bool last = s->rx_eof && s->in.len == 0;
 	uint8_t p[WD_EG_WINDOW_BYTES];
 
-	if (s->rx_eof || written < CREDIT_EVERY)
+	if (written == 0 || (!last && written < CREDIT_EVERY))
 		return 0;
 	wd_eg_window_encode(written, p);
 	if (wd_conn_send(m->conn, WD_MSG_EG_WINDOW, s->id, p, sizeof(p), err) < 0)
@@ -379,6 +391,8 @@ static int on_data(struct wd_eg_mux *m, struct stream *s, const struct wd_frame 
 	if (f->len == 0) {
 		s->rx_eof = true;
 		touch(m, s);
+		if (credit(m, s, err) < 0)
+			return wd_err_ret(err);
 		return after_drain(m, s, err) < 0 ? wd_err_ret(err) : 0;
 	}
 	if (f->len > WD_EG_WINDOW - s->rx_held)
@@ -401,6 +415,8 @@ static int on_data(struct wd_eg_mux *m, struct stream *s, const struct wd_frame 
 	return credit(m, s, err) < 0 ? wd_err_ret(err) : 0;
 }
 
+/* Credit, also after our EOF (then it acknowledges the last bytes); never
+ * for more than was sent. The peer wrote bytes: the idle clock restarts. */
 static int on_window(struct wd_eg_mux *m, struct stream *s, uint32_t n, struct wd_err *err)
 {
 	if (n > s->tx_unacked)
@@ -408,8 +424,9 @@ static int on_window(struct wd_eg_mux *m, struct stream *s, uint32_t n, struct w
 				  "egress stream %u: WINDOW credits %u bytes, %u were sent", s->id,
 				  n, s->tx_unacked);
 	s->tx_unacked -= n;
+	touch(m, s);
 	ready_update(m, s);
-	return 0;
+	return maybe_done(m, s, err) < 0 ? wd_err_ret(err) : 0;
 }
 
 int wd_eg_mux_frame(struct wd_eg_mux *m, const struct wd_frame *f, struct wd_err *err)

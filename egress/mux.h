@@ -25,16 +25,24 @@
  *   or WINDOW for one opened but not attached yet, it is a protocol error.
  * - Credit: at most WD_EG_WINDOW bytes of DATA payload per direction are
  *   in flight beyond what the receiver credited with EG_WINDOW; the mux
- *   never sends more, and a peer that does is a protocol error. The
- *   receiver credits what it has written into its socket, every quarter
- *   window. DATA payloads are at most WD_EG_CHUNK.
+ *   never sends more, and a peer that does is a protocol error, as is
+ *   credit for more than was sent. The receiver credits what it has
+ *   written into its socket, every quarter window, and all it owes once
+ *   the peer's EOF is in and its buffer is empty; the sender takes
+ *   EG_WINDOW after its own EOF too (an acknowledgement). DATA payloads
+ *   are at most WD_EG_CHUNK.
  * - Fairness: ready sockets are read round-robin, one chunk per turn, and
  *   no socket is read while the channel's queue holds WD_CONN_HIGH_WATER
  *   bytes or more; a stream whose peer does not read only runs out of
  *   credit, the others go on.
  * - End: a socket's EOF sends an empty DATA; an empty DATA received is a
  *   shutdown(SHUT_WR) of the socket once the bytes before it are written.
- *   Both done: the stream ends (DONE). A socket error sends EG_CLOSE
+ *   A side ends the stream as DONE only when it has sent its EOF and
+ *   received the peer's, written every byte received into its socket,
+ *   and had every byte it sent credited back (the peer wrote it): so a
+ *   peer's write failure (its EG_CLOSE RESET) always comes first and the
+ *   record says reset. A peer that never credits leaves the stream to the
+ *   idle timeout (IDLE). A socket error sends EG_CLOSE
  *   (RESET); an EG_CLOSE received, an idle timeout, wd_eg_mux_reset() and
  *   wd_eg_mux_close_all() close the socket with SO_LINGER 0 (the far end
  *   sees a reset), sending EG_CLOSE unless the peer sent it.
@@ -73,10 +81,10 @@ struct wd_eg_mux;
 struct wd_eg_end {
 	uint32_t id;
 	void *user;                 /* the caller's pointer given to wd_eg_mux_open */
-	enum wd_eg_close reason;    /* DONE, or why it was reset */
+	enum wd_eg_close reason;    /* DONE (every byte written, both ways), or why it was reset */
 	bool by_peer;               /* the reason came in the peer's EG_CLOSE */
 	bool attached;              /* false: it ended before wd_eg_mux_attach */
-	uint64_t bytes_from_socket; /* read from the socket, sent as DATA */
+	uint64_t bytes_from_socket; /* read from the socket, sent as DATA (delivered if DONE) */
 	uint64_t bytes_to_socket;   /* received as DATA, written into the socket */
 	uint64_t duration_ms;       /* from wd_eg_mux_open to the end */
 };

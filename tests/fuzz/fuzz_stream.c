@@ -12,9 +12,10 @@
  * EG_WINDOW or EG_CLOSE frame for an opened or an arbitrary id, run,
  * reset, cancel, read the far ends. A frame the mux refuses stops the
  * program (the caller would fail the channel). Every other call must
- * succeed or fail only as mux.h says, and the counters must stay within
- * their bounds. Frames the mux sends go to a keyed channel whose other
- * end is drained.
+ * succeed or fail only as mux.h says, the counters must stay within
+ * their bounds, and a stream ends DONE only when attached and by its own
+ * count (never the peer's word). Frames the mux sends go to a keyed
+ * channel whose other end is drained.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -231,6 +232,14 @@ static bool op_frame(struct state *s, struct prog *g)
 	return wd_eg_mux_frame(s->m, &f, &err) == 0;
 }
 
+/* DONE is counted, never told: only an attached stream, not by the peer. */
+static void check_end(void *ctx, const struct wd_eg_end *e)
+{
+	(void)ctx;
+	if (e->reason == WD_EG_CLOSE_DONE && (!e->attached || e->by_peer))
+		abort();
+}
+
 static void check(const struct state *s)
 {
 	struct wd_eg_mux_stats st;
@@ -243,7 +252,7 @@ static void check(const struct state *s)
 
 static void program(struct prog *g)
 {
-	struct wd_eg_mux_config cfg = {.max_streams = 1U + next(g) % 8U};
+	struct wd_eg_mux_config cfg = {.max_streams = 1U + next(g) % 8U, .on_close = check_end};
 	struct state s = {0};
 	struct wd_err err;
 	bool ok = true;

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -504,14 +505,25 @@ static void test_half_close_lets_the_answer_through(void **state)
 {
 	struct world *w = world_new(4, 0, 4, 0);
 	struct tstream *t = stream_new(w, false, 3000, 500000);
+	const struct wd_eg_end *g, *h;
 
 	(void)state;
 	t->server.send_after_eof = true; /* a request, its end, then the answer */
 	guest_open(w, t);
 	run_until(w, all_done, NULL);
 	assert_true(t->server.eof_seen && t->client.eof_seen);
-	assert_int_equal(end_of(&w->g, t->id)->reason, WD_EG_CLOSE_DONE);
-	assert_int_equal(end_of(&w->h, t->id)->reason, WD_EG_CLOSE_DONE);
+	/* The request is less than a quarter window: DONE needed the credit
+	 * the host flushes after the guest's end. */
+	g = end_of(&w->g, t->id);
+	h = end_of(&w->h, t->id);
+	assert_int_equal(g->reason, WD_EG_CLOSE_DONE);
+	assert_int_equal(h->reason, WD_EG_CLOSE_DONE);
+	assert_false(g->by_peer || h->by_peer);
+	assert_int_equal(g->bytes_from_socket, 3000);
+	assert_int_equal(h->bytes_to_socket, 3000);
+	assert_int_equal(h->bytes_from_socket, 500000);
+	assert_int_equal(g->bytes_to_socket, 500000);
+	assert_idle_memory(w);
 	world_free(w);
 }
 
@@ -587,6 +599,58 @@ static bool both_ended(struct world *w, void *arg)
 {
 	(void)arg;
 	return w->g.nends == 1 && w->h.nends == 1;
+}
+
+#define UPLOAD (WD_EG_WINDOW - 4096)
+
+static bool upload_stuck_in_host(struct world *w, void *arg)
+{
+	struct tstream *t = arg;
+	struct wd_eg_mux_stats st;
+	int unread = 0;
+
+	/* The answer and its end reached the client; the whole upload is in
+	 * the host: part unread in the server's socket, the rest buffered. */
+	wd_eg_mux_stats(w->h.mux, &st);
+	assert_int_equal(ioctl(t->server.fd, FIONREAD, &unread), 0);
+	return app_done(&t->client) && st.buffered_bytes > 0 &&
+	       st.buffered_bytes + (size_t)unread == t->server.expect;
+}
+
+static void test_bytes_the_far_end_never_took_are_not_done(void **state)
+{
+	struct world *w = world_new(4, 0, 4, 0);
+	struct tstream *t = stream_new(w, false, UPLOAD, 1000);
+	int small = 4096;
+	const struct wd_eg_end *g, *h;
+
+	(void)state;
+	/* The agent uploads less than a window (all of it and its end go out
+	 * without waiting for credit) and half-closes; the server answers and
+	 * closes without reading. The host's socket takes a few KiB, the rest
+	 * waits in the host. */
+	assert_int_equal(setsockopt(t->h_fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+	t->server.no_read = true;
+	guest_open(w, t);
+	run_until(w, upload_stuck_in_host, t);
+	/* Everything the guest holds is done but for the host's credit. */
+	for (int i = 0; i < 100; i++)
+		round_once(w);
+	assert_int_equal(w->g.nends, 0);
+	assert_int_equal(wd_eg_mux_state(w->g.mux, t->id), WD_EG_ID_LIVE);
+	/* The server goes away with the upload unread: the host's write fails. */
+	app_close(&t->server);
+	run_until(w, both_ended, NULL);
+	g = end_of(&w->g, t->id);
+	h = end_of(&w->h, t->id);
+	assert_int_equal(h->reason, WD_EG_CLOSE_RESET);
+	assert_false(h->by_peer);
+	assert_true(h->bytes_to_socket < UPLOAD);
+	assert_int_equal(g->reason, WD_EG_CLOSE_RESET); /* not DONE */
+	assert_true(g->by_peer);
+	assert_int_equal(g->bytes_from_socket, UPLOAD);
+	assert_int_equal(g->bytes_to_socket, 1000);
+	world_free(w);
 }
 
 static void test_idle_stream_is_reset_on_both_sides(void **state)
@@ -838,6 +902,64 @@ static void test_stream_rules_are_enforced(void **state)
 	world_free(w);
 }
 
+/* A live guest stream whose client sent `n` bytes and its end, all of it
+ * sent as DATA (to a host that never reads them) and not yet credited. */
+static struct tstream *ended_upload(struct world *w, size_t n)
+{
+	struct tstream *t = stream_new(w, false, n, 0);
+	uint8_t b[256] = {0};
+	struct wd_err err;
+
+	assert_true(n <= sizeof(b));
+	assert_int_equal(wd_eg_mux_open(w->g.mux, t->id, t, &err), 0);
+	assert_int_equal(wd_eg_mux_attach(w->g.mux, t->id, t->g_fd, NULL, 0, &err), 0);
+	t->g_fd = -1;
+	assert_int_equal(send(t->client.fd, b, n, MSG_NOSIGNAL), (ssize_t)n);
+	assert_int_equal(shutdown(t->client.fd, SHUT_WR), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(wd_eg_mux_run(w->g.mux, &err), 0);
+	return t;
+}
+
+static void test_window_after_the_end_acknowledges_the_last_bytes(void **state)
+{
+	struct world *w = world_new(4, 0, 4, 0);
+	struct tstream *t = ended_upload(w, 100);
+	uint8_t win[WD_EG_WINDOW_BYTES];
+
+	(void)state;
+	/* The peer's end, with 100 bytes of ours not credited: not done. */
+	feed(w, WD_MSG_DATA, t->id, NULL, 0, 0, NULL);
+	assert_int_equal(wd_eg_mux_state(w->g.mux, t->id), WD_EG_ID_LIVE);
+	/* Credit after our end is taken, in parts; the last part ends it. */
+	wd_eg_window_encode(60, win);
+	feed(w, WD_MSG_EG_WINDOW, t->id, win, sizeof(win), 0, NULL);
+	assert_int_equal(w->g.nends, 0);
+	wd_eg_window_encode(40, win);
+	feed(w, WD_MSG_EG_WINDOW, t->id, win, sizeof(win), 0, NULL);
+	assert_int_equal(w->g.nends, 1);
+	assert_int_equal(w->g.ends[0].e.reason, WD_EG_CLOSE_DONE);
+	assert_false(w->g.ends[0].e.by_peer);
+	assert_int_equal(w->g.ends[0].e.bytes_from_socket, 100);
+	assert_int_equal(wd_eg_mux_state(w->g.mux, t->id), WD_EG_ID_ENDED);
+	world_free(w);
+}
+
+static void test_window_after_the_end_is_bounded_by_what_was_sent(void **state)
+{
+	struct world *w = world_new(4, 0, 4, 0);
+	struct tstream *t = ended_upload(w, 100);
+	uint8_t win[WD_EG_WINDOW_BYTES];
+
+	(void)state;
+	wd_eg_window_encode(100, win);
+	feed(w, WD_MSG_EG_WINDOW, t->id, win, sizeof(win), 0, NULL);
+	assert_int_equal(w->g.nends, 0); /* the peer's end is not in yet */
+	wd_eg_window_encode(1, win);
+	feed(w, WD_MSG_EG_WINDOW, t->id, win, sizeof(win), -EPROTO, "were sent");
+	world_free(w);
+}
+
 static void test_peer_close_of_a_pending_stream_runs_the_callback(void **state)
 {
 	struct world *w = world_new(4, 0, 4, 0);
@@ -865,6 +987,7 @@ int main(void)
 		cmocka_unit_test(test_half_close_lets_the_answer_through),
 		cmocka_unit_test(test_first_bytes_go_before_the_socket),
 		cmocka_unit_test(test_reset_propagates_to_the_far_socket),
+		cmocka_unit_test(test_bytes_the_far_end_never_took_are_not_done),
 		cmocka_unit_test(test_idle_stream_is_reset_on_both_sides),
 		cmocka_unit_test(test_close_all_ends_every_stream),
 		cmocka_unit_test(test_slow_reader_does_not_stall_another_stream),
@@ -874,6 +997,8 @@ int main(void)
 		cmocka_unit_test(test_frames_for_ended_ids_are_dropped),
 		cmocka_unit_test(test_frames_for_ids_never_opened_are_protocol_errors),
 		cmocka_unit_test(test_stream_rules_are_enforced),
+		cmocka_unit_test(test_window_after_the_end_acknowledges_the_last_bytes),
+		cmocka_unit_test(test_window_after_the_end_is_bounded_by_what_was_sent),
 		cmocka_unit_test(test_peer_close_of_a_pending_stream_runs_the_callback),
 	};
 
