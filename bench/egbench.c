@@ -115,7 +115,8 @@ static void *serve_one(void *arg)
 		goto out;
 	if (cmd == 'U' && read_full(fd, n8, 8) == 0) {
 		uint64_t want = get64(n8);
-		while (n < want && ((r = read(fd, buf, BUF_BYTES)) > 0 || (r < 0 && errno == EINTR)))
+		while (n < want &&
+		       ((r = read(fd, buf, BUF_BYTES)) > 0 || (r < 0 && errno == EINTR)))
 			n += r > 0 ? (uint64_t)r : 0;
 		put64(n8, n);
 		(void)write_full(fd, n8, 8);
@@ -190,7 +191,8 @@ static void parse_via(const char *s, const char *host, const char *port, struct 
 	if (strcmp(s, "direct") == 0) {
 		v->addr.sin_port = htons((uint16_t)atoi(port));
 		if (inet_pton(AF_INET, host, &v->addr.sin_addr) != 1) {
-			(void)fprintf(stderr, "egbench: direct needs an IPv4 address, not %s\n", host);
+			(void)fprintf(stderr, "egbench: direct needs an IPv4 address, not %s\n",
+				      host);
 			exit(2);
 		}
 		return;
@@ -258,7 +260,8 @@ static int bulk(const struct via *v, const char *host, const char *port, uint64_
 		if (write_full(fd, n8, 9) < 0)
 			die("write");
 		for (; moved < total; moved += BUF_BYTES)
-			if (write_full(fd, buf, total - moved < BUF_BYTES ? total - moved : BUF_BYTES) < 0)
+			if (write_full(fd, buf,
+				       total - moved < BUF_BYTES ? total - moved : BUF_BYTES) < 0)
 				die("upload");
 		if (read_full(fd, n8, 8) < 0 || get64(n8) != total) {
 			(void)fprintf(stderr, "egbench: the far end did not get every byte\n");
@@ -358,7 +361,8 @@ int main(int argc, char **argv)
 		unsigned long n = strtoul(argv[5], NULL, 10);
 		if (n == 0 || n > MAX_HOLD)
 			goto usage;
-		return hold(&v, argv[3], argv[4], (unsigned)n, (unsigned)strtoul(argv[6], NULL, 10));
+		return hold(&v, argv[3], argv[4], (unsigned)n,
+			    (unsigned)strtoul(argv[6], NULL, 10));
 	}
 usage:
 	(void)fprintf(stderr, "usage: egbench serve PORTFILE\n"

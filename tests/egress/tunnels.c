@@ -44,7 +44,7 @@
 #define SLOW_STEP_MS 200
 #define SLOW_BYTES 400 /* 80 s at SLOW_STEP_MS: far more than K tunnels take */
 #define QUICK_BYTES 4096
-#define WAIT_MS 600000        /* a hung proxy ends the test, not the suite */
+#define WAIT_MS 600000               /* a hung proxy ends the test, not the suite */
 #define PROGRESS_BYTES (16ULL << 20) /* a progress line each time this much more came back */
 
 enum kind { HTTP, SOCKS };
@@ -92,8 +92,9 @@ static int proxy_socket(uint16_t port)
 static void make_request(struct tunnel *t, enum kind k, const char *host, uint16_t port)
 {
 	if (k == HTTP) {
-		int n = snprintf(t->req, sizeof(t->req), "CONNECT %s:%u HTTP/1.1\r\nHost: %s:%u\r\n\r\n",
-				 host, port, host, port);
+		int n = snprintf(t->req, sizeof(t->req),
+				 "CONNECT %s:%u HTTP/1.1\r\nHost: %s:%u\r\n\r\n", host, port, host,
+				 port);
 		t->req_len = (size_t)n;
 		return;
 	}
@@ -160,7 +161,8 @@ static int step(struct tunnel *t, unsigned i, enum kind k, short rev, uint64_t b
 				int r = handshake_in(t, k);
 				if (r < 0) {
 					t->head[strcspn(t->head, "\r\n")] = '\0';
-					(void)printf("tunnels: tunnel %u: refused: %s\n", i, t->head);
+					(void)printf("tunnels: tunnel %u: refused: %s\n", i,
+						     t->head);
 					return 1;
 				}
 				if (r > 0)
@@ -172,7 +174,8 @@ static int step(struct tunnel *t, unsigned i, enum kind k, short rev, uint64_t b
 	if (t->phase != PIPE)
 		return 0;
 	if ((rev & POLLOUT) && t->sent < bytes) {
-		size_t len = bytes - t->sent < sizeof(buf) ? (size_t)(bytes - t->sent) : sizeof(buf);
+		size_t len =
+			bytes - t->sent < sizeof(buf) ? (size_t)(bytes - t->sent) : sizeof(buf);
 
 		for (size_t j = 0; j < len; j++)
 			buf[j] = pattern(i, t->sent + j);
@@ -220,7 +223,8 @@ static int many(enum kind k, unsigned n, const char *host, uint16_t port, uint64
 	for (unsigned i = 0; i < n; i++) {
 		t[i].fd = proxy_socket(k == HTTP ? HTTP_PROXY_PORT : SOCKS_PROXY_PORT);
 		if (t[i].fd < 0) {
-			(void)printf("tunnels: tunnel %u: connect to the proxy: %s\n", i, strerror(errno));
+			(void)printf("tunnels: tunnel %u: connect to the proxy: %s\n", i,
+				     strerror(errno));
 			return 1;
 		}
 		make_request(&t[i], k, host, port);
@@ -234,7 +238,8 @@ static int many(enum kind k, unsigned n, const char *host, uint16_t port, uint64
 				p[i].events |= POLLOUT;
 		}
 		if (now_ms() > give_up) {
-			(void)printf("tunnels: %u of %u done after %d s\n", done, n, WAIT_MS / 1000);
+			(void)printf("tunnels: %u of %u done after %d s\n", done, n,
+				     WAIT_MS / 1000);
 			return 1;
 		}
 		if (poll(p, n, 1000) < 0 && errno != EINTR)
@@ -291,9 +296,10 @@ static int slowloris(const char *host, uint16_t port, unsigned k)
 
 			if (now >= next_byte) {
 				if (slow_off == SLOW_BYTES) {
-					(void)printf("tunnels: the slow client finished its head before "
-						     "quick tunnel %u was done\n",
-						     q);
+					(void)printf(
+						"tunnels: the slow client finished its head before "
+						"quick tunnel %u was done\n",
+						q);
 					return 1;
 				}
 				if (write(sfd, slow + slow_off, 1) == 1)
