@@ -249,6 +249,7 @@ static const struct {
 } phrases[] = {
 	{400, "Bad Request"},
 	{403, "Forbidden"},
+	{408, "Request Timeout"},
 	{431, "Request Header Fields Too Large"},
 	{501, "Not Implemented"},
 	{502, "Bad Gateway"},

@@ -154,6 +154,17 @@ static void cancel_stream(struct wd_eg_proxies *p, struct eg_stream *s, const ch
 	stream_free(p, s);
 }
 
+/* The client gives up its handshake slot (it has a stream, is answered,
+ * or is gone): the listeners are read again if they were paused. */
+static void uncount(struct eg_client *c)
+{
+	if (!c->counted)
+		return;
+	c->counted = false;
+	c->p->st.handshakes--;
+	resume_accept(c->p);
+}
+
 void eg_drop(struct eg_client *c)
 {
 	struct wd_eg_proxies *p = c->p;
@@ -172,9 +183,7 @@ void eg_drop(struct eg_client *c)
 		c->fd = -1;
 	}
 	list_remove(c);
-	if (c->counted)
-		p->st.handshakes--;
-	c->counted = false;
+	uncount(c);
 	c->state = EG_DEAD;
 	if (c->all_prev != NULL)
 		c->all_prev->all_next = c->all_next;
@@ -225,6 +234,16 @@ static int answer(struct eg_client *c, const void *bytes, size_t len, struct wd_
 {
 	if (c->relay != NULL)
 		eg_relay_free(c); /* its stream ends; the client gets this answer last */
+	if (c->counted) {
+		/* Answered in its handshake (refused, or evicted): its slot goes
+		 * to the next client, and the input buffer is no longer needed
+		 * (a counted client has no stream that would take its bytes),
+		 * so a lingering client costs its struct and its socket. */
+		uncount(c);
+		free(c->in);
+		c->in = NULL;
+		c->in_len = 0;
+	}
 	if (len > sizeof(c->out))
 		len = sizeof(c->out);
 	memcpy(c->out, bytes, len);
@@ -402,11 +421,7 @@ int eg_decide(struct eg_client *c, uint8_t proxy, const char *host, size_t host_
 	pending_add(p, s);
 	s->client = c;
 	c->stream = s;
-	if (c->counted) {
-		c->counted = false; /* it holds a stream now: counted there */
-		p->st.handshakes--;
-		resume_accept(p);
-	}
+	uncount(c); /* it holds a stream now: counted there */
 	c->state = EG_OPENING;
 	eg_timer(c, &p->opening);
 	/* Nothing is read until the REPLY; a reset still shows. */
@@ -525,7 +540,8 @@ static int client_event(struct eg_client *c, uint32_t events, struct wd_err *err
 
 /* ---- accepting ------------------------------------------------------------ */
 
-/* Stop taking clients from the listeners until one ends (resume_accept). */
+/* Stop taking clients from the listeners until one ends (resume_accept):
+ * only when accept(2) itself fails (out of fds or memory). */
 static int pause_accept(struct wd_eg_proxies *p, struct wd_err *err)
 {
 	p->accept_paused = true;
@@ -552,6 +568,8 @@ static int new_client(struct wd_eg_proxies *p, int fd, bool socks, struct wd_err
 	c->socks = socks;
 	c->ev.tag = EG_EV_CLIENT;
 	c->ev.c = c;
+	c->pev.tag = EG_EV_PAIR;
+	c->pev.c = c;
 	c->state = EG_HEAD;
 	c->counted = true;
 	wd_eg_http_req_init(&c->req);
@@ -562,7 +580,7 @@ static int new_client(struct wd_eg_proxies *p, int fd, bool socks, struct wd_err
 	p->st.handshakes++;
 	p->st.clients++;
 	p->st.accepted++;
-	eg_timer(c, &p->heads);
+	eg_timer(c, &p->handshaking);
 	if (eg_watch(p, &c->ev, fd, EPOLLIN, err) < 0) {
 		eg_drop(c);
 		return wd_err_ret(err);
@@ -570,15 +588,43 @@ static int new_client(struct wd_eg_proxies *p, int fd, bool socks, struct wd_err
 	return 0;
 }
 
+/*
+ * Every handshake slot is taken: the client that has waited longest for
+ * its head (the first on the handshaking list) gives its slot to the new
+ * one, with an answer (HTTP 408; SOCKS5 general failure, after the
+ * method reply when it had not had one, so a client reads them in order)
+ * and a limit/egress-connections record. Slow clients thus cost each
+ * other their slots, never a new client its turn. 0 evicted, 1 none to
+ * evict (the bound holds: the caller refuses the new one), -errno fatal.
+ */
+static int evict_oldest(struct wd_eg_proxies *p, struct wd_err *err)
+{
+	struct eg_client *c = p->handshaking.first;
+	uint8_t r[WD_EG_SOCKS_METHOD_REPLY_LEN + WD_EG_SOCKS_REPLY_LEN];
+	size_t n = 0;
+
+	if (c == NULL || !c->counted)
+		return 1; /* not reached: the counted clients are the list */
+	p->st.refused_limit++;
+	if (eg_rec_limit_connections(p, c->socks ? WD_EG_PROXY_SOCKS5 : 0, "", 0, 0, "handshakes",
+				     err) < 0)
+		return wd_err_ret(err);
+	if (!c->socks)
+		return eg_answer_http(c, 408, "too slow: its handshake slot went to a new client",
+				      err);
+	if (c->socks_step == 0) {
+		wd_eg_socks_method_reply(WD_EG_SOCKS_METHOD_NONE, r);
+		n = WD_EG_SOCKS_METHOD_REPLY_LEN;
+	}
+	wd_eg_socks_reply(WD_EG_SOCKS_GENERAL_FAILURE, r + n);
+	return answer(c, r, n + WD_EG_SOCKS_REPLY_LEN, err);
+}
+
 static int accept_burst(struct wd_eg_proxies *p, int lfd, bool socks, struct wd_err *err)
 {
 	for (int i = 0; i < WD_EG_ACCEPT_BURST; i++) {
 		int fd, rc;
 
-		/* As many clients in their handshake as allowed: the next ones
-		 * wait in the listener's backlog until one of these is done. */
-		if (p->st.handshakes >= p->handshake_max)
-			return pause_accept(p, err);
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -589,6 +635,15 @@ static int accept_burst(struct wd_eg_proxies *p, int lfd, bool socks, struct wd_
 			 * (the listener would wake the loop at once otherwise). */
 			wd_warn_sys(errno, "egress: accept: paused until a client ends");
 			return pause_accept(p, err);
+		}
+		/* At the bound the new client is still taken (never held in
+		 * the backlog behind slow ones): the oldest one goes. */
+		rc = p->st.handshakes >= p->handshake_max ? evict_oldest(p, err) : 0;
+		if (rc != 0) {
+			(void)close(fd);
+			if (rc < 0)
+				return rc;
+			continue;
 		}
 		rc = new_client(p, fd, socks, err);
 		if (rc < 0)
@@ -772,11 +827,13 @@ static int expire(struct wd_eg_proxies *p, struct wd_err *err)
 	uint64_t now = wd_mono_ns();
 	struct eg_client *c;
 
-	while ((c = p->heads.first) != NULL && c->deadline_ns <= now) {
+	while ((c = p->handshaking.first) != NULL && c->deadline_ns <= now) {
 		wd_debug("egress: a client's head took over %llu ms: closed",
-			 (unsigned long long)(p->heads.delay_ns / WD_NS_PER_MS));
+			 (unsigned long long)(p->handshaking.delay_ns / WD_NS_PER_MS));
 		eg_drop(c);
 	}
+	while ((c = p->heads.first) != NULL && c->deadline_ns <= now)
+		eg_drop(c); /* a kept-alive client sent no next request */
 	while ((c = p->linger.first) != NULL && c->deadline_ns <= now)
 		eg_drop(c);
 	while ((c = p->opening.first) != NULL && c->deadline_ns <= now) {
@@ -819,6 +876,7 @@ int wd_eg_proxy_next_deadline(const struct wd_eg_proxies *p)
 	uint64_t now = wd_mono_ns();
 	int ms = wd_eg_mux_next_deadline(p->mux);
 
+	ms = sooner(ms, until_ms(&p->handshaking, now));
 	ms = sooner(ms, until_ms(&p->heads, now));
 	ms = sooner(ms, until_ms(&p->opening, now));
 	return sooner(ms, until_ms(&p->linger, now));
@@ -838,7 +896,10 @@ static int one_event(struct wd_eg_proxies *p, const struct epoll_event *e, struc
 	case EG_EV_CLIENT:
 		return ev->c->state == EG_DEAD ? 0 : client_event(ev->c, e->events, err);
 	case EG_EV_PAIR:
-		return ev->c->state == EG_RELAY ? eg_relay_pump(ev->c, err) : 0;
+		/* The relay may have been freed by an earlier event of this
+		 * batch: its tag is the client's (freed after the run). */
+		return ev->c->state == EG_RELAY && ev->c->relay != NULL ? eg_relay_pump(ev->c, err)
+									: 0;
 	case EG_EV_MUX:
 		return 0; /* run below, every time */
 	}
@@ -921,6 +982,7 @@ int wd_eg_proxy_new(struct wd_eg_proxies **out, const struct wd_eg_proxy_config 
 	p->record_ctx = cfg->record_ctx;
 	p->handshake_max = cfg->handshake_max != 0 ? cfg->handshake_max : WD_EG_HANDSHAKE_MAX;
 	head_ms = cfg->head_timeout_ms != 0 ? cfg->head_timeout_ms : WD_EG_HEAD_TIMEOUT_MS;
+	p->handshaking.delay_ns = head_ms * WD_NS_PER_MS;
 	p->heads.delay_ns = head_ms * WD_NS_PER_MS;
 	p->linger.delay_ns = WD_EG_LINGER_MS * WD_NS_PER_MS;
 	p->opening.delay_ns =

@@ -26,12 +26,19 @@
  *
  * Bounds: limits.connections open streams (the mux's table; beyond:
  * 503 / SOCKS5 0x01 and a limit/egress-connections record), at most
- * WD_EG_HANDSHAKE_MAX clients that hold no stream yet (beyond, the
- * listeners are not read: the next clients wait in their backlog of
- * SUP_SB_PROXY_BACKLOG until one of these has its stream or goes, so a
- * burst of a thousand tunnels is served in turn and slow clients cost
- * only their own head timeouts), WD_EG_ACCEPT_BURST accepts per listener
- * and run. Memory per client and per stream: docs/egress.md, "Memory".
+ * WD_EG_HANDSHAKE_MAX clients in their handshake (reading a head, no
+ * stream yet). At that bound the listeners are still read: each new
+ * client takes the slot of the one that has waited longest for its head,
+ * which is answered 408 / SOCKS5 0x01 and closed, with a
+ * limit/egress-connections record ("what": "handshakes"). So a new client
+ * is never held behind slow ones: under a flood, slow clients lose their
+ * slots to each other. A client answered in its handshake (refused or
+ * evicted) gives up its slot and its input buffer at once and lingers
+ * WD_EG_LINGER_MS at most. WD_EG_ACCEPT_BURST accepts per listener and
+ * run; accepting pauses only when accept(2) fails (out of fds), until a
+ * client goes. Memory: handshakes take at most WD_EG_HANDSHAKE_MAX x
+ * (EG_IN_BYTES + a client's 1.3 KiB), about 17.3 MiB; per client and per
+ * stream: docs/egress.md, "Memory".
  *
  * Records go through the caller's callback (network/connect, refused,
  * close; limit/egress-connections, egress-idle: docs/audit.md). A record
@@ -57,11 +64,11 @@
 #include "../vsock/frame.h"
 
 #define WD_EG_HEAD_TIMEOUT_MS                                                                      \
-	60000 /* a client's head or SOCKS5 handshake, whole, and a
+	30000 /* a client's head or SOCKS5 handshake, whole, and a
 				       kept-alive client's wait for its next request */
 #define WD_EG_HANDSHAKE_MAX                                                                        \
-	128 /* clients that hold no stream yet (reading a head,
-				       or being answered) */
+	1024 /* clients reading their head (16 KiB buffer each);
+				       beyond, the oldest is evicted */
 #define WD_EG_LINGER_MS                                                                            \
 	2000 /* after a refusal: the client's last bytes are read
 				       and dropped this long, so that it gets the answer
@@ -143,7 +150,7 @@ int wd_eg_proxy_end(struct wd_eg_proxies *p, bool tell_peer, struct wd_err *err)
 /* Counters for tests and benchmarks. */
 struct wd_eg_proxy_stats {
 	unsigned clients;    /* accepted sockets the engine itself holds */
-	unsigned handshakes; /* of those, holding no stream yet */
+	unsigned handshakes; /* of those, in their handshake (holding a slot) */
 	unsigned streams;    /* open streams (waiting for REPLY, or attached) */
 	unsigned relays;     /* forwarding http:// clients */
 	uint64_t accepted, refused_limit, denied, opened;

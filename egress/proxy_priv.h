@@ -12,8 +12,12 @@
  *   - a relay: the http:// forwarding state of a client, with its end of
  *     a socketpair whose other end the mux pumps.
  * Every epoll registration carries a struct eg_ev (the tag says which fd
- * it is). A client ended while events for it may still be in the batch
- * is put on the dead list and freed at the end of the run.
+ * it is), and every eg_ev lives in the engine or in a client, never in
+ * an object freed during a run: a client ended while events for it may
+ * still be in the batch is put on the dead list and freed at the end of
+ * the run, and the relay's pair end is registered through the client's
+ * `pev` (a relay is freed at once; a later event of the batch for its
+ * pair finds the client, sees no relay and is ignored).
  *
  * This header does not include proxy.h (proxy.c includes both): the
  * callback's type and the counters are restated here, so that the two
@@ -83,10 +87,12 @@ struct eg_relay;
 
 struct eg_client {
 	struct eg_ev ev;
+	struct eg_ev pev; /* the relay's pair end (EG_EV_PAIR): here, not in the
+			     relay, so that it outlives the batch */
 	struct wd_eg_proxies *p;
 	int fd;
 	bool socks;
-	bool counted; /* in p->handshakes */
+	bool counted; /* holds a handshake slot (EG_HEAD, on p->handshaking) */
 	enum eg_state state;
 	uint64_t deadline_ns;
 	struct eg_list *list; /* the timer list it is on, NULL none */
@@ -121,10 +127,11 @@ struct wd_eg_proxies {
 	unsigned handshake_max;
 	bool ended;
 
-	struct eg_list heads;   /* EG_HEAD, and relays waiting for their next request */
-	struct eg_list opening; /* EG_OPENING */
-	struct eg_list linger;  /* EG_ANSWER, EG_LINGER */
-	struct eg_client *all;  /* every client not yet dropped */
+	struct eg_list handshaking; /* EG_HEAD: the counted clients, oldest first */
+	struct eg_list heads;       /* relays waiting for their next request */
+	struct eg_list opening;     /* EG_OPENING */
+	struct eg_list linger;      /* EG_ANSWER, EG_LINGER */
+	struct eg_client *all;      /* every client not yet dropped */
 	struct eg_client *dead;
 	bool accept_paused; /* out of fds: listeners unwatched until a client goes */
 

@@ -41,7 +41,6 @@
 enum relay_step { R_HEAD, R_OPENING, R_SEND };
 
 struct eg_relay {
-	struct eg_ev pev;         /* the pair end's */
 	int pair;                 /* our end; -1 none */
 	struct eg_stream *stream; /* the attached stream the pair feeds; NULL none */
 	enum relay_step step;
@@ -83,8 +82,9 @@ static void end_stream(struct eg_client *c)
 	struct wd_err e;
 
 	if (r->pair >= 0) {
-		(void)eg_watch(c->p, &r->pev, r->pair, 0, &e);
-		(void)close(r->pair);
+		(void)eg_watch(c->p, &c->pev, r->pair, 0, &e);
+		(void)close(r->pair); /* gone from the epoll set, even if the DEL failed */
+		c->pev.mask = 0;
 		r->pair = -1;
 	}
 	if (r->stream != NULL)
@@ -191,8 +191,6 @@ int eg_relay_begin(struct eg_client *c, struct wd_err *err)
 		free(r);
 		return wd_err_set(err, ENOMEM, "egress: a forwarding client");
 	}
-	r->pev.tag = EG_EV_PAIR;
-	r->pev.c = c;
 	r->pair = -1;
 	c->relay = r;
 	c->p->st.relays++;
@@ -222,7 +220,7 @@ static int rewatch(struct eg_client *c, struct wd_err *err)
 	}
 	if (eg_watch(c->p, &c->ev, c->fd, cm, err) < 0)
 		return wd_err_ret(err);
-	if (r->pair >= 0 && eg_watch(c->p, &r->pev, r->pair, pm, err) < 0)
+	if (r->pair >= 0 && eg_watch(c->p, &c->pev, r->pair, pm, err) < 0)
 		return wd_err_ret(err);
 	return 0;
 }

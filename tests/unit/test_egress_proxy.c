@@ -637,35 +637,59 @@ static void test_connection_limit_is_503_and_recorded(void **state)
 	world_free(w);
 }
 
-/* Beyond the handshake bound the next client waits in the listener's
- * backlog (not accepted, not refused) and is served once a slot frees. */
-static void test_handshake_bound_makes_the_next_client_wait(void **state)
+/* At the handshake bound a new client is still taken: the client that has
+ * waited longest for its head gives up its slot (HTTP 408; SOCKS5 the
+ * method reply then general failure) with a limit record, and the new
+ * one is served at once rather than held in the backlog behind it. */
+static void test_handshake_bound_evicts_the_oldest_handshake(void **state)
 {
 	static const char req[] = "CONNECT echo.test:7 HTTP/1.1\r\n\r\n";
+	static const uint8_t socks_evicted[] = {5, 0, 5, 1, 0, 1, 0, 0, 0, 0, 0, 0};
 	struct world *w = world_new(policy, 1, 0);
-	int first = client(w->http_port), second;
+	int slow = client(w->http_port), second, slow_socks, third;
 	struct wd_eg_proxy_stats st;
-	char buf[64];
+	char ans[2048];
+	bool eof;
 
 	(void)state;
-	send_all(w, first, "CONN", 4); /* holds the only handshake slot */
-	second = client(w->http_port);
-	send_all(w, second, req, sizeof(req) - 1);
-	for (int i = 0; i < 50; i++)
-		pump(w);
+	send_all(w, slow, "CONN", 4); /* holds the only handshake slot */
 	wd_eg_proxy_stats(w->px, &st);
 	assert_int_equal(st.accepted, 1);
-	assert_int_equal(read(second, buf, sizeof(buf)), -1); /* no answer: it waits */
-	assert_int_equal(errno, EAGAIN);
-	/* The first one's head completes: it holds a stream, and the slot is free. */
-	send_all(w, first, req + 4, sizeof(req) - 1 - 4);
-	expect_text(w, first, "200 Connection established");
+	assert_int_equal(st.handshakes, 1);
+	second = client(w->http_port);
+	send_all(w, second, req, sizeof(req) - 1);
 	expect_text(w, second, "200 Connection established");
+	echo_roundtrip(w, second, 1000);
+	/* The slow one was answered and closed; the record says why. */
+	answer_of(w, slow, ans, sizeof(ans));
+	if (strncmp(ans, "HTTP/1.1 408 Request Timeout\r\n", 30) != 0)
+		fail_msg("the evicted client got \"%s\"", ans);
+	assert_non_null(
+		find_record(w, "limit", "egress-connections",
+			    "\"port\":0,\"proxy\":\"\",\"streams\":0,\"what\":\"handshakes\""));
 	wd_eg_proxy_stats(w->px, &st);
 	assert_int_equal(st.accepted, 2);
-	assert_null(find_record(w, "limit", "egress-connections", "handshakes"));
-	(void)close(first);
+	assert_int_equal(st.handshakes, 0);
+	assert_int_equal(st.refused_limit, 1);
+	assert_int_equal(w->opens, 1);
+
+	/* A SOCKS5 client mid-greeting, evicted by the next client. */
+	slow_socks = client(w->socks_port);
+	send_all(w, slow_socks, "\x05", 1);
+	third = client(w->http_port);
+	send_all(w, third, req, sizeof(req) - 1);
+	expect_text(w, third, "200 Connection established");
+	assert_int_equal(recv_until(w, slow_socks, ans, sizeof(ans), sizeof(ans) - 1, NULL, &eof),
+			 sizeof(socks_evicted));
+	assert_true(eof);
+	assert_memory_equal(ans, socks_evicted, sizeof(socks_evicted));
+	assert_non_null(find_record(w, "limit", "egress-connections",
+				    "\"proxy\":\"socks5\",\"streams\":1,\"what\":\"handshakes\""));
+	assert_int_equal(w->opens, 2);
+	(void)close(slow);
 	(void)close(second);
+	(void)close(slow_socks);
+	(void)close(third);
 	world_free(w);
 }
 
@@ -829,6 +853,56 @@ static void test_forwarded_request_to_a_denied_host_is_403(void **state)
 	world_free(w);
 }
 
+/* A forwarding client resets while its response comes back: one run's
+ * batch holds the client's event, which ends the client and frees its
+ * relay, then the pair's (the response the stream core wrote into the
+ * socketpair). The second event must not reach the freed relay (the ASan
+ * build fails here if it does). */
+static void test_client_reset_while_its_response_arrives(void **state)
+{
+	static const char req[] = "POST http://up.web.test/u HTTP/1.1\r\nHost: up.web.test\r\n"
+				  "Content-Length: 10\r\n\r\nhello";
+	struct world *w = world_new(policy, 0, 0);
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	int fd = client(w->http_port), rc;
+	struct wd_eg_proxy_stats st;
+	struct wd_frame f;
+	struct wd_err err;
+	bool data = false;
+
+	(void)state;
+	send_all(w, fd, req, sizeof(req) - 1);
+	server_expect(w, 0, "\r\n\r\nhello"); /* half the body: the client is read */
+	wd_eg_proxy_stats(w->px, &st);
+	assert_int_equal(st.relays, 1);
+	/* The client resets: its socket is ready first... */
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	assert_int_equal(close(fd), 0);
+	/* ... then the response reaches the pair (the engine's stream core
+	 * writes a DATA frame's bytes as it takes it), with no run between. */
+	server_send(w, 0, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	for (int i = 0; i < ROUNDS && !data; i++) {
+		assert_int_equal(wd_eg_mux_run(w->hm, &err), 0);
+		assert_true(wd_conn_flush(&w->h, &err) >= 0);
+		rc = wd_conn_read(&w->g, &err);
+		assert_true(rc > 0 || rc == -EAGAIN);
+		while ((rc = wd_conn_next(&w->g, &f, &err)) == 1) {
+			data = data || (f.type == WD_MSG_DATA && f.len > 0);
+			assert_int_equal(wd_eg_proxy_frame(w->px, &f, &err), 0);
+		}
+		assert_int_equal(rc, 0);
+	}
+	assert_true(data);
+	/* One run takes both events. */
+	assert_int_equal(wd_eg_proxy_run(w->px, &err), 0);
+	wd_eg_proxy_stats(w->px, &st);
+	assert_int_equal(st.relays, 0);
+	assert_int_equal(st.clients, 0);
+	/* The stream ends (its pair end closed) and is recorded. */
+	wait_for(w, "network", "close", "\"host\":\"up.web.test\"");
+	world_free(w);
+}
+
 /* ---- the end --------------------------------------------------------------------------- */
 
 static void test_job_end_closes_every_stream_with_a_record(void **state)
@@ -872,12 +946,13 @@ int main(void)
 		cmocka_unit_test(test_oversized_head_is_431),
 		cmocka_unit_test(test_slow_client_does_not_delay_another_and_is_dropped),
 		cmocka_unit_test(test_connection_limit_is_503_and_recorded),
-		cmocka_unit_test(test_handshake_bound_makes_the_next_client_wait),
+		cmocka_unit_test(test_handshake_bound_evicts_the_oldest_handshake),
 		cmocka_unit_test(test_absolute_get_is_forwarded_with_a_rewritten_head),
 		cmocka_unit_test(test_forwarded_head_loses_hop_by_hop_fields),
 		cmocka_unit_test(test_keep_alive_reuses_the_stream_for_the_same_host_only),
 		cmocka_unit_test(test_chunked_post_passes_through),
 		cmocka_unit_test(test_forwarded_request_to_a_denied_host_is_403),
+		cmocka_unit_test(test_client_reset_while_its_response_arrives),
 		cmocka_unit_test(test_job_end_closes_every_stream_with_a_record),
 	};
 
