@@ -4,7 +4,8 @@
 #   make image      build/image/initramfs.cpio.gz and its manifest
 #   make test       unit tests (musl and glibc+ASan/UBSan), PID 1 tests, image
 #                   reproducibility, warden image, the verified root filesystem
-#                   at boot, microVM tests, a short fuzz run
+#                   at boot, microVM tests, egress in all three modes, a short
+#                   fuzz run
 #   make demo       the sample Python agent (examples/agent.py) in a microVM booted
 #                   from a Debian golden image (build/images/debian-python)
 #   make bench      benchmarks (figures printed, never asserted)
@@ -394,7 +395,7 @@ test: bootstrap
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/run-all.sh "$(MAKE) --no-print-directory" test-unit-musl test-unit-asan test-init \
 	    test-deps test-repro test-image-tool test-image-boot test-image-run test-vm test-run \
-	    test-sandbox test-escape test-audit test-fuzz
+	    test-sandbox test-egress test-escape test-audit test-fuzz
 
 demo: $(DEBIAN_IMAGE)/manifest.json $(HOST_BINS)
 	$(Q)scripts/demo.sh $(BIN) $(DEBIAN_IMAGE)
