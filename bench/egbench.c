@@ -35,10 +35,23 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BUF_BYTES (256U * 1024U)
+#define BUF_BYTES (256UL * 1024UL)
 #define MAX_HOLD 4096
 #define MAX_SETUP 100000
-#define THREAD_STACK (128U * 1024U)
+#define THREAD_STACK (128UL * 1024UL)
+
+/* A port number, or exit 2. */
+static uint16_t port_arg(const char *s)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v == 0 || v > 65535) {
+		(void)fprintf(stderr, "egbench: bad port %s\n", s);
+		exit(2);
+	}
+	return (uint16_t)v;
+}
 
 static void die(const char *what)
 {
@@ -105,12 +118,13 @@ static uint64_t get64(const uint8_t *p)
 
 static void *serve_one(void *arg)
 {
-	int fd = (int)(intptr_t)arg;
+	int fd = *(int *)arg;
 	static uint8_t zeros[BUF_BYTES];
 	uint8_t *buf = malloc(BUF_BYTES), cmd, n8[8];
 	uint64_t n = 0;
 	ssize_t r;
 
+	free(arg);
 	if (buf == NULL || read_full(fd, &cmd, 1) < 0)
 		goto out;
 	if (cmd == 'U' && read_full(fd, n8, 8) == 0) {
@@ -161,7 +175,7 @@ _Noreturn static void serve(const char *portfile)
 	(void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	for (;;) {
 		pthread_t t;
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC), *arg;
 
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE)
@@ -169,8 +183,16 @@ _Noreturn static void serve(const char *portfile)
 			die("accept");
 		}
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (pthread_create(&t, &attr, serve_one, (void *)(intptr_t)fd) != 0)
+		arg = malloc(sizeof(*arg));
+		if (arg == NULL) {
 			(void)close(fd);
+			continue;
+		}
+		*arg = fd;
+		if (pthread_create(&t, &attr, serve_one, arg) != 0) {
+			free(arg);
+			(void)close(fd);
+		}
 	}
 }
 
@@ -189,7 +211,7 @@ static void parse_via(const char *s, const char *host, const char *port, struct 
 	memset(v, 0, sizeof(*v));
 	v->addr.sin_family = AF_INET;
 	if (strcmp(s, "direct") == 0) {
-		v->addr.sin_port = htons((uint16_t)atoi(port));
+		v->addr.sin_port = htons(port_arg(port));
 		if (inet_pton(AF_INET, host, &v->addr.sin_addr) != 1) {
 			(void)fprintf(stderr, "egbench: direct needs an IPv4 address, not %s\n",
 				      host);
@@ -205,7 +227,7 @@ static void parse_via(const char *s, const char *host, const char *port, struct 
 	memcpy(ip, s + 6, (size_t)(colon - (s + 6)));
 	ip[colon - (s + 6)] = '\0';
 	v->proxy = true;
-	v->addr.sin_port = htons((uint16_t)atoi(colon + 1));
+	v->addr.sin_port = htons(port_arg(colon + 1));
 	if (inet_pton(AF_INET, ip, &v->addr.sin_addr) != 1) {
 		(void)fprintf(stderr, "egbench: bad proxy address %s\n", ip);
 		exit(2);
@@ -265,6 +287,7 @@ static int bulk(const struct via *v, const char *host, const char *port, uint64_
 				die("upload");
 		if (read_full(fd, n8, 8) < 0 || get64(n8) != total) {
 			(void)fprintf(stderr, "egbench: the far end did not get every byte\n");
+			free(buf);
 			return 1;
 		}
 	} else {
@@ -278,6 +301,7 @@ static int bulk(const struct via *v, const char *host, const char *port, uint64_
 				continue;
 			if (r <= 0) {
 				(void)fprintf(stderr, "egbench: the download ended early\n");
+				free(buf);
 				return 1;
 			}
 			moved += (uint64_t)r;
@@ -315,8 +339,11 @@ static int setup(const struct via *v, const char *host, const char *port, unsign
 		(void)close(fd);
 	}
 	qsort(t, n, sizeof(*t), cmp_u64);
-	(void)printf("setup %u connections: p50 %.1f us, p99 %.1f us\n", n, (double)t[n / 2] / 1e3,
-		     (double)t[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] / 1e3);
+	size_t p50 = n / 2, p99 = (size_t)n * 99 / 100;
+	uint64_t v50 = t[p50], v99 = t[p99 < n ? p99 : n - 1];
+
+	(void)printf("setup %u connections: p50 %.1f us, p99 %.1f us\n", n, (double)v50 / 1e3,
+		     (double)v99 / 1e3);
 	free(t);
 	return 0;
 }
