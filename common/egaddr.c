@@ -12,22 +12,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "parse.h"
+
 /* ---- text ----------------------------------------------------------------- */
 
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 bool wd_egress_parse_v4(const char *s, size_t n, uint8_t out[4])
@@ -72,8 +63,8 @@ bool wd_egress_parse_v6(const char *s, size_t n, uint8_t out[16])
 		size_t j = i;
 		unsigned v = 0;
 
-		while (j < n && hex_value(s[j]) >= 0 && j - i < 5)
-			v = v * 16 + (unsigned)hex_value(s[j++]);
+		while (j < n && wd_hex_digit(s[j]) >= 0 && j - i < 5)
+			v = v * 16 + (unsigned)wd_hex_digit(s[j++]);
 		if (j < n && s[j] == '.') { /* the last 32 bits as a dotted quad */
 			uint8_t q[4];
 
@@ -145,7 +136,7 @@ static bool numeric_label(const char *l, size_t n)
 
 	if (n >= 2 && l[0] == '0' && (l[1] == 'x' || l[1] == 'X')) {
 		for (i = 2; i < n; i++)
-			if (hex_value(l[i]) < 0)
+			if (wd_hex_digit(l[i]) < 0)
 				return false;
 		return true;
 	}

@@ -15,6 +15,18 @@
 
 #include "err.h"
 
+/* A hex digit's value (either case), or -1. */
+static inline int wd_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* Decimal unsigned integer in [min, max]. */
 int wd_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, struct wd_err *err);
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "httpsyn.h"
+#include "../common/parse.h"
 
 enum chunk_state {
 	CH_SIZE,        /* hex digits */
@@ -53,17 +54,6 @@ void wd_eg_http_body_init(struct wd_eg_http_body *b, enum wd_eg_http_framing fra
 		b->left = content_length;
 }
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* After a size or an extension: ';' starts one, CR ends the line. */
 static int ext_next(uint8_t c, enum chunk_state ws)
 {
@@ -90,7 +80,7 @@ static int size_line(struct wd_eg_http_body *b, uint8_t c)
 
 	switch (b->state) {
 	case CH_SIZE:
-		h = hexval(c);
+		h = wd_hex_digit(c);
 		if (h >= 0) {
 			if (b->left > (UINT64_MAX >> 4))
 				return -1;

@@ -49,6 +49,8 @@ readonly CHATTY_QEMU=${AUDIT_CHATTY_QEMU:-1000000}
 
 # shellcheck source=tests/lib/report.sh
 . "$ROOT/tests/lib/report.sh"
+# shellcheck source=tests/lib/procs.sh
+. "$ROOT/tests/lib/procs.sh"
 # shellcheck source=tests/lib/terminal.sh
 . "$ROOT/tests/lib/terminal.sh"
 
@@ -504,18 +506,6 @@ gap_free() {
 	verify "$dir" || { why="verify: status $?"; return 1; }
 	got=$(count "$dir" '"class":"seccomp"')
 	[[ $got -eq $n ]] || { why="$got seccomp records, want $n"; return 1; }
-}
-
-# launcher_pid DIR: the launcher of the job whose log goes to DIR (not the
-# shell or timeout(1) around it).
-launcher_pid() {
-	local p
-	for p in $(pgrep -f -- "--audit-dir $1"); do
-		if [[ $(cat "/proc/$p/comm" 2>/dev/null) == warden ]]; then
-			echo "$p"
-			return
-		fi
-	done
 }
 
 # The collector stops (SIGSTOP) for 10 s while the agent makes records: the

@@ -46,6 +46,8 @@ readonly CUT_BYTES=$((96 << 20)) # per tunnel in the channel-cut test (2 tunnels
 
 # shellcheck source=tests/lib/report.sh
 . "$ROOT/tests/lib/report.sh"
+# shellcheck source=tests/lib/procs.sh
+. "$ROOT/tests/lib/procs.sh"
 
 WORK=$(mktemp -d /tmp/warden-egress-tests.XXXXXX)
 # The agent's files, where `warden sandbox` can bind them (never below /tmp).
@@ -284,17 +286,6 @@ test_slow_client_does_not_hold_up_others() {
 	job "$mode" "$n" allowed -- @DIR@/tunnels slowloris echo.test "$ECHO" 20
 	[[ $rc -eq 0 ]] || { fail "$t" "exit $rc: $(tail -1 "$WORK/$n.out")"; return; }
 	ok "$t"
-}
-
-# The warden process of the job whose audit directory is $1.
-launcher_pid() {
-	local p
-	for p in $(pgrep -f -- "--audit-dir $1"); do
-		if [[ $(cat "/proc/$p/comm" 2>/dev/null) == warden ]]; then
-			echo "$p"
-			return
-		fi
-	done
 }
 
 # The channel is cut twice mid-transfer, from outside both programs; the
