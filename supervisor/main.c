@@ -298,7 +298,7 @@ static int record_channel(const struct supervisor *sv, struct sup_fail *f)
 
 	wd_jw_init(&w, data, sizeof(data));
 	wd_jw_str(&w, "channel", sv->set.channel);
-	wd_jw_str(&w, "mac", "hmac-sha256");
+	wd_jw_str(&w, "mac", "gmac-aes-256");
 	if (wd_jw_end(&w) < 0)
 		return sup_fail_set(f, SUP_FAIL_INTERNAL, ENOSPC, "audit: the channel record");
 	return sup_record("auth", "channel", "success", "informational", data, f);

@@ -218,6 +218,11 @@ test_allowed_connections_are_recorded() {
 		{ fail "$t" "no network/close record for echo.test with the dialed address and bytes"; return; }
 	has_record "$mode" "$n" '"activity":"connect"' '"decision":"deny"' '"host":"blocked.test"' \
 		'"list":"deny"' || { fail "$t" "no denied record naming the deny rule for blocked.test"; return; }
+	# Every byte above crossed the channel under the MAC its record names.
+	if [[ $mode != sandbox ]] && ! has_record "$mode" "$n" '"activity":"channel"' '"mac":"gmac-aes-256"'; then
+		fail "$t" "the auth/channel record does not name the frames' MAC (gmac-aes-256)"
+		return
+	fi
 	ok "$t"
 }
 
