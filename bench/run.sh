@@ -819,7 +819,7 @@ eg_job() {
 bench_egress() {
 	local port tport warden_up warden_down tp_up tp_down d_up d_down w pid sup host i n
 	echo
-	echo "== 8. egress: through the agent's proxy, local mode (1 GiB = ${EG_MIB} MiB each way) =="
+	echo "== 8. egress: through the agent's proxy, local mode (${EG_MIB} MiB each way) =="
 	if ! command -v tinyproxy >/dev/null; then
 		unmeasured "egress: no tinyproxy (Debian's tinyproxy-bin; make bootstrap installs it)"
 		return
@@ -884,7 +884,7 @@ EOF
 			continue
 		fi
 		host=$(pgrep -o -f "warden run --vmm local --policy $WORK/eg-policy.json" || true)
-		sup=$(pgrep -o -f warden-supervisor || true)
+		sup=$(pgrep -o -x warden-supervis || true) # comm: 15 bytes; the oldest is the supervisor, not its forks
 		printf '    %-6s tunnels: supervisor %8s, warden (host) %8s\n' "$n" \
 			"$(rss_kib "${sup:-0}")" "$(rss_kib "${host:-0}")"
 		wait "$pid" || true
